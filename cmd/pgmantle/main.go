@@ -1,0 +1,64 @@
+// Command pgmantle is a transparent PII-masking proxy for PostgreSQL.
+//
+//	pgmantle serve --config FILE [--listen ADDR] [--upstream ADDR] [--log-level LEVEL]
+//	pgmantle demo
+//	pgmantle version
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+)
+
+const usage = `pgmantle — a transparent PII-masking proxy for PostgreSQL
+
+Usage:
+  pgmantle serve --config FILE [flags]   run the proxy
+  pgmantle demo                          start a throwaway PostgreSQL with pgmantle in front
+  pgmantle version                       print the version
+
+Run "pgmantle COMMAND -h" for a command's flags.
+`
+
+func main() {
+	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
+}
+
+// run dispatches a command line and returns the exit code.
+func run(args []string, stdout, stderr io.Writer) int {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, usage)
+		return 2
+	}
+	var err error
+	switch args[0] {
+	case "serve":
+		err = serveCmd(args[1:], stderr)
+	case "demo":
+		err = demoCmd(args[1:], stdout, stderr)
+	case "version", "--version", "-v":
+		fmt.Fprintf(stdout, "pgmantle %s\n", version())
+		return 0
+	case "help", "-h", "--help":
+		fmt.Fprint(stdout, usage)
+		return 0
+	default:
+		fmt.Fprintf(stderr, "pgmantle: unknown command %q\n\n%s", args[0], usage)
+		return 2
+	}
+	switch {
+	case err == nil:
+		return 0
+	case errors.Is(err, flag.ErrHelp):
+		return 0
+	case errors.Is(err, errUsage):
+		return 2
+	}
+	fmt.Fprintf(stderr, "pgmantle: %v\n", err)
+	return 1
+}
+
+var errUsage = errors.New("usage")

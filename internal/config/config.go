@@ -1,0 +1,130 @@
+// Package config loads pgmantle's YAML configuration file.
+//
+// Decoding is strict: an unknown key is an error naming the file and line,
+// and Validate reports semantic errors (bad addresses, missing certificate
+// files, contradictory TLS settings) with the line of the offending key.
+// The package only describes settings; it opens no sockets and reads no
+// certificate contents — the proxy does that when it starts.
+package config
+
+import (
+	"time"
+)
+
+// Config is the whole configuration file. Every field documents its default;
+// Default returns a Config with those defaults filled in.
+type Config struct {
+	// Listen is the client-facing TCP address. Default "127.0.0.1:6432".
+	Listen string `yaml:"listen"`
+	// Upstream describes the PostgreSQL server pgmantle relays to.
+	Upstream Upstream `yaml:"upstream"`
+	// TLS configures TLS towards clients.
+	TLS ClientTLS `yaml:"tls"`
+	// Limits bounds what a client may do before and during a session.
+	Limits Limits `yaml:"limits"`
+	// Log configures pgmantle's own log (never query values or passwords).
+	Log Log `yaml:"log"`
+
+	src *source // where the values came from, for error positions
+}
+
+// Upstream is the PostgreSQL server behind pgmantle.
+type Upstream struct {
+	// Address is host:port of PostgreSQL. Default "127.0.0.1:5432".
+	Address string `yaml:"address"`
+	// ConnectTimeout bounds dialing and the TLS handshake. Default 10s.
+	ConnectTimeout time.Duration `yaml:"connect_timeout"`
+	// TLS configures the upstream connection.
+	TLS UpstreamTLS `yaml:"tls"`
+}
+
+// Upstream TLS modes, with libpq's meaning of the same sslmode names.
+const (
+	UpstreamTLSDisable    = "disable"     // plaintext
+	UpstreamTLSRequire    = "require"     // encrypted, server certificate not verified
+	UpstreamTLSVerifyFull = "verify-full" // encrypted, certificate chain and host name verified
+)
+
+// UpstreamTLS configures TLS from pgmantle to PostgreSQL.
+type UpstreamTLS struct {
+	// Mode is disable, require or verify-full. Default disable.
+	Mode string `yaml:"mode"`
+	// CAFile is a PEM bundle of CAs trusted for verify-full. Empty means the
+	// system roots.
+	CAFile string `yaml:"ca_file"`
+	// ServerName overrides the host name checked by verify-full. Default: the
+	// host part of Upstream.Address.
+	ServerName string `yaml:"server_name"`
+}
+
+// Client TLS modes.
+const (
+	ClientTLSDisable = "disable" // answer N to SSLRequest: plaintext only
+	ClientTLSAllow   = "allow"   // TLS when the client asks for it, plaintext otherwise
+	ClientTLSRequire = "require" // refuse clients that do not ask for TLS
+)
+
+// Client certificate modes.
+const (
+	ClientAuthNone   = "none"   // client certificates are not requested
+	ClientAuthVerify = "verify" // a certificate is required, must verify, and its CN must match the user
+)
+
+// ClientTLS configures TLS termination towards clients.
+type ClientTLS struct {
+	// Mode is disable, allow or require. Default disable when no certificate
+	// is configured, allow when one is.
+	Mode string `yaml:"mode"`
+	// CertFile and KeyFile are the PEM certificate and key pgmantle presents.
+	CertFile string `yaml:"cert_file"`
+	KeyFile  string `yaml:"key_file"`
+	// ClientAuth is none or verify. verify needs Mode require and ClientCAFile.
+	// Default none.
+	ClientAuth string `yaml:"client_auth"`
+	// ClientCAFile is the PEM bundle of CAs that sign client certificates.
+	ClientCAFile string `yaml:"client_ca_file"`
+	// CNMap maps a certificate common name to the database user it may log in
+	// as, for certificates whose CN is not the user name itself. A CN absent
+	// from the map must equal the startup user.
+	CNMap map[string]string `yaml:"cn_map"`
+}
+
+// Limits bounds client behaviour.
+type Limits struct {
+	// StartupTimeout bounds the time from accept to the end of authentication.
+	// Default 15s.
+	StartupTimeout time.Duration `yaml:"startup_timeout"`
+	// MaxMessageSize is the largest message body a client may send, in bytes
+	// (suffixes kB, MB, GB allowed). Default 64MB; PostgreSQL's own limit is 1GB.
+	MaxMessageSize ByteSize `yaml:"max_message_size"`
+	// ShutdownTimeout is how long SIGTERM waits for sessions to finish before
+	// closing them. Default 30s.
+	ShutdownTimeout time.Duration `yaml:"shutdown_timeout"`
+}
+
+// Log configures pgmantle's log.
+type Log struct {
+	// Level is debug, info, warn or error. Default info.
+	Level string `yaml:"level"`
+	// Format is text or json. Default text.
+	Format string `yaml:"format"`
+}
+
+// Default returns the configuration used when no file sets a value.
+func Default() Config {
+	return Config{
+		Listen: "127.0.0.1:6432",
+		Upstream: Upstream{
+			Address:        "127.0.0.1:5432",
+			ConnectTimeout: 10 * time.Second,
+			TLS:            UpstreamTLS{Mode: UpstreamTLSDisable},
+		},
+		TLS: ClientTLS{ClientAuth: ClientAuthNone},
+		Limits: Limits{
+			StartupTimeout:  15 * time.Second,
+			MaxMessageSize:  64 << 20,
+			ShutdownTimeout: 30 * time.Second,
+		},
+		Log: Log{Level: "info", Format: "text"},
+	}
+}

@@ -1,0 +1,124 @@
+package config
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"os"
+	"strings"
+)
+
+// Validate checks the settings for consistency. Each problem is reported
+// once, as "file:line: key: problem" when the key came from a file.
+func (c *Config) Validate() error {
+	var errs []string
+	bad := func(key, format string, args ...any) {
+		msg := fmt.Sprintf("%s: %s", key, fmt.Sprintf(format, args...))
+		if line := c.src.line(key); line > 0 {
+			msg = fmt.Sprintf("%s:%d: %s", c.src.name, line, msg)
+		} else if c.src != nil {
+			msg = c.src.name + ": " + msg
+		}
+		errs = append(errs, msg)
+	}
+
+	if err := checkAddr(c.Listen); err != nil {
+		bad("listen", "%v", err)
+	}
+	if err := checkAddr(c.Upstream.Address); err != nil {
+		bad("upstream.address", "%v", err)
+	}
+	if c.Upstream.ConnectTimeout <= 0 {
+		bad("upstream.connect_timeout", "must be positive")
+	}
+	switch c.Upstream.TLS.Mode {
+	case UpstreamTLSDisable, UpstreamTLSRequire:
+	case UpstreamTLSVerifyFull:
+		checkFile(bad, "upstream.tls.ca_file", c.Upstream.TLS.CAFile)
+	default:
+		bad("upstream.tls.mode", "must be disable, require or verify-full, not %q", c.Upstream.TLS.Mode)
+	}
+
+	t := &c.TLS
+	if t.Mode == "" {
+		t.Mode = ClientTLSDisable
+		if t.CertFile != "" {
+			t.Mode = ClientTLSAllow
+		}
+	}
+	switch t.Mode {
+	case ClientTLSDisable:
+	case ClientTLSAllow, ClientTLSRequire:
+		if t.CertFile == "" || t.KeyFile == "" {
+			bad("tls.mode", "%s needs tls.cert_file and tls.key_file", t.Mode)
+		}
+		checkFile(bad, "tls.cert_file", t.CertFile)
+		checkFile(bad, "tls.key_file", t.KeyFile)
+	default:
+		bad("tls.mode", "must be disable, allow or require, not %q", t.Mode)
+	}
+	switch t.ClientAuth {
+	case "", ClientAuthNone:
+		t.ClientAuth = ClientAuthNone
+		if len(t.CNMap) > 0 {
+			bad("tls.cn_map", "only used with tls.client_auth: verify")
+		}
+	case ClientAuthVerify:
+		if t.Mode != ClientTLSRequire {
+			bad("tls.client_auth", "verify needs tls.mode: require (a plaintext client has no certificate)")
+		}
+		if t.ClientCAFile == "" {
+			bad("tls.client_ca_file", "required by tls.client_auth: verify")
+		}
+		checkFile(bad, "tls.client_ca_file", t.ClientCAFile)
+	default:
+		bad("tls.client_auth", "must be none or verify, not %q", t.ClientAuth)
+	}
+
+	if c.Limits.StartupTimeout <= 0 {
+		bad("limits.startup_timeout", "must be positive")
+	}
+	if c.Limits.ShutdownTimeout < 0 {
+		bad("limits.shutdown_timeout", "must not be negative")
+	}
+	if c.Limits.MaxMessageSize < 1024 || c.Limits.MaxMessageSize > 1<<30 {
+		bad("limits.max_message_size", "must be between 1kB and 1GB")
+	}
+	if _, err := ParseLevel(c.Log.Level); err != nil {
+		bad("log.level", "%v", err)
+	}
+	if c.Log.Format != "text" && c.Log.Format != "json" {
+		bad("log.format", "must be text or json, not %q", c.Log.Format)
+	}
+	if len(errs) > 0 {
+		return &Error{Msg: strings.Join(errs, "\n")}
+	}
+	return nil
+}
+
+func checkAddr(addr string) error {
+	_, port, err := net.SplitHostPort(addr)
+	if err != nil || port == "" {
+		return fmt.Errorf("want host:port, got %q", addr)
+	}
+	return nil
+}
+
+func checkFile(bad func(string, string, ...any), key, path string) {
+	if path == "" {
+		return
+	}
+	if _, err := os.Stat(path); err != nil {
+		bad(key, "cannot read %s: %v", path, errors.Unwrap(err))
+	}
+}
+
+// ParseLevel parses a log level name.
+func ParseLevel(s string) (slog.Level, error) {
+	var l slog.Level
+	if err := l.UnmarshalText([]byte(s)); err != nil {
+		return 0, fmt.Errorf("must be debug, info, warn or error, not %q", s)
+	}
+	return l, nil
+}

@@ -1,0 +1,166 @@
+package proxy
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/jackc/pgx/v5/pgproto3"
+)
+
+// Authentication request codes (PostgreSQL src/include/libpq/protocol.h).
+const (
+	authOk                = 0
+	authCleartextPassword = 3
+	authMD5Password       = 5
+	authSASL              = 10
+	authSASLContinue      = 11
+	authSASLFinal         = 12
+)
+
+// errLoginFailed marks a login that PostgreSQL refused; its ErrorResponse
+// has already been relayed to the client verbatim.
+var errLoginFailed = errors.New("login refused by PostgreSQL")
+
+// authenticate relays the authentication exchange between client and
+// PostgreSQL and then the session's startup messages up to the first
+// ReadyForQuery. PostgreSQL verifies the password; pgmantle forwards the
+// client's password messages as opaque bytes and never decodes, stores or
+// logs them.
+func (ss *session) authenticate() error {
+	if err := ss.negotiateProtocol(); err != nil {
+		return err
+	}
+	for {
+		m, err := ss.sr.next()
+		if err != nil {
+			return ss.upstreamLost(err)
+		}
+		switch m.typ {
+		case 'R':
+			if err := ss.relayAuthRequest(m); err != nil {
+				return err
+			}
+		case 'E':
+			ss.cw.Write(m.raw)
+			ss.cw.Flush()
+			return errLoginFailed
+		case 'S':
+			ss.recordParameter(m.body)
+			ss.cw.Write(m.raw)
+		case 'N':
+			ss.cw.Write(m.raw)
+		case 'K':
+			if err := ss.replaceBackendKey(m.body); err != nil {
+				return err
+			}
+		case 'Z':
+			if len(m.body) != 1 {
+				return fatalf(codeProtocolViolation, nil, "invalid ReadyForQuery from server")
+			}
+			ss.txStatus.Store(uint32(m.body[0]))
+			ss.cw.Write(m.raw)
+			return ss.cw.Flush()
+		default:
+			return fatalf(codeProtocolViolation, fmt.Errorf("message %q during startup", m.typ),
+				"unexpected message from the PostgreSQL server during startup")
+		}
+		if ss.sr.buffered() == 0 {
+			if err := ss.cw.Flush(); err != nil {
+				return err
+			}
+		}
+	}
+}
+
+// negotiateProtocol tells a client that asked for protocol 3.x (x > 0) or
+// for _pq_ options that this session speaks 3.0 without them, as
+// PostgreSQL's NegotiateProtocolVersion does.
+func (ss *session) negotiateProtocol() error {
+	if ss.hello.minor == 0 && len(ss.hello.pqOptions) == 0 {
+		return nil
+	}
+	npv := pgproto3.NegotiateProtocolVersion{NewestMinorProtocol: 0, UnrecognizedOptions: ss.hello.pqOptions}
+	buf, err := npv.Encode(nil)
+	if err != nil {
+		return fmt.Errorf("encode NegotiateProtocolVersion: %w", err)
+	}
+	_, err = ss.cw.Write(buf)
+	return err
+}
+
+// relayAuthRequest forwards one authentication request to the client and,
+// where the method expects one, relays the client's answer upstream.
+func (ss *session) relayAuthRequest(m message) error {
+	if len(m.body) < 4 {
+		return fatalf(codeProtocolViolation, nil, "invalid authentication request from server")
+	}
+	switch code := binary.BigEndian.Uint32(m.body); code {
+	case authOk:
+		ss.cw.Write(m.raw)
+		return ss.authenticated()
+	case authCleartextPassword, authMD5Password, authSASLContinue:
+		ss.cw.Write(m.raw)
+		return ss.relayClientAuthResponse()
+	case authSASL:
+		var sasl pgproto3.AuthenticationSASL
+		if err := sasl.Decode(m.body); err != nil {
+			return fatalf(codeProtocolViolation, err, "invalid SASL request from server")
+		}
+		mechs := sasl.AuthMechanisms[:0]
+		for _, mech := range sasl.AuthMechanisms {
+			// Channel binding ties SCRAM to the TLS session it runs in; a
+			// TLS-terminating proxy sits between two different sessions, so
+			// only the non-binding mechanism can pass through.
+			if !strings.HasSuffix(mech, "-PLUS") {
+				mechs = append(mechs, mech)
+			}
+		}
+		if len(mechs) == 0 {
+			return fatalf(codeFeatureNotSupported, nil,
+				"the server offers only channel-binding SASL mechanisms, which cannot pass through pgmantle")
+		}
+		sasl.AuthMechanisms = mechs
+		buf, err := sasl.Encode(ss.scratch[:0])
+		if err != nil {
+			return fmt.Errorf("encode SASL request: %w", err)
+		}
+		ss.cw.Write(buf)
+		return ss.relayClientAuthResponse()
+	case authSASLFinal:
+		ss.cw.Write(m.raw)
+		return nil
+	default:
+		return fatalf(codeFeatureNotSupported, nil,
+			"authentication method %d requested by the server is not supported by pgmantle", code)
+	}
+}
+
+// relayClientAuthResponse flushes the pending request to the client and
+// forwards its single answer (PasswordMessage, SASLInitialResponse or
+// SASLResponse, all type 'p') upstream untouched.
+func (ss *session) relayClientAuthResponse() error {
+	if err := ss.cw.Flush(); err != nil {
+		return err
+	}
+	m, err := ss.cr.next()
+	if err != nil {
+		if errors.Is(err, io.EOF) {
+			// psql and others hang up to prompt for a password and reconnect.
+			return errClientGone
+		}
+		return ss.clientReadError(err)
+	}
+	if m.typ != 'p' {
+		return fatalf(codeProtocolViolation, nil, "expected password response, got message type %q", m.typ)
+	}
+	if _, err := ss.sw.Write(m.raw); err != nil {
+		return ss.upstreamLost(err)
+	}
+	if err := ss.sw.Flush(); err != nil {
+		return ss.upstreamLost(err)
+	}
+	return nil
+}

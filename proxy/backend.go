@@ -1,0 +1,420 @@
+package proxy
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+
+	"github.com/jackc/pgx/v5/pgproto3"
+)
+
+// resultState is the result set being relayed (server-to-client goroutine).
+type resultState struct {
+	active bool
+	rw     RowRewriter // nil: relay rows unchanged
+	copy   bool        // rows are COPY data
+	sql    string
+	portal *Portal
+}
+
+// serverToClient is the server-to-client loop: it reads each server
+// message, ties it to the request it answers, applies the interceptor, and
+// relays it. Client writes are flushed when no further server input is
+// buffered, and always at ReadyForQuery, errors and COPY mode changes.
+func (ss *session) serverToClient() error {
+	for {
+		m, err := ss.sr.next()
+		if err != nil {
+			return ss.upstreamLost(err)
+		}
+		if err := ss.relayServerMessage(m); err != nil {
+			return err
+		}
+		switch m.typ {
+		case 'Z', 'E', 'G', 'H', 'W':
+		default:
+			if ss.sr.buffered() > 0 {
+				continue
+			}
+		}
+		if err := ss.cw.Flush(); err != nil {
+			return errClientGone
+		}
+	}
+}
+
+// relayServerMessage handles one message from PostgreSQL.
+func (ss *session) relayServerMessage(m message) error {
+	switch m.typ {
+	case 'D': // DataRow: the hot path
+		if ss.ic == nil {
+			break // fast path: relay the raw bytes
+		}
+		if !ss.res.active {
+			if err := ss.startRows(); err != nil {
+				return err
+			}
+		}
+		if ss.res.rw != nil {
+			return ss.rewriteRow(m)
+		}
+	case 'd': // CopyData (COPY TO STDOUT)
+		if ss.res.rw != nil {
+			return ss.rewriteCopyData(m)
+		}
+	case 'T':
+		return ss.rowDescription(m)
+	case 'n':
+		return ss.noData(m)
+	case 't', 'c', 'G', 'V':
+		// ParameterDescription, CopyDone, CopyInResponse, FunctionCallResponse:
+		// relayed; the request they answer completes with a later message.
+	case 'H':
+		if err := ss.startCopyOut(); err != nil {
+			return err
+		}
+	case '1':
+		return ss.complete(m, reqParse)
+	case '2':
+		return ss.complete(m, reqBind)
+	case '3':
+		return ss.complete(m, reqCloseStatement)
+	case 'C', 'I', 's':
+		return ss.commandComplete(m)
+	case 'Z':
+		return ss.readyForQuery(m)
+	case 'E':
+		ss.errorResponse(m)
+	case 'S':
+		ss.recordParameter(m.body)
+	case 'N', 'A':
+		// NoticeResponse, NotificationResponse: asynchronous, relayed.
+	case 'W':
+		return desync("CopyBothResponse on a non-replication connection")
+	default:
+		return fatalf(codeProtocolViolation, fmt.Errorf("message type %q", m.typ),
+			"unexpected message from the PostgreSQL server")
+	}
+	return ss.write(m.raw)
+}
+
+func (ss *session) write(b []byte) error {
+	if _, err := ss.cw.Write(b); err != nil {
+		return errClientGone
+	}
+	return nil
+}
+
+// head returns the request the next response answers.
+func (ss *session) head(what string) (request, error) {
+	r, ok := ss.q.peek()
+	if !ok {
+		return r, desync(what + " with no request pending")
+	}
+	return r, nil
+}
+
+// complete handles ParseComplete, BindComplete and CloseComplete.
+func (ss *session) complete(m message, want reqKind) error {
+	r, err := ss.head("completion")
+	if err != nil {
+		return err
+	}
+	switch {
+	case want == reqParse && r.kind == reqParse:
+		ss.reg.stmts[r.name] = &PreparedStatement{Name: r.name, SQL: r.sql, ParamOIDs: r.params}
+	case want == reqBind && r.kind == reqBind:
+		ss.reg.bind(r.name, r.stmt, r.formats)
+	case want == reqCloseStatement && r.kind == reqCloseStatement:
+		delete(ss.reg.stmts, r.name)
+	case want == reqCloseStatement && r.kind == reqClosePortal:
+		delete(ss.reg.portals, r.name)
+	default:
+		return desync(fmt.Sprintf("%s answered with %q", r.kind, m.typ))
+	}
+	ss.q.pop()
+	return ss.write(m.raw)
+}
+
+// rowDescription handles RowDescription, answering a Describe or starting a
+// result set of a simple Query.
+func (ss *session) rowDescription(m message) error {
+	r, err := ss.head("RowDescription")
+	if err != nil {
+		return err
+	}
+	var fields []pgproto3.FieldDescription
+	if ss.ic != nil {
+		var rd pgproto3.RowDescription
+		if err := rd.Decode(m.body); err != nil {
+			return fatalf(codeProtocolViolation, err, "invalid RowDescription from the PostgreSQL server")
+		}
+		fields = copyFields(rd.Fields)
+	}
+	switch r.kind {
+	case reqQuery:
+		if err := ss.startResult(&ResultSet{SQL: r.sql, Fields: fields}); err != nil {
+			return err
+		}
+	case reqDescribeStatement:
+		if st := ss.reg.stmts[r.name]; st != nil && fields != nil {
+			st.Fields = fields
+		}
+		ss.q.pop()
+	case reqDescribePortal:
+		if p := ss.reg.portals[r.name]; p != nil && fields != nil {
+			p.Fields = fields
+		}
+		ss.q.pop()
+		if r.injected {
+			return nil
+		}
+	default:
+		return desync("RowDescription answering " + r.kind.String())
+	}
+	return ss.write(m.raw)
+}
+
+// noData answers a Describe of a statement or portal that returns no rows.
+func (ss *session) noData(m message) error {
+	r, err := ss.head("NoData")
+	if err != nil {
+		return err
+	}
+	switch r.kind {
+	case reqDescribeStatement:
+		if st := ss.reg.stmts[r.name]; st != nil {
+			st.Fields = []pgproto3.FieldDescription{}
+		}
+	case reqDescribePortal:
+		if p := ss.reg.portals[r.name]; p != nil {
+			p.Fields = []pgproto3.FieldDescription{}
+		}
+	default:
+		return desync("NoData answering " + r.kind.String())
+	}
+	ss.q.pop()
+	if r.injected {
+		return nil
+	}
+	return ss.write(m.raw)
+}
+
+// startRows begins the result set of an Execute at its first DataRow; its
+// columns come from the portal's description.
+func (ss *session) startRows() error {
+	r, err := ss.head("DataRow")
+	if err != nil {
+		return err
+	}
+	if r.kind != reqExecute {
+		return desync("DataRow answering " + r.kind.String())
+	}
+	p := ss.reg.portals[r.name]
+	if p == nil || p.Fields == nil {
+		// Fail closed: rows whose columns are unknown cannot be checked.
+		return desync("Execute of a portal with no known row description")
+	}
+	rs := &ResultSet{Portal: p, Statement: p.Statement, Fields: p.Fields}
+	if p.Statement != nil {
+		rs.SQL = p.Statement.SQL
+	}
+	return ss.startResult(rs)
+}
+
+// startResult asks the interceptor how to treat a new result set.
+func (ss *session) startResult(rs *ResultSet) error {
+	ss.res = resultState{active: true, sql: rs.SQL, portal: rs.Portal, copy: rs.Copy}
+	if ss.ic == nil {
+		return nil
+	}
+	rw, err := ss.ic.Result(rs)
+	if err != nil {
+		return err
+	}
+	ss.res.rw = rw
+	return nil
+}
+
+// startCopyOut begins a COPY TO STDOUT result: CopyData rows go through
+// the interceptor like DataRows.
+func (ss *session) startCopyOut() error {
+	r, err := ss.head("CopyOutResponse")
+	if err != nil {
+		return err
+	}
+	if r.kind != reqQuery && r.kind != reqExecute {
+		return desync("CopyOutResponse answering " + r.kind.String())
+	}
+	rs := &ResultSet{SQL: r.sql, Copy: true}
+	if r.kind == reqExecute {
+		if p := ss.reg.portals[r.name]; p != nil && p.Statement != nil {
+			rs.SQL, rs.Portal, rs.Statement = p.Statement.SQL, p, p.Statement
+		}
+	}
+	return ss.startResult(rs)
+}
+
+// rewriteRow passes a DataRow through the result set's rewriter.
+func (ss *session) rewriteRow(m message) error {
+	if err := ss.row.Decode(m.body); err != nil {
+		return fatalf(codeProtocolViolation, err, "invalid DataRow from the PostgreSQL server")
+	}
+	if err := ss.res.rw.RewriteRow(ss.row.Values); err != nil {
+		return interceptFailed(err)
+	}
+	buf, err := ss.row.Encode(ss.scratch[:0])
+	if err != nil {
+		return interceptFailed(err)
+	}
+	ss.scratch = buf[:0]
+	return ss.write(buf)
+}
+
+// rewriteCopyData passes one CopyData message through the rewriter as a
+// single value.
+func (ss *session) rewriteCopyData(m message) error {
+	vals := [1][]byte{m.body}
+	if err := ss.res.rw.RewriteRow(vals[:]); err != nil {
+		return interceptFailed(err)
+	}
+	cd := pgproto3.CopyData{Data: vals[0]}
+	buf, err := cd.Encode(ss.scratch[:0])
+	if err != nil {
+		return interceptFailed(err)
+	}
+	ss.scratch = buf[:0]
+	return ss.write(buf)
+}
+
+// commandComplete handles CommandComplete, EmptyQueryResponse and
+// PortalSuspended: the end of one statement's result.
+func (ss *session) commandComplete(m message) error {
+	r, err := ss.head("command completion")
+	if err != nil {
+		return err
+	}
+	switch r.kind {
+	case reqQuery:
+	case reqExecute:
+		ss.q.pop()
+	default:
+		return desync(fmt.Sprintf("%s answered with %q", r.kind, m.typ))
+	}
+	ss.res = resultState{}
+	if m.typ == 'C' {
+		ss.trackCommandTag(m.body)
+	}
+	return ss.write(m.raw)
+}
+
+// trackCommandTag applies statements that change the registry from SQL.
+func (ss *session) trackCommandTag(body []byte) {
+	tag, _, _ := cstring(body)
+	switch {
+	case bytes.Equal(tag, []byte("DISCARD ALL")):
+		clear(ss.reg.stmts)
+		ss.reg.endTransaction()
+	case bytes.Equal(tag, []byte("DEALLOCATE ALL")):
+		clear(ss.reg.stmts)
+	}
+}
+
+// readyForQuery ends a simple Query, FunctionCall or Sync.
+func (ss *session) readyForQuery(m message) error {
+	if len(m.body) != 1 {
+		return fatalf(codeProtocolViolation, nil, "invalid ReadyForQuery from the PostgreSQL server")
+	}
+	r, err := ss.head("ReadyForQuery")
+	if err != nil {
+		return err
+	}
+	switch r.kind {
+	case reqQuery, reqFunctionCall, reqSync:
+		ss.q.pop()
+	default:
+		return desync("ReadyForQuery answering " + r.kind.String())
+	}
+	ss.res = resultState{}
+	ss.txStatus.Store(uint32(m.body[0]))
+	if m.body[0] == 'I' {
+		ss.reg.endTransaction()
+	}
+	return ss.write(m.raw)
+}
+
+// errorResponse applies PostgreSQL's error rules to the queue: an error
+// answering an extended-protocol message makes the server skip everything
+// until Sync; in a simple Query or FunctionCall, ReadyForQuery follows.
+func (ss *session) errorResponse(m message) {
+	ss.res = resultState{}
+	r, ok := ss.q.peek()
+	if !ok {
+		// Not tied to a request: a FATAL such as an administrator's
+		// shutdown. The server closes the connection after it.
+		if isFatal(m.body) {
+			ss.serverSentFatal = true
+		}
+		return
+	}
+	if r.kind.extended() {
+		ss.q.skipToSync()
+	}
+	if isFatal(m.body) {
+		ss.serverSentFatal = true
+	}
+}
+
+// isFatal reports whether an ErrorResponse body has severity FATAL or PANIC.
+func isFatal(body []byte) bool {
+	for len(body) > 1 {
+		field := body[0]
+		val, rest, ok := cstring(body[1:])
+		if !ok {
+			return false
+		}
+		if field == 'V' || field == 'S' {
+			return bytes.Equal(val, []byte("FATAL")) || bytes.Equal(val, []byte("PANIC"))
+		}
+		body = rest
+	}
+	return false
+}
+
+// recordParameter keeps the latest ParameterStatus values.
+func (ss *session) recordParameter(body []byte) {
+	name, rest, ok := cstring(body)
+	if !ok {
+		return
+	}
+	value, _, ok := cstring(rest)
+	if !ok {
+		return
+	}
+	ss.paramsMu.Lock()
+	if ss.params == nil {
+		ss.params = map[string]string{}
+	}
+	ss.params[string(name)] = string(value)
+	ss.paramsMu.Unlock()
+}
+
+// Parameter returns the latest value PostgreSQL reported for a run-time
+// parameter (server_version, client_encoding, ...).
+func (ss *session) Parameter(name string) string {
+	ss.paramsMu.Lock()
+	defer ss.paramsMu.Unlock()
+	return ss.params[name]
+}
+
+func desync(what string) error {
+	return fatalf(codeInternalError, errors.New(what), "pgmantle: protocol desynchronized with the PostgreSQL server")
+}
+
+func interceptFailed(err error) error {
+	var pe *Error
+	if errors.As(err, &pe) {
+		return err
+	}
+	return fatalf(codeInternalError, err, "pgmantle could not process a result row; the session is closed")
+}

@@ -1,0 +1,192 @@
+package proxy
+
+import (
+	"encoding/binary"
+	"fmt"
+
+	"github.com/jackc/pgx/v5/pgproto3"
+)
+
+// clientToServer is the client-to-server loop: it reads each client
+// message, queues the responses PostgreSQL will send for it, and forwards
+// it. Upstream writes are flushed whenever no further client input is
+// buffered.
+func (ss *session) clientToServer() error {
+	for {
+		m, err := ss.cr.next()
+		if err != nil {
+			return ss.clientReadError(err)
+		}
+		if err := ss.forward(m); err != nil {
+			return err
+		}
+		if m.typ == 'X' {
+			ss.sw.Flush()
+			return errClientTerminate
+		}
+		if m.typ == 'H' || ss.cr.buffered() == 0 {
+			if err := ss.sw.Flush(); err != nil {
+				return ss.upstreamLost(err)
+			}
+		}
+	}
+}
+
+// forward queues what message m will be answered with and writes it
+// upstream.
+func (ss *session) forward(m message) error {
+	var r request
+	switch m.typ {
+	case 'Q':
+		sql, _, ok := cstring(m.body)
+		if !ok {
+			return malformed("Query")
+		}
+		r = request{kind: reqQuery, sql: string(sql)}
+	case 'P':
+		var p pgproto3.Parse
+		if err := p.Decode(m.body); err != nil {
+			return malformed("Parse")
+		}
+		r = request{kind: reqParse, name: p.Name, sql: p.Query, params: p.ParameterOIDs}
+	case 'B':
+		b, err := scanBind(m.body)
+		if err != nil {
+			return err
+		}
+		r = request{kind: reqBind, name: string(b.portal), stmt: string(b.stmt), formats: b.formats}
+		if ss.described != nil {
+			ss.described[r.name] = false
+		}
+	case 'D', 'C':
+		if len(m.body) < 2 {
+			return malformed("Describe or Close")
+		}
+		name, _, ok := cstring(m.body[1:])
+		if !ok || (m.body[0] != 'S' && m.body[0] != 'P') {
+			return malformed("Describe or Close")
+		}
+		r = request{kind: describeOrClose(m.typ, m.body[0]), name: string(name)}
+		if r.kind == reqDescribePortal && ss.described != nil {
+			ss.described[r.name] = true
+		}
+	case 'E':
+		name, rest, ok := cstring(m.body)
+		if !ok || len(rest) != 4 {
+			return malformed("Execute")
+		}
+		r = request{kind: reqExecute, name: string(name)}
+		if err := ss.ensureDescribed(r.name); err != nil {
+			return err
+		}
+	case 'S':
+		r = request{kind: reqSync}
+	case 'F':
+		r = request{kind: reqFunctionCall}
+	case 'H', 'd', 'c', 'f', 'X':
+		// Flush, COPY data and Terminate get no response of their own.
+	default:
+		return fatalf(codeProtocolViolation, nil, "invalid frontend message type %d", m.typ)
+	}
+	if r.kind != 0 {
+		ss.q.push(r)
+	}
+	if _, err := ss.sw.Write(m.raw); err != nil {
+		return ss.upstreamLost(err)
+	}
+	return nil
+}
+
+// ensureDescribed makes sure that, when an interceptor needs row
+// descriptions, the rows of an Execute can be tied to their columns: if the
+// client has not described the portal, pgmantle sends its own Describe
+// ahead of the Execute and consumes the answer. It costs no round trip.
+func (ss *session) ensureDescribed(portal string) error {
+	if ss.described == nil || ss.described[portal] {
+		return nil
+	}
+	d := pgproto3.Describe{ObjectType: 'P', Name: portal}
+	buf, err := d.Encode(ss.fscratch[:0])
+	if err != nil {
+		return fmt.Errorf("encode Describe: %w", err)
+	}
+	ss.q.push(request{kind: reqDescribePortal, name: portal, injected: true})
+	ss.described[portal] = true
+	if _, err := ss.sw.Write(buf); err != nil {
+		return ss.upstreamLost(err)
+	}
+	return nil
+}
+
+func describeOrClose(typ, target byte) reqKind {
+	switch {
+	case typ == 'D' && target == 'S':
+		return reqDescribeStatement
+	case typ == 'D':
+		return reqDescribePortal
+	case target == 'S':
+		return reqCloseStatement
+	}
+	return reqClosePortal
+}
+
+func malformed(what string) error {
+	return fatalf(codeProtocolViolation, nil, "invalid %s message format", what)
+}
+
+// bindHeader is what pgmantle needs of a Bind message. Parameter values are
+// skipped, never copied.
+type bindHeader struct {
+	portal, stmt []byte
+	formats      []int16
+}
+
+// scanBind reads a Bind message without decoding its parameter values.
+func scanBind(b []byte) (bindHeader, error) {
+	var h bindHeader
+	var ok bool
+	if h.portal, b, ok = cstring(b); !ok {
+		return h, malformed("Bind")
+	}
+	if h.stmt, b, ok = cstring(b); !ok {
+		return h, malformed("Bind")
+	}
+	if len(b) < 2 {
+		return h, malformed("Bind")
+	}
+	n := int(binary.BigEndian.Uint16(b))
+	if len(b) < 2+2*n+2 {
+		return h, malformed("Bind")
+	}
+	b = b[2+2*n:]
+	nparams := int(binary.BigEndian.Uint16(b))
+	b = b[2:]
+	for range nparams {
+		if len(b) < 4 {
+			return h, malformed("Bind")
+		}
+		l := int(int32(binary.BigEndian.Uint32(b)))
+		b = b[4:]
+		if l > 0 {
+			if len(b) < l {
+				return h, malformed("Bind")
+			}
+			b = b[l:]
+		}
+	}
+	if len(b) < 2 {
+		return h, malformed("Bind")
+	}
+	n = int(binary.BigEndian.Uint16(b))
+	b = b[2:]
+	if len(b) != 2*n {
+		return h, malformed("Bind")
+	}
+	if n > 0 {
+		h.formats = make([]int16, n)
+		for i := range h.formats {
+			h.formats[i] = int16(binary.BigEndian.Uint16(b[2*i:]))
+		}
+	}
+	return h, nil
+}

@@ -1,0 +1,46 @@
+package proxy
+
+import (
+	"github.com/jackc/pgx/v5/pgproto3"
+)
+
+// Interceptor is the extension point through which later stages (result
+// masking) see and rewrite what a session returns to its client. A nil
+// Interceptor means the fast path: rows are relayed as raw bytes and
+// RowDescriptions are not even decoded.
+//
+// Methods are called from the session's server-to-client goroutine only,
+// one call at a time, in protocol order.
+type Interceptor interface {
+	// Result is called when a result set starts, with its columns and the
+	// request it answers. It returns the rewriter for the set's rows, or
+	// nil to relay them unchanged. An error ends the session with an
+	// ErrorResponse (fail closed): no row of the set reaches the client.
+	Result(rs *ResultSet) (RowRewriter, error)
+}
+
+// RowRewriter rewrites the rows of one result set.
+type RowRewriter interface {
+	// RewriteRow replaces values in place; a replaced value may point into
+	// memory the rewriter owns and reuses, since the row is encoded and
+	// written before the next call. An error ends the session (fail
+	// closed); the row is not sent.
+	RewriteRow(values [][]byte) error
+}
+
+// ResultSet describes one result set as it starts.
+type ResultSet struct {
+	// SQL is the text of the simple Query or of the prepared statement the
+	// rows come from. A simple Query with several statements yields one
+	// ResultSet per statement that returns rows, each with the whole text.
+	SQL string
+	// Statement and Portal are set for the extended protocol.
+	Statement *PreparedStatement
+	Portal    *Portal
+	// Fields are the result columns with the format codes in effect; nil
+	// for COPY.
+	Fields []pgproto3.FieldDescription
+	// Copy marks COPY TO STDOUT data: each CopyData message is passed to
+	// the rewriter as a single value.
+	Copy bool
+}

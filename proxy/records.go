@@ -1,0 +1,86 @@
+package proxy
+
+import (
+	"github.com/jackc/pgx/v5/pgproto3"
+)
+
+// PreparedStatement is a statement the client prepared with a Parse
+// message, as PostgreSQL holds it. The unnamed statement has Name "".
+type PreparedStatement struct {
+	Name      string
+	SQL       string
+	ParamOIDs []uint32 // as sent in Parse (0 = let the server infer)
+	// Fields is the statement's result description once a Describe of the
+	// statement has been answered (format codes are all text there); nil
+	// when not yet known, empty for a statement that returns no rows.
+	Fields []pgproto3.FieldDescription
+}
+
+// Portal is a bound statement ready to execute, created by Bind.
+type Portal struct {
+	Name          string
+	Statement     *PreparedStatement
+	ResultFormats []int16
+	// Fields is the portal's result description with the portal's format
+	// codes, once known from a Describe of the portal or of its statement.
+	Fields []pgproto3.FieldDescription
+}
+
+// registry holds a session's prepared statements and portals. It is owned by
+// the server-to-client goroutine: entries change only when PostgreSQL
+// confirms them (ParseComplete, BindComplete, CloseComplete, end of
+// transaction), so the registry is always the server's view.
+type registry struct {
+	stmts   map[string]*PreparedStatement
+	portals map[string]*Portal
+}
+
+func newRegistry() registry {
+	return registry{stmts: map[string]*PreparedStatement{}, portals: map[string]*Portal{}}
+}
+
+// bind records a portal, deriving its description from the statement's if
+// the statement has been described.
+func (r *registry) bind(name, stmt string, formats []int16) *Portal {
+	p := &Portal{Name: name, Statement: r.stmts[stmt], ResultFormats: formats}
+	if p.Statement != nil && p.Statement.Fields != nil {
+		p.Fields = withFormats(p.Statement.Fields, formats)
+	}
+	r.portals[name] = p
+	return p
+}
+
+// endTransaction drops all portals: PostgreSQL destroys protocol-level
+// portals at the end of the transaction that created them.
+func (r *registry) endTransaction() {
+	clear(r.portals)
+}
+
+// withFormats copies fields applying Bind's result format codes (none: all
+// text; one: all columns; else one per column).
+func withFormats(fields []pgproto3.FieldDescription, formats []int16) []pgproto3.FieldDescription {
+	out := make([]pgproto3.FieldDescription, len(fields))
+	copy(out, fields)
+	for i := range out {
+		switch {
+		case len(formats) == 0:
+			out[i].Format = 0
+		case len(formats) == 1:
+			out[i].Format = formats[0]
+		case i < len(formats):
+			out[i].Format = formats[i]
+		}
+	}
+	return out
+}
+
+// copyFields deep-copies a decoded RowDescription (whose Name slices alias
+// the read buffer).
+func copyFields(fields []pgproto3.FieldDescription) []pgproto3.FieldDescription {
+	out := make([]pgproto3.FieldDescription, len(fields))
+	for i, f := range fields {
+		out[i] = f
+		out[i].Name = append([]byte(nil), f.Name...)
+	}
+	return out
+}

@@ -1,0 +1,185 @@
+package proxy
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"log/slog"
+	"net"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// Defaults for the zero values of Server's fields.
+const (
+	defaultStartupTimeout = 15 * time.Second
+	defaultConnectTimeout = 10 * time.Second
+	defaultMaxMessageSize = 64 << 20
+)
+
+// Server accepts PostgreSQL clients and relays each to its own upstream
+// connection. Configure the exported fields before calling Serve; they must
+// not change afterwards. A Server may serve several listeners.
+type Server struct {
+	// UpstreamAddr is PostgreSQL's host:port. Required.
+	UpstreamAddr string
+	// UpstreamTLS, if non-nil, makes every upstream connection TLS with this
+	// configuration (nil: plaintext).
+	UpstreamTLS *tls.Config
+	// ClientTLS, if non-nil, lets clients negotiate TLS with SSLRequest
+	// (nil: the answer is N).
+	ClientTLS *tls.Config
+	// RequireTLS refuses clients that do not negotiate TLS.
+	RequireTLS bool
+	// VerifyClientCert requires a client certificate (verified by ClientTLS,
+	// which must request one) whose CN is the startup user or maps to it
+	// through CNMap.
+	VerifyClientCert bool
+	CNMap            map[string]string
+	// StartupTimeout bounds accept-to-ReadyForQuery. Zero means 15s.
+	StartupTimeout time.Duration
+	// ConnectTimeout bounds dialing PostgreSQL. Zero means 10s.
+	ConnectTimeout time.Duration
+	// MaxMessageSize bounds a client message body in bytes. Zero means 64 MB.
+	MaxMessageSize int
+	// Logger receives pgmantle's log; nil means slog.Default().
+	Logger *slog.Logger
+	// Intercept, if non-nil, is called once a session's login succeeds and
+	// returns the Interceptor for its results (nil: relay unchanged). An
+	// error refuses the session.
+	Intercept func(*SessionInfo) (Interceptor, error)
+
+	keys       keyTable
+	nextID     atomic.Uint64
+	mu         sync.Mutex
+	listeners  map[net.Listener]struct{}
+	active     sync.WaitGroup
+	forceOnce  sync.Once
+	forceClose chan struct{}
+	closing    atomic.Bool
+	initOnce   sync.Once
+}
+
+// ErrServerClosed is returned by Serve after Shutdown.
+var ErrServerClosed = errors.New("pgmantle: server closed")
+
+func (s *Server) init() {
+	s.initOnce.Do(func() {
+		s.forceClose = make(chan struct{})
+		s.listeners = map[net.Listener]struct{}{}
+	})
+}
+
+// ListenAndServe listens on the TCP address and serves it.
+func (s *Server) ListenAndServe(addr string) error {
+	l, err := net.Listen("tcp", addr)
+	if err != nil {
+		return err
+	}
+	return s.Serve(l)
+}
+
+// Serve accepts connections on l until Shutdown. It always returns a
+// non-nil error; after Shutdown, ErrServerClosed.
+func (s *Server) Serve(l net.Listener) error {
+	s.init()
+	s.mu.Lock()
+	if s.closing.Load() {
+		s.mu.Unlock()
+		l.Close()
+		return ErrServerClosed
+	}
+	s.listeners[l] = struct{}{}
+	s.mu.Unlock()
+	defer func() {
+		s.mu.Lock()
+		delete(s.listeners, l)
+		s.mu.Unlock()
+	}()
+	var backoff time.Duration
+	for {
+		conn, err := l.Accept()
+		if err != nil {
+			if s.closing.Load() {
+				return ErrServerClosed
+			}
+			var ne net.Error
+			if errors.As(err, &ne) && ne.Timeout() {
+				backoff = min(max(2*backoff, 5*time.Millisecond), time.Second)
+				s.logger().Warn("accept failed; retrying", "err", err, "in", backoff)
+				time.Sleep(backoff)
+				continue
+			}
+			return err
+		}
+		backoff = 0
+		s.active.Add(1)
+		go s.serveConn(conn)
+	}
+}
+
+func (s *Server) serveConn(conn net.Conn) {
+	defer s.active.Done()
+	if tc, ok := conn.(*net.TCPConn); ok {
+		tc.SetNoDelay(true)
+		tc.SetKeepAlive(true)
+	}
+	id := s.nextID.Add(1)
+	ss := &session{
+		srv:     s,
+		client:  conn,
+		info:    SessionInfo{ID: id, RemoteAddr: conn.RemoteAddr().String()},
+		log:     s.logger().With("session", id),
+		reg:     newRegistry(),
+		scratch: make([]byte, 0, 256),
+	}
+	ss.run(context.Background())
+}
+
+// Shutdown stops accepting connections, waits for sessions to end, and when
+// ctx is done closes the remaining ones with an administrator-shutdown
+// error.
+func (s *Server) Shutdown(ctx context.Context) error {
+	s.init()
+	s.closing.Store(true)
+	s.mu.Lock()
+	for l := range s.listeners {
+		l.Close()
+	}
+	s.mu.Unlock()
+	done := make(chan struct{})
+	go func() { s.active.Wait(); close(done) }()
+	select {
+	case <-done:
+		return nil
+	case <-ctx.Done():
+	}
+	s.forceOnce.Do(func() { close(s.forceClose) })
+	select {
+	case <-done:
+	case <-time.After(5 * time.Second):
+	}
+	return ctx.Err()
+}
+
+func (s *Server) logger() *slog.Logger {
+	if s.Logger != nil {
+		return s.Logger
+	}
+	return slog.Default()
+}
+
+func (s *Server) startupTimeout() time.Duration {
+	if s.StartupTimeout > 0 {
+		return s.StartupTimeout
+	}
+	return defaultStartupTimeout
+}
+
+func (s *Server) maxMessageSize() int {
+	if s.MaxMessageSize > 0 {
+		return s.MaxMessageSize
+	}
+	return defaultMaxMessageSize
+}

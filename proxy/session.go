@@ -1,0 +1,251 @@
+package proxy
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"io"
+	"log/slog"
+	"net"
+	"os"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgproto3"
+)
+
+// SessionInfo is what later stages know about a session once PostgreSQL
+// has authenticated it.
+type SessionInfo struct {
+	ID         uint64
+	RemoteAddr string
+	User       string // the login role PostgreSQL authenticated
+	Database   string
+	// StartupParams are the client's startup parameters (never a password:
+	// passwords are not startup parameters).
+	StartupParams map[string]string
+	TLS           bool
+}
+
+// session is one client connection and its upstream connection.
+type session struct {
+	srv   *Server
+	info  SessionInfo
+	log   *slog.Logger
+	hello *clientHello
+
+	client net.Conn
+	server net.Conn
+	cr     *msgReader    // client input; read by the client-to-server goroutine
+	sw     *bufio.Writer // server output; written by the client-to-server goroutine
+	sr     *msgReader    // server input; read by the server-to-client goroutine
+	cw     *bufio.Writer // client output; written by the server-to-client goroutine
+
+	q        queue
+	txStatus atomic.Uint32 // last transaction status PostgreSQL reported (I, T, E)
+
+	ic  Interceptor // nil: fast path
+	res resultState // server-to-client goroutine only
+	reg registry    // server-to-client goroutine only
+	// described tracks, for the client-to-server goroutine, which portals
+	// have a known row description (only with an interceptor).
+	described map[string]bool
+
+	key         cancelKey // the key the client knows
+	upstreamKey pgproto3.BackendKeyData
+
+	paramsMu sync.Mutex
+	params   map[string]string // ParameterStatus values reported by the server
+
+	serverSentFatal bool // server-to-client goroutine: upstream ended with its own FATAL
+	scratch         []byte // server-to-client goroutine and the final error
+	fscratch        []byte // client-to-server goroutine
+	row             pgproto3.DataRow
+}
+
+// run serves one accepted connection: each step below either completes or
+// ends the session with an error the client can read.
+func (ss *session) run(ctx context.Context) {
+	defer ss.client.Close()
+	ss.client.SetDeadline(time.Now().Add(ss.srv.startupTimeout()))
+
+	// 1. Negotiate the startup packet (TLS, GSSENC, cancel, protocol version).
+	hello, err := ss.srv.sniff(ss.client)
+	if err != nil {
+		ss.failStartup(err)
+		return
+	}
+	if hello.cancel != nil {
+		ss.srv.cancel(ctx, hello.cancel, ss.info.RemoteAddr)
+		return
+	}
+	ss.adoptHello(hello)
+
+	// 2. Connect upstream and send the client's startup parameters.
+	if ss.server, err = ss.srv.dialUpstream(ctx); err != nil {
+		ss.failStartup(err)
+		return
+	}
+	defer ss.server.Close()
+	ss.server.SetDeadline(time.Now().Add(ss.srv.startupTimeout()))
+	ss.sr = newMsgReader(ss.server, 0)
+	ss.sw = bufio.NewWriterSize(ss.server, writeBufferSize)
+	if err := sendStartup(ss.server, ss.info.StartupParams); err != nil {
+		ss.failStartup(err)
+		return
+	}
+
+	// 3. Relay authentication; PostgreSQL decides. Then ParameterStatus,
+	//    our own BackendKeyData, ReadyForQuery.
+	if err := ss.authenticate(); err != nil {
+		ss.endStartup(err)
+		return
+	}
+	ss.srv.keys.register(ss)
+	defer ss.srv.keys.unregister(ss)
+	ss.client.SetDeadline(time.Time{})
+	ss.server.SetDeadline(time.Time{})
+	ss.log.Info("session started", "user", ss.info.User, "database", ss.info.Database,
+		"application_name", ss.info.StartupParams["application_name"], "tls", ss.info.TLS)
+
+	// 4. Relay in both directions until one side ends; the first error wins.
+	err = ss.relay()
+	ss.log.Info("session ended", "reason", describeEnd(err))
+}
+
+// adoptHello records what the startup packet said and sizes the client reader.
+func (ss *session) adoptHello(h *clientHello) {
+	ss.hello = h
+	ss.client = h.conn
+	ss.info.TLS = h.tls
+	ss.info.StartupParams = h.params
+	ss.info.User = h.params["user"]
+	ss.info.Database = h.params["database"]
+	if ss.info.Database == "" {
+		ss.info.Database = ss.info.User
+	}
+	ss.cr = newMsgReader(ss.client, ss.srv.maxMessageSize())
+	ss.cw = bufio.NewWriterSize(ss.client, writeBufferSize)
+}
+
+// authenticated is called when PostgreSQL accepts the login: the session's
+// role is now known, and later stages decide how to treat it.
+func (ss *session) authenticated() error {
+	if ss.srv.Intercept == nil {
+		return nil
+	}
+	ic, err := ss.srv.Intercept(&ss.info)
+	if err != nil {
+		return err
+	}
+	ss.ic = ic
+	if ic != nil {
+		ss.described = map[string]bool{}
+	}
+	return nil
+}
+
+// relay runs the two directional loops and reports the first error.
+func (ss *session) relay() error {
+	errc := make(chan error, 2)
+	go func() { errc <- ss.clientToServer() }()
+	go func() { errc <- ss.serverToClient() }()
+	var first error
+	select {
+	case first = <-errc:
+	case <-ss.srv.forceClose:
+		first = errShutdown
+	}
+	// Stop the other loop: closing upstream ends its reads and writes; a
+	// past deadline does the same for the client without closing it, so a
+	// final ErrorResponse can still be written.
+	ss.server.Close()
+	ss.client.SetDeadline(time.Unix(1, 0))
+	if first != errShutdown {
+		<-errc
+	} else {
+		<-errc
+		<-errc
+	}
+	ss.client.SetDeadline(time.Now().Add(time.Second))
+	if reportable(first) && !ss.serverSentFatal {
+		ss.cw.Write(appendError(ss.scratch[:0], first))
+		ss.cw.Flush()
+	}
+	return first
+}
+
+// failStartup reports a startup error to the client, if it is one it should
+// see, and logs it.
+func (ss *session) failStartup(err error) {
+	if reportable(err) {
+		var buf []byte
+		ss.client.Write(appendError(buf, err))
+	}
+	ss.log.Info("connection refused", "reason", describeEnd(err))
+}
+
+// endStartup is failStartup once the buffered writers exist.
+func (ss *session) endStartup(err error) {
+	switch {
+	case errors.Is(err, errLoginFailed):
+		ss.log.Info("login failed", "user", ss.info.User, "database", ss.info.Database)
+	case reportable(err):
+		ss.cw.Write(appendError(ss.scratch[:0], err))
+		ss.cw.Flush()
+		ss.log.Info("connection refused", "reason", describeEnd(err))
+	default:
+		ss.log.Info("connection ended during startup", "reason", describeEnd(err))
+	}
+}
+
+// upstreamLost converts an upstream read or write failure.
+func (ss *session) upstreamLost(err error) error {
+	var pe *Error
+	if errors.As(err, &pe) {
+		return err
+	}
+	return fatalf(codeConnectionFailure, err, "pgmantle lost the connection to the PostgreSQL server")
+}
+
+// clientReadError converts a client read failure.
+func (ss *session) clientReadError(err error) error {
+	var tooLarge *errMessageTooLarge
+	switch {
+	case errors.As(err, &tooLarge):
+		return fatalf(codeProtocolViolation, err, "invalid message length: %d bytes exceeds the limit of %d", tooLarge.size, tooLarge.limit)
+	case errors.Is(err, errMalformedLength):
+		return fatalf(codeProtocolViolation, err, "invalid message length")
+	case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF), errors.Is(err, net.ErrClosed):
+		return errClientGone
+	case errors.Is(err, os.ErrDeadlineExceeded):
+		return errStopped
+	}
+	return errClientGone
+}
+
+var (
+	errShutdown        = &Error{Severity: "FATAL", Code: codeAdminShutdown, Message: "terminating connection due to administrator command"}
+	errClientTerminate = errors.New("client sent Terminate")
+	errStopped         = errors.New("stopped")
+)
+
+// reportable tells whether err should be sent to the client before closing.
+func reportable(err error) bool {
+	var pe *Error
+	return errors.As(err, &pe)
+}
+
+// describeEnd gives a log-safe reason for a session's end.
+func describeEnd(err error) string {
+	switch {
+	case err == nil:
+		return "normal"
+	case errors.Is(err, errClientTerminate):
+		return "client terminated"
+	case errors.Is(err, errClientGone):
+		return "client disconnected"
+	}
+	return err.Error()
+}

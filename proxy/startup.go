@@ -1,0 +1,181 @@
+package proxy
+
+import (
+	"crypto/tls"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"strings"
+
+	"github.com/jackc/pgx/v5/pgproto3"
+)
+
+// Startup packet codes (PostgreSQL src/include/libpq/pqcomm.h).
+const (
+	codeSSLRequest    = 80877103
+	codeGSSENCRequest = 80877104
+	codeCancelRequest = 80877102
+	// maxStartupPacket is PostgreSQL's MAX_STARTUP_PACKET_LENGTH.
+	maxStartupPacket = 10000
+)
+
+// clientHello is what the startup phase learned about a new client.
+type clientHello struct {
+	conn      net.Conn // the client connection, TLS-wrapped when negotiated
+	tls       bool
+	params    map[string]string
+	minor     uint16   // requested protocol minor version
+	pqOptions []string // "_pq_." protocol options the client asked for
+	cancel    *pgproto3.CancelRequest
+}
+
+// readStartupPacket reads one length-prefixed startup-phase packet straight
+// from the connection, without read-ahead: after an SSLRequest no byte may
+// have been consumed that belongs to the TLS handshake.
+func readStartupPacket(r io.Reader, buf []byte) ([]byte, error) {
+	var hdr [4]byte
+	if _, err := io.ReadFull(r, hdr[:]); err != nil {
+		return nil, err
+	}
+	n := int(binary.BigEndian.Uint32(hdr[:]))
+	if n < 8 || n > maxStartupPacket {
+		return nil, fatalf(codeProtocolViolation, nil, "invalid length of startup packet")
+	}
+	body := buf[:n-4]
+	if cap(buf) < n-4 {
+		body = make([]byte, n-4)
+	}
+	if _, err := io.ReadFull(r, body); err != nil {
+		return nil, err
+	}
+	return body, nil
+}
+
+// sniff runs the startup negotiation: SSLRequest and GSSENCRequest may
+// precede the StartupMessage; a CancelRequest ends the exchange. The
+// caller sets the startup deadline on conn.
+func (s *Server) sniff(conn net.Conn) (*clientHello, error) {
+	h := &clientHello{conn: conn}
+	buf := make([]byte, 0, 512)
+	triedGSS := false
+	for {
+		body, err := readStartupPacket(h.conn, buf)
+		if err != nil {
+			return nil, err
+		}
+		code := binary.BigEndian.Uint32(body)
+		switch {
+		case code == codeSSLRequest:
+			if h.tls {
+				return nil, fatalf(codeProtocolViolation, nil, "SSLRequest received on an encrypted connection")
+			}
+			if s.ClientTLS == nil {
+				if _, err := h.conn.Write([]byte{'N'}); err != nil {
+					return nil, err
+				}
+				continue
+			}
+			if _, err := h.conn.Write([]byte{'S'}); err != nil {
+				return nil, err
+			}
+			tc := tls.Server(h.conn, s.ClientTLS)
+			if err := tc.Handshake(); err != nil {
+				return nil, fmt.Errorf("client TLS handshake: %w", err)
+			}
+			h.conn, h.tls = tc, true
+		case code == codeGSSENCRequest:
+			if h.tls || triedGSS {
+				return nil, fatalf(codeProtocolViolation, nil, "unexpected GSSENCRequest")
+			}
+			triedGSS = true
+			if _, err := h.conn.Write([]byte{'N'}); err != nil {
+				return nil, err
+			}
+		case code == codeCancelRequest:
+			var cr pgproto3.CancelRequest
+			if err := cr.Decode(body); err != nil {
+				return nil, fatalf(codeProtocolViolation, err, "invalid cancel request")
+			}
+			h.cancel = &cr
+			return h, nil
+		case code>>16 == 3:
+			var sm pgproto3.StartupMessage
+			// pgproto3 accepts 3.0 and 3.2 only; pgmantle speaks 3.0 and
+			// negotiates any newer 3.x down, as PostgreSQL does.
+			minor := uint16(code)
+			binary.BigEndian.PutUint32(body, pgproto3.ProtocolVersion30)
+			if err := sm.Decode(body); err != nil {
+				return nil, fatalf(codeProtocolViolation, err, "invalid startup packet layout")
+			}
+			h.params, h.minor = sm.Parameters, minor
+			for k := range h.params {
+				if strings.HasPrefix(k, "_pq_.") {
+					h.pqOptions = append(h.pqOptions, k)
+					delete(h.params, k)
+				}
+			}
+			return h, s.checkHello(h)
+		default:
+			return nil, &Error{Severity: "FATAL", Code: codeFeatureNotSupported,
+				Message: fmt.Sprintf("unsupported frontend protocol %d.%d: server supports 3.0 to 3.0", code>>16, code&0xffff)}
+		}
+	}
+}
+
+// checkHello applies the connection rules that need no upstream: TLS
+// required, client certificate, no replication, a user name.
+func (s *Server) checkHello(h *clientHello) error {
+	if s.RequireTLS && !h.tls {
+		return &Error{Severity: "FATAL", Code: codeInvalidAuthorization,
+			Message: "pgmantle requires an encrypted connection",
+			Hint:    "Connect with sslmode=require or stronger."}
+	}
+	if v, ok := h.params["replication"]; ok && !isFalse(v) {
+		return &Error{Severity: "FATAL", Code: codeFeatureNotSupported,
+			Message: "pgmantle does not relay replication connections"}
+	}
+	user := h.params["user"]
+	if user == "" {
+		return &Error{Severity: "FATAL", Code: codeInvalidAuthorization,
+			Message: "no PostgreSQL user name specified in startup packet"}
+	}
+	if s.VerifyClientCert {
+		return s.checkClientCert(h.conn, user)
+	}
+	return nil
+}
+
+// checkClientCert enforces the client-certificate second factor: the TLS
+// layer has already verified the chain against the configured CA; here the
+// certificate must be present and its CN must be the user or map to it.
+func (s *Server) checkClientCert(conn net.Conn, user string) error {
+	tc, ok := conn.(*tls.Conn)
+	if !ok {
+		return &Error{Severity: "FATAL", Code: codeInvalidAuthorization,
+			Message: "a client certificate is required; connect with TLS"}
+	}
+	certs := tc.ConnectionState().PeerCertificates
+	if len(certs) == 0 {
+		return &Error{Severity: "FATAL", Code: codeInvalidAuthorization,
+			Message: "connection requires a valid client certificate"}
+	}
+	cn := certs[0].Subject.CommonName
+	if cn == user || (s.CNMap[cn] != "" && s.CNMap[cn] == user) {
+		return nil
+	}
+	return &Error{Severity: "FATAL", Code: codeInvalidAuthorization,
+		Message: fmt.Sprintf("certificate authentication failed for user %q", user),
+		Detail:  "The client certificate's common name is neither the user name nor mapped to it."}
+}
+
+func isFalse(v string) bool {
+	switch strings.ToLower(v) {
+	case "false", "off", "no", "0", "f", "n":
+		return true
+	}
+	return false
+}
+
+var errClientGone = errors.New("client closed the connection")
