@@ -8,16 +8,16 @@ import (
 type reqKind uint8
 
 const (
-	reqQuery reqKind = iota + 1 // simple Query: results..., ReadyForQuery
-	reqFunctionCall             // FunctionCallResponse, ReadyForQuery
-	reqParse                    // ParseComplete
-	reqBind                     // BindComplete
-	reqDescribeStatement        // ParameterDescription, RowDescription or NoData
-	reqDescribePortal           // RowDescription or NoData
-	reqExecute                  // rows..., CommandComplete | EmptyQueryResponse | PortalSuspended (or COPY)
-	reqCloseStatement           // CloseComplete
-	reqClosePortal              // CloseComplete
-	reqSync                     // ReadyForQuery
+	reqQuery             reqKind = iota + 1 // simple Query: results..., ReadyForQuery
+	reqFunctionCall                         // FunctionCallResponse, ReadyForQuery
+	reqParse                                // ParseComplete
+	reqBind                                 // BindComplete
+	reqDescribeStatement                    // ParameterDescription, RowDescription or NoData
+	reqDescribePortal                       // RowDescription or NoData
+	reqExecute                              // rows..., CommandComplete | EmptyQueryResponse | PortalSuspended (or COPY)
+	reqCloseStatement                       // CloseComplete
+	reqClosePortal                          // CloseComplete
+	reqSync                                 // ReadyForQuery
 )
 
 var reqKindNames = [...]string{

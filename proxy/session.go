@@ -58,7 +58,7 @@ type session struct {
 	paramsMu sync.Mutex
 	params   map[string]string // ParameterStatus values reported by the server
 
-	serverSentFatal bool // server-to-client goroutine: upstream ended with its own FATAL
+	serverSentFatal bool   // server-to-client goroutine: upstream ended with its own FATAL
 	scratch         []byte // server-to-client goroutine and the final error
 	fscratch        []byte // client-to-server goroutine
 	row             pgproto3.DataRow
