@@ -1,0 +1,182 @@
+package proxy_test
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+	"testing"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgproto3"
+	"github.com/pgmantle/pgmantle/internal/pgtest"
+	"github.com/pgmantle/pgmantle/proxy"
+)
+
+// tagger replaces every text-typed value in text format with the SQL of the
+// statement the proxy tied its result set to, so a test can see that each
+// result reached the right request.
+type tagger struct{}
+
+func (tagger) Result(rs *proxy.ResultSet) (proxy.RowRewriter, error) {
+	if rs.Copy {
+		return nil, errors.New("COPY not expected")
+	}
+	tr := &tagRows{tag: []byte("[" + rs.SQL + "]")}
+	for i, f := range rs.Fields {
+		if f.DataTypeOID == 25 && f.Format == 0 {
+			tr.cols = append(tr.cols, i)
+		}
+	}
+	return tr, nil
+}
+
+type tagRows struct {
+	tag  []byte
+	cols []int
+}
+
+func (t *tagRows) RewriteRow(values [][]byte) error {
+	for _, i := range t.cols {
+		if values[i] != nil {
+			values[i] = t.tag
+		}
+	}
+	return nil
+}
+
+// TestInterceptorCorrelatesResults checks that every result set of
+// pipelined extended-protocol batches, prepared statements and
+// multi-statement simple queries is tied to the request it answers, with
+// the columns and format codes in effect — including Executes the client
+// never described, for which the proxy injects its own Describe.
+func TestInterceptorCorrelatesResults(t *testing.T) {
+	p := startProxy(t, func(s *proxy.Server) {
+		s.Intercept = func(*proxy.SessionInfo) (proxy.Interceptor, error) { return tagger{}, nil }
+	})
+	ctx := pgtest.Context(t)
+	for _, mode := range []pgx.QueryExecMode{pgx.QueryExecModeCacheStatement, pgx.QueryExecModeDescribeExec, pgx.QueryExecModeExec} {
+		t.Run(mode.String(), func(t *testing.T) {
+			conn := pgtest.Connect(t, p.dsn("postgres", "", "postgres")+"&default_query_exec_mode="+execModeParam(mode))
+			b := &pgx.Batch{}
+			sqls := make([]string, 6)
+			for i := range sqls {
+				sqls[i] = fmt.Sprintf("SELECT 'v%d'::text AS t, $1::int AS n, 'w'::text AS u", i)
+				b.Queue(sqls[i], i*10)
+			}
+			br := conn.SendBatch(ctx, b)
+			for i, sql := range sqls {
+				var t1, u string
+				var n int
+				if err := br.QueryRow().Scan(&t1, &n, &u); err != nil {
+					t.Fatalf("query %d: %v", i, err)
+				}
+				if want := "[" + sql + "]"; t1 != want || u != want || n != i*10 {
+					t.Fatalf("query %d: got (%q, %d, %q), want (%q, %d, %q)", i, t1, n, u, want, i*10, want)
+				}
+			}
+			if err := br.Close(); err != nil {
+				t.Fatal(err)
+			}
+		})
+	}
+	t.Run("simple multi-statement", func(t *testing.T) {
+		conn := pgtest.Connect(t, p.dsn("postgres", "", "postgres"))
+		sql := "SELECT 'a'::text; SELECT 1; SELECT 'b'::text, 2"
+		results, err := conn.PgConn().Exec(ctx, sql).ReadAll()
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := []string{"[" + sql + "]", "1", "[" + sql + "]"}
+		for i, w := range want {
+			if got := string(results[i].Rows[0][0]); got != w {
+				t.Fatalf("statement %d: got %q, want %q", i, got, w)
+			}
+		}
+	})
+}
+
+func execModeParam(m pgx.QueryExecMode) string {
+	switch m {
+	case pgx.QueryExecModeDescribeExec:
+		return "describe_exec"
+	case pgx.QueryExecModeExec:
+		return "exec"
+	}
+	return "cache_statement"
+}
+
+// failing is an interceptor whose rewriter always fails.
+type failing struct{}
+
+func (failing) Result(*proxy.ResultSet) (proxy.RowRewriter, error) { return failingRows{}, nil }
+
+type failingRows struct{}
+
+func (failingRows) RewriteRow([][]byte) error { return errors.New("cannot mask 110101199003074519") }
+
+// TestInterceptorFailureFailsClosed: when a rewriter fails, no row reaches
+// the client, the client gets a generic error that does not echo the
+// rewriter's error text, and the session ends.
+func TestInterceptorFailureFailsClosed(t *testing.T) {
+	p := startProxy(t, func(s *proxy.Server) {
+		s.Intercept = func(*proxy.SessionInfo) (proxy.Interceptor, error) { return failing{}, nil }
+	})
+	conn := pgtest.Connect(t, p.dsn("postgres", "", "postgres"))
+	ctx := pgtest.Context(t)
+	var s string
+	err := conn.QueryRow(ctx, "SELECT 'secret value'::text").Scan(&s)
+	var pe *pgconn.PgError
+	if !errors.As(err, &pe) || pe.Code != "XX000" {
+		t.Fatalf("got %v (value %q), want an XX000 error", err, s)
+	}
+	if strings.Contains(pe.Message, "1101011990") {
+		t.Fatalf("the rewriter's error text reached the client: %q", pe.Message)
+	}
+	if err := conn.Ping(ctx); err == nil {
+		t.Fatal("the session survived a failed rewrite")
+	}
+}
+
+// TestInjectedDescribe: a client that executes without describing (as
+// many drivers do for a statement they described once) still has its rows
+// tied to their columns: the proxy sends its own Describe, and the client
+// never sees the answer.
+func TestInjectedDescribe(t *testing.T) {
+	p := startProxy(t, func(s *proxy.Server) {
+		s.Intercept = func(*proxy.SessionInfo) (proxy.Interceptor, error) { return tagger{}, nil }
+	})
+	c := dialRaw(t, p.addr)
+	c.fe.Send(&pgproto3.StartupMessage{ProtocolVersion: pgproto3.ProtocolVersion30,
+		Parameters: map[string]string{"user": "postgres", "database": "postgres"}})
+	c.fe.Flush()
+	c.readUntil(t, isReady)
+	sql := "SELECT 'x'::text AS a, 7::int AS b"
+	c.fe.SendParse(&pgproto3.Parse{Name: "s1", Query: sql})
+	// Text for a, binary for b: the injected Describe must report them.
+	c.fe.SendBind(&pgproto3.Bind{PreparedStatement: "s1", ResultFormatCodes: []int16{0, 1}})
+	c.fe.SendExecute(&pgproto3.Execute{})
+	c.fe.SendSync(&pgproto3.Sync{})
+	c.fe.Flush()
+	msgs := c.readUntil(t, isReady)
+	var rows []*pgproto3.DataRow
+	for _, m := range msgs {
+		switch m := m.(type) {
+		case *pgproto3.RowDescription, *pgproto3.NoData:
+			t.Fatalf("the client received the answer to the injected Describe: %T", m)
+		case *pgproto3.DataRow:
+			rows = append(rows, m)
+		case *pgproto3.ErrorResponse:
+			t.Fatalf("error: %s", m.Message)
+		}
+	}
+	if len(rows) != 1 {
+		t.Fatalf("got %d rows, want 1", len(rows))
+	}
+	if got := string(rows[0].Values[0]); got != "["+sql+"]" {
+		t.Fatalf("column a = %q, want it rewritten", got)
+	}
+	if got := rows[0].Values[1]; len(got) != 4 || got[3] != 7 {
+		t.Fatalf("column b = %v, want binary int4 7", got)
+	}
+}
