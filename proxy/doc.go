@@ -24,15 +24,15 @@
 //
 // # Simple and extended query
 //
-//	  |--- Query ------------------>| queue: [Query]  ------------------>|
-//	  |<-- RowDescription, DataRow*,|<-- ... CommandComplete (per stmt) -|
-//	  |<-- ReadyForQuery -----------|<-- ReadyForQuery  (pops Query) ----|
+//	|--- Query ------------------>| queue: [Query]  ------------------>|
+//	|<-- RowDescription, DataRow*,|<-- ... CommandComplete (per stmt) -|
+//	|<-- ReadyForQuery -----------|<-- ReadyForQuery  (pops Query) ----|
 //
-//	  |--- Parse, Bind, Execute,    | queue: [Parse Bind Describe*      |
-//	  |    Parse, Bind, Execute,    |         Execute Parse Bind         |
-//	  |    Sync ------------------->|         Describe* Execute Sync] -->|  * injected by pgmantle when an
-//	  |<-- ParseComplete, ... ------|<-- one answer per queued entry ----|    interceptor needs columns; its
-//	  |<-- ReadyForQuery -----------|<-- ReadyForQuery ------------------|    answer is consumed
+//	|--- Parse, Bind, Execute,    | queue: [Parse Bind Describe*      |
+//	|    Parse, Bind, Execute,    |         Execute Parse Bind         |
+//	|    Sync ------------------->|         Describe* Execute Sync] -->|  * injected by pgmantle when an
+//	|<-- ParseComplete, ... ------|<-- one answer per queued entry ----|    interceptor needs columns; its
+//	|<-- ReadyForQuery -----------|<-- ReadyForQuery ------------------|    answer is consumed
 //
 // After an ErrorResponse to an extended-protocol message, PostgreSQL skips
 // everything until Sync; the queue drops the same entries.

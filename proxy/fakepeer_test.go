@@ -135,7 +135,7 @@ func (c *fakeClient) readUntil(t *testing.T, stop func(pgproto3.BackendMessage) 
 }
 
 func isReady(m pgproto3.BackendMessage) bool { _, ok := m.(*pgproto3.ReadyForQuery); return ok }
-func never(pgproto3.BackendMessage) bool      { return false }
+func never(pgproto3.BackendMessage) bool     { return false }
 
 // copyMsg detaches a received message from the frontend's buffer.
 func copyMsg(m pgproto3.BackendMessage) pgproto3.BackendMessage {
