@@ -59,6 +59,12 @@ func (ss *session) relayServerMessage(m message) error {
 			return ss.rewriteRow(m)
 		}
 	case 'd': // CopyData (COPY TO STDOUT)
+		if ss.ic == nil {
+			break
+		}
+		if !ss.res.copy {
+			return desync("CopyData outside COPY TO STDOUT")
+		}
 		if ss.res.rw != nil {
 			return ss.rewriteCopyData(m)
 		}

@@ -43,8 +43,10 @@ func readStartupPacket(r io.Reader, buf []byte) ([]byte, error) {
 	if n < 8 || n > maxStartupPacket {
 		return nil, fatalf(codeProtocolViolation, nil, "invalid length of startup packet")
 	}
-	body := buf[:n-4]
-	if cap(buf) < n-4 {
+	var body []byte
+	if cap(buf) >= n-4 {
+		body = buf[:n-4]
+	} else {
 		body = make([]byte, n-4)
 	}
 	if _, err := io.ReadFull(r, body); err != nil {

@@ -87,16 +87,24 @@ func (r *msgReader) next() (message, error) {
 		r.pending = total
 		return message{typ: raw[0], raw: raw, body: raw[5:]}, nil
 	}
-	if cap(r.big) < total {
-		r.big = make([]byte, total)
-	}
-	raw := r.big[:total]
-	if _, err := io.ReadFull(r.br, raw); err != nil {
-		if errors.Is(err, io.EOF) {
-			err = io.ErrUnexpectedEOF
+	// Grow the buffer as bytes arrive rather than trusting the announced
+	// length up front: a garbled length must not allocate a gigabyte.
+	raw := r.big[:0]
+	for len(raw) < total {
+		if len(raw) == cap(raw) {
+			raw = append(raw, 0)[:len(raw)]
 		}
-		return message{}, err
+		chunk := raw[len(raw):min(cap(raw), total)]
+		n, err := io.ReadFull(r.br, chunk)
+		raw = raw[:len(raw)+n]
+		if err != nil {
+			if errors.Is(err, io.EOF) {
+				err = io.ErrUnexpectedEOF
+			}
+			return message{}, err
+		}
 	}
+	r.big = raw
 	return message{typ: raw[0], raw: raw, body: raw[5:]}, nil
 }
 
