@@ -33,9 +33,14 @@ func demoCmd(args []string, stdout, stderr io.Writer) error {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	return demo(ctx, *listen, *level, stdout, stderr)
+}
 
+// demo runs the demo until ctx is done.
+func demo(ctx context.Context, listen, level string, stdout, stderr io.Writer) error {
 	cfg := config.Default()
-	cfg.Listen, cfg.Log.Level = *listen, *level
+	cfg.Listen, cfg.Log.Level = listen, level
+	cfg.Limits.ShutdownTimeout = 2 * time.Second // Ctrl-C should not wait long
 	if err := cfg.Validate(); err != nil {
 		return err
 	}
