@@ -82,7 +82,9 @@ func (ss *session) negotiateProtocol() error {
 	if ss.hello.minor == 0 && len(ss.hello.pqOptions) == 0 {
 		return nil
 	}
-	npv := pgproto3.NegotiateProtocolVersion{NewestMinorProtocol: 0, UnrecognizedOptions: ss.hello.pqOptions}
+	// PostgreSQL sends the whole version number here (3.0 = 196608), not
+	// just the minor version, and libpq 18 refuses a value below 3.0.
+	npv := pgproto3.NegotiateProtocolVersion{NewestMinorProtocol: pgproto3.ProtocolVersion30, UnrecognizedOptions: ss.hello.pqOptions}
 	buf, err := npv.Encode(nil)
 	if err != nil {
 		return fmt.Errorf("encode NegotiateProtocolVersion: %w", err)

@@ -72,9 +72,13 @@ func (ss *session) relayServerMessage(m message) error {
 		return ss.rowDescription(m)
 	case 'n':
 		return ss.noData(m)
-	case 't', 'c', 'G', 'V':
-		// ParameterDescription, CopyDone, CopyInResponse, FunctionCallResponse:
-		// relayed; the request they answer completes with a later message.
+	case 't', 'c', 'V':
+		// ParameterDescription, CopyDone, FunctionCallResponse: relayed;
+		// the request they answer completes with a later message.
+	case 'G':
+		// CopyInResponse: relayed; the COPY completes with a later message.
+		ss.q.startCopyIn()
+		ss.copyIn = true
 	case 'H':
 		if err := ss.startCopyOut(); err != nil {
 			return err
@@ -308,6 +312,10 @@ func (ss *session) commandComplete(m message) error {
 		return desync(fmt.Sprintf("%s answered with %q", r.kind, m.typ))
 	}
 	ss.res = resultState{}
+	if ss.copyIn {
+		ss.copyIn = false
+		ss.q.endCopyIn()
+	}
 	if m.typ == 'C' {
 		ss.trackCommandTag(m.body)
 	}
@@ -354,6 +362,10 @@ func (ss *session) readyForQuery(m message) error {
 // until Sync; in a simple Query or FunctionCall, ReadyForQuery follows.
 func (ss *session) errorResponse(m message) {
 	ss.res = resultState{}
+	if ss.copyIn {
+		ss.copyIn = false
+		ss.q.endCopyIn()
+	}
 	r, ok := ss.q.peek()
 	if !ok {
 		// Not tied to a request: a FATAL such as an administrator's

@@ -80,10 +80,14 @@ func (t *keyTable) lookup(pid uint32, secret []byte) *session {
 // replaceBackendKey records PostgreSQL's BackendKeyData and sends the
 // client a pgmantle-issued key instead.
 func (ss *session) replaceBackendKey(body []byte) error {
+	ss.srv.keys.unregister(ss) // in case the server sent a key before
 	if err := ss.upstreamKey.Decode(body); err != nil {
 		return fatalf(codeProtocolViolation, err, "invalid BackendKeyData from the PostgreSQL server")
 	}
 	ss.srv.keys.issue(ss)
+	// Registered at once: the client may cancel as soon as it has the key,
+	// possibly before this session's startup has finished.
+	ss.srv.keys.register(ss)
 	k := pgproto3.BackendKeyData{ProcessID: ss.key.pid, SecretKey: ss.key.secret[:]}
 	buf, err := k.Encode(ss.scratch[:0])
 	if err != nil {

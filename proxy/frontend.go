@@ -83,8 +83,12 @@ func (ss *session) forward(m message) error {
 		r = request{kind: reqSync}
 	case 'F':
 		r = request{kind: reqFunctionCall}
-	case 'H', 'd', 'c', 'f', 'X':
-		// Flush, COPY data and Terminate get no response of their own.
+	case 'c', 'f':
+		// CopyDone and CopyFail get no response of their own, but mark
+		// where COPY FROM STDIN data ends (see queue.startCopyIn).
+		r = request{kind: reqCopyEnd}
+	case 'H', 'd', 'X':
+		// Flush, CopyData and Terminate get no response of their own.
 	default:
 		return fatalf(codeProtocolViolation, nil, "invalid frontend message type %d", m.typ)
 	}

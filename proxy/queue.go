@@ -18,13 +18,17 @@ const (
 	reqCloseStatement                       // CloseComplete
 	reqClosePortal                          // CloseComplete
 	reqSync                                 // ReadyForQuery
+	// reqCopyEnd marks where the client ended COPY FROM STDIN data
+	// (CopyDone or CopyFail). It gets no response of its own: it only tells
+	// which Syncs PostgreSQL ignores, and is discarded on reaching the head.
+	reqCopyEnd
 )
 
 var reqKindNames = [...]string{
 	reqQuery: "Query", reqFunctionCall: "FunctionCall", reqParse: "Parse", reqBind: "Bind",
 	reqDescribeStatement: "Describe(statement)", reqDescribePortal: "Describe(portal)",
 	reqExecute: "Execute", reqCloseStatement: "Close(statement)", reqClosePortal: "Close(portal)",
-	reqSync: "Sync",
+	reqSync: "Sync", reqCopyEnd: "CopyDone/CopyFail",
 }
 
 func (k reqKind) String() string {
@@ -60,6 +64,9 @@ type queue struct {
 	head     int
 	n        int
 	skipping bool // PostgreSQL is ignoring messages until the next Sync
+	// copyIn: PostgreSQL is in COPY FROM STDIN mode and the client has not
+	// ended the data yet; Syncs it sends now are ignored by the server.
+	copyIn bool
 }
 
 // push appends a request. While PostgreSQL skips messages after an error in
@@ -68,6 +75,17 @@ type queue struct {
 func (q *queue) push(r request) bool {
 	q.mu.Lock()
 	defer q.mu.Unlock()
+	if q.copyIn {
+		switch r.kind {
+		case reqCopyEnd:
+			q.copyIn = false
+			return false
+		case reqSync:
+			// PostgreSQL ignores Sync (and Flush) during COPY FROM STDIN;
+			// libpq sends one right after an extended-protocol COPY.
+			return false
+		}
+	}
 	if q.skipping {
 		if r.kind != reqSync {
 			return false
@@ -98,6 +116,9 @@ func (q *queue) grow() {
 func (q *queue) peek() (request, bool) {
 	q.mu.Lock()
 	defer q.mu.Unlock()
+	for q.n > 0 && q.ring[q.head].kind == reqCopyEnd {
+		q.popLocked()
+	}
 	if q.n == 0 {
 		return request{}, false
 	}
@@ -133,6 +154,48 @@ func (q *queue) skipToSync() {
 	if q.n == 0 {
 		q.skipping = true
 	}
+}
+
+// startCopyIn applies PostgreSQL's rule for COPY FROM STDIN, started by
+// the request at the head: Syncs the client sends before it ends the COPY
+// data get no ReadyForQuery. Those already queued are dropped; if the
+// client's CopyDone or CopyFail has not been queued yet, later Syncs are
+// dropped by push until it is.
+func (q *queue) startCopyIn() {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	for q.n > 0 && q.ring[q.head].kind == reqCopyEnd {
+		q.popLocked()
+	}
+	for i := 1; i < q.n; {
+		switch q.ring[(q.head+i)%len(q.ring)].kind {
+		case reqCopyEnd:
+			q.removeLocked(i)
+			return
+		case reqSync:
+			q.removeLocked(i)
+		default:
+			i++
+		}
+	}
+	q.copyIn = true
+}
+
+// endCopyIn is called when PostgreSQL leaves COPY FROM STDIN mode on its
+// own (an error): Syncs count again even if the client sends no CopyDone.
+func (q *queue) endCopyIn() {
+	q.mu.Lock()
+	q.copyIn = false
+	q.mu.Unlock()
+}
+
+// removeLocked removes the i-th pending request (0 is the head).
+func (q *queue) removeLocked(i int) {
+	for ; i < q.n-1; i++ {
+		q.ring[(q.head+i)%len(q.ring)] = q.ring[(q.head+i+1)%len(q.ring)]
+	}
+	q.ring[(q.head+q.n-1)%len(q.ring)] = request{}
+	q.n--
 }
 
 // len returns the number of pending requests.

@@ -59,6 +59,7 @@ type session struct {
 	params   map[string]string // ParameterStatus values reported by the server
 
 	serverSentFatal bool   // server-to-client goroutine: upstream ended with its own FATAL
+	copyIn          bool   // server-to-client goroutine: a COPY FROM STDIN is in progress
 	scratch         []byte // server-to-client goroutine and the final error
 	fscratch        []byte // client-to-server goroutine
 	row             pgproto3.DataRow
@@ -73,6 +74,10 @@ func (ss *session) run(ctx context.Context) {
 	// 1. Negotiate the startup packet (TLS, GSSENC, cancel, protocol version).
 	hello, err := ss.srv.sniff(ss.client)
 	if err != nil {
+		if hello != nil {
+			// Refused after TLS was negotiated: answer over TLS.
+			ss.client = hello.conn
+		}
 		ss.failStartup(err)
 		return
 	}
@@ -98,12 +103,13 @@ func (ss *session) run(ctx context.Context) {
 
 	// 3. Relay authentication; PostgreSQL decides. Then ParameterStatus,
 	//    our own BackendKeyData, ReadyForQuery.
+	//    The key is registered as it is issued, before the client can
+	//    see it, so that a cancel sent right after ReadyForQuery counts.
+	defer ss.srv.keys.unregister(ss)
 	if err := ss.authenticate(); err != nil {
 		ss.endStartup(err)
 		return
 	}
-	ss.srv.keys.register(ss)
-	defer ss.srv.keys.unregister(ss)
 	ss.client.SetDeadline(time.Time{})
 	ss.server.SetDeadline(time.Time{})
 	ss.log.Info("session started", "user", ss.info.User, "database", ss.info.Database,
