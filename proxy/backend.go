@@ -95,10 +95,17 @@ func (ss *session) relayServerMessage(m message) error {
 		return ss.readyForQuery(m)
 	case 'E':
 		ss.errorResponse(m)
+		if sc, ok := ss.ic.(ErrorScrubber); ok {
+			return ss.scrub(m, sc)
+		}
 	case 'S':
 		ss.recordParameter(m.body)
-	case 'N', 'A':
-		// NoticeResponse, NotificationResponse: asynchronous, relayed.
+	case 'N':
+		if sc, ok := ss.ic.(ErrorScrubber); ok {
+			return ss.scrub(m, sc)
+		}
+	case 'A':
+		// NotificationResponse: asynchronous, relayed.
 	case 'W':
 		return desync("CopyBothResponse on a non-replication connection")
 	default:
@@ -397,6 +404,25 @@ func isFatal(body []byte) bool {
 		body = rest
 	}
 	return false
+}
+
+// scrub passes an ErrorResponse or NoticeResponse through the
+// interceptor's scrubber and relays the result.
+func (ss *session) scrub(m message, sc ErrorScrubber) error {
+	var e pgproto3.ErrorResponse
+	if err := e.Decode(m.body); err != nil {
+		return fatalf(codeProtocolViolation, err, "invalid error or notice message from the PostgreSQL server")
+	}
+	sc.ScrubError(&e)
+	buf, err := e.Encode(ss.scratch[:0])
+	if err != nil {
+		return interceptFailed(err)
+	}
+	if m.typ == 'N' {
+		buf[0] = 'N' // NoticeResponse has ErrorResponse's layout
+	}
+	ss.scratch = buf[:0]
+	return ss.write(buf)
 }
 
 // recordParameter keeps the latest ParameterStatus values.

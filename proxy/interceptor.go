@@ -44,3 +44,12 @@ type ResultSet struct {
 	// the rewriter as a single value.
 	Copy bool
 }
+
+// ErrorScrubber is an optional interface of an Interceptor. When present,
+// every ErrorResponse and NoticeResponse of the session is decoded and
+// passed to ScrubError before it is relayed, so fields that can echo row
+// values (a Detail such as "Failing row contains (...)" or
+// "Key (...)=(...)", or a data exception quoting its input) can be removed.
+type ErrorScrubber interface {
+	ScrubError(e *pgproto3.ErrorResponse)
+}

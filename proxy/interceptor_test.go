@@ -180,3 +180,51 @@ func TestInjectedDescribe(t *testing.T) {
 		t.Fatalf("column b = %v, want binary int4 7", got)
 	}
 }
+
+// scrubber is a test interceptor that relays rows unchanged and removes
+// the Detail of errors and notices.
+type scrubber struct{}
+
+func (scrubber) Result(*proxy.ResultSet) (proxy.RowRewriter, error) { return nil, nil }
+func (scrubber) ScrubError(e *pgproto3.ErrorResponse) {
+	e.Detail = ""
+	e.Message = strings.ReplaceAll(e.Message, "1101", "****")
+}
+
+// TestErrorScrubber: with an ErrorScrubber, errors and notices pass through
+// it (a unique violation's "Key (...)=(...)" detail disappears) and keep
+// their code; the session goes on normally.
+func TestErrorScrubber(t *testing.T) {
+	p := startProxy(t, func(s *proxy.Server) {
+		s.Intercept = func(*proxy.SessionInfo) (proxy.Interceptor, error) { return scrubber{}, nil }
+	})
+	var notices []*pgconn.Notice
+	cfg, err := pgx.ParseConfig(p.dsn("postgres", "", "postgres"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.OnNotice = func(_ *pgconn.PgConn, n *pgconn.Notice) { notices = append(notices, n) }
+	ctx := pgtest.Context(t)
+	conn, err := pgx.ConnectConfig(ctx, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(ctx)
+	if _, err := conn.Exec(ctx, "CREATE TEMP TABLE u (id_no text PRIMARY KEY); INSERT INTO u VALUES ('110101199003074519')"); err != nil {
+		t.Fatal(err)
+	}
+	_, err = conn.Exec(ctx, "INSERT INTO u VALUES ('110101199003074519')")
+	var pe *pgconn.PgError
+	if !errors.As(err, &pe) || pe.Code != "23505" {
+		t.Fatalf("got %v, want 23505", err)
+	}
+	if pe.Detail != "" {
+		t.Fatalf("detail not scrubbed: %q", pe.Detail)
+	}
+	if _, err := conn.Exec(ctx, "DO $$BEGIN RAISE NOTICE 'id 110101199003074519' USING DETAIL = 'd'; END$$"); err != nil {
+		t.Fatal(err)
+	}
+	if len(notices) != 1 || notices[0].Detail != "" || strings.Contains(notices[0].Message, "1101") {
+		t.Fatalf("notice not scrubbed: %+v", notices)
+	}
+}

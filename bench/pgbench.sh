@@ -1,0 +1,529 @@
+#!/usr/bin/env bash
+# bench/pgbench.sh — compare pgbench throughput and proxy CPU cost for
+# PostgreSQL directly, through PgBouncer (session pooling) and through pgmantle.
+#
+# Run from the repository root:   bash bench/pgbench.sh
+# Knobs (environment):            SCALE CLIENTS THREADS DURATION WARMUP ROUNDS
+#                                 PROTOCOL PGBIN RESULTS_DIR   (see bench/README.md)
+#
+# Everything (cluster, PgBouncer, pgmantle, temp dir) is torn down on exit,
+# including on failure and Ctrl-C. Progress goes to stderr; the result table
+# goes to stdout and to bench/results/pgbench-<date>.md.
+set -Eeuo pipefail
+shopt -s inherit_errexit
+
+SCALE=${SCALE:-10}
+CLIENTS=${CLIENTS:-8}
+THREADS=${THREADS:-2}
+DURATION=${DURATION:-30}
+WARMUP=${WARMUP:-3}
+ROUNDS=${ROUNDS:-1}
+PROTOCOL=${PROTOCOL:-simple}
+RESULTS_DIR=${RESULTS_DIR:-bench/results}
+TARGETS=(direct pgbouncer pgmantle)
+
+# Set by the functions below; cleanup() reads them.
+tmp=""
+load_at_start=""
+commit=""
+pg_port="" bouncer_port="" mantle_port=""
+bouncer_pid="" mantle_pid=""
+
+# ---------------------------------------------------------------- helpers ---
+
+log() { printf '[pgbench.sh %s] %s\n' "$(date +%T)" "$*" >&2; }
+die() { log "ERROR: $*"; exit 1; }
+
+# as_pg runs a command as the postgres OS user when we are root (initdb and
+# pgbouncer refuse to run as root), and as ourselves otherwise.
+as_pg() {
+	if ((EUID == 0)); then
+		runuser -u postgres -- "$@"
+	else
+		"$@"
+	fi
+}
+
+# run_logged WHAT LOGFILE CMD... runs CMD with its output in LOGFILE; if it
+# fails, it shows the end of that log and stops the script.
+run_logged() {
+	local what=$1 logfile=$2
+	shift 2
+	if ! "$@" >"$logfile" 2>&1; then
+		tail -n 20 "$logfile" >&2 || true
+		die "$what failed: $*"
+	fi
+}
+
+# free_port prints a TCP port on 127.0.0.1 that nothing listens on and that
+# this script has not handed out yet.
+free_port() {
+	local port
+	for _ in $(seq 1 200); do
+		port=$((20000 + RANDOM % 30000))
+		[[ " $pg_port $bouncer_port $mantle_port " == *" $port "* ]] && continue
+		if ! (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
+			echo "$port"
+			return 0
+		fi
+	done
+	die "no free TCP port found"
+}
+
+# proc_alive PID: is the process still there (and not a zombie)?
+proc_alive() {
+	[[ -n $1 && -r /proc/$1/stat ]] || return 1
+	local stat
+	stat=$(<"/proc/$1/stat") || return 1
+	stat=${stat##*) }
+	[[ ${stat%% *} != Z ]]
+}
+
+# cpu_ticks PID prints utime+stime of the process (all threads) in clock ticks.
+cpu_ticks() {
+	local stat fields
+	stat=$(<"/proc/$1/stat")
+	read -ra fields <<<"${stat##*) }" # fields[0] is field 3 (state)
+	echo $((fields[11] + fields[12]))  # fields 14 (utime) and 15 (stime)
+}
+
+# wait_ready PORT PID NAME polls with psql until "SELECT 1" works through PORT;
+# it gives up if PID (when given) dies or after 20 s.
+wait_ready() {
+	local port=$1 pid=$2 name=$3
+	for _ in $(seq 1 100); do
+		if "$PGBIN/psql" -X -q -h 127.0.0.1 -p "$port" -U postgres -d postgres \
+			-tAc 'SELECT 1' >/dev/null 2>&1; then
+			return 0
+		fi
+		if [[ -n $pid ]] && ! proc_alive "$pid"; then
+			die "$name exited during startup"
+		fi
+		sleep 0.2
+	done
+	die "$name did not accept connections on port $port within 20 s"
+}
+
+# stop_pid PID NAME [SIGNAL]: signal a process, wait up to 10 s, then SIGKILL.
+stop_pid() {
+	local pid=$1 name=$2 sig=${3:-TERM}
+	proc_alive "$pid" || return 0
+	kill -"$sig" "$pid" 2>/dev/null || true
+	for _ in $(seq 1 50); do
+		proc_alive "$pid" || return 0
+		sleep 0.2
+	done
+	log "$name (pid $pid) did not stop; killing it"
+	kill -KILL "$pid" 2>/dev/null || true
+}
+
+# ------------------------------------------------------------------ setup ---
+
+check_settings() {
+	local v
+	for v in SCALE CLIENTS THREADS DURATION WARMUP ROUNDS; do
+		[[ ${!v} =~ ^[0-9]+$ ]] || die "$v must be a whole number (got '${!v}')"
+	done
+	((CLIENTS > 0 && THREADS > 0 && DURATION > 0 && ROUNDS > 0 && SCALE > 0)) ||
+		die "SCALE, CLIENTS, THREADS, DURATION and ROUNDS must be positive"
+	case $PROTOCOL in
+	simple | extended | prepared) ;;
+	*) die "PROTOCOL must be simple, extended or prepared (got '$PROTOCOL')" ;;
+	esac
+	[[ -f go.mod && -d cmd/pgmantle ]] || die "run this from the pgmantle repository root"
+}
+
+find_tools() {
+	if [[ -z ${PGBIN:-} ]]; then
+		PGBIN=$(printf "%s\n" /usr/lib/postgresql/*/bin | sort -V | tail -n 1)
+	fi
+	local t
+	for t in initdb pg_ctl postgres pgbench psql; do
+		[[ -x $PGBIN/$t ]] || die "$t not found in PGBIN=${PGBIN:-?} (set PGBIN to PostgreSQL's bin directory)"
+	done
+	if ! command -v go >/dev/null && [[ -x /usr/local/go/bin/go ]]; then
+		PATH=$PATH:/usr/local/go/bin
+	fi
+	command -v go >/dev/null || die "go not found on PATH"
+	if ((EUID == 0)); then
+		id postgres >/dev/null 2>&1 || die "running as root needs a 'postgres' OS user"
+	fi
+}
+
+# ensure_pgbouncer installs the Debian package when pgbouncer is missing. The
+# package may start a system pgbouncer (port 6432); if the install started
+# one, stop it again — and only that one.
+ensure_pgbouncer() {
+	[[ -x /usr/sbin/pgbouncer ]] && PATH=$PATH:/usr/sbin
+	command -v pgbouncer >/dev/null && return 0
+	((EUID == 0)) || die "pgbouncer is not installed (install it, or run as root to let this script do it)"
+	local before after pid cmdline
+	before=" $(pgrep -x pgbouncer | tr '\n' ' ' || true) "
+	log "pgbouncer not found: installing the Debian package (apt-get)"
+	export DEBIAN_FRONTEND=noninteractive
+	run_logged "apt-get update" "$tmp/apt-update.log" apt-get update
+	run_logged "installing pgbouncer" "$tmp/apt-install.log" apt-get install -y --no-install-recommends pgbouncer
+	command -v pgbouncer >/dev/null || die "pgbouncer still missing after apt-get install"
+	sleep 1 # let a post-install service start settle before looking for it
+	after=$(pgrep -x pgbouncer | tr '\n' ' ' || true)
+	for pid in $after; do
+		[[ $before == *" $pid "* ]] && continue
+		# The packaged service runs with the packaged configuration.
+		cmdline=$(tr '\0' ' ' 2>/dev/null <"/proc/$pid/cmdline" || true)
+		[[ $cmdline == */etc/pgbouncer/* ]] || continue
+		log "stopping the system pgbouncer the package started (pid $pid)"
+		systemctl stop pgbouncer >/dev/null 2>&1 || service pgbouncer stop >/dev/null 2>&1 || true
+		stop_pid "$pid" "system pgbouncer"
+	done
+}
+
+# check_load notes how busy the machine is just before we start (CPU use over
+# one second, from /proc/stat): other work on a 2-core machine skews every figure.
+check_load() {
+	local a b
+	read -ra a < <(head -n 1 /proc/stat)
+	sleep 1
+	read -ra b < <(head -n 1 /proc/stat)
+	# cpu user nice system idle iowait irq softirq steal ...
+	load_at_start=$(awk -v t0="$((a[1] + a[2] + a[3] + a[4] + a[5] + a[6] + a[7] + a[8]))" \
+		-v t1="$((b[1] + b[2] + b[3] + b[4] + b[5] + b[6] + b[7] + b[8]))" \
+		-v i0="$((a[4] + a[5]))" -v i1="$((b[4] + b[5]))" \
+		'BEGIN{ d = t1 - t0; busy = 0; if (d > 0) busy = 100 * (1 - (i1 - i0) / d); printf "%.0f", busy }')
+	if ((load_at_start > 25)); then
+		log "WARNING: the CPUs were ${load_at_start}% busy before starting; other work will skew the figures"
+	fi
+}
+
+make_tmpdir() {
+	tmp=$(mktemp -d "${TMPDIR:-/tmp}/pgmantle-bench.XXXXXX")
+	((EUID == 0)) && chown postgres: "$tmp"
+	chmod 0755 "$tmp"
+}
+
+build_pgmantle() {
+	log "building pgmantle"
+	commit=$(git_commit)
+	run_logged "building pgmantle" "$tmp/build.log" go build -o "$tmp/pgmantle" ./cmd/pgmantle
+}
+
+start_cluster() {
+	pg_port=$(free_port)
+	log "creating a PostgreSQL cluster in $tmp/data (port $pg_port)"
+	run_logged initdb "$tmp/initdb.log" as_pg "$PGBIN/initdb" -D "$tmp/data" -U postgres \
+		--auth=trust -E UTF8 --locale=C
+	cat >>"$tmp/data/postgresql.conf" <<-EOF
+
+		# pgbench.sh
+		port = $pg_port
+		listen_addresses = '127.0.0.1'
+		unix_socket_directories = '$tmp'
+		fsync = off
+		max_connections = 200
+		shared_buffers = 256MB
+	EOF
+	run_logged "starting PostgreSQL" "$tmp/pg_ctl.log" as_pg "$PGBIN/pg_ctl" -D "$tmp/data" \
+		-l "$tmp/postgres.log" -w -t 60 start
+	wait_ready "$pg_port" "" PostgreSQL
+}
+
+init_data() {
+	log "pgbench -i -s $SCALE"
+	run_logged "pgbench -i" "$tmp/pgbench-init.log" "$PGBIN/pgbench" -i -q -s "$SCALE" \
+		-h 127.0.0.1 -p "$pg_port" -U postgres postgres
+}
+
+start_pgbouncer() {
+	bouncer_port=$(free_port)
+	log "starting PgBouncer on port $bouncer_port (session pooling)"
+	echo '"postgres" ""' >"$tmp/userlist.txt"
+	cat >"$tmp/pgbouncer.ini" <<-EOF
+		[databases]
+		* = host=127.0.0.1 port=$pg_port
+
+		[pgbouncer]
+		listen_addr = 127.0.0.1
+		listen_port = $bouncer_port
+		unix_socket_dir = $tmp
+		auth_type = trust
+		auth_file = $tmp/userlist.txt
+		pool_mode = session
+		max_client_conn = 200
+		default_pool_size = 100
+		ignore_startup_parameters = extra_float_digits
+		log_connections = 0
+		log_disconnections = 0
+		logfile = $tmp/pgbouncer.log
+		pidfile = $tmp/pgbouncer.pid
+	EOF
+	((EUID == 0)) && chown postgres: "$tmp/userlist.txt" "$tmp/pgbouncer.ini"
+	run_logged "starting PgBouncer" "$tmp/pgbouncer-start.log" as_pg pgbouncer -d "$tmp/pgbouncer.ini"
+	for _ in $(seq 1 50); do
+		[[ -s $tmp/pgbouncer.pid ]] && break
+		sleep 0.1
+	done
+	bouncer_pid=$(<"$tmp/pgbouncer.pid") || die "PgBouncer wrote no pidfile"
+	wait_ready "$bouncer_port" "$bouncer_pid" PgBouncer
+}
+
+start_pgmantle() {
+	mantle_port=$(free_port)
+	log "starting pgmantle on port $mantle_port"
+	"$tmp/pgmantle" serve --listen "127.0.0.1:$mantle_port" \
+		--upstream "127.0.0.1:$pg_port" --log-level warn \
+		</dev/null >"$tmp/pgmantle.log" 2>&1 &
+	mantle_pid=$!
+	wait_ready "$mantle_port" "$mantle_pid" pgmantle
+}
+
+# ---------------------------------------------------------------- measure ---
+
+target_port() {
+	case $1 in
+	direct) echo "$pg_port" ;;
+	pgbouncer) echo "$bouncer_port" ;;
+	pgmantle) echo "$mantle_port" ;;
+	esac
+}
+
+target_pid() {
+	case $1 in
+	direct) echo "" ;;
+	pgbouncer) echo "$bouncer_pid" ;;
+	pgmantle) echo "$mantle_pid" ;;
+	esac
+}
+
+# run_pgbench TARGET PORT SECONDS OUTFILE runs the select-only workload.
+run_pgbench() {
+	run_logged "pgbench against $1" "$4" "$PGBIN/pgbench" -n -S -M "$PROTOCOL" -c "$CLIENTS" -j "$THREADS" \
+		-T "$3" -h 127.0.0.1 -p "$2" -U postgres postgres
+}
+
+# measure ROUND TARGET appends "round target tps latency_ms cpu_us_per_tx tx"
+# to $tmp/runs.tsv (cpu is "-" for direct).
+measure() {
+	local round=$1 target=$2 port pid out t0 t1 tps lat tx cpu failed
+	port=$(target_port "$target")
+	pid=$(target_pid "$target")
+	out="$tmp/pgbench-$target-$round.log"
+	if ((WARMUP > 0)); then
+		log "round $round/$ROUNDS: $target warm-up (${WARMUP} s)"
+		run_pgbench "$target" "$port" "$WARMUP" "$out.warmup"
+	fi
+	log "round $round/$ROUNDS: $target measuring (${DURATION} s)"
+	[[ -n $pid ]] && t0=$(cpu_ticks "$pid")
+	run_pgbench "$target" "$port" "$DURATION" "$out"
+	[[ -n $pid ]] && t1=$(cpu_ticks "$pid")
+
+	tps=$(awk '/^tps = /{print $3; exit}' "$out")
+	lat=$(awk '/^latency average = /{print $4; exit}' "$out")
+	tx=$(awk '/^number of transactions actually processed: /{print $6; exit}' "$out")
+	tx=${tx%%/*}
+	failed=$(awk '/^number of failed transactions: /{print $5; exit}' "$out")
+	[[ -n $tps && -n $lat && -n $tx ]] || { cat "$out" >&2; die "could not parse pgbench output"; }
+	((tx > 0)) || die "$target: pgbench processed no transactions"
+	[[ ${failed:-0} == 0 ]] || log "WARNING: $target: $failed failed transactions"
+	cpu=-
+	if [[ -n $pid ]]; then
+		cpu=$(awk -v d=$((t1 - t0)) -v hz="$(getconf CLK_TCK)" -v n="$tx" \
+			'BEGIN{printf "%.1f", d / hz * 1e6 / n}')
+	fi
+	log "round $round/$ROUNDS: $target: $tps tps, $lat ms, proxy CPU $cpu µs/tx"
+	printf '%s\t%s\t%s\t%s\t%s\t%s\n' "$round" "$target" "$tps" "$lat" "$cpu" "$tx" >>"$tmp/runs.tsv"
+}
+
+measure_all() {
+	local round target
+	: >"$tmp/runs.tsv"
+	for round in $(seq 1 "$ROUNDS"); do
+		for target in "${TARGETS[@]}"; do
+			measure "$round" "$target"
+		done
+	done
+}
+
+# ---------------------------------------------------------------- report ----
+
+# median TARGET COLUMN prints the median of a runs.tsv column for a target
+# (columns: 3 tps, 4 latency, 5 cpu) or "-" when there is none.
+median() {
+	awk -F'\t' -v t="$1" -v c="$2" '$2 == t && $c != "-" {print $c}' "$tmp/runs.tsv" |
+		sort -g |
+		awk '{v[NR] = $1}
+		     END {
+		       if (NR == 0) { print "-"; exit }
+		       if (NR % 2) print v[(NR + 1) / 2]; else print (v[NR / 2] + v[NR / 2 + 1]) / 2
+		     }'
+}
+
+# ratio A B prints A/B with two decimals, or "-" if either is missing.
+ratio() {
+	awk -v a="$1" -v b="$2" 'BEGIN{ if (a == "-" || b == "-" || b == 0) print "-"; else printf "%.2f", a / b }'
+}
+
+summary_table() {
+	local target tps lat cpu direct_tps
+	direct_tps=$(median direct 3)
+	echo "| target | TPS | latency ms | proxy CPU µs/tx | TPS / direct |"
+	echo "|---|---:|---:|---:|---:|"
+	for target in "${TARGETS[@]}"; do
+		tps=$(median "$target" 3)
+		lat=$(median "$target" 4)
+		cpu=$(median "$target" 5)
+		[[ $cpu == - ]] || cpu=$(printf '%.1f' "$cpu")
+		printf '| %s | %.0f | %.3f | %s | %s |\n' "$target" "$tps" "$lat" "$cpu" "$(ratio "$tps" "$direct_tps")"
+	done
+	echo
+	printf 'pgmantle / pgbouncer: TPS %s×, latency %s×, proxy CPU per transaction %s×\n' \
+		"$(ratio "$(median pgmantle 3)" "$(median pgbouncer 3)")" \
+		"$(ratio "$(median pgmantle 4)" "$(median pgbouncer 4)")" \
+		"$(ratio "$(median pgmantle 5)" "$(median pgbouncer 5)")"
+}
+
+runs_table() {
+	echo "| round | target | TPS | latency ms | proxy CPU µs/tx | transactions |"
+	echo "|---:|---|---:|---:|---:|---:|"
+	awk -F'\t' '{printf "| %s | %s | %.0f | %.3f | %s | %s |\n", $1, $2, $3, $4, $5, $6}' "$tmp/runs.tsv"
+}
+
+git_commit() {
+	local c
+	c=$(git rev-parse --short=12 HEAD 2>/dev/null) || { echo unknown; return; }
+	[[ -n $(git status --porcelain --untracked-files=no 2>/dev/null) ]] && c+=" (working tree has uncommitted changes)"
+	echo "$c"
+}
+
+pg_version() {
+	"$PGBIN/psql" -X -h 127.0.0.1 -p "$pg_port" -U postgres -d postgres -tAc 'SHOW server_version'
+}
+
+rounds_note() {
+	if ((ROUNDS == 1)); then
+		echo "1 round"
+	else
+		echo "$ROUNDS rounds with the targets interleaved; the summary shows per-target medians"
+	fi
+}
+
+results_file() {
+	local cmd cpu_model
+	cmd="SCALE=$SCALE CLIENTS=$CLIENTS THREADS=$THREADS DURATION=$DURATION WARMUP=$WARMUP ROUNDS=$ROUNDS PROTOCOL=$PROTOCOL bash bench/pgbench.sh"
+	cpu_model=$(awk -F': ' '/^model name/{print $2; exit}' /proc/cpuinfo)
+	cat <<-EOF
+		# pgbench: direct vs PgBouncer vs pgmantle
+
+		- Date: $(date -u '+%Y-%m-%d %H:%M:%S UTC')
+		- Command: \`$cmd\`
+		- Workload: \`pgbench -n -S -M $PROTOCOL -c $CLIENTS -j $THREADS -T $DURATION\`, scale $SCALE, ${WARMUP} s warm-up before each measured run, $(rounds_note)
+		- Machine: $(nproc) CPUs, ${cpu_model:-unknown CPU}, Linux $(uname -r); CPU use just before the run: ${load_at_start}%
+		- PostgreSQL: $(pg_version) (fsync=off, shared_buffers=256MB, clients connect over TCP to 127.0.0.1)
+		- PgBouncer: $(pgbouncer --version | awk 'NR==1{print $2}') (session pooling, default_pool_size 100)
+		- pgmantle: $("$tmp/pgmantle" version | sed 's/^pgmantle //')
+		- Git commit: $commit
+
+		$(summary_table)
+
+		Proxy CPU is utime+stime of the proxy process during the measured run, divided by
+		the transactions pgbench completed. TPS and latency are pgbench's (latency is the
+		average over the run; TPS excludes connection time).
+
+		## Runs
+
+		$(runs_table)
+	EOF
+}
+
+report() {
+	local file
+	mkdir -p "$RESULTS_DIR"
+	file="$RESULTS_DIR/pgbench-$(date -u +%Y%m%d-%H%M%S).md"
+	results_file >"$file"
+	echo
+	summary_table
+	if ((ROUNDS > 1)); then
+		echo
+		runs_table
+	fi
+	log "results written to $file"
+	check_pgmantle_log
+}
+
+# check_pgmantle_log points out anything pgmantle logged (it runs at warn).
+check_pgmantle_log() {
+	local n
+	n=$(grep -c . "$tmp/pgmantle.log" || true)
+	((n == 0)) && return 0
+	log "NOTE: pgmantle logged $n line(s) at warn or above; the first ones:"
+	head -n 5 "$tmp/pgmantle.log" >&2
+}
+
+# ---------------------------------------------------------------- cleanup ---
+
+show_logs() {
+	local f
+	[[ -n $bouncer_pid ]] && ! proc_alive "$bouncer_pid" && log "PgBouncer (pid $bouncer_pid) had exited"
+	[[ -n $mantle_pid ]] && ! proc_alive "$mantle_pid" && log "pgmantle (pid $mantle_pid) had exited"
+	for f in postgres.log pgbouncer.log pgmantle.log; do
+		[[ -s $tmp/$f ]] || continue
+		log "last lines of $f:"
+		tail -n 15 "$tmp/$f" >&2
+	done
+}
+
+stop_cluster() {
+	[[ -f $tmp/data/postmaster.pid ]] || return 0
+	local pid
+	pid=$(head -n 1 "$tmp/data/postmaster.pid")
+	as_pg "$PGBIN/pg_ctl" -D "$tmp/data" -m fast -w -t 30 stop >/dev/null 2>&1 ||
+		stop_pid "$pid" PostgreSQL KILL
+}
+
+cleanup() {
+	local rc=$?
+	trap '' INT TERM
+	trap - ERR
+	set +e
+	[[ -n $tmp && -d $tmp ]] || exit "$rc"
+	((rc != 0 && rc != 130 && rc != 143)) && show_logs
+	log "cleaning up"
+	[[ -n $mantle_pid ]] && { stop_pid "$mantle_pid" pgmantle; wait "$mantle_pid" 2>/dev/null; }
+	[[ -n $bouncer_pid ]] && stop_pid "$bouncer_pid" PgBouncer
+	stop_cluster
+	rm -rf -- "$tmp"
+	exit "$rc"
+}
+
+# ------------------------------------------------------------------- main ---
+
+usage() {
+	sed -n '2,11s/^# \{0,1\}//p' "$0"
+}
+
+main() {
+	case ${1:-} in
+	"") ;;
+	-h | --help) usage; return 0 ;;
+	*) usage >&2; die "unexpected argument '$1' (settings are environment variables)" ;;
+	esac
+	trap cleanup EXIT
+	trap 'log "failed (exit $?) at line $LINENO: $BASH_COMMAND"' ERR
+	trap 'log "interrupted"; exit 130' INT
+	trap 'log "terminated"; exit 143' TERM
+	export PGSSLMODE=disable # TLS is off on every path; measure proxying only
+	unset PGOPTIONS PGSERVICE PGDATABASE PGUSER PGHOST PGPORT PGPASSWORD
+
+	check_settings
+	find_tools
+	check_load
+	make_tmpdir
+	ensure_pgbouncer
+	build_pgmantle
+	start_cluster
+	init_data
+	start_pgbouncer
+	start_pgmantle
+	measure_all
+	report
+}
+
+main "$@"
