@@ -24,6 +24,8 @@ func serveCmd(args []string, stderr io.Writer) error {
 	listen := fs.String("listen", "", "client-facing `ADDR` (overrides listen; default 127.0.0.1:6432)")
 	upstream := fs.String("upstream", "", "PostgreSQL `ADDR` (overrides upstream.address)")
 	level := fs.String("log-level", "", "log `LEVEL`: debug, info, warn, error (overrides log.level)")
+	policyFile := fs.String("policy", "", "policy `FILE` (overrides policy.file)")
+	catalogDSN := fs.String("catalog-dsn", "", "pgmantle's own `DSN` for reading the catalog (overrides catalog.dsn)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -31,7 +33,7 @@ func serveCmd(args []string, stderr io.Writer) error {
 		fmt.Fprintf(stderr, "serve: unexpected argument %q\n", fs.Arg(0))
 		return errUsage
 	}
-	cfg, err := loadConfig(*cfgFile, overrides{listen: *listen, upstream: *upstream, level: *level})
+	cfg, err := loadConfig(*cfgFile, overrides{listen: *listen, upstream: *upstream, level: *level, policy: *policyFile, catalogDSN: *catalogDSN})
 	if err != nil {
 		return err
 	}
@@ -53,6 +55,12 @@ func serve(ctx context.Context, cfg config.Config, l net.Listener, logger *slog.
 		l.Close()
 		return err
 	}
+	prot, err := setupProtection(ctx, cfg, srv, logger)
+	if err != nil {
+		l.Close()
+		return err
+	}
+	defer prot.close()
 	logger.Info("pgmantle listening", "listen", l.Addr().String(), "upstream", cfg.Upstream.Address,
 		"client_tls", cfg.TLS.Mode, "upstream_tls", cfg.Upstream.TLS.Mode, "version", version())
 	errc := make(chan error, 1)
@@ -75,7 +83,7 @@ func serve(ctx context.Context, cfg config.Config, l net.Listener, logger *slog.
 	return nil
 }
 
-type overrides struct{ listen, upstream, level string }
+type overrides struct{ listen, upstream, level, policy, catalogDSN string }
 
 // loadConfig reads the file (if any), applies command-line overrides and
 // validates the result.
@@ -95,6 +103,12 @@ func loadConfig(file string, o overrides) (config.Config, error) {
 	}
 	if o.level != "" {
 		cfg.Log.Level = o.level
+	}
+	if o.policy != "" {
+		cfg.Policy.File = o.policy
+	}
+	if o.catalogDSN != "" {
+		cfg.Catalog.DSN = o.catalogDSN
 	}
 	return cfg, cfg.Validate()
 }

@@ -24,6 +24,11 @@ type Config struct {
 	Limits Limits `yaml:"limits"`
 	// Log configures pgmantle's own log (never query values or passwords).
 	Log Log `yaml:"log"`
+	// Policy names the masking policy. Without one, every session is
+	// relayed unchanged.
+	Policy Policy `yaml:"policy"`
+	// Catalog is pgmantle's own connection for reading the catalog.
+	Catalog Catalog `yaml:"catalog"`
 
 	src *source // where the values came from, for error positions
 }
@@ -110,6 +115,26 @@ type Log struct {
 	Format string `yaml:"format"`
 }
 
+// Policy configures the masking policy.
+type Policy struct {
+	// File is the policy YAML. Empty: no policy, nothing is masked.
+	File string `yaml:"file"`
+	// WatchInterval is how often the file is checked for changes (it is
+	// also reloaded on SIGHUP). Default 2s; 0 disables watching.
+	WatchInterval time.Duration `yaml:"watch_interval"`
+}
+
+// Catalog configures pgmantle's catalog connection.
+type Catalog struct {
+	// DSN is a connection string with pgmantle's own credentials (never a
+	// client's); its database is replaced by each session's. Required with
+	// a policy. The policy is validated against this DSN's database.
+	DSN string `yaml:"dsn"`
+	// RefreshInterval is how often snapshots are reloaded in the
+	// background. Default 5m.
+	RefreshInterval time.Duration `yaml:"refresh_interval"`
+}
+
 // Default returns the configuration used when no file sets a value.
 func Default() Config {
 	return Config{
@@ -125,6 +150,8 @@ func Default() Config {
 			MaxMessageSize:  64 << 20,
 			ShutdownTimeout: 30 * time.Second,
 		},
-		Log: Log{Level: "info", Format: "text"},
+		Log:     Log{Level: "info", Format: "text"},
+		Policy:  Policy{WatchInterval: 2 * time.Second},
+		Catalog: Catalog{RefreshInterval: 5 * time.Minute},
 	}
 }

@@ -91,6 +91,18 @@ func (c *Config) Validate() error {
 	if c.Log.Format != "text" && c.Log.Format != "json" {
 		bad("log.format", "must be text or json, not %q", c.Log.Format)
 	}
+	if c.Policy.File != "" {
+		checkFile(bad, "policy.file", c.Policy.File)
+		if c.Catalog.DSN == "" {
+			bad("catalog.dsn", "required with policy.file: pgmantle reads the catalog with its own credentials")
+		}
+	}
+	if c.Policy.WatchInterval < 0 {
+		bad("policy.watch_interval", "must not be negative")
+	}
+	if c.Catalog.RefreshInterval <= 0 {
+		bad("catalog.refresh_interval", "must be positive")
+	}
 	if len(errs) > 0 {
 		return &Error{Msg: strings.Join(errs, "\n")}
 	}

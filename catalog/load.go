@@ -1,0 +1,252 @@
+package catalog
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+)
+
+// The catalog queries. Each reads one catalog in one statement, whatever
+// the number of tables. Only pg_catalog is read: no user table, no function
+// body (prosrc), no statistics. Names are schema-qualified, and the load
+// transaction pins search_path to pg_catalog so operators resolve there too.
+//
+// Relations of the kinds in relKinds are loaded; temporary relations
+// (relpersistence 't') are not: they belong to one session.
+const (
+	relKinds = `('r','p','v','m','f','c','S')`
+
+	queryRelations = `
+SELECT c.oid, n.nspname, c.relname, c.relkind
+FROM pg_catalog.pg_class c
+JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+WHERE c.relkind IN ` + relKinds + ` AND c.relpersistence <> 't'`
+
+	queryColumns = `
+SELECT a.attrelid, a.attnum, a.attname, a.atttypid, a.atttypmod,
+       pg_catalog.format_type(a.atttypid, a.atttypmod)
+FROM pg_catalog.pg_attribute a
+JOIN pg_catalog.pg_class c ON c.oid = a.attrelid
+WHERE c.relkind IN ` + relKinds + ` AND c.relpersistence <> 't'
+  AND a.attnum > 0 AND NOT a.attisdropped
+ORDER BY a.attrelid, a.attnum`
+
+	queryInherits = `
+SELECT inhrelid, inhparent
+FROM pg_catalog.pg_inherits
+ORDER BY inhrelid, inhseqno`
+
+	// The _RETURN rule of views and materialized views holds their query.
+	queryViewRules = `
+SELECT r.ev_class, r.ev_action::pg_catalog.text
+FROM pg_catalog.pg_rewrite r
+JOIN pg_catalog.pg_class c ON c.oid = r.ev_class
+WHERE r.rulename = '_RETURN' AND r.ev_type = '1'
+  AND c.relkind IN ('v','m') AND c.relpersistence <> 't'`
+
+	queryRoles = `
+SELECT oid, rolname, rolcanlogin, rolinherit
+FROM pg_catalog.pg_roles`
+
+	queryMembers = `
+SELECT roleid, member
+FROM pg_catalog.pg_auth_members`
+
+	queryFunctions = `
+SELECT p.oid, n.nspname, p.proname, p.prokind,
+       pg_catalog.pg_get_function_identity_arguments(p.oid),
+       p.proargtypes::pg_catalog.oid[],
+       COALESCE(pg_catalog.pg_get_function_result(p.oid), ''),
+       p.prorettype, p.proretset, l.lanname, p.provolatile, p.prosecdef
+FROM pg_catalog.pg_proc p
+JOIN pg_catalog.pg_namespace n ON n.oid = p.pronamespace
+JOIN pg_catalog.pg_language l ON l.oid = p.prolang`
+)
+
+// Load reads the catalog of the database conn is connected to and returns
+// its snapshot. database must name that database (it is checked against
+// current_database(), so a snapshot can never be filed under the wrong
+// database); empty means whatever conn is connected to.
+//
+// All catalogs are read in one REPEATABLE READ, READ ONLY transaction, so
+// the snapshot is consistent; conn must not be in a transaction. The role
+// needs no privilege on any user table. If it cannot read pg_rewrite (an
+// installation that revoked it from PUBLIC), the snapshot has no view
+// lineage: every view column's Origin is unknown, and Warnings says so.
+//
+// Load never reads user tables, function bodies or statistics.
+func Load(ctx context.Context, conn *pgx.Conn, database string) (*Snapshot, error) {
+	s, err := load(ctx, conn, database)
+	if err != nil {
+		if database == "" {
+			return nil, fmt.Errorf("catalog: load: %w", err)
+		}
+		return nil, fmt.Errorf("catalog: load database %q: %w", database, err)
+	}
+	return s, nil
+}
+
+func load(ctx context.Context, conn *pgx.Conn, database string) (*Snapshot, error) {
+	// BEGIN inside a transaction is only a warning, and the final ROLLBACK
+	// would then end the caller's transaction.
+	if st := conn.PgConn().TxStatus(); st != 'I' {
+		return nil, fmt.Errorf("connection is in a transaction (status %c)", st)
+	}
+	loadedAt := time.Now()
+	tx, err := conn.BeginTx(ctx, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly})
+	if err != nil {
+		return nil, fmt.Errorf("begin: %w", err)
+	}
+	defer tx.Rollback(context.Background())
+
+	var current string
+	err = tx.QueryRow(ctx, `SELECT pg_catalog.current_database(),
+		pg_catalog.set_config('search_path', 'pg_catalog', true)`).Scan(&current, nil)
+	if err != nil {
+		return nil, fmt.Errorf("start: %w", err)
+	}
+	if database == "" {
+		database = current
+	} else if database != current {
+		return nil, fmt.Errorf("connection is to database %q", current)
+	}
+
+	raw := &rawCatalog{origins: make(map[uint32][]viewOrigin)}
+	steps := []struct {
+		what string
+		read func(context.Context, pgx.Tx, *rawCatalog) error
+	}{
+		{"relations", readRelations},
+		{"columns", readColumns},
+		{"inheritance", readInherits},
+		{"view queries", readViewRules},
+		{"roles", readRoles},
+		{"role memberships", readMembers},
+		{"functions", readFunctions},
+	}
+	for _, step := range steps {
+		if err := step.read(ctx, tx, raw); err != nil {
+			return nil, fmt.Errorf("read %s: %w", step.what, err)
+		}
+	}
+	return newSnapshot(database, loadedAt, raw), nil
+}
+
+func readRelations(ctx context.Context, tx pgx.Tx, raw *rawCatalog) error {
+	rows, _ := tx.Query(ctx, queryRelations)
+	var r Relation
+	_, err := pgx.ForEachRow(rows, []any{&r.OID, &r.Schema, &r.Name, &r.Kind}, func() error {
+		rel := r
+		raw.rels = append(raw.rels, &rel)
+		return nil
+	})
+	return err
+}
+
+// readColumns attaches each relation's columns; rows arrive by relation and
+// attnum. readRelations must have run.
+func readColumns(ctx context.Context, tx pgx.Tx, raw *rawCatalog) error {
+	byOID := make(map[uint32]*Relation, len(raw.rels))
+	for _, r := range raw.rels {
+		byOID[r.OID] = r
+	}
+	rows, _ := tx.Query(ctx, queryColumns)
+	var rel uint32
+	var c Column
+	_, err := pgx.ForEachRow(rows, []any{&rel, &c.Num, &c.Name, &c.TypeOID, &c.TypeMod, &c.TypeName}, func() error {
+		// Same snapshot, same filter: the relation is always there.
+		if r := byOID[rel]; r != nil {
+			r.Columns = append(r.Columns, c)
+		}
+		return nil
+	})
+	return err
+}
+
+func readInherits(ctx context.Context, tx pgx.Tx, raw *rawCatalog) error {
+	rows, _ := tx.Query(ctx, queryInherits)
+	var in inheritance
+	_, err := pgx.ForEachRow(rows, []any{&in.child, &in.parent}, func() error {
+		raw.inherits = append(raw.inherits, in)
+		return nil
+	})
+	return err
+}
+
+// readViewRules parses each view's query for its column lineage. A query
+// that cannot be parsed leaves that view without lineage; a role that may
+// not read pg_rewrite leaves every view without it. Both are warnings, not
+// errors: the columns concerned simply have no origin.
+func readViewRules(ctx context.Context, tx pgx.Tx, raw *rawCatalog) error {
+	names := make(map[uint32]string, len(raw.rels))
+	for _, r := range raw.rels {
+		if r.Kind == KindView || r.Kind == KindMatView {
+			names[r.OID] = r.Schema + "." + r.Name
+		}
+	}
+	// A failed statement aborts the transaction; the savepoint keeps the
+	// rest of the load going.
+	sp, err := tx.Begin(ctx)
+	if err != nil {
+		return err
+	}
+	rows, _ := sp.Query(ctx, queryViewRules)
+	var oid uint32
+	var tree string
+	_, err = pgx.ForEachRow(rows, []any{&oid, &tree}, func() error {
+		origins, err := parseViewOrigins(tree)
+		if err != nil {
+			raw.warnings = append(raw.warnings, fmt.Sprintf("view %s: cannot read its query (%v); column origins unknown", names[oid], err))
+			return nil
+		}
+		raw.origins[oid] = origins
+		return nil
+	})
+	if pgErr, ok := errors.AsType[*pgconn.PgError](err); ok && pgErr.Code == "42501" {
+		clear(raw.origins)
+		raw.warnings = append(raw.warnings, "pg_rewrite is not readable (insufficient_privilege); every view column's origin is unknown")
+		return sp.Rollback(ctx)
+	}
+	if err != nil {
+		return err
+	}
+	return sp.Commit(ctx)
+}
+
+func readRoles(ctx context.Context, tx pgx.Tx, raw *rawCatalog) error {
+	rows, _ := tx.Query(ctx, queryRoles)
+	var r Role
+	_, err := pgx.ForEachRow(rows, []any{&r.OID, &r.Name, &r.CanLogin, &r.Inherit}, func() error {
+		role := r
+		raw.roles = append(raw.roles, &role)
+		return nil
+	})
+	return err
+}
+
+func readMembers(ctx context.Context, tx pgx.Tx, raw *rawCatalog) error {
+	rows, _ := tx.Query(ctx, queryMembers)
+	var m membership
+	_, err := pgx.ForEachRow(rows, []any{&m.role, &m.member}, func() error {
+		raw.members = append(raw.members, m)
+		return nil
+	})
+	return err
+}
+
+func readFunctions(ctx context.Context, tx pgx.Tx, raw *rawCatalog) error {
+	rows, _ := tx.Query(ctx, queryFunctions)
+	var f Function
+	_, err := pgx.ForEachRow(rows, []any{&f.OID, &f.Schema, &f.Name, &f.Kind, &f.Args, &f.ArgTypes,
+		&f.Result, &f.ResultType, &f.ReturnsSet, &f.Lang, &f.Volatile, &f.SecurityDefiner}, func() error {
+		fn := f
+		f.ArgTypes = nil // scanned into afresh for the next row
+		raw.funcs = append(raw.funcs, &fn)
+		return nil
+	})
+	return err
+}

@@ -1,0 +1,737 @@
+package catalog_test
+
+import (
+	"context"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/pgmantle/pgmantle/catalog"
+	"github.com/pgmantle/pgmantle/internal/pgcluster"
+	"github.com/pgmantle/pgmantle/internal/pgtest"
+)
+
+// TestLoadTables checks relations, columns (types, typmods, dropped-column
+// gaps, quoted names) and the relation kinds a snapshot holds.
+func TestLoadTables(t *testing.T) {
+	t.Parallel()
+	db := newDB(t, `
+CREATE DOMAIN cn_id AS varchar(18);
+CREATE TABLE customers (
+	id serial PRIMARY KEY,
+	gone int,
+	name text NOT NULL,
+	id_no cn_id,
+	mobile varchar(11),
+	balance numeric(12,2),
+	tags text[]
+);
+ALTER TABLE customers DROP COLUMN gone;
+CREATE SCHEMA "Sales Dept";
+CREATE TABLE "Sales Dept"."Order.Lines" ("Line No" int, "ID_NO" text);
+CREATE TYPE addr AS (city text, street text);
+CREATE SEQUENCE invoice_no;
+CREATE FOREIGN DATA WRAPPER dummy_fdw;
+CREATE SERVER dummy_srv FOREIGN DATA WRAPPER dummy_fdw;
+CREATE FOREIGN TABLE remote_people (id int, id_no text) SERVER dummy_srv;
+CREATE INDEX customers_name ON customers (name);
+`)
+	s := load(t, db)
+	conn := superConn(t, db)
+
+	if s.Database != db || s.LoadedAt.IsZero() {
+		t.Errorf("Database %q LoadedAt %v", s.Database, s.LoadedAt)
+	}
+	r := s.RelationByName("public", "customers")
+	if r == nil {
+		t.Fatal("public.customers missing")
+	}
+	if r.OID != relOID(t, conn, "public.customers") || r.Kind != catalog.KindTable || r.Parent != 0 {
+		t.Errorf("customers: %+v", r)
+	}
+	if s.Relation(r.OID) != r {
+		t.Error("Relation(oid) is not RelationByName")
+	}
+	want := []catalog.Column{
+		{Name: "id", Num: 1, TypeOID: 23, TypeMod: -1, TypeName: "integer"},
+		{Name: "name", Num: 3, TypeOID: 25, TypeMod: -1, TypeName: "text"},
+		{Name: "id_no", Num: 4, TypeName: "public.cn_id", TypeMod: -1},
+		{Name: "mobile", Num: 5, TypeOID: 1043, TypeMod: 15, TypeName: "character varying(11)"},
+		{Name: "balance", Num: 6, TypeOID: 1700, TypeMod: (12<<16 | 2) + 4, TypeName: "numeric(12,2)"},
+		{Name: "tags", Num: 7, TypeOID: 1009, TypeMod: -1, TypeName: "text[]"},
+	}
+	var domainOID uint32
+	if err := conn.QueryRow(pgtest.Context(t), "SELECT 'cn_id'::regtype::oid").Scan(&domainOID); err != nil {
+		t.Fatal(err)
+	}
+	want[2].TypeOID = domainOID
+	if !slices.Equal(r.Columns, want) {
+		t.Errorf("columns:\n got %+v\nwant %+v", r.Columns, want)
+	}
+
+	// Origin of a table's own columns, and the cases without one.
+	if got := originOf(t, s, "public", "customers", "id_no"); got != "public.customers.id_no" {
+		t.Errorf("origin of customers.id_no = %q", got)
+	}
+	ref, col, ok := s.Origin(r.OID, 4)
+	if !ok || ref != (catalog.ColumnRef{Schema: "public", Table: "customers", Column: "id_no"}) || col != want[2] {
+		t.Errorf("Origin(customers, 4) = %v %+v %v", ref, col, ok)
+	}
+	for _, c := range []struct {
+		oid    uint32
+		attnum int16
+	}{
+		{r.OID, 0},  // whole row
+		{r.OID, -1}, // ctid
+		{r.OID, 2},  // dropped
+		{r.OID, 99}, // no such column
+		{0, 1},      // expression
+		{4294967295, 1},
+		{relOID(t, conn, "customers_name"), 1}, // an index is not loaded
+	} {
+		if _, _, ok := s.Origin(c.oid, c.attnum); ok {
+			t.Errorf("Origin(%d, %d) is known", c.oid, c.attnum)
+		}
+	}
+
+	// Quoted names are stored as written.
+	q := s.RelationByName("Sales Dept", "Order.Lines")
+	if q == nil || len(q.Columns) != 2 || q.Columns[0].Name != "Line No" {
+		t.Fatalf("quoted relation: %+v", q)
+	}
+	if got := originOf(t, s, "Sales Dept", "Order.Lines", "ID_NO"); got != "Sales Dept.Order.Lines.ID_NO" {
+		t.Errorf("quoted origin %q", got)
+	}
+	if s.RelationByName("sales dept", "order.lines") != nil {
+		t.Error("RelationByName folded case")
+	}
+
+	// Relations lists everything, sorted.
+	all := s.Relations()
+	if !slices.IsSortedFunc(all, func(a, b *catalog.Relation) int {
+		return strings.Compare(a.Schema+"\x00"+a.Name, b.Schema+"\x00"+b.Name)
+	}) || !slices.Contains(all, r) || !slices.Contains(all, q) {
+		t.Errorf("Relations: %d, unsorted or incomplete", len(all))
+	}
+
+	// Other kinds.
+	for _, k := range []struct {
+		name string
+		kind byte
+		base bool
+	}{
+		{"addr", catalog.KindComposite, false},
+		{"invoice_no", catalog.KindSequence, true},
+		{"remote_people", catalog.KindForeign, true},
+		{"customers_id_seq", catalog.KindSequence, true},
+	} {
+		r := s.RelationByName("public", k.name)
+		if r == nil || r.Kind != k.kind || len(r.Columns) == 0 {
+			t.Errorf("%s: %+v", k.name, r)
+			continue
+		}
+		if _, _, ok := s.Origin(r.OID, 1); ok != k.base {
+			t.Errorf("%s: Origin known = %v, want %v", k.name, ok, k.base)
+		}
+	}
+	if s.RelationByName("public", "customers_name") != nil {
+		t.Error("index loaded")
+	}
+	// System catalogs are there too, for the analyzer.
+	if r := s.RelationByName("pg_catalog", "pg_class"); r == nil || r.Kind != catalog.KindTable {
+		t.Error("pg_catalog.pg_class missing")
+	}
+	if r := s.RelationByName("pg_catalog", "pg_stats"); r == nil || r.Kind != catalog.KindView {
+		t.Error("pg_catalog.pg_stats missing")
+	}
+
+	// What a real RowDescription reports resolves the same way.
+	got := resultOrigins(t, conn, s, `SELECT c.id, c.name AS n, upper(c.name), c.id_no, c, c.ctid, 1 FROM customers c`)
+	wantOrigins := []string{"public.customers.id", "public.customers.name", "", "public.customers.id_no", "", "", ""}
+	if !slices.Equal(got, wantOrigins) {
+		t.Errorf("result origins\n got %q\nwant %q", got, wantOrigins)
+	}
+	if s.Warnings() != nil {
+		t.Errorf("warnings: %q", s.Warnings())
+	}
+}
+
+// TestLoadTemporaryRelationsSkipped: another session's temporary table is
+// not in the snapshot.
+func TestLoadTemporaryRelationsSkipped(t *testing.T) {
+	t.Parallel()
+	db := newDB(t, `CREATE TABLE keep (a int)`)
+	other := superConn(t, db)
+	if _, err := other.Exec(pgtest.Context(t), `CREATE TEMP TABLE scratch (a int); CREATE TEMP VIEW scratch_v AS SELECT a FROM scratch`); err != nil {
+		t.Fatal(err)
+	}
+	s := load(t, db)
+	if s.RelationByName("public", "keep") == nil {
+		t.Fatal("keep missing")
+	}
+	if oid := relOID(t, other, "scratch"); s.Relation(oid) != nil {
+		t.Error("temporary table loaded")
+	}
+}
+
+// TestLoadPartitions: partitions resolve to the partitioned table's column
+// by name, also when their attnums differ (dropped column in the parent,
+// ATTACH of a table with another column order, a dropped column in the
+// partition, sub-partitioning).
+func TestLoadPartitions(t *testing.T) {
+	t.Parallel()
+	db := newDB(t, `
+CREATE TABLE orders (id int, gone int, id_no text, amount numeric, created date NOT NULL)
+	PARTITION BY RANGE (created);
+ALTER TABLE orders DROP COLUMN gone;
+CREATE TABLE orders_2023 PARTITION OF orders FOR VALUES FROM ('2023-01-01') TO ('2024-01-01');
+CREATE TABLE orders_2024 (created date NOT NULL, x int, amount numeric, id_no text, id int);
+ALTER TABLE orders_2024 DROP COLUMN x;
+ALTER TABLE orders ATTACH PARTITION orders_2024 FOR VALUES FROM ('2024-01-01') TO ('2025-01-01');
+CREATE TABLE orders_2025 PARTITION OF orders FOR VALUES FROM ('2025-01-01') TO ('2026-01-01')
+	PARTITION BY LIST (id_no);
+CREATE TABLE orders_2025_a (amount numeric, id int, created date NOT NULL, id_no text);
+ALTER TABLE orders_2025 ATTACH PARTITION orders_2025_a FOR VALUES IN ('a');
+CREATE TABLE orders_2025_rest PARTITION OF orders_2025 DEFAULT;
+INSERT INTO orders VALUES (1, '310101199001011234', 10, '2024-05-01');
+`)
+	s := load(t, db)
+	conn := superConn(t, db)
+	parent := s.RelationByName("public", "orders")
+	if parent == nil || parent.Kind != catalog.KindPartitioned || parent.Parent != 0 {
+		t.Fatalf("orders: %+v", parent)
+	}
+	mid := s.RelationByName("public", "orders_2025")
+	if mid == nil || mid.Kind != catalog.KindPartitioned || mid.Parent != parent.OID {
+		t.Fatalf("orders_2025: %+v", mid)
+	}
+	parentNum := map[string]int16{}
+	for _, c := range parent.Columns {
+		parentNum[c.Name] = c.Num
+	}
+	differ := 0
+	for _, part := range []string{"orders_2023", "orders_2024", "orders_2025", "orders_2025_a", "orders_2025_rest"} {
+		r := s.RelationByName("public", part)
+		if r == nil || len(r.Columns) != 4 {
+			t.Fatalf("%s: %+v", part, r)
+		}
+		wantParent := parent.OID
+		if strings.HasPrefix(part, "orders_2025_") {
+			wantParent = mid.OID
+		}
+		if r.Parent != wantParent {
+			t.Errorf("%s: Parent %d, want %d", part, r.Parent, wantParent)
+		}
+		for _, c := range r.Columns {
+			if c.Num != parentNum[c.Name] {
+				differ++
+			}
+			ref, col, ok := s.Origin(r.OID, c.Num)
+			want := catalog.ColumnRef{Schema: "public", Table: "orders", Column: c.Name}
+			if !ok || ref != want || col.Num != parentNum[c.Name] {
+				t.Errorf("Origin(%s.%s) = %v %+v %v, want %v (attnum %d)", part, c.Name, ref, col, ok, want, parentNum[c.Name])
+			}
+		}
+		// Partition columns are not base columns.
+		if _, ok := s.Column(catalog.ColumnRef{Schema: "public", Table: part, Column: "id_no"}); ok {
+			t.Errorf("Column(%s.id_no) is a base column", part)
+		}
+	}
+	if differ < 8 {
+		t.Fatalf("test premise: only %d partition columns have attnums differing from the parent", differ)
+	}
+	if c, ok := s.Column(catalog.ColumnRef{Schema: "public", Table: "orders", Column: "id_no"}); !ok || c.Num != 3 {
+		t.Errorf("Column(orders.id_no) = %+v %v", c, ok)
+	}
+
+	// What the server reports when a partition is queried directly.
+	got := resultOrigins(t, conn, s, `SELECT id_no, id, created FROM orders_2024`)
+	want := []string{"public.orders.id_no", "public.orders.id", "public.orders.created"}
+	if !slices.Equal(got, want) {
+		t.Errorf("orders_2024 result origins %q, want %q", got, want)
+	}
+	got = resultOrigins(t, conn, s, `SELECT * FROM orders_2025_a`)
+	want = []string{"public.orders.amount", "public.orders.id", "public.orders.created", "public.orders.id_no"}
+	if !slices.Equal(got, want) {
+		t.Errorf("orders_2025_a result origins %q, want %q", got, want)
+	}
+}
+
+// TestLoadInheritance: inheritance children resolve inherited columns to
+// the topmost ancestor by name; their own columns are base columns. With
+// multiple inheritance, each column goes to the parent that has it.
+func TestLoadInheritance(t *testing.T) {
+	t.Parallel()
+	db := newDB(t, `
+CREATE TABLE person (id int, gone int, name text, id_no text);
+ALTER TABLE person DROP COLUMN gone;
+CREATE TABLE employee (salary numeric) INHERITS (person);
+CREATE TABLE manager (reports int) INHERITS (employee);
+CREATE TABLE contact (mobile text, name text);
+CREATE TABLE vendor_rep (company text) INHERITS (person, contact);
+`)
+	s := load(t, db)
+	person := s.RelationByName("public", "person")
+	employee := s.RelationByName("public", "employee")
+	manager := s.RelationByName("public", "manager")
+	rep := s.RelationByName("public", "vendor_rep")
+	if employee.Parent != person.OID || manager.Parent != employee.OID || rep.Parent != person.OID || person.Parent != 0 {
+		t.Errorf("parents: employee %d manager %d vendor_rep %d person %d", employee.Parent, manager.Parent, rep.Parent, person.Parent)
+	}
+	for _, c := range []struct{ rel, col, want string }{
+		{"employee", "id_no", "public.person.id_no"},
+		{"employee", "salary", "public.employee.salary"},
+		{"manager", "id_no", "public.person.id_no"},
+		{"manager", "name", "public.person.name"},
+		{"manager", "salary", "public.employee.salary"},
+		{"manager", "reports", "public.manager.reports"},
+		{"vendor_rep", "id_no", "public.person.id_no"},
+		{"vendor_rep", "name", "public.person.name"}, // in both parents: the first one
+		{"vendor_rep", "mobile", "public.contact.mobile"},
+		{"vendor_rep", "company", "public.vendor_rep.company"},
+	} {
+		if got := originOf(t, s, "public", c.rel, c.col); got != c.want {
+			t.Errorf("origin of %s.%s = %q, want %q", c.rel, c.col, got, c.want)
+		}
+	}
+	got := s.Columns("public", "*", "*")
+	var names []string
+	for _, r := range got {
+		names = append(names, r.String())
+	}
+	want := []string{
+		"public.contact.mobile", "public.contact.name",
+		"public.employee.salary",
+		"public.manager.reports",
+		"public.person.id", "public.person.name", "public.person.id_no",
+		"public.vendor_rep.company",
+	}
+	if !slices.Equal(names, want) {
+		t.Errorf("base columns\n got %q\nwant %q", names, want)
+	}
+}
+
+// viewCase is one view and the expected origin of each of its columns.
+type viewCase struct {
+	name, def string
+	want      []string // "" = unknown
+}
+
+// TestLoadViews checks view column lineage against a real server: plain,
+// renamed, expression, join, nested, UNION, WITH and other shapes. Every
+// case is checked twice: through the view's own columns, and through the
+// RowDescription of SELECT * FROM the view.
+func TestLoadViews(t *testing.T) {
+	t.Parallel()
+	db := newDB(t, `
+CREATE TABLE customers (id int PRIMARY KEY, gone int, name text, id_no text, mobile text);
+ALTER TABLE customers DROP COLUMN gone;
+CREATE TABLE accounts (id int, customer_id int, card_no text);
+CREATE TABLE orders (id int, id_no text, created date NOT NULL) PARTITION BY RANGE (created);
+CREATE TABLE orders_2024 (created date NOT NULL, id_no text, id int);
+ALTER TABLE orders ATTACH PARTITION orders_2024 FOR VALUES FROM ('2024-01-01') TO ('2025-01-01');
+`)
+	const (
+		cid    = "public.customers.id"
+		cname  = "public.customers.name"
+		cidno  = "public.customers.id_no"
+		cmob   = "public.customers.mobile"
+		acard  = "public.accounts.card_no"
+		oidno  = "public.orders.id_no"
+		unknwn = ""
+	)
+	cases := []viewCase{
+		{"v_plain", `SELECT id, name, id_no, mobile FROM customers`, []string{cid, cname, cidno, cmob}},
+		{"v_star", `SELECT * FROM customers`, []string{cid, cname, cidno, cmob}},
+		{"v_renamed", `SELECT id_no AS ident, name AS "Full Name" FROM customers c`, []string{cidno, cname}},
+		{"v_collist", `SELECT id, id_no FROM customers`, []string{cid, cidno}}, // renamed by a column list below
+		{"v_expr", `SELECT id + 0 AS id, upper(name) AS name, id_no || '' AS id_no, substr(mobile, 1, 3) AS m, 'x'::text AS k, id_no::varchar AS cast_no FROM customers`,
+			[]string{unknwn, unknwn, unknwn, unknwn, unknwn, unknwn}},
+		{"v_join", `SELECT c.id_no, a.card_no, a.id, c.name FROM customers c JOIN accounts a ON a.customer_id = c.id`, []string{cidno, acard, "public.accounts.id", cname}},
+		{"v_using", `SELECT id, c.id_no FROM customers c JOIN accounts a USING (id)`, []string{cid, cidno}},
+		{"v_full_using", `SELECT id FROM customers c FULL JOIN accounts a USING (id)`, []string{unknwn}},
+		{"v_left", `SELECT a.card_no, c.id_no FROM accounts a LEFT JOIN customers c ON c.id = a.customer_id`, []string{acard, cidno}},
+		{"v_nested", `SELECT ident AS again, "Full Name" FROM v_renamed`, []string{cidno, cname}},
+		{"v_nested2", `SELECT again, upper(again) AS up FROM v_nested`, []string{cidno, unknwn}},
+		{"v_nested_expr", `SELECT id_no FROM v_expr`, []string{unknwn}},
+		{"v_union", `SELECT id_no FROM customers UNION SELECT card_no FROM accounts`, []string{unknwn}},
+		{"v_union_all_same", `SELECT id_no FROM customers UNION ALL SELECT id_no FROM customers`, []string{unknwn}},
+		{"v_with", `WITH c AS (SELECT id_no, name FROM customers) SELECT id_no, name FROM c`, []string{cidno, cname}},
+		{"v_with_expr", `WITH c AS (SELECT lower(id_no) AS l FROM customers) SELECT l FROM c`, []string{unknwn}},
+		{"v_recursive", `WITH RECURSIVE r(n, id_no) AS (SELECT 1, id_no FROM customers UNION ALL SELECT n + 1, id_no FROM r WHERE n < 2) SELECT id_no FROM r`, []string{unknwn}},
+		{"v_subquery", `SELECT s.x FROM (SELECT id_no AS x FROM customers) s`, []string{cidno}},
+		{"v_lateral", `SELECT c.id, l.card_no FROM customers c, LATERAL (SELECT card_no FROM accounts a WHERE a.customer_id = c.id) l`, []string{cid, acard}},
+		{"v_scalar_sub", `SELECT (SELECT id_no FROM customers LIMIT 1) AS x`, []string{unknwn}},
+		{"v_agg", `SELECT name, count(*) AS n, max(id_no) AS m FROM customers GROUP BY name`, []string{cname, unknwn, unknwn}},
+		{"v_distinct", `SELECT DISTINCT id_no FROM customers`, []string{cidno}},
+		{"v_window", `SELECT id_no, row_number() OVER (ORDER BY id) AS rn FROM customers`, []string{cidno, unknwn}},
+		{"v_order_junk", `SELECT id_no FROM customers ORDER BY mobile, name`, []string{cidno}},
+		{"v_wholerow", `SELECT c AS whole, c.id_no FROM customers c`, []string{unknwn, cidno}},
+		{"v_syscol", `SELECT ctid AS t, xmin AS x, id FROM customers`, []string{unknwn, unknwn, cid}},
+		{"v_partitioned", `SELECT id_no FROM orders`, []string{oidno}},
+		{"v_partition", `SELECT id_no, id FROM orders_2024`, []string{oidno, "public.orders.id"}},
+		{"v_func", `SELECT g AS g FROM generate_series(1, 2) g`, []string{unknwn}},
+		{"v_values", `SELECT * FROM (VALUES (1, 'a')) v(a, b)`, []string{unknwn, unknwn}},
+		{"v_case", `SELECT CASE WHEN id > 0 THEN id_no END AS x, COALESCE(id_no, name) AS y FROM customers`, []string{unknwn, unknwn}},
+		{"v_strange", `SELECT id_no AS ":resorigtbl", name AS "a (b) {c} \ d", mobile AS "<>" FROM customers WHERE name <> 'it''s (x) {y} \ z :resorigtbl 1'`, []string{cidno, cname, cmob}},
+	}
+	var ddl strings.Builder
+	for _, c := range cases {
+		if c.name == "v_collist" {
+			ddl.WriteString("CREATE VIEW v_collist (k, secret) AS " + c.def + ";\n")
+			continue
+		}
+		ddl.WriteString("CREATE VIEW " + c.name + " AS " + c.def + ";\n")
+	}
+	ddl.WriteString("CREATE VIEW v_barrier WITH (security_barrier) AS SELECT id_no FROM customers WHERE id > 0;\n")
+	cases = append(cases, viewCase{"v_barrier", "", []string{cidno}})
+	execIn(t, db, ddl.String())
+
+	s := load(t, db)
+	conn := superConn(t, db)
+	if w := s.Warnings(); len(w) != 0 {
+		t.Errorf("warnings: %q", w)
+	}
+	for _, c := range cases {
+		r := s.RelationByName("public", c.name)
+		if r == nil || r.Kind != catalog.KindView {
+			t.Errorf("%s: %+v", c.name, r)
+			continue
+		}
+		var got []string
+		for _, col := range r.Columns {
+			got = append(got, originString(s, r.OID, col.Num))
+		}
+		if !slices.Equal(got, c.want) {
+			t.Errorf("%s: origins %q, want %q", c.name, got, c.want)
+		}
+		viaRowDesc := resultOrigins(t, conn, s, "SELECT * FROM "+c.name)
+		if !slices.Equal(viaRowDesc, c.want) {
+			t.Errorf("%s: RowDescription origins %q, want %q", c.name, viaRowDesc, c.want)
+		}
+	}
+	// The base column a view column resolves to carries the base type.
+	r := s.RelationByName("public", "v_renamed")
+	ref, col, ok := s.Origin(r.OID, 1)
+	if !ok || ref.String() != cidno || col.Num != 4 || col.Name != "id_no" {
+		t.Errorf("Origin(v_renamed.ident) = %v %+v %v", ref, col, ok)
+	}
+	// Views are not base columns.
+	if _, ok := s.Column(catalog.ColumnRef{Schema: "public", Table: "v_plain", Column: "id_no"}); ok {
+		t.Error("a view column is a base column")
+	}
+	if got := s.Columns("public", "v_*", "*"); got != nil {
+		t.Errorf("Columns over views: %v", got)
+	}
+
+	// A query on a view, as a client would send it: aliases and subqueries
+	// keep the view's (OID, attnum), which Origin follows.
+	got := resultOrigins(t, conn, s, `SELECT x.again AS a, x."Full Name", length(x.again) FROM (SELECT * FROM v_nested) x`)
+	if want := []string{cidno, cname, ""}; !slices.Equal(got, want) {
+		t.Errorf("query over nested view: %q, want %q", got, want)
+	}
+}
+
+// TestLoadMatViews: materialized views resolve like views.
+func TestLoadMatViews(t *testing.T) {
+	t.Parallel()
+	db := newDB(t, `
+CREATE TABLE customers (id int, name text, id_no text);
+CREATE VIEW v AS SELECT id_no AS ident, id FROM customers;
+CREATE MATERIALIZED VIEW mv AS SELECT id, id_no, length(name) AS name_len FROM customers;
+CREATE MATERIALIZED VIEW mv_over_view AS SELECT ident FROM v WITH NO DATA;
+CREATE MATERIALIZED VIEW mv_union AS SELECT id_no FROM customers UNION SELECT name FROM customers;
+CREATE VIEW v_over_mv AS SELECT id_no FROM mv;
+`)
+	s := load(t, db)
+	conn := superConn(t, db)
+	for _, c := range []viewCase{
+		{"mv", "", []string{"public.customers.id", "public.customers.id_no", ""}},
+		{"mv_over_view", "", []string{"public.customers.id_no"}},
+		{"mv_union", "", []string{""}},
+		{"v_over_mv", "", []string{"public.customers.id_no"}},
+	} {
+		r := s.RelationByName("public", c.name)
+		if r == nil {
+			t.Fatalf("%s missing", c.name)
+		}
+		var got []string
+		for _, col := range r.Columns {
+			got = append(got, originString(s, r.OID, col.Num))
+		}
+		if !slices.Equal(got, c.want) {
+			t.Errorf("%s: origins %q, want %q", c.name, got, c.want)
+		}
+		if c.name == "mv_over_view" {
+			continue // not populated: cannot be queried
+		}
+		if got := resultOrigins(t, conn, s, "SELECT * FROM "+c.name); !slices.Equal(got, c.want) {
+			t.Errorf("%s: RowDescription origins %q, want %q", c.name, got, c.want)
+		}
+	}
+	if r := s.RelationByName("public", "mv"); r.Kind != catalog.KindMatView {
+		t.Errorf("mv kind %c", r.Kind)
+	}
+}
+
+// TestLoadUnprivilegedRole: the catalog role needs no privilege on any user
+// table (so Load cannot be reading them), and when pg_rewrite is revoked
+// from it, views lose their lineage — reported, not fatal — while the rest
+// of the snapshot is complete.
+func TestLoadUnprivilegedRole(t *testing.T) {
+	t.Parallel()
+	c := pgtest.Cluster(t)
+	ctx := pgtest.Context(t)
+	db := newDB(t, `
+CREATE TABLE customers (id int, id_no text);
+INSERT INTO customers VALUES (1, '310101199001011234');
+REVOKE ALL ON customers FROM PUBLIC;
+CREATE VIEW v AS SELECT id_no FROM customers;
+CREATE TABLE child (extra int) INHERITS (customers);
+`)
+	role := unique("catalog_unpriv")
+	if err := c.CreateRole(ctx, role, "s3cret-unpriv", pgcluster.AuthSCRAM); err != nil {
+		t.Fatal(err)
+	}
+	conn := pgtest.Connect(t, c.DSN(role, "s3cret-unpriv", db))
+	if _, err := conn.Exec(ctx, "SELECT id_no FROM customers"); err == nil {
+		t.Fatal("test premise: the role can read customers")
+	}
+	s, err := catalog.Load(ctx, conn, db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := originOf(t, s, "public", "v", "id_no"); got != "public.customers.id_no" {
+		t.Errorf("view origin as unprivileged role: %q", got)
+	}
+	if len(s.Warnings()) != 0 {
+		t.Errorf("warnings: %q", s.Warnings())
+	}
+
+	execIn(t, db, `REVOKE SELECT ON pg_catalog.pg_rewrite FROM PUBLIC`)
+	s, err = catalog.Load(ctx, conn, db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := originOf(t, s, "public", "v", "id_no"); got != "" {
+		t.Errorf("view origin without pg_rewrite: %q, want unknown", got)
+	}
+	if got := originOf(t, s, "public", "child", "id_no"); got != "public.customers.id_no" {
+		t.Errorf("child origin without pg_rewrite: %q", got)
+	}
+	if _, ok := s.Role(role); !ok || len(s.Function("pg_catalog", "now")) == 0 {
+		t.Error("roles or functions missing after the pg_rewrite fallback")
+	}
+	w := s.Warnings()
+	if len(w) != 1 || !strings.Contains(w[0], "pg_rewrite") {
+		t.Errorf("warnings: %q", w)
+	}
+	// The superuser still sees the lineage: the fallback is per role.
+	if got := originOf(t, load(t, db), "public", "v", "id_no"); got != "public.customers.id_no" {
+		t.Errorf("superuser view origin: %q", got)
+	}
+}
+
+// TestLoadDatabaseName: Load refuses to file a snapshot under another
+// database's name; an empty name means the connection's database.
+func TestLoadDatabaseName(t *testing.T) {
+	t.Parallel()
+	db := newDB(t, `CREATE TABLE a (x int)`)
+	conn := superConn(t, db)
+	ctx := pgtest.Context(t)
+	if _, err := catalog.Load(ctx, conn, "postgres"); err == nil || !strings.Contains(err.Error(), db) {
+		t.Errorf("Load with the wrong database: %v", err)
+	}
+	s, err := catalog.Load(ctx, conn, "")
+	if err != nil || s.Database != db || s.RelationByName("public", "a") == nil {
+		t.Errorf("Load with an empty name: %v", err)
+	}
+	// The connection is usable afterwards and not left in a transaction.
+	if conn.PgConn().TxStatus() != 'I' {
+		t.Errorf("transaction status %c after Load", conn.PgConn().TxStatus())
+	}
+	// A connection already in a transaction is refused, not corrupted.
+	tx, err := conn.Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tx.Rollback(context.Background())
+	if _, err := catalog.Load(ctx, conn, db); err == nil {
+		t.Error("Load inside a transaction succeeded")
+	}
+}
+
+// TestLoadRoles: memberships are followed transitively, through group
+// roles, with login and inherit flags.
+func TestLoadRoles(t *testing.T) {
+	t.Parallel()
+	c := pgtest.Cluster(t)
+	ctx := pgtest.Context(t)
+	p := unique("rl") + "_" // role names are cluster-wide
+	name := func(s string) string { return strings.ReplaceAll(s, "rl_", p) }
+	if err := c.Exec(ctx, name(`
+CREATE ROLE rl_staff NOLOGIN;
+CREATE ROLE rl_readers NOLOGIN IN ROLE rl_staff;
+CREATE ROLE rl_analysts NOLOGIN IN ROLE rl_readers;
+CREATE ROLE rl_auditors NOLOGIN;
+CREATE ROLE rl_alice LOGIN IN ROLE rl_analysts, rl_auditors;
+CREATE ROLE rl_bob LOGIN NOINHERIT;
+GRANT rl_readers TO rl_bob;
+CREATE ROLE rl_carol LOGIN;
+GRANT rl_alice TO rl_carol;
+`)); err != nil {
+		t.Fatal(err)
+	}
+	s := load(t, "postgres")
+	for _, w := range []struct {
+		name     string
+		login    bool
+		inherit  bool
+		memberOf []string
+	}{
+		{"rl_staff", false, true, nil},
+		{"rl_readers", false, true, []string{"rl_staff"}},
+		{"rl_analysts", false, true, []string{"rl_readers", "rl_staff"}},
+		{"rl_alice", true, true, []string{"rl_analysts", "rl_auditors", "rl_readers", "rl_staff"}},
+		{"rl_bob", true, false, []string{"rl_readers", "rl_staff"}},
+		{"rl_carol", true, true, []string{"rl_alice", "rl_analysts", "rl_auditors", "rl_readers", "rl_staff"}},
+	} {
+		r, ok := s.Role(name(w.name))
+		if !ok {
+			t.Errorf("role %s missing", w.name)
+			continue
+		}
+		for i := range w.memberOf {
+			w.memberOf[i] = name(w.memberOf[i])
+		}
+		if r.CanLogin != w.login || r.Inherit != w.inherit || !slices.Equal(r.MemberOf, w.memberOf) || r.OID == 0 {
+			t.Errorf("%s: %+v, want login %v inherit %v memberOf %q", w.name, r, w.login, w.inherit, w.memberOf)
+		}
+	}
+	alice, _ := s.Role(name("rl_alice"))
+	if !alice.IsMemberOf(name("rl_staff")) || !alice.IsMemberOf(name("rl_alice")) || alice.IsMemberOf(name("rl_bob")) {
+		t.Error("IsMemberOf")
+	}
+	if _, ok := s.Role(name("rl_nobody")); ok {
+		t.Error("unknown role found")
+	}
+	if r, ok := s.Role("postgres"); !ok || !r.CanLogin {
+		t.Error("postgres role missing")
+	}
+	// PostgreSQL itself refuses membership cycles; the snapshot's guard is
+	// tested in snapshot_internal_test.go.
+	if err := c.Exec(ctx, name(`GRANT rl_carol TO rl_staff`)); err == nil {
+		t.Error("test premise: PostgreSQL accepted a membership cycle")
+	}
+}
+
+// TestLoadFunctions: functions, procedures and aggregates with language,
+// volatility, SECURITY DEFINER and signatures; overloads in OID order.
+func TestLoadFunctions(t *testing.T) {
+	t.Parallel()
+	db := newDB(t, `
+CREATE SCHEMA util;
+CREATE FUNCTION util.mask(t text) RETURNS text LANGUAGE sql IMMUTABLE AS $$ SELECT '***' $$;
+CREATE FUNCTION util.mask(t text, keep int) RETURNS text LANGUAGE sql STABLE AS $$ SELECT '***' $$;
+CREATE FUNCTION util.peek(id int) RETURNS TABLE (id_no text) LANGUAGE plpgsql SECURITY DEFINER AS $$ BEGIN RETURN; END $$;
+CREATE PROCEDURE util.cleanup() LANGUAGE sql AS $$ SELECT 1 $$;
+CREATE AGGREGATE util.concat_all(text) (SFUNC = textcat, STYPE = text);
+`)
+	s := load(t, db)
+	masks := s.Function("util", "mask")
+	if len(masks) != 2 || masks[0].OID >= masks[1].OID {
+		t.Fatalf("util.mask: %d overloads", len(masks))
+	}
+	m1, m2 := masks[0], masks[1]
+	if m1.Args != "t text" || !slices.Equal(m1.ArgTypes, []uint32{25}) || m1.Result != "text" || m1.ResultType != 25 ||
+		m1.Lang != "sql" || m1.Volatile != 'i' || m1.SecurityDefiner || m1.Kind != 'f' || m1.ReturnsSet || m1.Schema != "util" || m1.Name != "mask" {
+		t.Errorf("util.mask(text): %+v", m1)
+	}
+	if m2.Args != "t text, keep integer" || !slices.Equal(m2.ArgTypes, []uint32{25, 23}) || m2.Volatile != 's' {
+		t.Errorf("util.mask(text, int): %+v", m2)
+	}
+	peek := s.Function("util", "peek")
+	if len(peek) != 1 || !peek[0].SecurityDefiner || peek[0].Lang != "plpgsql" || peek[0].Volatile != 'v' ||
+		!peek[0].ReturnsSet || peek[0].Result != "TABLE(id_no text)" {
+		t.Errorf("util.peek: %+v", peek)
+	}
+	if p := s.Function("util", "cleanup"); len(p) != 1 || p[0].Kind != 'p' || p[0].Result != "" || p[0].Args != "" {
+		t.Errorf("util.cleanup: %+v", p)
+	}
+	if a := s.Function("util", "concat_all"); len(a) != 1 || a[0].Kind != 'a' || a[0].Lang != "internal" {
+		t.Errorf("util.concat_all: %+v", a)
+	}
+	// Built-ins the analyzer must recognise.
+	for _, name := range []string{"query_to_xml", "pg_read_file", "set_config", "pg_sleep", "dblink_not_installed"} {
+		fs := s.Function("pg_catalog", name)
+		if (len(fs) == 0) != (name == "dblink_not_installed") {
+			t.Errorf("pg_catalog.%s: %d entries", name, len(fs))
+		}
+		for _, f := range fs {
+			if f.Lang != "internal" && f.Lang != "sql" {
+				t.Errorf("pg_catalog.%s language %q", name, f.Lang)
+			}
+		}
+	}
+	if fs := s.Function("pg_catalog", "now"); len(fs) != 1 || fs[0].Volatile != 's' {
+		t.Errorf("now(): %+v", fs)
+	}
+	// The returned slice is the caller's.
+	masks[0] = nil
+	if s.Function("util", "mask")[0] == nil {
+		t.Error("Function returned the snapshot's own slice")
+	}
+}
+
+// TestColumnsPatterns: policy class patterns select base columns.
+func TestColumnsPatterns(t *testing.T) {
+	t.Parallel()
+	db := newDB(t, `
+CREATE SCHEMA crm;
+CREATE TABLE public.customers (id int, id_no text, mobile text, home_mobile text);
+CREATE TABLE public.customer_notes (id int, note text);
+CREATE TABLE crm.contacts (id int, id_no text, "Mobile" text);
+CREATE TABLE crm.parted (id int, id_no text) PARTITION BY LIST (id);
+CREATE TABLE crm.parted_1 PARTITION OF crm.parted FOR VALUES IN (1);
+CREATE VIEW public.v AS SELECT id_no FROM public.customers;
+`)
+	s := load(t, db)
+	cases := []struct {
+		schema, table, column string
+		want                  []string
+	}{
+		{"public", "customers", "id_no", []string{"public.customers.id_no"}},
+		{"*", "*", "id_no", []string{"crm.contacts.id_no", "crm.parted.id_no", "public.customers.id_no"}},
+		{"public", "cust*", "id", []string{"public.customer_notes.id", "public.customers.id"}},
+		{"public", "customers", "*mobile", []string{"public.customers.mobile", "public.customers.home_mobile"}},
+		{"*", "*", "*obile*", []string{"crm.contacts.Mobile", "public.customers.mobile", "public.customers.home_mobile"}},
+		{"crm", "*", "Mobile", []string{"crm.contacts.Mobile"}},
+		{"crm", "*", "mobile", nil},
+		{"*", "parted_1", "*", nil}, // partitions expose the parent's columns
+		{"*", "v", "*", nil},        // views too
+		{"*", "*", "relname", nil},  // a * never reaches pg_catalog
+		{"p*", "pg_class", "relname", nil},
+		{"pg_catalog", "pg_class", "relname", []string{"pg_catalog.pg_class.relname"}},
+		{"public", "customers", "", nil},
+		{"public", "customers", "id_no*", []string{"public.customers.id_no"}},
+		{"public", "**", "i*d", []string{"public.customer_notes.id", "public.customers.id"}},
+	}
+	for _, c := range cases {
+		var got []string
+		for _, r := range s.Columns(c.schema, c.table, c.column) {
+			got = append(got, r.String())
+			if _, ok := s.Column(r); !ok {
+				t.Errorf("Columns returned %v, which Column does not find", r)
+			}
+		}
+		if !slices.Equal(got, c.want) {
+			t.Errorf("Columns(%q, %q, %q) = %q, want %q", c.schema, c.table, c.column, got, c.want)
+		}
+	}
+	if _, ok := s.Column(catalog.ColumnRef{Schema: "crm", Table: "contacts", Column: "mobile"}); ok {
+		t.Error("Column folded case")
+	}
+	if _, ok := s.Column(catalog.ColumnRef{Schema: "crm", Table: "nope", Column: "id"}); ok {
+		t.Error("Column on a missing table")
+	}
+}

@@ -1,0 +1,358 @@
+package catalog_test
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"log/slog"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgconn"
+
+	"github.com/pgmantle/pgmantle/catalog"
+	"github.com/pgmantle/pgmantle/internal/pgcluster"
+	"github.com/pgmantle/pgmantle/internal/pgtest"
+)
+
+// logBuffer collects a Manager's log for assertions.
+type logBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *logBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *logBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+// newManager returns a Manager connecting as the superuser (to the
+// "postgres" database in its DSN, which each load replaces), logging into
+// the returned buffer, closed when the test ends.
+func newManager(tb testing.TB, interval time.Duration) (*catalog.Manager, *logBuffer) {
+	tb.Helper()
+	logs := &logBuffer{}
+	m := &catalog.Manager{
+		DSN:      pgtest.Cluster(tb).DSN("postgres", "", "postgres"),
+		Interval: interval,
+		Timeout:  30 * time.Second,
+		Logger:   slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
+	}
+	tb.Cleanup(m.Close)
+	return m, logs
+}
+
+// eventually polls cond every 10ms until it holds or 20s pass.
+func eventually(tb testing.TB, what string, cond func() bool) {
+	tb.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			tb.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+func mustGet(tb testing.TB, m *catalog.Manager, db string) *catalog.Snapshot {
+	tb.Helper()
+	s, err := m.Get(pgtest.Context(tb), db)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return s
+}
+
+// TestManagerGetCaches: concurrent first Gets share one load; later Gets
+// return the same snapshot; each database has its own, loaded from the
+// database substituted into the DSN.
+func TestManagerGetCaches(t *testing.T) {
+	t.Parallel()
+	db1 := newDB(t, `CREATE TABLE one (x int)`)
+	db2 := newDB(t, `CREATE TABLE two (x int)`)
+	m, logs := newManager(t, -1)
+	var loads atomic.Int32
+	catalog.SetBeforeLoad(m, func(context.Context, string) { loads.Add(1) })
+
+	const n = 8
+	got := make([]*catalog.Snapshot, n)
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Go(func() {
+			s, err := m.Get(pgtest.Context(t), db1)
+			if err != nil {
+				t.Error(err)
+			}
+			got[i] = s
+		})
+	}
+	wg.Wait()
+	for i := range n {
+		if got[i] == nil || got[i] != got[0] {
+			t.Fatalf("Get %d returned another snapshot", i)
+		}
+	}
+	s1 := got[0]
+	if c, ok := m.Cached(db1); !ok || c != s1 {
+		t.Error("Cached does not return the loaded snapshot")
+	}
+	if _, ok := m.Cached(db2); ok {
+		t.Error("Cached returned a snapshot that was never loaded")
+	}
+	if s1.Database != db1 || s1.RelationByName("public", "one") == nil || s1.RelationByName("public", "two") != nil {
+		t.Errorf("snapshot of %s: Database %q", db1, s1.Database)
+	}
+	if mustGet(t, m, db1) != s1 {
+		t.Error("second Get returned another snapshot")
+	}
+	s2 := mustGet(t, m, db2)
+	if s2 == s1 || s2.Database != db2 || s2.RelationByName("public", "two") == nil {
+		t.Errorf("snapshot of %s: Database %q", db2, s2.Database)
+	}
+	if n := loads.Load(); n != 2 {
+		t.Errorf("%d loads for two databases", n)
+	}
+	if !strings.Contains(logs.String(), "database="+db1) {
+		t.Errorf("log lacks the load of %s:\n%s", db1, logs)
+	}
+}
+
+// TestManagerInvalidate: Invalidate refreshes in the background; while the
+// refresh is in progress (held in the hook), Get and Invalidate return at
+// once with the previous snapshot; the new snapshot then replaces it.
+func TestManagerInvalidate(t *testing.T) {
+	t.Parallel()
+	db := newDB(t, `CREATE TABLE before (x int)`)
+	m, _ := newManager(t, -1)
+	var loads atomic.Int32
+	refreshing := make(chan struct{}, 1)
+	release := make(chan struct{})
+	catalog.SetBeforeLoad(m, func(ctx context.Context, _ string) {
+		if loads.Add(1) == 1 {
+			return // the first load goes through
+		}
+		select {
+		case refreshing <- struct{}{}:
+		default:
+		}
+		select {
+		case <-release:
+		case <-ctx.Done():
+		}
+	})
+	old := mustGet(t, m, db)
+	m.Invalidate("no_such_database_loaded") // no-op
+	if _, ok := m.Cached("no_such_database_loaded"); ok {
+		t.Error("Invalidate loaded a database")
+	}
+
+	execIn(t, db, `CREATE TABLE after (y int)`)
+	m.Invalidate(db)
+	<-refreshing // the refresh is running and held
+
+	start := time.Now()
+	for range 100 {
+		if s := mustGet(t, m, db); s != old {
+			t.Fatal("Get returned a new snapshot while the refresh was held")
+		}
+		if s, _ := m.Cached(db); s != old {
+			t.Fatal("Cached returned a new snapshot while the refresh was held")
+		}
+		m.Invalidate(db) // coalesces; must not block
+	}
+	if d := time.Since(start); d > time.Second {
+		t.Errorf("100 Get+Invalidate during a refresh took %v", d)
+	}
+	close(release)
+	eventually(t, "the new table in the snapshot", func() bool {
+		s, _ := m.Cached(db)
+		return s.RelationByName("public", "after") != nil
+	})
+	s := mustGet(t, m, db)
+	if !s.LoadedAt.After(old.LoadedAt) || old.RelationByName("public", "after") != nil {
+		t.Error("old snapshot changed or new one not newer")
+	}
+	// The Invalidates issued during the refresh coalesced into at most one
+	// more refresh.
+	time.Sleep(200 * time.Millisecond)
+	if n := loads.Load(); n > 3 {
+		t.Errorf("%d loads; Invalidate calls did not coalesce", n)
+	}
+}
+
+// TestManagerInterval: without Invalidate, the snapshot is refreshed on the
+// interval.
+func TestManagerInterval(t *testing.T) {
+	t.Parallel()
+	db := newDB(t, `CREATE TABLE before (x int)`)
+	m, _ := newManager(t, 50*time.Millisecond)
+	old := mustGet(t, m, db)
+	execIn(t, db, `CREATE TABLE later (y int)`)
+	eventually(t, "the interval refresh", func() bool {
+		return mustGet(t, m, db).RelationByName("public", "later") != nil
+	})
+	if old.RelationByName("public", "later") != nil {
+		t.Error("the old snapshot changed")
+	}
+}
+
+// TestManagerRefreshFailureKeepsSnapshot: a refresh that fails (the catalog
+// role may no longer log in) is logged and the previous snapshot stays;
+// once the role is fixed, the next refresh succeeds.
+func TestManagerRefreshFailureKeepsSnapshot(t *testing.T) {
+	t.Parallel()
+	c := pgtest.Cluster(t)
+	ctx := pgtest.Context(t)
+	role, password := unique("catalog_flaky"), "flaky-Pa55word"
+	if err := c.CreateRole(ctx, role, password, pgcluster.AuthSCRAM); err != nil {
+		t.Fatal(err)
+	}
+	db := newDB(t, `CREATE TABLE before (x int)`)
+	m, logs := newManager(t, -1)
+	m.DSN = c.DSN(role, password, "postgres")
+	old := mustGet(t, m, db)
+
+	if err := c.Exec(ctx, "ALTER ROLE "+role+" NOLOGIN"); err != nil {
+		t.Fatal(err)
+	}
+	execIn(t, db, `CREATE TABLE after (y int)`)
+	m.Invalidate(db)
+	eventually(t, "the refresh failure in the log", func() bool {
+		return strings.Contains(logs.String(), "refresh failed")
+	})
+	if s := mustGet(t, m, db); s != old {
+		t.Error("a failed refresh replaced the snapshot")
+	}
+	out := logs.String()
+	if strings.Contains(out, password) {
+		t.Errorf("the log holds the password:\n%s", out)
+	}
+	if !strings.Contains(out, "level=WARN") || !strings.Contains(out, "database="+db) || !strings.Contains(out, "not permitted to log in") {
+		t.Errorf("refresh failure log:\n%s", out)
+	}
+
+	if err := c.Exec(ctx, "ALTER ROLE "+role+" LOGIN"); err != nil {
+		t.Fatal(err)
+	}
+	m.Invalidate(db)
+	eventually(t, "a successful refresh", func() bool {
+		return mustGet(t, m, db).RelationByName("public", "after") != nil
+	})
+}
+
+// TestManagerFirstLoadFailure: a first load that fails is returned to Get
+// and not cached: a later Get tries again.
+func TestManagerFirstLoadFailure(t *testing.T) {
+	t.Parallel()
+	c := pgtest.Cluster(t)
+	ctx := pgtest.Context(t)
+	m, logs := newManager(t, -1)
+	db := unique("catalog_created_late")
+	_, err := m.Get(ctx, db)
+	if err == nil || !strings.Contains(err.Error(), "does not exist") || !strings.Contains(err.Error(), db) {
+		t.Fatalf("Get of a missing database: %v", err)
+	}
+	if !strings.Contains(logs.String(), "first load failed") {
+		t.Errorf("log:\n%s", logs)
+	}
+	if err := c.Exec(ctx, "CREATE DATABASE "+db); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Exec(context.Background(), "DROP DATABASE "+db+" WITH (FORCE)") })
+	s, err := m.Get(ctx, db)
+	if err != nil || s.Database != db {
+		t.Fatalf("Get after creating the database: %v", err)
+	}
+}
+
+// TestManagerGetContext: a Get that gives up waiting for the first load
+// does not abort it; a later Get gets its result.
+func TestManagerGetContext(t *testing.T) {
+	t.Parallel()
+	db := newDB(t, `CREATE TABLE a (x int)`)
+	m, _ := newManager(t, -1)
+	var loads atomic.Int32
+	release := make(chan struct{})
+	catalog.SetBeforeLoad(m, func(ctx context.Context, _ string) {
+		loads.Add(1)
+		select {
+		case <-release:
+		case <-ctx.Done():
+		}
+	})
+	short, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+	defer cancel()
+	if _, err := m.Get(short, db); !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("Get with an expiring context: %v", err)
+	}
+	if _, ok := m.Cached(db); ok {
+		t.Error("Cached returned a snapshot during the first load")
+	}
+	close(release)
+	s := mustGet(t, m, db)
+	if s.RelationByName("public", "a") == nil || loads.Load() != 1 {
+		t.Errorf("loads %d", loads.Load())
+	}
+}
+
+// TestManagerClose: Close aborts a load in progress, fails its waiters,
+// and makes Get return ErrClosed; it may be called again.
+func TestManagerClose(t *testing.T) {
+	t.Parallel()
+	db := newDB(t, ``)
+	m, _ := newManager(t, -1)
+	started := make(chan struct{})
+	catalog.SetBeforeLoad(m, func(ctx context.Context, _ string) {
+		close(started)
+		<-ctx.Done() // held until Close
+	})
+	errc := make(chan error, 1)
+	go func() {
+		_, err := m.Get(context.Background(), db)
+		errc <- err
+	}()
+	<-started
+	closed := make(chan struct{})
+	go func() { m.Close(); close(closed) }()
+	select {
+	case <-closed:
+	case <-time.After(10 * time.Second):
+		t.Fatal("Close did not return")
+	}
+	if err := <-errc; !errors.Is(err, context.Canceled) {
+		t.Errorf("waiting Get after Close: %v", err)
+	}
+	if _, err := m.Get(context.Background(), db); !errors.Is(err, catalog.ErrClosed) {
+		t.Errorf("Get after Close: %v", err)
+	}
+	m.Invalidate(db)
+	m.Close()
+}
+
+// TestManagerBadDSN: an unusable DSN fails Get without revealing the
+// password.
+func TestManagerBadDSN(t *testing.T) {
+	t.Parallel()
+	m, logs := newManager(t, -1)
+	m.DSN = "postgres://someone:T0pSecret@127.0.0.1:notaport/postgres"
+	_, err := m.Get(pgtest.Context(t), "postgres")
+	if err == nil {
+		t.Fatal("Get with a bad DSN succeeded")
+	}
+	if strings.Contains(err.Error(), "T0pSecret") || strings.Contains(logs.String(), "T0pSecret") {
+		t.Errorf("password revealed: %v\n%s", err, logs)
+	}
+	if _, ok := errors.AsType[*pgconn.ParseConfigError](err); !ok {
+		t.Errorf("error is not a DSN parse error: %v", err)
+	}
+}

@@ -1,0 +1,387 @@
+package catalog
+
+import (
+	"cmp"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+)
+
+// Snapshot is one database's catalog as Load read it in a single
+// transaction. It is immutable once built and safe for concurrent use; the
+// pointers and slices it returns belong to it and must not be modified.
+type Snapshot struct {
+	// Database is the database the snapshot describes.
+	Database string
+	// LoadedAt is when the load started; changes committed after it are not
+	// in the snapshot.
+	LoadedAt time.Time
+
+	rels     map[uint32]*relEntry
+	byName   map[qualName]*relEntry
+	ordered  []*relEntry // by schema, name: the order Columns reports
+	roles    map[string]*Role
+	funcs    map[qualName][]*Function
+	warnings []string
+}
+
+type qualName struct{ schema, name string }
+
+// relEntry is a Relation with the indexes Origin needs.
+type relEntry struct {
+	rel *Relation
+	// parents are the direct parents (pg_inherits), by inhseqno.
+	parents []uint32
+	// origins, for views and materialized views, is indexed by attnum-1;
+	// nil when the view's query could not be read.
+	origins []viewOrigin
+}
+
+// maxDepth bounds the view-over-view and child-to-parent chains Origin
+// follows. PostgreSQL itself rejects cycles when a view is queried and never
+// creates inheritance cycles; the bound only protects against a corrupt or
+// hostile catalog.
+const maxDepth = 100
+
+// rawCatalog is what Load reads, before indexing.
+type rawCatalog struct {
+	rels     []*Relation
+	inherits []inheritance // by child, inhseqno
+	origins  map[uint32][]viewOrigin
+	roles    []*Role
+	members  []membership
+	funcs    []*Function
+	warnings []string
+}
+
+type inheritance struct{ child, parent uint32 }
+
+// membership is one pg_auth_members row: member is a member of role.
+type membership struct{ role, member uint32 }
+
+// newSnapshot indexes raw. It takes ownership of raw's contents.
+func newSnapshot(database string, loadedAt time.Time, raw *rawCatalog) *Snapshot {
+	s := &Snapshot{
+		Database: database,
+		LoadedAt: loadedAt,
+		rels:     make(map[uint32]*relEntry, len(raw.rels)),
+		byName:   make(map[qualName]*relEntry, len(raw.rels)),
+		ordered:  make([]*relEntry, 0, len(raw.rels)),
+		roles:    make(map[string]*Role, len(raw.roles)),
+		funcs:    make(map[qualName][]*Function),
+		warnings: raw.warnings,
+	}
+	for _, r := range raw.rels {
+		e := &relEntry{rel: r}
+		s.rels[r.OID] = e
+		s.byName[qualName{r.Schema, r.Name}] = e
+		s.ordered = append(s.ordered, e)
+	}
+	slices.SortFunc(s.ordered, func(a, b *relEntry) int {
+		return cmp.Or(cmp.Compare(a.rel.Schema, b.rel.Schema), cmp.Compare(a.rel.Name, b.rel.Name))
+	})
+	for _, in := range raw.inherits {
+		e := s.rels[in.child]
+		if e == nil || s.rels[in.parent] == nil {
+			continue // an index or TOAST relation, or a temporary one
+		}
+		if len(e.parents) == 0 {
+			e.rel.Parent = in.parent
+		}
+		e.parents = append(e.parents, in.parent)
+	}
+	for oid, origins := range raw.origins {
+		e := s.rels[oid]
+		if e == nil {
+			continue
+		}
+		if !viewShapeMatches(e.rel, origins) {
+			s.warnings = append(s.warnings, fmt.Sprintf(
+				"view %s.%s: its query has %d output columns for %d view columns; column origins unknown",
+				e.rel.Schema, e.rel.Name, len(origins), len(e.rel.Columns)))
+			continue
+		}
+		e.origins = origins
+	}
+	s.indexRoles(raw.roles, raw.members)
+	for _, f := range raw.funcs {
+		k := qualName{f.Schema, f.Name}
+		s.funcs[k] = append(s.funcs[k], f)
+	}
+	for _, fs := range s.funcs {
+		slices.SortFunc(fs, func(a, b *Function) int { return cmp.Compare(a.OID, b.OID) })
+	}
+	return s
+}
+
+// viewShapeMatches reports whether a view's query output lines up with its
+// columns: one target entry per column, attnums 1..n (view columns cannot be
+// dropped, so there are no gaps).
+func viewShapeMatches(r *Relation, origins []viewOrigin) bool {
+	if len(origins) != len(r.Columns) {
+		return false
+	}
+	for i, c := range r.Columns {
+		if int(c.Num) != i+1 {
+			return false
+		}
+	}
+	return true
+}
+
+// indexRoles fills s.roles, computing each role's transitive memberships.
+// Memberships are followed breadth-first with a visited set, so a cycle
+// (which PostgreSQL forbids, but a snapshot must not hang on) ends.
+func (s *Snapshot) indexRoles(roles []*Role, members []membership) {
+	byOID := make(map[uint32]*Role, len(roles))
+	for _, r := range roles {
+		byOID[r.OID] = r
+		s.roles[r.Name] = r
+	}
+	groups := make(map[uint32][]uint32) // member -> roles it is directly a member of
+	for _, m := range members {
+		groups[m.member] = append(groups[m.member], m.role)
+	}
+	for _, r := range roles {
+		seen := map[uint32]bool{r.OID: true}
+		queue := append([]uint32(nil), groups[r.OID]...)
+		var names []string
+		for len(queue) > 0 {
+			oid := queue[0]
+			queue = queue[1:]
+			if seen[oid] {
+				continue
+			}
+			seen[oid] = true
+			if g := byOID[oid]; g != nil {
+				names = append(names, g.Name)
+			}
+			queue = append(queue, groups[oid]...)
+		}
+		slices.Sort(names)
+		r.MemberOf = names
+	}
+}
+
+// Relation returns the relation with the given OID, or nil.
+func (s *Snapshot) Relation(oid uint32) *Relation {
+	if e := s.rels[oid]; e != nil {
+		return e.rel
+	}
+	return nil
+}
+
+// RelationByName returns the relation schema.name (exact, case-sensitive
+// names as stored in the catalog), or nil.
+func (s *Snapshot) RelationByName(schema, name string) *Relation {
+	if e := s.byName[qualName{schema, name}]; e != nil {
+		return e.rel
+	}
+	return nil
+}
+
+// Relations returns every relation in the snapshot, sorted by schema and
+// name. The slice is the caller's; the relations are the snapshot's.
+func (s *Snapshot) Relations() []*Relation {
+	out := make([]*Relation, len(s.ordered))
+	for i, e := range s.ordered {
+		out[i] = e.rel
+	}
+	return out
+}
+
+// isBase reports whether a relation of kind k holds its own data, so its
+// columns are origins rather than references to other columns.
+func isBase(k byte) bool {
+	switch k {
+	case KindTable, KindPartitioned, KindForeign, KindSequence:
+		return true
+	}
+	return false
+}
+
+// Origin resolves a result column, as RowDescription reports it (table OID,
+// attribute number), to the base column it is a copy of:
+//
+//   - a column of a table, partitioned table, foreign table or sequence is
+//     its own origin, except that a column a partition or inheritance child
+//     shares with its parent resolves, by name, to the topmost ancestor
+//     holding that name (attnums differ between parent and child when
+//     columns were dropped or a partition was attached with another order);
+//   - a view or materialized view column that is a plain reference to a
+//     column resolves to that column's origin, through nested views;
+//   - anything else — an expression or set-operation column of a view, a
+//     view whose query could not be read (see Warnings), attnum 0 (a
+//     whole-row reference) or a system column, a composite type, an
+//     unknown OID — has no origin: ok is false. Callers fail closed.
+//
+// col is the base column. As a consistency check, each hop must keep the
+// column's type; a change of type also gives ok false.
+func (s *Snapshot) Origin(oid uint32, attnum int16) (ref ColumnRef, col Column, ok bool) {
+	var typ uint32
+	for depth := 0; depth < maxDepth; depth++ {
+		e := s.rels[oid]
+		if e == nil || attnum <= 0 {
+			return ColumnRef{}, Column{}, false
+		}
+		c, found := e.rel.Column(attnum)
+		if !found || (depth > 0 && c.TypeOID != typ) {
+			return ColumnRef{}, Column{}, false
+		}
+		typ = c.TypeOID
+		switch {
+		case e.rel.Kind == KindView || e.rel.Kind == KindMatView:
+			if int(attnum) > len(e.origins) {
+				return ColumnRef{}, Column{}, false
+			}
+			o := e.origins[attnum-1]
+			if o.tbl == 0 {
+				return ColumnRef{}, Column{}, false
+			}
+			oid, attnum = o.tbl, o.col
+		case isBase(e.rel.Kind):
+			top, topCol, found := s.ancestor(e, c)
+			if !found || topCol.TypeOID != typ {
+				return ColumnRef{}, Column{}, false
+			}
+			return ColumnRef{top.rel.Schema, top.rel.Name, topCol.Name}, topCol, true
+		default:
+			return ColumnRef{}, Column{}, false
+		}
+	}
+	return ColumnRef{}, Column{}, false
+}
+
+// ancestor climbs from column c of e through the parents that have a column
+// of the same name, to the topmost one. With multiple inheritance the first
+// parent (by inhseqno) holding the name is followed.
+func (s *Snapshot) ancestor(e *relEntry, c Column) (*relEntry, Column, bool) {
+	for range maxDepth {
+		moved := false
+		for _, p := range e.parents {
+			pe := s.rels[p]
+			if pe == nil {
+				continue
+			}
+			if pc, ok := pe.rel.ColumnByName(c.Name); ok {
+				e, c, moved = pe, pc, true
+				break
+			}
+		}
+		if !moved {
+			return e, c, true
+		}
+	}
+	return nil, Column{}, false
+}
+
+// inherited reports whether e's column called name comes from a parent,
+// i.e. whether some direct parent has a column of that name (PostgreSQL
+// merges same-named columns of parent and child into one inherited column).
+func (s *Snapshot) inherited(e *relEntry, name string) bool {
+	for _, p := range e.parents {
+		if pe := s.rels[p]; pe != nil {
+			if _, ok := pe.rel.ColumnByName(name); ok {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// Column looks up a base column by name: ok is true only when ref names a
+// column that Origin can return, i.e. a column of a table, partitioned
+// table, foreign table or sequence that is not inherited from a parent.
+// View columns and the inherited columns of partitions are not base columns
+// (use RelationByName to inspect them, and Origin to resolve them).
+func (s *Snapshot) Column(ref ColumnRef) (Column, bool) {
+	e := s.byName[qualName{ref.Schema, ref.Table}]
+	if e == nil || !isBase(e.rel.Kind) {
+		return Column{}, false
+	}
+	c, ok := e.rel.ColumnByName(ref.Column)
+	if !ok || s.inherited(e, ref.Column) {
+		return Column{}, false
+	}
+	return c, true
+}
+
+// Columns returns the base columns (as Column defines them) whose schema,
+// table and column names match the three patterns, sorted by schema, table
+// and attnum. A pattern matches a whole name; "*" matches any run of
+// characters (including none) and every other character only itself, case
+// sensitively. A schema pattern with a "*" never matches the system schemas
+// pg_catalog and information_schema: name them literally to match them.
+func (s *Snapshot) Columns(schemaPattern, tablePattern, columnPattern string) []ColumnRef {
+	var out []ColumnRef
+	schemaWild := strings.Contains(schemaPattern, "*")
+	for _, e := range s.ordered {
+		r := e.rel
+		if !isBase(r.Kind) || !globMatch(schemaPattern, r.Schema) || !globMatch(tablePattern, r.Name) {
+			continue
+		}
+		if schemaWild && isSystemSchema(r.Schema) {
+			continue
+		}
+		for _, c := range r.Columns {
+			if globMatch(columnPattern, c.Name) && !s.inherited(e, c.Name) {
+				out = append(out, ColumnRef{r.Schema, r.Name, c.Name})
+			}
+		}
+	}
+	return out
+}
+
+func isSystemSchema(schema string) bool {
+	return schema == "pg_catalog" || schema == "information_schema" ||
+		strings.HasPrefix(schema, "pg_toast") || strings.HasPrefix(schema, "pg_temp_")
+}
+
+// globMatch reports whether name matches pattern, where "*" matches any
+// run of bytes and everything else matches itself. It backtracks only to
+// the last star, so it runs in O(len(pattern)*len(name)).
+func globMatch(pattern, name string) bool {
+	p, n := 0, 0
+	star, mark := -1, 0
+	for n < len(name) {
+		switch {
+		case p < len(pattern) && pattern[p] == '*':
+			star, mark = p, n
+			p++
+		case p < len(pattern) && pattern[p] == name[n]:
+			p++
+			n++
+		case star >= 0:
+			p = star + 1
+			mark++
+			n = mark
+		default:
+			return false
+		}
+	}
+	for p < len(pattern) && pattern[p] == '*' {
+		p++
+	}
+	return p == len(pattern)
+}
+
+// Role returns the role called name.
+func (s *Snapshot) Role(name string) (*Role, bool) {
+	r, ok := s.roles[name]
+	return r, ok
+}
+
+// Function returns the functions (all overloads, and procedures and
+// aggregates of that name) schema.name, ordered by OID; nil when there are
+// none.
+func (s *Snapshot) Function(schema, name string) []*Function {
+	return slices.Clone(s.funcs[qualName{schema, name}])
+}
+
+// Warnings describes what made the snapshot less complete than the catalog,
+// such as views whose query could not be read (their columns have no
+// origin). The messages hold object names only, never values.
+func (s *Snapshot) Warnings() []string {
+	return slices.Clone(s.warnings)
+}

@@ -1,0 +1,144 @@
+package catalog
+
+// ColumnRef names a base column: a column of a table, partitioned table,
+// foreign table or sequence that is not inherited from a parent. It is the
+// identity policies tag with a data class, and the answer of
+// Snapshot.Origin. Names are as stored in the catalog (case-sensitive,
+// unquoted).
+type ColumnRef struct {
+	Schema, Table, Column string
+}
+
+// String returns "schema.table.column", unquoted. It is meant for messages
+// and logs; it is ambiguous for names that contain dots.
+func (r ColumnRef) String() string {
+	return r.Schema + "." + r.Table + "." + r.Column
+}
+
+// Column is one live (not dropped) user column of a relation
+// (pg_attribute with attnum > 0).
+type Column struct {
+	Name    string
+	Num     int16  // attnum; may have gaps where columns were dropped
+	TypeOID uint32 // atttypid
+	TypeMod int32  // atttypmod; -1 when the type has none
+	// TypeName is format_type(atttypid, atttypmod), e.g. "character
+	// varying(18)"; types outside pg_catalog are schema-qualified
+	// ("public.cn_id") whatever the catalog role's search_path.
+	TypeName string
+}
+
+// Relation kinds (pg_class.relkind) a Snapshot holds. Indexes and TOAST
+// tables are not loaded.
+const (
+	KindTable       byte = 'r'
+	KindPartitioned byte = 'p'
+	KindView        byte = 'v'
+	KindMatView     byte = 'm'
+	KindForeign     byte = 'f'
+	KindComposite   byte = 'c'
+	KindSequence    byte = 'S'
+)
+
+// Relation is one pg_class entry of a kind listed above. Relations and
+// their slices belong to the Snapshot: callers must not modify them.
+type Relation struct {
+	OID    uint32
+	Schema string
+	Name   string
+	// Kind is pg_class.relkind: KindTable, KindPartitioned, KindView, ...
+	Kind byte
+	// Columns are the live columns with attnum > 0, in attnum order.
+	Columns []Column
+	// Parent is, for a partition or an inheritance child, the OID of its
+	// (first, by pg_inherits.inhseqno) direct parent; 0 otherwise.
+	Parent uint32
+}
+
+// Column returns the relation's column with the given attnum.
+func (r *Relation) Column(attnum int16) (Column, bool) {
+	lo, hi := 0, len(r.Columns)
+	for lo < hi {
+		mid := int(uint(lo+hi) >> 1)
+		if r.Columns[mid].Num < attnum {
+			lo = mid + 1
+		} else {
+			hi = mid
+		}
+	}
+	if lo < len(r.Columns) && r.Columns[lo].Num == attnum {
+		return r.Columns[lo], true
+	}
+	return Column{}, false
+}
+
+// ColumnByName returns the relation's column called name.
+func (r *Relation) ColumnByName(name string) (Column, bool) {
+	for _, c := range r.Columns {
+		if c.Name == name {
+			return c, true
+		}
+	}
+	return Column{}, false
+}
+
+// Role is one pg_roles entry. Roles belong to the Snapshot: callers must not
+// modify them.
+type Role struct {
+	OID      uint32
+	Name     string
+	CanLogin bool // rolcanlogin
+	// Inherit is rolinherit: whether the role uses the privileges of the
+	// roles it is a member of without SET ROLE. MemberOf lists memberships
+	// regardless of it.
+	Inherit bool
+	// MemberOf names every role this one is a member of, directly or
+	// through other roles (pg_auth_members, followed transitively), sorted,
+	// not including the role itself.
+	MemberOf []string
+}
+
+// IsMemberOf reports whether the role is name or a (transitive) member of
+// it.
+func (r *Role) IsMemberOf(name string) bool {
+	if r.Name == name {
+		return true
+	}
+	for _, m := range r.MemberOf {
+		if m == name {
+			return true
+		}
+	}
+	return false
+}
+
+// Function is one pg_proc entry (functions, procedures, aggregates and
+// window functions). Functions belong to the Snapshot: callers must not
+// modify them. Function bodies (prosrc) are never loaded.
+type Function struct {
+	OID    uint32
+	Schema string
+	Name   string
+	// Kind is prokind: 'f' function, 'p' procedure, 'a' aggregate, 'w'
+	// window function.
+	Kind byte
+	// Args is pg_get_function_identity_arguments, e.g. "a integer, b text".
+	Args string
+	// ArgTypes are the input argument types (proargtypes).
+	ArgTypes []uint32
+	// Result is pg_get_function_result, e.g. "integer", "SETOF record" or
+	// "TABLE(id integer)"; empty for procedures.
+	Result string
+	// ResultType is prorettype.
+	ResultType uint32
+	// ReturnsSet is proretset.
+	ReturnsSet bool
+	// Lang is the language name (pg_language.lanname): "internal", "c",
+	// "sql", "plpgsql", ...
+	Lang string
+	// Volatile is provolatile: 'i' immutable, 's' stable, 'v' volatile.
+	Volatile byte
+	// SecurityDefiner is prosecdef: the function runs with its owner's
+	// privileges.
+	SecurityDefiner bool
+}

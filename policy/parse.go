@@ -1,0 +1,346 @@
+package policy
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"reflect"
+	"sort"
+	"strings"
+
+	"gopkg.in/yaml.v3"
+
+	"github.com/pgmantle/pgmantle/masking"
+)
+
+// Load reads and parses a policy file (without checking it against a
+// catalog; see Check).
+func Load(path string) (*Policy, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("read policy: %w", err)
+	}
+	return Parse(path, data)
+}
+
+// Parse parses policy text; file names it in error messages. All problems
+// are reported together, one per line, each with file:line.
+func Parse(file string, data []byte) (*Policy, error) {
+	p := &parser{file: file}
+	pol := p.parse(data)
+	if err := p.errs.err(); err != nil {
+		return nil, err
+	}
+	return pol, nil
+}
+
+// Errors is a list of policy problems, each with its file:line.
+type Errors []string
+
+func (e Errors) Error() string { return strings.Join(e, "\n") }
+
+func (e Errors) err() error {
+	if len(e) == 0 {
+		return nil
+	}
+	sort.SliceStable(e, func(i, j int) bool { return lineOf(e[i]) < lineOf(e[j]) })
+	return e
+}
+
+// lineOf extracts the line number from "file:line: msg" for sorting.
+func lineOf(msg string) int {
+	var line int
+	if i := strings.Index(msg, ": "); i > 0 {
+		head := msg[:i]
+		if j := strings.LastIndexByte(head, ':'); j >= 0 {
+			fmt.Sscanf(head[j+1:], "%d", &line)
+		}
+	}
+	return line
+}
+
+type parser struct {
+	file string
+	errs Errors
+}
+
+func (p *parser) at(n *yaml.Node) position { return position{file: p.file, line: n.Line} }
+
+func (p *parser) errorf(n *yaml.Node, format string, args ...any) {
+	pos := position{file: p.file}
+	if n != nil {
+		pos.line = n.Line
+	}
+	p.errs = append(p.errs, pos.String()+": "+fmt.Sprintf(format, args...))
+}
+
+func (p *parser) parse(data []byte) *Policy {
+	pol := &Policy{File: p.file, Roles: map[string]*Role{}}
+	var doc yaml.Node
+	if err := yaml.Unmarshal(data, &doc); err != nil {
+		p.errs = append(p.errs, p.file+": "+strings.TrimPrefix(err.Error(), "yaml: "))
+		return nil
+	}
+	if len(doc.Content) == 0 {
+		p.errorf(nil, "empty policy: it needs at least classes and roles")
+		return nil
+	}
+	root := doc.Content[0]
+	if !p.mapping(root, "the policy") {
+		return nil
+	}
+	for i := 0; i+1 < len(root.Content); i += 2 {
+		k, v := root.Content[i], root.Content[i+1]
+		switch k.Value {
+		case "classes":
+			pol.Classes = p.classes(v)
+		case "roles":
+			if p.mapping(v, "roles") {
+				for j := 0; j+1 < len(v.Content); j += 2 {
+					name := v.Content[j].Value
+					if _, dup := pol.Roles[name]; dup {
+						p.errorf(v.Content[j], "role %q is listed twice", name)
+					}
+					pol.Roles[name] = p.role(name, v.Content[j], v.Content[j+1])
+				}
+			}
+		case "default":
+			pol.Default = p.role("default", k, v)
+		default:
+			p.errorf(k, "unknown key %q (want classes, roles or default)", k.Value)
+		}
+	}
+	if pol.Default == nil {
+		// Roles not listed see nothing protected: fail closed.
+		pol.Default = &Role{Name: "default", Rules: map[string]Action{"*": {Kind: Deny}}}
+	}
+	p.checkStatic(pol)
+	return pol
+}
+
+func (p *parser) mapping(n *yaml.Node, what string) bool {
+	if n.Kind != yaml.MappingNode {
+		p.errorf(n, "%s must be a mapping", what)
+		return false
+	}
+	return true
+}
+
+// classes parses `classes: {class: [schema.table.column, ...]}`.
+func (p *parser) classes(n *yaml.Node) []ClassColumns {
+	if !p.mapping(n, "classes") {
+		return nil
+	}
+	var out []ClassColumns
+	seen := map[string]bool{}
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		k, v := n.Content[i], n.Content[i+1]
+		if k.Value == "*" || k.Value == "" {
+			p.errorf(k, "invalid class name %q", k.Value)
+			continue
+		}
+		if seen[k.Value] {
+			p.errorf(k, "class %q is defined twice", k.Value)
+		}
+		seen[k.Value] = true
+		cc := ClassColumns{Class: k.Value}
+		items := []*yaml.Node{v}
+		if v.Kind == yaml.SequenceNode {
+			items = v.Content
+		}
+		for _, it := range items {
+			if it.Kind != yaml.ScalarNode {
+				p.errorf(it, "class %s: want a list of schema.table.column", k.Value)
+				continue
+			}
+			parts := strings.Split(it.Value, ".")
+			if len(parts) != 3 || parts[0] == "" || parts[1] == "" || parts[2] == "" {
+				p.errorf(it, "class %s: %q is not schema.table.column", k.Value, it.Value)
+				continue
+			}
+			cc.Patterns = append(cc.Patterns, Pattern{Schema: parts[0], Table: parts[1], Column: parts[2], pos: p.at(it)})
+		}
+		out = append(out, cc)
+	}
+	return out
+}
+
+// role parses one role's entry: {unrestricted, inherits, rules}.
+func (p *parser) role(name string, key, n *yaml.Node) *Role {
+	r := &Role{Name: name, Rules: map[string]Action{}, pos: p.at(key)}
+	if !p.mapping(n, "role "+name) {
+		return r
+	}
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		k, v := n.Content[i], n.Content[i+1]
+		switch k.Value {
+		case "unrestricted":
+			if err := v.Decode(&r.Unrestricted); err != nil {
+				p.errorf(v, "role %s: unrestricted must be true or false", name)
+			}
+		case "inherits":
+			if err := v.Decode(&r.Inherits); err != nil {
+				p.errorf(v, "role %s: inherits must be a list of role names", name)
+			}
+		case "rules":
+			if p.mapping(v, "rules of "+name) {
+				for j := 0; j+1 < len(v.Content); j += 2 {
+					r.Rules[v.Content[j].Value] = p.action(name, v.Content[j], v.Content[j+1])
+				}
+			}
+		default:
+			p.errorf(k, "role %s: unknown key %q (want unrestricted, inherits or rules)", name, k.Value)
+		}
+	}
+	return r
+}
+
+// action parses `clear | tokenize | hash | deny | {mask: NAME, option: value...}`.
+func (p *parser) action(role string, key, n *yaml.Node) Action {
+	a := Action{pos: p.at(key)}
+	if n.Kind == yaml.ScalarNode {
+		switch n.Value {
+		case "clear":
+			a.Kind = Clear
+		case "tokenize":
+			a.Kind = Tokenize
+		case "hash":
+			a.Kind = Hash
+		case "deny":
+			a.Kind = Deny
+		case "mask":
+			p.errorf(n, "role %s, class %s: mask needs a name: {mask: partial, ...}", role, key.Value)
+		default:
+			p.errorf(n, "role %s, class %s: unknown action %q (want clear, mask, tokenize, hash or deny)", role, key.Value, n.Value)
+		}
+		return a
+	}
+	if !p.mapping(n, fmt.Sprintf("role %s, class %s", role, key.Value)) {
+		return a
+	}
+	optNode := &yaml.Node{Kind: yaml.MappingNode, Line: n.Line}
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		k, v := n.Content[i], n.Content[i+1]
+		if k.Value == "mask" {
+			a.Kind, a.Mask = Mask, v.Value
+			if !knownMask(v.Value) {
+				p.errorf(v, "role %s, class %s: unknown mask %q (want one of %s)", role, key.Value, v.Value, strings.Join(masking.Names(), ", "))
+			}
+			continue
+		}
+		if !maskOptionKeys[k.Value] {
+			p.errorf(k, "role %s, class %s: unknown mask option %q", role, key.Value, k.Value)
+			continue
+		}
+		optNode.Content = append(optNode.Content, k, v)
+	}
+	if a.Kind != Mask {
+		p.errorf(n, "role %s, class %s: a rule mapping needs mask: NAME", role, key.Value)
+		return a
+	}
+	if err := optNode.Decode(&a.Options); err != nil {
+		var te *yaml.TypeError
+		if errors.As(err, &te) {
+			for _, m := range te.Errors {
+				line, msg, _ := strings.Cut(strings.TrimPrefix(m, "line "), ": ")
+				p.errs = append(p.errs, fmt.Sprintf("%s:%s: role %s, class %s: %s", p.file, line, role, key.Value, msg))
+			}
+		} else {
+			p.errorf(n, "role %s, class %s: %v", role, key.Value, err)
+		}
+	}
+	return a
+}
+
+func knownMask(name string) bool {
+	for _, n := range masking.Names() {
+		if n == name {
+			return true
+		}
+	}
+	return false
+}
+
+// maskOptionKeys are the yaml keys of masking.Options.
+var maskOptionKeys = func() map[string]bool {
+	keys := map[string]bool{}
+	t := reflect.TypeOf(masking.Options{})
+	for i := 0; i < t.NumField(); i++ {
+		if tag := strings.Split(t.Field(i).Tag.Get("yaml"), ",")[0]; tag != "" {
+			keys[tag] = true
+		}
+	}
+	return keys
+}()
+
+// checkStatic validates what needs no catalog: classes named by rules
+// exist, inherited roles exist without cycles, the default is restrictive.
+func (p *parser) checkStatic(pol *Policy) {
+	classes := map[string]bool{}
+	for _, c := range pol.Classes {
+		classes[c.Class] = true
+	}
+	check := func(r *Role) {
+		if r.Unrestricted && len(r.Rules) > 0 {
+			p.errs = append(p.errs, fmt.Sprintf("%s: role %s is unrestricted; its rules would never apply", r.pos, r.Name))
+		}
+		for class, a := range r.Rules {
+			if class != "*" && !classes[class] {
+				p.errs = append(p.errs, fmt.Sprintf("%s: role %s: unknown class %q", a.pos, r.Name, class))
+			}
+		}
+		for _, parent := range r.Inherits {
+			if _, ok := pol.Roles[parent]; !ok {
+				p.errs = append(p.errs, fmt.Sprintf("%s: role %s inherits %q, which the policy does not define", r.pos, r.Name, parent))
+			}
+		}
+	}
+	for _, name := range sortedRoleNames(pol) {
+		check(pol.Roles[name])
+		if cycle := inheritCycle(pol, name); cycle != "" {
+			p.errs = append(p.errs, fmt.Sprintf("%s: role %s: inheritance cycle %s", pol.Roles[name].pos, name, cycle))
+		}
+	}
+	check(pol.Default)
+	if pol.Default.Unrestricted {
+		p.errs = append(p.errs, fmt.Sprintf("%s: default must be restrictive, not unrestricted", pol.Default.pos))
+	}
+	if len(pol.Default.Inherits) > 0 {
+		p.errs = append(p.errs, fmt.Sprintf("%s: default cannot inherit", pol.Default.pos))
+	}
+}
+
+func sortedRoleNames(pol *Policy) []string {
+	names := make([]string, 0, len(pol.Roles))
+	for n := range pol.Roles {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	return names
+}
+
+// inheritCycle returns "a -> b -> a" if role name reaches itself.
+func inheritCycle(pol *Policy, name string) string {
+	var walk func(cur string, path []string) string
+	walk = func(cur string, path []string) string {
+		r := pol.Roles[cur]
+		if r == nil {
+			return ""
+		}
+		for _, parent := range r.Inherits {
+			if parent == name {
+				return strings.Join(append(path, parent), " -> ")
+			}
+			for _, seen := range path {
+				if seen == parent {
+					return "" // a cycle not through name; reported for its own members
+				}
+			}
+			if c := walk(parent, append(path, parent)); c != "" {
+				return c
+			}
+		}
+		return ""
+	}
+	return walk(name, []string{name})
+}

@@ -1,0 +1,112 @@
+package resultmask
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/pgmantle/pgmantle/catalog"
+	"github.com/pgmantle/pgmantle/masking"
+	"github.com/pgmantle/pgmantle/policy"
+	"github.com/pgmantle/pgmantle/proxy"
+)
+
+// Engine builds the interceptor of each session from the catalog and the
+// policy. Set its fields before use; Intercept is proxy.Server.Intercept.
+type Engine struct {
+	Catalog *catalog.Manager
+	Policy  *policy.Store
+	// Keys supplies the keys of the hash action (and of tokenize until
+	// format-preserving tokens exist).
+	Keys   masking.KeySource
+	Logger *slog.Logger
+
+	mu   sync.Mutex
+	byDB map[string]*binding
+}
+
+// binding is a policy bound to one catalog snapshot: every protected base
+// column with its class, and the relations that hold protected data.
+type binding struct {
+	pol  *policy.Policy
+	snap *catalog.Snapshot
+	// classOf maps a base column to its class.
+	classOf map[catalog.ColumnRef]string
+	// protectedRels are the names of relations (tables, partitions, views)
+	// that hold or expose a protected column.
+	protectedRels map[string]bool
+}
+
+// Intercept is called when a session's login succeeds: unrestricted roles
+// get no interceptor (the fast path), restricted roles get a masker.
+func (e *Engine) Intercept(info *proxy.SessionInfo) (proxy.Interceptor, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+	defer cancel()
+	b, err := e.bind(ctx, info.Database)
+	if err != nil {
+		return nil, err
+	}
+	rules := b.pol.Resolve(info.User, memberOf(b.snap, info.User))
+	if rules.Unrestricted {
+		return nil, nil
+	}
+	return &session{e: e, info: info, b: b, rules: rules, plans: map[planKey]*colPlan{}}, nil
+}
+
+func memberOf(snap *catalog.Snapshot, user string) []string {
+	if r, ok := snap.Role(user); ok {
+		return r.MemberOf
+	}
+	return nil
+}
+
+// bind returns the binding of the current policy to the current snapshot
+// of database, rebuilding it when either has changed.
+func (e *Engine) bind(ctx context.Context, database string) (*binding, error) {
+	snap, err := e.Catalog.Get(ctx, database)
+	if err != nil {
+		return nil, &proxy.Error{Severity: "FATAL", Code: "08006", Err: err,
+			Message: fmt.Sprintf("pgmantle cannot load the catalog of database %q, so it cannot protect this session", database)}
+	}
+	pol := e.Policy.Current()
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if b := e.byDB[database]; b != nil && b.pol == pol && b.snap == snap {
+		return b, nil
+	}
+	b := newBinding(pol, snap)
+	if e.byDB == nil {
+		e.byDB = map[string]*binding{}
+	}
+	e.byDB[database] = b
+	return b, nil
+}
+
+func newBinding(pol *policy.Policy, snap *catalog.Snapshot) *binding {
+	b := &binding{pol: pol, snap: snap, classOf: map[catalog.ColumnRef]string{}, protectedRels: map[string]bool{}}
+	for _, c := range pol.Classes {
+		for _, p := range c.Patterns {
+			for _, ref := range snap.Columns(p.Schema, p.Table, p.Column) {
+				b.classOf[ref] = c.Class
+				b.protectedRels[ref.Table] = true
+			}
+		}
+	}
+	for _, rel := range snap.Relations() {
+		if b.protectedRels[rel.Name] {
+			continue
+		}
+		for _, col := range rel.Columns {
+			ref, _, ok := snap.Origin(rel.OID, col.Num)
+			// A view column of unknown origin might compute from protected
+			// data: count such views as protected (fail closed).
+			if (!ok && (rel.Kind == catalog.KindView || rel.Kind == catalog.KindMatView)) || b.classOf[ref] != "" {
+				b.protectedRels[rel.Name] = true
+				break
+			}
+		}
+	}
+	return b
+}

@@ -1,0 +1,296 @@
+package resultmask_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"os"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgtype"
+
+	"github.com/pgmantle/pgmantle/catalog"
+	"github.com/pgmantle/pgmantle/internal/pgcluster"
+	"github.com/pgmantle/pgmantle/internal/pgtest"
+	"github.com/pgmantle/pgmantle/masking"
+	"github.com/pgmantle/pgmantle/policy"
+	"github.com/pgmantle/pgmantle/proxy"
+	"github.com/pgmantle/pgmantle/proxy/resultmask"
+)
+
+func TestMain(m *testing.M) { pgtest.Main(m, pgcluster.Options{}) }
+
+const password = "s3cret"
+
+// setup loads the bookkeeping example into a fresh database and starts a
+// proxy with the example policy in front of it.
+func setup(t *testing.T) (proxyAddr string, db string) {
+	t.Helper()
+	c := pgtest.Cluster(t)
+	ctx := pgtest.Context(t)
+	db = "bk_" + strings.ToLower(strings.ReplaceAll(t.Name(), "/", "_"))
+	if err := c.Exec(ctx, "CREATE DATABASE "+db); err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range []string{"bookkeeper", "analyst", "auditor", "intern", "zhang", "stranger"} {
+		c.CreateRole(ctx, r, password, pgcluster.AuthSCRAM) // may exist from another test
+	}
+	c.Exec(ctx, "GRANT analyst TO zhang")
+	conn := pgtest.Connect(t, c.DSN("postgres", "", db))
+	for _, f := range []string{"../../examples/bookkeeping/schema.sql", "testdata/data.sql"} {
+		sql, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := conn.Exec(ctx, string(sql)); err != nil {
+			t.Fatalf("%s: %v", f, err)
+		}
+	}
+	if _, err := conn.Exec(ctx, `GRANT USAGE ON SCHEMA bk TO PUBLIC; GRANT SELECT, INSERT ON ALL TABLES IN SCHEMA bk TO PUBLIC`); err != nil {
+		t.Fatal(err)
+	}
+
+	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
+	mgr := &catalog.Manager{DSN: c.DSN("postgres", "", db), Interval: time.Hour, Logger: logger}
+	t.Cleanup(mgr.Close)
+	store, err := policy.Open("../../examples/bookkeeping/policy.yaml", func(p *policy.Policy) error {
+		snap, err := mgr.Get(ctx, db)
+		if err != nil {
+			return err
+		}
+		return p.Check(snap)
+	}, logger)
+	if err != nil {
+		t.Fatal(err)
+	}
+	engine := &resultmask.Engine{Catalog: mgr, Policy: store, Keys: masking.NewStaticKeys([]byte("0123456789abcdef0123456789abcdef"), nil), Logger: logger}
+	srv := &proxy.Server{UpstreamAddr: c.Addr(), Logger: logger, Intercept: engine.Intercept}
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	go srv.Serve(l)
+	t.Cleanup(func() {
+		sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		srv.Shutdown(sctx)
+	})
+	return l.Addr().String(), db
+}
+
+func connectAs(t *testing.T, addr, db, user string, mode pgx.QueryExecMode) *pgx.Conn {
+	t.Helper()
+	cfg, err := pgx.ParseConfig("postgres://" + user + ":" + password + "@" + addr + "/" + db + "?sslmode=disable")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.DefaultQueryExecMode = mode
+	conn, err := pgx.ConnectConfig(pgtest.Context(t), cfg)
+	if err != nil {
+		t.Fatalf("connect as %s: %v", user, err)
+	}
+	t.Cleanup(func() { conn.Close(context.Background()) })
+	return conn
+}
+
+// textRows runs sql over the simple protocol and returns the text values
+// ("NULL" for NULL).
+func textRows(t *testing.T, conn *pgx.Conn, sql string) [][]string {
+	t.Helper()
+	res, err := conn.PgConn().Exec(pgtest.Context(t), sql).ReadAll()
+	if err != nil {
+		t.Fatalf("%s: %v", sql, err)
+	}
+	return toStrings(res[len(res)-1].Rows)
+}
+
+func toStrings(rows [][][]byte) [][]string {
+	out := make([][]string, len(rows))
+	for i, r := range rows {
+		out[i] = make([]string, len(r))
+		for j, v := range r {
+			if v == nil {
+				out[i][j] = "NULL"
+			} else {
+				out[i][j] = string(v)
+			}
+		}
+	}
+	return out
+}
+
+// valueRows runs sql over the extended protocol with binary results where
+// pgx prefers them and renders each value with pgx's decoders.
+func valueRows(t *testing.T, conn *pgx.Conn, sql string) [][]string {
+	t.Helper()
+	rs, err := conn.Query(pgtest.Context(t), sql)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rs.Close()
+	var out [][]string
+	for rs.Next() {
+		vals, err := rs.Values()
+		if err != nil {
+			t.Fatal(err)
+		}
+		row := make([]string, len(vals))
+		for i, v := range vals {
+			row[i] = render(v)
+		}
+		out = append(out, row)
+	}
+	if err := rs.Err(); err != nil {
+		t.Fatalf("%s: %v", sql, err)
+	}
+	return out
+}
+
+func render(v any) string {
+	switch v := v.(type) {
+	case nil:
+		return "NULL"
+	case time.Time:
+		return v.UTC().Format("2006-01-02")
+	case pgtype.Numeric:
+		f, _ := v.Float64Value()
+		return strconv.FormatFloat(f.Float64, 'f', -1, 64)
+	}
+	return fmt.Sprint(v)
+}
+
+const contactsSQL = "SELECT id, name, id_no, mobile, email, address, birthday FROM bk.contacts ORDER BY id"
+const payrollSQL = "SELECT employee, id_no, amount, bonus FROM bk.payroll ORDER BY id"
+
+func TestRolesSeeWhatThePolicySays(t *testing.T) {
+	addr, db := setup(t)
+	c := pgtest.Cluster(t)
+	direct := pgtest.Connect(t, c.DSN("postgres", "", db))
+
+	t.Run("bookkeeper is unrestricted and byte-identical", func(t *testing.T) {
+		conn := connectAs(t, addr, db, "bookkeeper", pgx.QueryExecModeCacheStatement)
+		for _, sql := range []string{contactsSQL, payrollSQL, "SELECT * FROM bk.contact_directory ORDER BY 1"} {
+			if got, want := textRows(t, conn, sql), textRows(t, direct, sql); fmt.Sprint(got) != fmt.Sprint(want) {
+				t.Fatalf("%s:\n got %v\nwant %v", sql, got, want)
+			}
+		}
+	})
+
+	for _, user := range []string{"analyst", "zhang"} { // zhang is a member of analyst
+		t.Run(user+" sees masks", func(t *testing.T) {
+			conn := connectAs(t, addr, db, user, pgx.QueryExecModeCacheStatement)
+			got := textRows(t, conn, contactsSQL)
+			want := [][]string{
+				{"1", "张*", "310105********8032", "138****5678", "z***@163.com", "上海市浦东新区****", "1990-01-01"},
+				{"2", "欧阳**", "110105********002X", "+86**********1234", "n***@example.cn", "上海市徐汇区****", "1949-01-01"},
+				{"3", "李*", "NULL", "NULL", "NULL", "NULL", "NULL"},
+			}
+			if fmt.Sprint(got) != fmt.Sprint(want) {
+				t.Fatalf("contacts as %s:\n got %v\nwant %v", user, got, want)
+			}
+			got = textRows(t, conn, payrollSQL)
+			want = [][]string{{"张*", "310105********8032", "19000.00", "3000"}, {"欧阳**", "110105********002X", "23000.00", "NULL"}}
+			if fmt.Sprint(got) != fmt.Sprint(want) {
+				t.Fatalf("payroll as %s:\n got %v\nwant %v", user, got, want)
+			}
+			// The same in binary formats (pgx asks for binary numeric, date, int).
+			bin := valueRows(t, conn, payrollSQL)
+			if wantBin := [][]string{{"张*", "310105********8032", "19000", "3000"}, {"欧阳**", "110105********002X", "23000", "NULL"}}; fmt.Sprint(bin) != fmt.Sprint(wantBin) {
+				t.Fatalf("payroll (binary) as %s:\n got %v\nwant %v", user, bin, wantBin)
+			}
+			bd := valueRows(t, conn, "SELECT birthday FROM bk.contacts WHERE id = 1")
+			if bd[0][0] != "1990-01-01" {
+				t.Fatalf("binary date: %v", bd)
+			}
+		})
+	}
+
+	t.Run("auditor inherits analyst with salary clear", func(t *testing.T) {
+		conn := connectAs(t, addr, db, "auditor", pgx.QueryExecModeSimpleProtocol)
+		got := textRows(t, conn, payrollSQL)
+		want := [][]string{{"张*", "310105********8032", "18765.43", "2500"}, {"欧阳**", "110105********002X", "23456.78", "NULL"}}
+		if fmt.Sprint(got) != fmt.Sprint(want) {
+			t.Fatalf("got %v\nwant %v", got, want)
+		}
+	})
+
+	t.Run("views resolve to their base columns", func(t *testing.T) {
+		conn := connectAs(t, addr, db, "analyst", pgx.QueryExecModeDescribeExec)
+		got := valueRows(t, conn, "SELECT contact, phone, company FROM bk.contact_directory ORDER BY company, contact")
+		for _, r := range got {
+			if strings.Contains(r[0], "伟") || strings.Contains(r[1], "5678") && strings.Contains(r[1], "1234") {
+				t.Fatalf("view leaked: %v", r)
+			}
+		}
+		if got[0][1] != "138****5678" && got[1][1] != "138****5678" {
+			t.Fatalf("view phone not masked as the base column: %v", got)
+		}
+	})
+}
+
+// TestRefusals: what the result layer cannot make safe ends the session
+// with 42501 and no row of it reaches the client.
+func TestRefusals(t *testing.T) {
+	addr, db := setup(t)
+	for name, c := range map[string]struct{ user, sql string }{
+		"denied class":                     {"intern", "SELECT card_no FROM bk.bank_accounts"},
+		"default role":                     {"stranger", "SELECT name FROM bk.contacts"},
+		"expression over protected":        {"analyst", "SELECT upper(email) FROM bk.contacts"},
+		"cast of protected column":         {"analyst", "SELECT id_no::text || '' FROM bk.contacts"},
+		"copy of a protected table":        {"analyst", "COPY bk.contacts TO STDOUT"},
+		"whole row of a protected table":   {"analyst", "SELECT c FROM bk.contacts c"},
+		"expression through a quoted name": {"analyst", `SELECT length("contacts".name) FROM bk."contacts"`},
+	} {
+		t.Run(name, func(t *testing.T) {
+			conn := connectAs(t, addr, db, c.user, pgx.QueryExecModeSimpleProtocol)
+			res, err := conn.PgConn().Exec(pgtest.Context(t), c.sql).ReadAll()
+			var pe *pgconn.PgError
+			if !errors.As(err, &pe) || pe.Code != "42501" {
+				t.Fatalf("got %v (results %v), want 42501", err, res)
+			}
+			for _, r := range res {
+				if len(r.Rows) > 0 {
+					t.Fatalf("rows reached the client: %v", toStrings(r.Rows))
+				}
+			}
+		})
+	}
+	t.Run("clean statements still work", func(t *testing.T) {
+		conn := connectAs(t, addr, db, "analyst", pgx.QueryExecModeSimpleProtocol)
+		if got := textRows(t, conn, "SELECT 1 + 1, now() IS NOT NULL"); got[0][0] != "2" {
+			t.Fatalf("got %v", got)
+		}
+		// Plain column references to protected tables are masked, not refused.
+		if got := textRows(t, conn, "SELECT c.id, c.name FROM bk.contacts c WHERE c.id = 1"); got[0][1] != "张*" {
+			t.Fatalf("got %v", got)
+		}
+	})
+}
+
+// TestErrorDetailsScrubbed: a restricted role's unique violation does not
+// echo the duplicate value; a data exception does not quote its input.
+func TestErrorDetailsScrubbed(t *testing.T) {
+	addr, db := setup(t)
+	conn := connectAs(t, addr, db, "analyst", pgx.QueryExecModeSimpleProtocol)
+	ctx := pgtest.Context(t)
+	_, err := conn.Exec(ctx, "INSERT INTO bk.contacts (id, name, id_no) VALUES (1, 'x', '310105199003078032')")
+	var pe *pgconn.PgError
+	if !errors.As(err, &pe) || pe.Code != "23505" {
+		t.Fatalf("got %v, want 23505", err)
+	}
+	if strings.Contains(pe.Detail+pe.Message, "(1)") {
+		t.Fatalf("the duplicate key value reached the client: %q / %q", pe.Message, pe.Detail)
+	}
+	_, err = conn.Exec(ctx, "SELECT '310105199003078032'::int")
+	if !errors.As(err, &pe) || strings.Contains(pe.Message, "3101") {
+		t.Fatalf("the data exception echoed its input: %v", err)
+	}
+}

@@ -1,0 +1,162 @@
+package resultmask
+
+import (
+	"errors"
+	"fmt"
+
+	"github.com/jackc/pgx/v5/pgproto3"
+
+	"github.com/pgmantle/pgmantle/catalog"
+	"github.com/pgmantle/pgmantle/masking"
+	"github.com/pgmantle/pgmantle/policy"
+	"github.com/pgmantle/pgmantle/proxy"
+)
+
+// session is the interceptor of one restricted session. Its methods run on
+// the session's server-to-client goroutine only.
+type session struct {
+	e     *Engine
+	info  *proxy.SessionInfo
+	b     *binding
+	rules *policy.Rules
+	plans map[planKey]*colPlan // maskers by column, reused across result sets
+	rw    rowMasker
+}
+
+// planKey identifies how one result column is masked.
+type planKey struct {
+	table  uint32
+	attnum int16
+	typ    uint32
+	format int16
+}
+
+// colPlan is the masker of one protected result column.
+type colPlan struct {
+	class  string
+	masker masking.Masker
+}
+
+// Result builds the masking plan of a result set from its columns.
+func (s *session) Result(rs *proxy.ResultSet) (proxy.RowRewriter, error) {
+	s.refresh()
+	if rs.Copy {
+		if s.mentionsProtected(rs.SQL) {
+			return nil, refuse("COPY TO STDOUT of protected data is not available to role %q yet", s.info.User)
+		}
+		return nil, nil
+	}
+	s.rw.cols = s.rw.cols[:0]
+	unknown := false
+	for i, f := range rs.Fields {
+		if f.TableOID == 0 || f.TableAttributeNumber <= 0 {
+			unknown = true
+			continue
+		}
+		p, err := s.plan(f)
+		if err != nil {
+			return nil, err
+		}
+		if p != nil {
+			s.rw.cols = append(s.rw.cols, maskedCol{idx: i, format: f.Format, plan: p})
+		}
+	}
+	if unknown && s.mentionsProtected(rs.SQL) {
+		return nil, refuse("a result column's origin cannot be established in a statement that reads protected data; role %q may only select protected columns directly", s.info.User)
+	}
+	if len(s.rw.cols) == 0 {
+		return nil, nil
+	}
+	s.rw.grow()
+	return &s.rw, nil
+}
+
+// refresh picks up a reloaded policy or a refreshed catalog snapshot.
+func (s *session) refresh() {
+	pol := s.e.Policy.Current()
+	snap, ok := s.e.Catalog.Cached(s.info.Database)
+	if pol == s.b.pol && (!ok || snap == s.b.snap) {
+		return
+	}
+	s.e.mu.Lock()
+	b := s.e.byDB[s.info.Database]
+	if b == nil || b.pol != pol || (ok && b.snap != snap) {
+		if !ok {
+			snap = s.b.snap
+		}
+		b = newBinding(pol, snap)
+		s.e.byDB[s.info.Database] = b
+	}
+	s.e.mu.Unlock()
+	s.b = b
+	s.rules = pol.Resolve(s.info.User, memberOf(b.snap, s.info.User))
+	clear(s.plans)
+}
+
+// plan returns the masker for a column, or nil if the column is not
+// protected or the role may see it.
+func (s *session) plan(f pgproto3.FieldDescription) (*colPlan, error) {
+	key := planKey{f.TableOID, int16(f.TableAttributeNumber), f.DataTypeOID, f.Format}
+	if p, ok := s.plans[key]; ok {
+		return p, nil
+	}
+	var p *colPlan
+	ref, col, ok := s.b.snap.Origin(f.TableOID, int16(f.TableAttributeNumber))
+	if !ok {
+		// The relation is unknown to the snapshot (created after it was
+		// loaded) or the column is computed: fail closed if it may hold
+		// protected data.
+		if rel := s.b.snap.Relation(f.TableOID); rel == nil || s.b.protectedRels[rel.Name] {
+			return nil, refuse("the origin of result column %q cannot be established", string(f.Name))
+		}
+		s.plans[key] = nil
+		return nil, nil
+	}
+	if class := s.b.classOf[ref]; class != "" {
+		a := s.rules.Action(class)
+		m, err := s.masker(a, class, f, col)
+		if err != nil {
+			return nil, err
+		}
+		if m != nil {
+			p = &colPlan{class: class, masker: m}
+		}
+	}
+	s.plans[key] = p
+	return p, nil
+}
+
+// masker builds the masker an action calls for; nil for clear.
+func (s *session) masker(a policy.Action, class string, f pgproto3.FieldDescription, col catalog.Column) (masking.Masker, error) {
+	mc := masking.Column{TypeOID: f.DataTypeOID, TypeMod: f.TypeModifier, Class: class}
+	var name string
+	opts := a.Options
+	switch a.Kind {
+	case policy.Clear:
+		return nil, nil
+	case policy.Deny:
+		return nil, refuse("class %s is denied to role %q (column %q)", class, s.info.User, string(f.Name))
+	case policy.Mask:
+		name = a.Mask
+	case policy.Hash, policy.Tokenize:
+		// Until reversible tokens exist, tokenize shows the same keyed
+		// pseudonym as hash: deterministic, so joins and grouping by the
+		// output still work, but one-way.
+		name = "hash"
+	}
+	m, err := masking.New(name, opts, mc, s.e.Keys)
+	if err != nil {
+		var te *masking.TypeError
+		if errors.As(err, &te) {
+			return nil, refuse("class %s: mask %s does not fit column %q of type %s", class, name, string(f.Name), col.TypeName)
+		}
+		return nil, refuse("class %s: mask %s cannot be applied: %v", class, name, err)
+	}
+	return m, nil
+}
+
+// refuse ends the session with SQLSTATE 42501. The message names the class,
+// rule or column, never a value.
+func refuse(format string, args ...any) error {
+	return &proxy.Error{Severity: "FATAL", Code: "42501", Message: "pgmantle: " + fmt.Sprintf(format, args...)}
+}
