@@ -329,9 +329,13 @@ func (ss *session) commandComplete(m message) error {
 	return ss.write(m.raw)
 }
 
-// trackCommandTag applies statements that change the registry from SQL.
+// trackCommandTag applies statements that change the registry from SQL,
+// and notes DDL.
 func (ss *session) trackCommandTag(body []byte) {
 	tag, _, _ := cstring(body)
+	if len(tag) > 0 && ddlFirstByte[tag[0]] && isDDL(tag) {
+		ss.ddlSeen = true
+	}
 	switch {
 	case bytes.Equal(tag, []byte("DISCARD ALL")):
 		clear(ss.reg.stmts)
@@ -339,6 +343,22 @@ func (ss *session) trackCommandTag(body []byte) {
 	case bytes.Equal(tag, []byte("DEALLOCATE ALL")):
 		clear(ss.reg.stmts)
 	}
+}
+
+// ddlFirstByte is a cheap pre-filter for isDDL on the per-statement path.
+var ddlFirstByte = [256]bool{'C': true, 'A': true, 'D': true, 'G': true, 'R': true, 'S': true}
+
+var ddlPrefixes = [][]byte{[]byte("CREATE"), []byte("ALTER"), []byte("DROP"), []byte("COMMENT"),
+	[]byte("GRANT"), []byte("REVOKE"), []byte("SECURITY LABEL")}
+
+// isDDL reports whether a command tag is one of a schema-changing command.
+func isDDL(tag []byte) bool {
+	for _, p := range ddlPrefixes {
+		if bytes.HasPrefix(tag, p) {
+			return true
+		}
+	}
+	return false
 }
 
 // readyForQuery ends a simple Query, FunctionCall or Sync.
@@ -360,6 +380,12 @@ func (ss *session) readyForQuery(m message) error {
 	ss.txStatus.Store(uint32(m.body[0]))
 	if m.body[0] == 'I' {
 		ss.reg.endTransaction()
+		if ss.ddlSeen {
+			ss.ddlSeen = false
+			if ss.srv.OnSchemaChange != nil {
+				ss.srv.OnSchemaChange(&ss.info)
+			}
+		}
 	}
 	return ss.write(m.raw)
 }

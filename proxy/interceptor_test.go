@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
@@ -226,5 +227,45 @@ func TestErrorScrubber(t *testing.T) {
 	}
 	if len(notices) != 1 || notices[0].Detail != "" || strings.Contains(notices[0].Message, "1101") {
 		t.Fatalf("notice not scrubbed: %+v", notices)
+	}
+}
+
+// TestOnSchemaChange: the hook runs once a transaction with DDL has ended,
+// not for plain statements, and not before COMMIT.
+func TestOnSchemaChange(t *testing.T) {
+	calls := make(chan string, 10)
+	p := startProxy(t, func(s *proxy.Server) {
+		s.OnSchemaChange = func(info *proxy.SessionInfo) { calls <- info.Database }
+	})
+	conn := pgtest.Connect(t, p.dsn("postgres", "", "postgres"))
+	ctx := pgtest.Context(t)
+	exec := func(sql string) {
+		if _, err := conn.Exec(ctx, sql); err != nil {
+			t.Fatalf("%s: %v", sql, err)
+		}
+	}
+	exec("SELECT 1")
+	exec("BEGIN")
+	exec("CREATE TEMP TABLE ddl_probe (a int)")
+	select {
+	case <-calls:
+		t.Fatal("hook ran before the transaction ended")
+	default:
+	}
+	exec("COMMIT")
+	select {
+	case db := <-calls:
+		if db != "postgres" {
+			t.Fatalf("hook for database %q", db)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("hook did not run after COMMIT")
+	}
+	exec("INSERT INTO ddl_probe VALUES (1)")
+	exec("SELECT * FROM ddl_probe")
+	select {
+	case <-calls:
+		t.Fatal("hook ran for plain statements")
+	default:
 	}
 }

@@ -49,6 +49,11 @@ type Server struct {
 	// returns the Interceptor for its results (nil: relay unchanged). An
 	// error refuses the session.
 	Intercept func(*SessionInfo) (Interceptor, error)
+	// OnSchemaChange, if non-nil, is called (on the session's goroutine;
+	// it must not block) when a transaction that ran DDL — a command whose
+	// tag begins CREATE, ALTER, DROP, COMMENT, GRANT, REVOKE or SECURITY
+	// LABEL — has ended, so that catalog snapshots can be refreshed.
+	OnSchemaChange func(*SessionInfo)
 
 	keys       keyTable
 	nextID     atomic.Uint64

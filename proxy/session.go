@@ -59,6 +59,7 @@ type session struct {
 	params   map[string]string // ParameterStatus values reported by the server
 
 	serverSentFatal bool   // server-to-client goroutine: upstream ended with its own FATAL
+	ddlSeen         bool   // server-to-client goroutine: DDL ran in the current transaction
 	copyIn          bool   // server-to-client goroutine: a COPY FROM STDIN is in progress
 	scratch         []byte // server-to-client goroutine and the final error
 	fscratch        []byte // client-to-server goroutine

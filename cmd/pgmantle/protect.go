@@ -63,6 +63,7 @@ func setupProtection(ctx context.Context, cfg config.Config, srv *proxy.Server, 
 	}
 	engine := &resultmask.Engine{Catalog: mgr, Policy: store, Keys: keys, Logger: logger}
 	srv.Intercept = engine.Intercept
+	srv.OnSchemaChange = func(info *proxy.SessionInfo) { mgr.Invalidate(info.Database) }
 	logger.Info("policy loaded", "file", cfg.Policy.File, "generation", store.Current().Generation,
 		"classes", len(store.Current().Classes), "roles", len(store.Current().Roles))
 
