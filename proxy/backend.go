@@ -245,6 +245,7 @@ func (ss *session) startResult(rs *ResultSet) error {
 	if ss.ic == nil {
 		return nil
 	}
+	rs.ClientEncoding = ss.Parameter("client_encoding")
 	rw, err := ss.ic.Result(rs)
 	if err != nil {
 		return err

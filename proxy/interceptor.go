@@ -43,6 +43,9 @@ type ResultSet struct {
 	// Copy marks COPY TO STDOUT data: each CopyData message is passed to
 	// the rewriter as a single value.
 	Copy bool
+	// ClientEncoding is the session's client_encoding as PostgreSQL last
+	// reported it: text values arrive in it.
+	ClientEncoding string
 }
 
 // ErrorScrubber is an optional interface of an Interceptor. When present,

@@ -4,6 +4,8 @@ import (
 	"errors"
 	"fmt"
 
+	"golang.org/x/text/encoding"
+
 	"github.com/jackc/pgx/v5/pgproto3"
 
 	"github.com/pgmantle/pgmantle/catalog"
@@ -21,6 +23,9 @@ type session struct {
 	rules *policy.Rules
 	plans map[planKey]*colPlan // maskers by column, reused across result sets
 	rw    rowMasker
+	enc   string            // the client_encoding the plans were built for
+	codec encoding.Encoding // its codec; nil for UTF-8
+	encOK bool              // pgmantle can transcode enc
 }
 
 // planKey identifies how one result column is masked.
@@ -40,6 +45,9 @@ type colPlan struct {
 // Result builds the masking plan of a result set from its columns.
 func (s *session) Result(rs *proxy.ResultSet) (proxy.RowRewriter, error) {
 	s.refresh()
+	if rs.ClientEncoding != s.enc || s.plans == nil {
+		s.setEncoding(rs.ClientEncoding)
+	}
 	if rs.Copy {
 		if s.mentionsProtected(rs.SQL) {
 			return nil, refuse("COPY TO STDOUT of protected data is not available to role %q yet", s.info.User)
@@ -93,6 +101,17 @@ func (s *session) refresh() {
 	clear(s.plans)
 }
 
+// setEncoding records the client encoding text values arrive in; plans
+// built for another encoding are dropped.
+func (s *session) setEncoding(name string) {
+	codec, err := codecFor(name)
+	s.enc, s.codec, s.encOK = name, codec, err == nil
+	if s.plans == nil {
+		s.plans = map[planKey]*colPlan{}
+	}
+	clear(s.plans)
+}
+
 // plan returns the masker for a column, or nil if the column is not
 // protected or the role may see it.
 func (s *session) plan(f pgproto3.FieldDescription) (*colPlan, error) {
@@ -117,6 +136,12 @@ func (s *session) plan(f pgproto3.FieldDescription) (*colPlan, error) {
 		m, err := s.masker(a, class, f, col)
 		if err != nil {
 			return nil, err
+		}
+		if m != nil && isTextType(f.DataTypeOID) && s.codec != nil {
+			m = newTranscoded(m, s.codec)
+		}
+		if m != nil && isTextType(f.DataTypeOID) && !s.encOK {
+			return nil, refuse("client_encoding %s cannot be transcoded for masking; use UTF8, GBK, GB18030, EUC_CN or BIG5", s.enc)
 		}
 		if m != nil {
 			p = &colPlan{class: class, masker: m}
