@@ -1,0 +1,5 @@
+//go:build !race
+
+package resultmask
+
+const raceEnabled = false
