@@ -49,10 +49,7 @@ func (s *session) Result(rs *proxy.ResultSet) (proxy.RowRewriter, error) {
 		s.setEncoding(rs.ClientEncoding)
 	}
 	if rs.Copy {
-		if s.mentionsProtected(rs.SQL) {
-			return nil, refuse("COPY TO STDOUT of protected data is not available to role %q yet", s.info.User)
-		}
-		return nil, nil
+		return s.copyPlan(rs)
 	}
 	s.rw.cols = s.rw.cols[:0]
 	unknown := false
@@ -178,6 +175,12 @@ func (s *session) masker(a policy.Action, class string, f pgproto3.FieldDescript
 		return nil, refuse("class %s: mask %s cannot be applied: %v", class, name, err)
 	}
 	return m, nil
+}
+
+// fieldFor describes a catalog column as a result field, for building its
+// masker outside a RowDescription (COPY).
+func fieldFor(name string, col catalog.Column) pgproto3.FieldDescription {
+	return pgproto3.FieldDescription{Name: []byte(name), DataTypeOID: col.TypeOID, TypeModifier: col.TypeMod}
 }
 
 // refuse ends the session with SQLSTATE 42501. The message names the class,
