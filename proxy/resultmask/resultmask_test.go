@@ -329,3 +329,36 @@ func TestCopyMasked(t *testing.T) {
 		t.Fatal("binary COPY does not hold the masked ID")
 	}
 }
+
+// TestReturningAndCursors: rows that come back from INSERT ... RETURNING
+// and from FETCH on a cursor are masked like any SELECT.
+func TestReturningAndCursors(t *testing.T) {
+	addr, db := setup(t)
+	conn := connectAs(t, addr, db, "analyst", pgx.QueryExecModeCacheStatement)
+	ctx := pgtest.Context(t)
+	var name, idNo string
+	err := conn.QueryRow(ctx, "INSERT INTO bk.contacts (id, name, id_no) VALUES ($1, $2, $3) RETURNING name, id_no",
+		10, "司马光", "11010519491231002X").Scan(&name, &idNo)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if name != "司马*" || idNo != "110105********002X" {
+		t.Fatalf("RETURNING gave %q, %q", name, idNo)
+	}
+	tx, err := conn.Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tx.Rollback(ctx)
+	if _, err := tx.Exec(ctx, "DECLARE cur CURSOR FOR SELECT name, mobile FROM bk.contacts ORDER BY id"); err != nil {
+		t.Fatal(err)
+	}
+	got := [][]string{}
+	for range 2 {
+		rows := textRows(t, tx.Conn(), "FETCH 2 FROM cur")
+		got = append(got, rows...)
+	}
+	if want := "[[张* 138****5678] [欧阳** +86**********1234] [李* NULL] [司马* NULL]]"; fmt.Sprint(got) != want {
+		t.Fatalf("FETCH gave %v, want %s", got, want)
+	}
+}

@@ -1,0 +1,135 @@
+package masking
+
+// generalize: truncate a date, timestamp or timestamptz to the start of
+// its year (unit: year, the default), month (unit: month) or day (unit:
+// day, timestamps only), as date_trunc does. infinity and -infinity stay.
+//
+//	date         1990-03-07 → 1990-01-01 (year), 1990-03-01 (month)
+//	timestamp    2024-03-15 13:45:30.5 → 2024-01-01 00:00:00
+//	timestamptz  2024-03-15 13:45:30.5+08 → 2024-01-01 00:00:00+08
+//
+// Text values are parsed in PostgreSQL's DateStyle ISO form; another
+// DateStyle is a *ValueError. A text timestamptz is truncated in the
+// time zone it is printed in and keeps its printed offset (in a zone with
+// daylight saving the offset may then not be the zone's at that instant;
+// the value is still valid). A binary timestamptz carries no zone and is
+// truncated in UTC. Results before 4714-11-24 BC 00:00 UTC, the first
+// valid date and instant, become the first valid midnight.
+type generalizeMask struct {
+	oid  uint32
+	unit int
+}
+
+const (
+	unitYear = iota
+	unitMonth
+	unitDay
+)
+
+func newGeneralize(opts Options, col Column) (Masker, error) {
+	m := &generalizeMask{oid: col.TypeOID}
+	switch opts.Unit {
+	case "", "year":
+		m.unit = unitYear
+	case "month":
+		m.unit = unitMonth
+	case "day":
+		if col.TypeOID == oidDate {
+			return nil, &OptionError{Mask: "generalize", Option: "unit", TypeOID: col.TypeOID, Reason: `"day" applies to timestamps only`}
+		}
+		m.unit = unitDay
+	default:
+		return nil, &OptionError{Mask: "generalize", Option: "unit", TypeOID: col.TypeOID, Reason: `must be "year", "month" or "day"`}
+	}
+	return m, nil
+}
+
+func (m *generalizeMask) Mask(dst, v []byte, format int16) ([]byte, bool, error) {
+	out := dst[:0]
+	var ok bool
+	switch format {
+	case FormatBinary:
+		out, ok = m.binary(out, v)
+	case FormatText:
+		out, ok = m.text(out, v)
+	default:
+		return out, false, badFormat("generalize", m.oid, format)
+	}
+	if !ok {
+		return dst[:0], false, &ValueError{Mask: "generalize", TypeOID: m.oid, Format: format, Reason: "not a valid value (DateStyle must be ISO for text)"}
+	}
+	return out, false, nil
+}
+
+// truncJ truncates a Julian day to the unit, not before minJDate.
+func (m *generalizeMask) truncJ(j int) int {
+	y, mo, d := j2date(j)
+	switch m.unit {
+	case unitYear:
+		mo, d = 1, 1
+	case unitMonth:
+		d = 1
+	}
+	return max(date2j(y, mo, d), minJDate)
+}
+
+func (m *generalizeMask) binary(out, v []byte) ([]byte, bool) {
+	if m.oid == oidDate {
+		days, ok := getDate(v)
+		if !ok {
+			return out, false
+		}
+		if days == dateNegInf || days == datePosInf {
+			return putDate(out, days), true
+		}
+		j := int(days) + pgEpochJDate
+		if j < minJDate || j >= endJDate {
+			return out, false
+		}
+		return putDate(out, int32(m.truncJ(j)-pgEpochJDate)), true
+	}
+	us, ok := getTimestamp(v)
+	if !ok {
+		return out, false
+	}
+	if us == tsNegInf || us == tsPosInf {
+		return putTimestamp(out, us), true
+	}
+	if us < minTimestamp || us >= endTimestamp {
+		return out, false
+	}
+	days := floorDiv(us, usPerDay)
+	j := int(days) + pgEpochJDate
+	return putTimestamp(out, int64(m.truncJ(j)-pgEpochJDate)*usPerDay), true
+}
+
+func (m *generalizeMask) text(out, v []byte) ([]byte, bool) {
+	withTime := m.oid != oidDate
+	withZone := m.oid == oidTimestamptz
+	s, ok := parseISO(v, withTime, withZone)
+	if !ok {
+		return out, false
+	}
+	if s.special != 0 {
+		return append(out, v...), true
+	}
+	j := m.truncJ(date2j(s.year, s.month, s.day))
+	if withZone {
+		// Near the lower edge, local midnight at a positive offset can be
+		// before the first valid instant: take the next valid midnight.
+		off := zoneSeconds(s.zone) * 1000000
+		for int64(j-pgEpochJDate)*usPerDay-off < minTimestamp {
+			j++
+		}
+	}
+	y, mo, d := j2date(j)
+	out, bc := appendISODate(out, y, mo, d)
+	if withTime {
+		out = append(out, " 00:00:00"...)
+		out = append(out, s.zone...)
+	}
+	if bc {
+		out = append(out, " BC"...)
+	}
+	return out, true
+}
