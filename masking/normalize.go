@@ -58,6 +58,17 @@ func trimSpace(v []byte) []byte {
 func normalize(dst, v []byte, flags int) []byte {
 	v = trimSpace(v)
 	for len(v) > 0 {
+		if c := v[0]; c < utf8.RuneSelf { // ASCII fast path: the common case for IDs, cards, phones
+			v = v[1:]
+			if flags&dropSeparators != 0 && isSeparator(rune(c)) {
+				continue
+			}
+			if flags&upperCase != 0 && c >= 'a' && c <= 'z' {
+				c -= 'a' - 'A'
+			}
+			dst = append(dst, c)
+			continue
+		}
 		r, size := utf8.DecodeRune(v)
 		v = v[size:]
 		r = halfWidth(r)

@@ -1,9 +1,11 @@
 package proxy
 
 import (
+	"bufio"
 	"bytes"
 	"errors"
 	"fmt"
+	"sync"
 
 	"github.com/jackc/pgx/v5/pgproto3"
 )
@@ -30,6 +32,11 @@ func (ss *session) serverToClient() error {
 		if err := ss.relayServerMessage(m); err != nil {
 			return err
 		}
+		if ss.streamed += len(m.raw); ss.streamed > bigBufferSize && ss.cwSmall == nil {
+			if err := ss.growBuffers(); err != nil {
+				return err
+			}
+		}
 		switch m.typ {
 		case 'Z', 'E', 'G', 'H', 'W':
 		default:
@@ -40,7 +47,40 @@ func (ss *session) serverToClient() error {
 		if err := ss.cw.Flush(); err != nil {
 			return errClientGone
 		}
+		if m.typ == 'Z' {
+			ss.shrinkBuffers()
+		}
 	}
+}
+
+// bigWriters pools the large client writers of streaming sessions.
+var bigWriters = sync.Pool{New: func() any { return bufio.NewWriterSize(nil, bigBufferSize) }}
+
+// growBuffers switches the server-to-client direction to large buffers
+// for the rest of the current response.
+func (ss *session) growBuffers() error {
+	if err := ss.cw.Flush(); err != nil {
+		return errClientGone
+	}
+	big := bigWriters.Get().(*bufio.Writer)
+	big.Reset(ss.client)
+	ss.cwSmall, ss.cw = ss.cw, big
+	ss.sr.grow()
+	return nil
+}
+
+// shrinkBuffers gives the large buffers back at ReadyForQuery, after the
+// flush.
+func (ss *session) shrinkBuffers() {
+	ss.streamed = 0
+	if ss.cwSmall == nil {
+		return
+	}
+	big := ss.cw
+	ss.cw, ss.cwSmall = ss.cwSmall, nil
+	big.Reset(nil)
+	bigWriters.Put(big)
+	ss.sr.shrink()
 }
 
 // relayServerMessage handles one message from PostgreSQL.

@@ -41,6 +41,11 @@ type session struct {
 	sw     *bufio.Writer // server output; written by the client-to-server goroutine
 	sr     *msgReader    // server input; read by the server-to-client goroutine
 	cw     *bufio.Writer // client output; written by the server-to-client goroutine
+	// While a large result streams, the server-to-client direction uses
+	// large pooled buffers (see wire.go); streamed counts the bytes relayed
+	// since the last ReadyForQuery.
+	cwSmall  *bufio.Writer
+	streamed int
 
 	q        queue
 	txStatus atomic.Uint32 // last transaction status PostgreSQL reported (I, T, E)
