@@ -1,9 +1,12 @@
 package proxy_test
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
+	"log/slog"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -107,6 +110,24 @@ func execModeParam(m pgx.QueryExecMode) string {
 	return "cache_statement"
 }
 
+// syncBuffer is a bytes.Buffer safe for a logger and a test to share.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
 // failing is an interceptor whose rewriter always fails.
 type failing struct{}
 
@@ -120,9 +141,22 @@ func (failingRows) RewriteRow([][]byte) error { return errors.New("cannot mask 1
 // the client, the client gets a generic error that does not echo the
 // rewriter's error text, and the session ends.
 func TestInterceptorFailureFailsClosed(t *testing.T) {
+	var logs syncBuffer
 	p := startProxy(t, func(s *proxy.Server) {
 		s.Intercept = func(*proxy.SessionInfo) (proxy.Interceptor, error) { return failing{}, nil }
+		s.Logger = slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	})
+	defer func() {
+		for deadline := time.Now().Add(5 * time.Second); !strings.Contains(logs.String(), "session ended") && time.Now().Before(deadline); {
+			time.Sleep(10 * time.Millisecond)
+		}
+		if strings.Contains(logs.String(), "1101011990") {
+			t.Errorf("the rewriter's error text reached the log:\n%s", logs.String())
+		}
+		if !strings.Contains(logs.String(), "session ended") {
+			t.Errorf("the session's end was not logged:\n%s", logs.String())
+		}
+	}()
 	conn := pgtest.Connect(t, p.dsn("postgres", "", "postgres"))
 	ctx := pgtest.Context(t)
 	var s string

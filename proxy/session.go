@@ -3,6 +3,7 @@ package proxy
 import (
 	"bufio"
 	"context"
+	"crypto/tls"
 	"errors"
 	"io"
 	"log/slog"
@@ -259,5 +260,30 @@ func describeEnd(err error) string {
 	case errors.Is(err, errClientGone):
 		return "client disconnected"
 	}
-	return err.Error()
+	var pe *Error
+	if errors.As(err, &pe) {
+		msg := pe.Message + " (" + pe.Code + ")"
+		if pe.Err != nil && safeCause(pe.Err) {
+			msg += ": " + pe.Err.Error()
+		}
+		return msg
+	}
+	if safeCause(err) {
+		return err.Error()
+	}
+	return "internal error"
+}
+
+// safeCause reports whether an underlying error is of a kind whose text
+// cannot hold a query or row value (network, TLS and framing errors), and
+// so may be logged. Errors from later stages (a failing mask, say) are
+// logged by their vetted Message only.
+func safeCause(err error) bool {
+	var ne net.Error
+	var re tls.RecordHeaderError
+	var ce *tls.CertificateVerificationError
+	var tm *errMessageTooLarge
+	return errors.As(err, &ne) || errors.As(err, &re) || errors.As(err, &ce) || errors.As(err, &tm) ||
+		errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, errMalformedLength) ||
+		errors.Is(err, os.ErrDeadlineExceeded)
 }
