@@ -90,6 +90,9 @@ func BenchmarkMaskParallel(b *testing.B) {
 // TestZeroAllocs holds the Masker contract: no allocation per value once
 // warm, when the caller reuses dst.
 func TestZeroAllocs(t *testing.T) {
+	if raceEnabled {
+		t.Skip("the race detector allocates")
+	}
 	for _, bc := range benchCases {
 		m := mustNew(t, bc.mask, bc.opts, bc.col)
 		v := bc.value(t)
