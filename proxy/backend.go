@@ -112,9 +112,15 @@ func (ss *session) relayServerMessage(m message) error {
 		return ss.rowDescription(m)
 	case 'n':
 		return ss.noData(m)
-	case 't', 'c', 'V':
-		// ParameterDescription, CopyDone, FunctionCallResponse: relayed;
-		// the request they answer completes with a later message.
+	case 't':
+		// ParameterDescription: relayed, unless it answers pgmantle's own
+		// Describe; the request completes with a later message.
+		if r, ok := ss.q.peek(); ok && r.injected {
+			return nil
+		}
+	case 'c', 'V':
+		// CopyDone, FunctionCallResponse: relayed; the request they answer
+		// completes with a later message.
 	case 'G':
 		// CopyInResponse: relayed; the COPY completes with a later message.
 		ss.q.startCopyIn()
@@ -134,6 +140,12 @@ func (ss *session) relayServerMessage(m message) error {
 	case 'Z':
 		return ss.readyForQuery(m)
 	case 'E':
+		if r, ok := ss.q.peek(); ok && r.injected {
+			// pgmantle's own request failed; the client's statement that
+			// follows meets the same error from PostgreSQL itself.
+			ss.q.skipToSync()
+			return nil
+		}
 		ss.errorResponse(m)
 		if sc, ok := ss.ic.(ErrorScrubber); ok {
 			return ss.scrub(m, sc)
@@ -178,6 +190,10 @@ func (ss *session) complete(m message, want reqKind) error {
 		return err
 	}
 	switch {
+	case want == reqParse && r.kind == reqParse && r.injected:
+		delete(ss.reg.stmts, "") // replaced by pgmantle's own unnamed statement
+		ss.q.pop()
+		return nil
 	case want == reqParse && r.kind == reqParse:
 		ss.reg.stmts[r.name] = &PreparedStatement{Name: r.name, SQL: r.sql, ParamOIDs: r.params}
 	case want == reqBind && r.kind == reqBind:
@@ -214,10 +230,14 @@ func (ss *session) rowDescription(m message) error {
 			return err
 		}
 	case reqDescribeStatement:
+		ss.q.pop()
+		if r.injected {
+			ss.predescribed = fields
+			return nil
+		}
 		if st := ss.reg.stmts[r.name]; st != nil && fields != nil {
 			st.Fields = fields
 		}
-		ss.q.pop()
 	case reqDescribePortal:
 		if p := ss.reg.portals[r.name]; p != nil && fields != nil {
 			p.Fields = fields
@@ -240,7 +260,9 @@ func (ss *session) noData(m message) error {
 	}
 	switch r.kind {
 	case reqDescribeStatement:
-		if st := ss.reg.stmts[r.name]; st != nil {
+		if r.injected {
+			ss.predescribed = []pgproto3.FieldDescription{}
+		} else if st := ss.reg.stmts[r.name]; st != nil {
 			st.Fields = []pgproto3.FieldDescription{}
 		}
 	case reqDescribePortal:
@@ -304,7 +326,7 @@ func (ss *session) startCopyOut() error {
 	if r.kind != reqQuery && r.kind != reqExecute {
 		return desync("CopyOutResponse answering " + r.kind.String())
 	}
-	rs := &ResultSet{SQL: r.sql, Copy: true}
+	rs := &ResultSet{SQL: r.sql, Copy: true, Fields: ss.predescribed}
 	if r.kind == reqExecute {
 		if p := ss.reg.portals[r.name]; p != nil && p.Statement != nil {
 			rs.SQL, rs.Portal, rs.Statement = p.Statement.SQL, p, p.Statement
@@ -417,8 +439,12 @@ func (ss *session) readyForQuery(m message) error {
 	default:
 		return desync("ReadyForQuery answering " + r.kind.String())
 	}
-	ss.res = resultState{}
 	ss.txStatus.Store(uint32(m.body[0]))
+	if r.injected {
+		return nil // the end of pgmantle's own Parse/Describe/Sync
+	}
+	ss.res = resultState{}
+	ss.predescribed = nil
 	if m.body[0] == 'I' {
 		ss.reg.endTransaction()
 		if ss.ddlSeen {

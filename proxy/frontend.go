@@ -43,6 +43,13 @@ func (ss *session) forward(m message) error {
 			return malformed("Query")
 		}
 		r = request{kind: reqQuery, sql: string(sql)}
+		if pd, ok := ss.ic.(Predescriber); ok {
+			if q, ok := pd.Predescribe(r.sql); ok {
+				if err := ss.predescribe(q); err != nil {
+					return err
+				}
+			}
+		}
 	case 'P':
 		var p pgproto3.Parse
 		if err := p.Decode(m.body); err != nil {
@@ -116,6 +123,31 @@ func (ss *session) ensureDescribed(portal string) error {
 	}
 	ss.q.push(request{kind: reqDescribePortal, name: portal, injected: true})
 	ss.described[portal] = true
+	if _, err := ss.sw.Write(buf); err != nil {
+		return ss.upstreamLost(err)
+	}
+	return nil
+}
+
+// predescribe sends Parse, Describe and Sync of query ahead of a simple
+// Query, for an interceptor that needs its columns. The unnamed statement
+// it replaces would be destroyed by the simple Query anyway.
+func (ss *session) predescribe(query string) error {
+	buf := ss.fscratch[:0]
+	var err error
+	if buf, err = (&pgproto3.Parse{Query: query}).Encode(buf); err != nil {
+		return fmt.Errorf("encode Parse: %w", err)
+	}
+	if buf, err = (&pgproto3.Describe{ObjectType: 'S'}).Encode(buf); err != nil {
+		return fmt.Errorf("encode Describe: %w", err)
+	}
+	if buf, err = (&pgproto3.Sync{}).Encode(buf); err != nil {
+		return fmt.Errorf("encode Sync: %w", err)
+	}
+	ss.fscratch = buf[:0]
+	ss.q.push(request{kind: reqParse, injected: true})
+	ss.q.push(request{kind: reqDescribeStatement, injected: true})
+	ss.q.push(request{kind: reqSync, injected: true})
 	if _, err := ss.sw.Write(buf); err != nil {
 		return ss.upstreamLost(err)
 	}

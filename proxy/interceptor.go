@@ -56,3 +56,17 @@ type ResultSet struct {
 type ErrorScrubber interface {
 	ScrubError(e *pgproto3.ErrorResponse)
 }
+
+// Predescriber is an optional interface of an Interceptor, for simple
+// Queries whose result columns it must know although PostgreSQL sends no
+// RowDescription for them (COPY (query) TO STDOUT). Predescribe returns the
+// query whose columns it needs; pgmantle then sends Parse, Describe and
+// Sync of that query ahead of the client's Query (nothing is executed),
+// consumes the answers, and passes the columns as ResultSet.Fields of the
+// COPY. If the query cannot be described, Fields stays nil.
+//
+// Predescribe is called on the session's client-to-server goroutine,
+// possibly while other methods run: it must depend on sql alone.
+type Predescriber interface {
+	Predescribe(sql string) (query string, ok bool)
+}

@@ -64,12 +64,15 @@ type session struct {
 	paramsMu sync.Mutex
 	params   map[string]string // ParameterStatus values reported by the server
 
-	serverSentFatal bool   // server-to-client goroutine: upstream ended with its own FATAL
-	ddlSeen         bool   // server-to-client goroutine: DDL ran in the current transaction
-	copyIn          bool   // server-to-client goroutine: a COPY FROM STDIN is in progress
-	scratch         []byte // server-to-client goroutine and the final error
-	fscratch        []byte // client-to-server goroutine
-	row             pgproto3.DataRow
+	serverSentFatal bool // server-to-client goroutine: upstream ended with its own FATAL
+	ddlSeen         bool // server-to-client goroutine: DDL ran in the current transaction
+	// predescribed holds the columns of the query pgmantle described
+	// ahead of the current simple Query (see Predescriber).
+	predescribed []pgproto3.FieldDescription
+	copyIn       bool   // server-to-client goroutine: a COPY FROM STDIN is in progress
+	scratch      []byte // server-to-client goroutine and the final error
+	fscratch     []byte // client-to-server goroutine
+	row          pgproto3.DataRow
 }
 
 // run serves one accepted connection: each step below either completes or

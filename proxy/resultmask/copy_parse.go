@@ -9,6 +9,9 @@ import (
 // copyStmt is a COPY of a table TO STDOUT as parseCopyOut understands it,
 // with PostgreSQL's defaults filled in.
 type copyStmt struct {
+	// Query is the text of the query of COPY (query) TO STDOUT; empty for
+	// COPY of a table.
+	Query string
 	Schema string // "" when the name is unqualified (search_path applies)
 	Table  string // case-folded unless it was quoted
 	// Columns is the column list; nil = all columns.
@@ -505,28 +508,15 @@ func (p *copyParser) parse() (copyStmt, bool) {
 	if !p.accept("copy") {
 		return st, false
 	}
-	if p.accept("binary") {
-		o.format = 'b'
-	}
-	p.accept("only")
-	name, ok := p.ident()
-	if !ok {
+	if p.lx.skipSpace(); !p.lx.bad && p.lx.i < len(p.lx.s) && p.lx.s[p.lx.i] == '(' {
+		// COPY (query) TO STDOUT
+		q, ok := p.lx.parenQuery()
+		if !ok {
+			return st, false
+		}
+		st.Query = q
+	} else if !p.tableTarget(&st, &o) {
 		return st, false
-	}
-	st.Table = name
-	if p.acceptPunct(".") {
-		if st.Table, ok = p.ident(); !ok {
-			return st, false
-		}
-		st.Schema = name
-		if p.peek().punct(".") {
-			return st, false // catalog.schema.table
-		}
-	}
-	if p.acceptPunct("(") {
-		if st.Columns, ok = p.identList(); !ok || !p.acceptPunct(")") {
-			return st, false
-		}
 	}
 	if !p.accept("to") || !p.accept("stdout") {
 		return st, false
@@ -557,6 +547,34 @@ func (p *copyParser) parse() (copyStmt, bool) {
 		return st, false
 	}
 	return st, o.finish(&st)
+}
+
+// tableTarget parses [BINARY] [ONLY] [schema.]table [(columns)].
+func (p *copyParser) tableTarget(st *copyStmt, o *copyOpts) bool {
+	if p.accept("binary") {
+		o.format = 'b'
+	}
+	p.accept("only")
+	name, ok := p.ident()
+	if !ok {
+		return false
+	}
+	st.Table = name
+	if p.acceptPunct(".") {
+		if st.Table, ok = p.ident(); !ok {
+			return false
+		}
+		st.Schema = name
+		if p.peek().punct(".") {
+			return false // catalog.schema.table
+		}
+	}
+	if p.acceptPunct("(") {
+		if st.Columns, ok = p.identList(); !ok || !p.acceptPunct(")") {
+			return false
+		}
+	}
+	return true
 }
 
 // ident takes a ColId: an identifier, quoted or not.

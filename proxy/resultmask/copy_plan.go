@@ -28,7 +28,10 @@ func (s *session) copyPlan(rs *proxy.ResultSet) (proxy.RowRewriter, error) {
 	}
 	st, ok := parseCopyOut(sql)
 	if !ok {
-		return nil, refuse("COPY of protected data is only available to role %q as COPY table [(columns)] TO STDOUT", s.info.User)
+		return nil, refuse("this COPY of protected data is not understood by pgmantle; use COPY table [(columns)] TO STDOUT or COPY (query) TO STDOUT with options in parentheses")
+	}
+	if st.Query != "" {
+		return s.copyQueryPlan(st, rs)
 	}
 	rel := s.copyRelation(st)
 	if rel == nil {
@@ -80,6 +83,52 @@ func (s *session) copyPlan(rs *proxy.ResultSet) (proxy.RowRewriter, error) {
 		return nil, refuse("this COPY cannot be masked safely (%s); use COPY ... (FORMAT csv) or the default NULL marker", copyReason(err))
 	}
 	return &copyRefuser{cm: cm}, nil
+}
+
+// copyQueryPlan masks COPY (query) TO STDOUT by the query's columns, which
+// pgmantle described before the COPY ran (see Predescribe).
+func (s *session) copyQueryPlan(st copyStmt, rs *proxy.ResultSet) (proxy.RowRewriter, error) {
+	if rs.Fields == nil {
+		return nil, refuse("the columns of a COPY (query) could not be established")
+	}
+	format := masking.FormatText
+	if st.Format == 'b' {
+		format = masking.FormatBinary
+	}
+	cols := make([]copyColumn, len(rs.Fields))
+	for i, f := range rs.Fields {
+		cols[i].Name = string(f.Name)
+		if f.TableOID == 0 || f.TableAttributeNumber <= 0 {
+			// The statement names protected data (else copyPlan would not
+			// be here): a computed column might carry it.
+			return nil, refuse("a COPY (query) column's origin cannot be established in a statement that reads protected data")
+		}
+		f.Format = format
+		p, err := s.plan(f)
+		if err != nil {
+			return nil, err
+		}
+		if p != nil {
+			m := p.masker
+			cols[i].Mask = func(dst, v []byte) ([]byte, bool, error) { return m.Mask(dst, v, format) }
+		}
+	}
+	cm, err := newCopyRowMasker(st, cols, rs.ClientEncoding)
+	if err != nil {
+		return nil, refuse("this COPY cannot be masked safely (%s); use COPY ... (FORMAT csv) or the default NULL marker", copyReason(err))
+	}
+	return &copyRefuser{cm: cm}, nil
+}
+
+// Predescribe asks the proxy to describe the query of a COPY (query) TO
+// STDOUT before it runs, so its columns can be traced. It looks at the SQL
+// text only.
+func (s *session) Predescribe(sql string) (string, bool) {
+	st, ok := parseCopyOut(sql)
+	if !ok || st.Query == "" {
+		return "", false
+	}
+	return st.Query, true
 }
 
 // copyRelation resolves the COPY's table: schema-qualified, or through the
