@@ -11,7 +11,7 @@ import (
 type copyStmt struct {
 	// Query is the text of the query of COPY (query) TO STDOUT; empty for
 	// COPY of a table.
-	Query string
+	Query  string
 	Schema string // "" when the name is unqualified (search_path applies)
 	Table  string // case-folded unless it was quoted
 	// Columns is the column list; nil = all columns.
