@@ -385,3 +385,13 @@ func (s *Snapshot) Function(schema, name string) []*Function {
 func (s *Snapshot) Warnings() []string {
 	return slices.Clone(s.warnings)
 }
+
+// Functions returns every function and procedure of the snapshot, in no
+// particular order.
+func (s *Snapshot) Functions() []*Function {
+	var out []*Function
+	for _, fs := range s.funcs {
+		out = append(out, fs...)
+	}
+	return out
+}

@@ -84,6 +84,18 @@ func (e *Engine) bind(ctx context.Context, database string) (*binding, error) {
 	return b, nil
 }
 
+// riskyBuiltins are built-in functions that run SQL from a string, read
+// other tables by OID, read files or large objects. The query layer will
+// replace this list with an allow-list.
+var riskyBuiltins = []string{
+	"query_to_xml", "query_to_xmlschema", "query_to_xml_and_xmlschema",
+	"table_to_xml", "table_to_xmlschema", "table_to_xml_and_xmlschema",
+	"cursor_to_xml", "cursor_to_xmlschema", "schema_to_xml", "schema_to_xmlschema",
+	"schema_to_xml_and_xmlschema", "database_to_xml", "database_to_xmlschema",
+	"database_to_xml_and_xmlschema", "ts_stat", "dblink", "crosstab",
+	"pg_read_file", "pg_read_binary_file", "lo_get", "lo_export", "loread",
+}
+
 func newBinding(pol *policy.Policy, snap *catalog.Snapshot) *binding {
 	b := &binding{pol: pol, snap: snap, classOf: map[catalog.ColumnRef]string{}, protectedRels: map[string]bool{}}
 	for _, c := range pol.Classes {
@@ -93,6 +105,18 @@ func newBinding(pol *policy.Policy, snap *catalog.Snapshot) *binding {
 				b.protectedRels[ref.Table] = true
 			}
 		}
+	}
+	// Functions can return protected data through columns of unknown
+	// origin: user-defined ones may read any table, and some built-in ones
+	// run SQL given as a string or read files. A statement naming one is
+	// treated like one naming a protected relation.
+	for _, f := range snap.Functions() {
+		if f.Schema != "pg_catalog" && f.Schema != "information_schema" {
+			b.protectedRels[f.Name] = true
+		}
+	}
+	for _, name := range riskyBuiltins {
+		b.protectedRels[name] = true
 	}
 	for _, rel := range snap.Relations() {
 		if b.protectedRels[rel.Name] {

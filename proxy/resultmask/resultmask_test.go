@@ -55,7 +55,8 @@ func setup(t *testing.T) (proxyAddr string, db string) {
 			t.Fatalf("%s: %v", f, err)
 		}
 	}
-	if _, err := conn.Exec(ctx, `GRANT USAGE ON SCHEMA bk TO PUBLIC; GRANT SELECT, INSERT ON ALL TABLES IN SCHEMA bk TO PUBLIC`); err != nil {
+	if _, err := conn.Exec(ctx, `CREATE FUNCTION bk.contacts_of(int) RETURNS SETOF bk.contacts LANGUAGE sql AS 'SELECT * FROM bk.contacts WHERE company_id = $1';
+		GRANT USAGE ON SCHEMA bk TO PUBLIC; GRANT SELECT, INSERT ON ALL TABLES IN SCHEMA bk TO PUBLIC`); err != nil {
 		t.Fatal(err)
 	}
 
@@ -250,6 +251,8 @@ func TestRefusals(t *testing.T) {
 		"copy of a denied class":           {"intern", "COPY bk.bank_accounts TO STDOUT"},
 		"whole row of a protected table":   {"analyst", "SELECT c FROM bk.contacts c"},
 		"expression through a quoted name": {"analyst", `SELECT length("contacts".name) FROM bk."contacts"`},
+		"user-defined function":            {"analyst", "SELECT * FROM bk.contacts_of(1)"},
+		"SQL in a string":                  {"analyst", "SELECT query_to_xml('select * from bk.con' || 'tacts', true, false, '')"},
 	} {
 		t.Run(name, func(t *testing.T) {
 			conn := connectAs(t, addr, db, c.user, pgx.QueryExecModeSimpleProtocol)
