@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net"
 	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
@@ -33,6 +34,14 @@ const password = "s3cret"
 // setup loads the bookkeeping example into a fresh database and starts a
 // proxy with the example policy in front of it.
 func setup(t *testing.T) (proxyAddr string, db string) {
+	t.Helper()
+	addr, db, _ := setupWithPolicy(t, "../../examples/bookkeeping/policy.yaml")
+	return addr, db
+}
+
+// setupWithPolicy is setup with a policy file of the caller's; it also
+// returns the policy store.
+func setupWithPolicy(t *testing.T, policyFile string) (proxyAddr string, db string, store *policy.Store) {
 	t.Helper()
 	c := pgtest.Cluster(t)
 	ctx := pgtest.Context(t)
@@ -63,7 +72,7 @@ func setup(t *testing.T) (proxyAddr string, db string) {
 	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
 	mgr := &catalog.Manager{DSN: c.DSN("postgres", "", db), Interval: time.Hour, Logger: logger}
 	t.Cleanup(mgr.Close)
-	store, err := policy.Open("../../examples/bookkeeping/policy.yaml", func(p *policy.Policy) error {
+	store, err := policy.Open(policyFile, func(p *policy.Policy) error {
 		snap, err := mgr.Get(ctx, db)
 		if err != nil {
 			return err
@@ -85,7 +94,7 @@ func setup(t *testing.T) (proxyAddr string, db string) {
 		defer cancel()
 		srv.Shutdown(sctx)
 	})
-	return l.Addr().String(), db
+	return l.Addr().String(), db, store
 }
 
 func connectAs(t *testing.T, addr, db, user string, mode pgx.QueryExecMode) *pgx.Conn {
@@ -221,6 +230,36 @@ func TestRolesSeeWhatThePolicySays(t *testing.T) {
 		want := [][]string{{"张*", "310105********8032", "18765.43", "2500"}, {"欧阳**", "110105********002X", "23456.78", "NULL"}}
 		if fmt.Sprint(got) != fmt.Sprint(want) {
 			t.Fatalf("got %v\nwant %v", got, want)
+		}
+	})
+
+	t.Run("intern sees names only", func(t *testing.T) {
+		conn := connectAs(t, addr, db, "intern", pgx.QueryExecModeCacheStatement)
+		if got := valueRows(t, conn, "SELECT id, name FROM bk.contacts ORDER BY id"); fmt.Sprint(got) != "[[1 张*] [2 欧阳**] [3 李*]]" {
+			t.Fatalf("got %v", got)
+		}
+	})
+
+	t.Run("pipelined batch", func(t *testing.T) {
+		conn := connectAs(t, addr, db, "analyst", pgx.QueryExecModeCacheStatement)
+		ctx := pgtest.Context(t)
+		b := &pgx.Batch{}
+		b.Queue("SELECT name FROM bk.contacts WHERE id = $1", 1)
+		b.Queue("SELECT card_no FROM bk.bank_accounts WHERE id = $1", 1)
+		b.Queue("SELECT amount FROM bk.payroll WHERE id = $1", 2)
+		b.Queue("SELECT email FROM bk.contacts WHERE id = $1", 2)
+		br := conn.SendBatch(ctx, b)
+		var name, card, email string
+		var amount pgtype.Numeric
+		for i, dst := range []any{&name, &card, &amount, &email} {
+			if err := br.QueryRow().Scan(dst); err != nil {
+				t.Fatalf("query %d: %v", i, err)
+			}
+		}
+		br.Close()
+		f, _ := amount.Float64Value()
+		if name != "张*" || card != "622202******7894" || f.Float64 != 23000 || email != "n***@example.cn" {
+			t.Fatalf("batch gave %q %q %v %q", name, card, f.Float64, email)
 		}
 	})
 
@@ -395,5 +434,41 @@ func TestReturningAndCursors(t *testing.T) {
 	}
 	if want := "[[张* 138****5678] [欧阳** +86**********1234] [李* NULL] [司马* NULL]]"; fmt.Sprint(got) != want {
 		t.Fatalf("FETCH gave %v, want %s", got, want)
+	}
+}
+
+// TestPolicyReloadAppliesToOpenSessions: after a reload, the next result of
+// an open restricted session follows the new policy.
+func TestPolicyReloadAppliesToOpenSessions(t *testing.T) {
+	orig, err := os.ReadFile("../../examples/bookkeeping/policy.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	file := filepath.Join(t.TempDir(), "policy.yaml")
+	os.WriteFile(file, orig, 0o644)
+	addr, db, store := setupWithPolicy(t, file)
+	conn := connectAs(t, addr, db, "analyst", pgx.QueryExecModeSimpleProtocol)
+	const sql = "SELECT amount FROM bk.payroll WHERE id = 1"
+	if got := textRows(t, conn, sql)[0][0]; got != "19000.00" {
+		t.Fatalf("before reload: %s", got)
+	}
+	changed := strings.Replace(string(orig), "salary:      {mask: round, to: 1000}", "salary:      clear", 1)
+	if changed == string(orig) {
+		t.Fatal("test policy edit did not apply")
+	}
+	os.WriteFile(file, []byte(changed), 0o644)
+	if err := store.Reload(); err != nil {
+		t.Fatal(err)
+	}
+	if got := textRows(t, conn, sql)[0][0]; got != "18765.43" {
+		t.Fatalf("after reload: %s", got)
+	}
+	// An invalid edit is rejected; the current policy stays.
+	os.WriteFile(file, []byte(changed+"\n  bogus: [\n"), 0o644)
+	if err := store.Reload(); err == nil {
+		t.Fatal("invalid policy accepted")
+	}
+	if got := textRows(t, conn, sql)[0][0]; got != "18765.43" {
+		t.Fatalf("after a rejected reload: %s", got)
 	}
 }
