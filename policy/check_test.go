@@ -1,11 +1,11 @@
 package policy
 
 import (
-	"os"
 	"strings"
 	"testing"
 
 	"github.com/pgmantle/pgmantle/catalog"
+	"github.com/pgmantle/pgmantle/examples/bookkeeping"
 	"github.com/pgmantle/pgmantle/internal/pgcluster"
 	"github.com/pgmantle/pgmantle/internal/pgtest"
 )
@@ -18,15 +18,11 @@ func bookkeepingSnapshot(t *testing.T) *catalog.Snapshot {
 	t.Helper()
 	c := pgtest.Cluster(t)
 	ctx := pgtest.Context(t)
-	schema, err := os.ReadFile("../examples/bookkeeping/schema.sql")
-	if err != nil {
-		t.Fatal(err)
-	}
 	c.Exec(ctx, "DROP SCHEMA IF EXISTS bk CASCADE")
-	if err := c.Exec(ctx, string(schema)); err != nil {
+	if err := c.Exec(ctx, bookkeeping.Schema); err != nil {
 		t.Fatal(err)
 	}
-	for _, r := range []string{"bookkeeper", "analyst", "auditor", "intern"} {
+	for _, r := range bookkeeping.Roles {
 		c.Exec(ctx, "DO $$BEGIN CREATE ROLE "+r+"; EXCEPTION WHEN duplicate_object THEN NULL; END$$")
 	}
 	conn := pgtest.Connect(t, c.DSN("postgres", "", "postgres"))

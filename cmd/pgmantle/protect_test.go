@@ -13,6 +13,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/pgmantle/pgmantle/examples/bookkeeping"
 	"github.com/pgmantle/pgmantle/internal/pgcluster"
 	"github.com/pgmantle/pgmantle/internal/pgtest"
 )
@@ -23,15 +24,11 @@ import (
 func TestServeWithPolicy(t *testing.T) {
 	c := pgtest.Cluster(t)
 	ctx := pgtest.Context(t)
-	schema, err := os.ReadFile("../../examples/bookkeeping/schema.sql")
-	if err != nil {
-		t.Fatal(err)
-	}
 	c.Exec(ctx, "DROP SCHEMA IF EXISTS bk CASCADE")
-	if err := c.Exec(ctx, string(schema)); err != nil {
+	if err := c.Exec(ctx, bookkeeping.Schema); err != nil {
 		t.Fatal(err)
 	}
-	for _, r := range []string{"bookkeeper", "analyst", "auditor", "intern"} {
+	for _, r := range bookkeeping.Roles {
 		c.CreateRole(ctx, r, "pw", pgcluster.AuthSCRAM)
 	}
 	if err := c.Exec(ctx, `GRANT USAGE ON SCHEMA bk TO PUBLIC; GRANT SELECT ON ALL TABLES IN SCHEMA bk TO PUBLIC;

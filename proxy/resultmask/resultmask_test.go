@@ -19,6 +19,7 @@ import (
 	"github.com/jackc/pgx/v5/pgtype"
 
 	"github.com/pgmantle/pgmantle/catalog"
+	"github.com/pgmantle/pgmantle/examples/bookkeeping"
 	"github.com/pgmantle/pgmantle/internal/pgcluster"
 	"github.com/pgmantle/pgmantle/internal/pgtest"
 	"github.com/pgmantle/pgmantle/masking"
@@ -50,18 +51,18 @@ func setupWithPolicy(t *testing.T, policyFile string) (proxyAddr string, db stri
 	if err := c.Exec(ctx, "CREATE DATABASE "+db); err != nil {
 		t.Fatal(err)
 	}
-	for _, r := range []string{"bookkeeper", "analyst", "auditor", "intern", "zhang", "stranger"} {
+	for _, r := range append(bookkeeping.Roles, "zhang", "stranger") {
 		c.CreateRole(ctx, r, password, pgcluster.AuthSCRAM) // may exist from another test
 	}
 	c.Exec(ctx, "GRANT analyst TO zhang")
 	conn := pgtest.Connect(t, c.DSN("postgres", "", db))
-	for _, f := range []string{"../../examples/bookkeeping/schema.sql", "testdata/data.sql"} {
-		sql, err := os.ReadFile(f)
-		if err != nil {
+	data, err := os.ReadFile("testdata/data.sql")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, sql := range []string{bookkeeping.Schema, string(data)} {
+		if _, err := conn.Exec(ctx, sql); err != nil {
 			t.Fatal(err)
-		}
-		if _, err := conn.Exec(ctx, string(sql)); err != nil {
-			t.Fatalf("%s: %v", f, err)
 		}
 	}
 	if _, err := conn.Exec(ctx, `CREATE FUNCTION bk.contacts_of(int) RETURNS SETOF bk.contacts LANGUAGE sql AS 'SELECT * FROM bk.contacts WHERE company_id = $1';
@@ -72,7 +73,7 @@ func setupWithPolicy(t *testing.T, policyFile string) (proxyAddr string, db stri
 	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
 	mgr := &catalog.Manager{DSN: c.DSN("postgres", "", db), Interval: time.Hour, Logger: logger}
 	t.Cleanup(mgr.Close)
-	store, err := policy.Open(policyFile, func(p *policy.Policy) error {
+	store, err = policy.Open(policyFile, func(p *policy.Policy) error {
 		snap, err := mgr.Get(ctx, db)
 		if err != nil {
 			return err
