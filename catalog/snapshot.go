@@ -254,24 +254,29 @@ func (s *Snapshot) Origin(oid uint32, attnum int16) (ref ColumnRef, col Column, 
 }
 
 // ancestor climbs from column c of e through the parents that have a column
-// of the same name, to the topmost one. With multiple inheritance the first
-// parent (by inhseqno) holding the name is followed.
+// of the same name, to the topmost one. When several parents of one
+// relation hold the name (multiple inheritance merges them into one
+// column), the origin is ambiguous: ok is false, and callers fail closed.
 func (s *Snapshot) ancestor(e *relEntry, c Column) (*relEntry, Column, bool) {
 	for range maxDepth {
-		moved := false
+		var next *relEntry
+		var nextCol Column
 		for _, p := range e.parents {
 			pe := s.rels[p]
 			if pe == nil {
 				continue
 			}
 			if pc, ok := pe.rel.ColumnByName(c.Name); ok {
-				e, c, moved = pe, pc, true
-				break
+				if next != nil {
+					return nil, Column{}, false
+				}
+				next, nextCol = pe, pc
 			}
 		}
-		if !moved {
+		if next == nil {
 			return e, c, true
 		}
+		e, c = next, nextCol
 	}
 	return nil, Column{}, false
 }

@@ -140,9 +140,11 @@ func (ss *session) relayServerMessage(m message) error {
 	case 'Z':
 		return ss.readyForQuery(m)
 	case 'E':
-		if r, ok := ss.q.peek(); ok && r.injected {
-			// pgmantle's own request failed; the client's statement that
-			// follows meets the same error from PostgreSQL itself.
+		if r, ok := ss.q.peek(); ok && r.injected && r.kind != reqDescribePortal && !isFatal(m.body) {
+			// pgmantle's own Parse/Describe ahead of a simple Query failed;
+			// the client's statement that follows meets the same error from
+			// PostgreSQL itself. (A failed Describe injected before an
+			// Execute is relayed: the Execute it precedes is skipped.)
 			ss.q.skipToSync()
 			return nil
 		}
@@ -152,12 +154,28 @@ func (ss *session) relayServerMessage(m message) error {
 		}
 	case 'S':
 		ss.recordParameter(m.body)
+		if sc, ok := ss.ic.(AsyncScrubber); ok {
+			var ps pgproto3.ParameterStatus
+			if err := ps.Decode(m.body); err != nil {
+				return fatalf(codeProtocolViolation, err, "invalid ParameterStatus from the PostgreSQL server")
+			}
+			sc.ScrubParameterStatus(&ps)
+			return ss.writeMessage(&ps)
+		}
 	case 'N':
 		if sc, ok := ss.ic.(ErrorScrubber); ok {
 			return ss.scrub(m, sc)
 		}
 	case 'A':
 		// NotificationResponse: asynchronous, relayed.
+		if sc, ok := ss.ic.(AsyncScrubber); ok {
+			var n pgproto3.NotificationResponse
+			if err := n.Decode(m.body); err != nil {
+				return fatalf(codeProtocolViolation, err, "invalid NotificationResponse from the PostgreSQL server")
+			}
+			sc.ScrubNotification(&n)
+			return ss.writeMessage(&n)
+		}
 	case 'W':
 		return desync("CopyBothResponse on a non-replication connection")
 	default:
@@ -165,6 +183,16 @@ func (ss *session) relayServerMessage(m message) error {
 			"unexpected message from the PostgreSQL server")
 	}
 	return ss.write(m.raw)
+}
+
+// writeMessage encodes a message pgmantle changed and relays it.
+func (ss *session) writeMessage(msg pgproto3.BackendMessage) error {
+	buf, err := msg.Encode(ss.scratch[:0])
+	if err != nil {
+		return interceptFailed(err)
+	}
+	ss.scratch = buf[:0]
+	return ss.write(buf)
 }
 
 func (ss *session) write(b []byte) error {
@@ -239,8 +267,8 @@ func (ss *session) rowDescription(m message) error {
 			st.Fields = fields
 		}
 	case reqDescribePortal:
-		if p := ss.reg.portals[r.name]; p != nil && fields != nil {
-			p.Fields = fields
+		if fields != nil {
+			ss.reg.portal(r.name).Fields = fields
 		}
 		ss.q.pop()
 		if r.injected {
@@ -266,8 +294,8 @@ func (ss *session) noData(m message) error {
 			st.Fields = []pgproto3.FieldDescription{}
 		}
 	case reqDescribePortal:
-		if p := ss.reg.portals[r.name]; p != nil {
-			p.Fields = []pgproto3.FieldDescription{}
+		if ss.ic != nil {
+			ss.reg.portal(r.name).Fields = []pgproto3.FieldDescription{}
 		}
 	default:
 		return desync("NoData answering " + r.kind.String())

@@ -45,7 +45,10 @@ func (ss *session) forward(m message) error {
 		r = request{kind: reqQuery, sql: string(sql)}
 		if pd, ok := ss.ic.(Predescriber); ok {
 			if q, ok := pd.Predescribe(r.sql); ok {
-				if err := ss.predescribe(q); err != nil {
+				if !ss.q.idle() {
+					// Describing now would need a Sync amid the client's own
+					// unsynced messages; without it the COPY is refused.
+				} else if err := ss.predescribe(q); err != nil {
 					return err
 				}
 			}
@@ -74,8 +77,8 @@ func (ss *session) forward(m message) error {
 			return malformed("Describe or Close")
 		}
 		r = request{kind: describeOrClose(m.typ, m.body[0]), name: string(name)}
-		if r.kind == reqDescribePortal && ss.described != nil {
-			ss.described[r.name] = true
+		if ss.described != nil && (r.kind == reqDescribePortal || r.kind == reqClosePortal) {
+			ss.described[r.name] = r.kind == reqDescribePortal
 		}
 	case 'E':
 		name, rest, ok := cstring(m.body)
@@ -89,6 +92,11 @@ func (ss *session) forward(m message) error {
 	case 'S':
 		r = request{kind: reqSync}
 	case 'F':
+		if ss.ic != nil {
+			// A function's result carries no column origin to check.
+			return &Error{Severity: "FATAL", Code: "42501",
+				Message: "pgmantle: the FunctionCall message is not available to restricted roles"}
+		}
 		r = request{kind: reqFunctionCall}
 	case 'c', 'f':
 		// CopyDone and CopyFail get no response of their own, but mark
@@ -104,6 +112,16 @@ func (ss *session) forward(m message) error {
 	}
 	if _, err := ss.sw.Write(m.raw); err != nil {
 		return ss.upstreamLost(err)
+	}
+	if ss.described != nil && (r.kind == reqQuery || r.kind == reqExecute) {
+		// Any statement may close, replace or move portals (CLOSE,
+		// DECLARE, ROLLBACK TO, a function), except that an Execute does
+		// not redefine its own portal: descriptions survive only that.
+		keep := r.kind == reqExecute && ss.described[r.name]
+		clear(ss.described)
+		if keep {
+			ss.described[r.name] = true
+		}
 	}
 	return nil
 }

@@ -70,3 +70,12 @@ type ErrorScrubber interface {
 type Predescriber interface {
 	Predescribe(sql string) (query string, ok bool)
 }
+
+// AsyncScrubber is an optional interface of an Interceptor: messages the
+// server sends on its own — NOTIFY payloads and ParameterStatus values,
+// both of which a session can fill with any text — pass through it before
+// they are relayed. pgmantle itself keeps the real ParameterStatus values.
+type AsyncScrubber interface {
+	ScrubNotification(n *pgproto3.NotificationResponse)
+	ScrubParameterStatus(p *pgproto3.ParameterStatus)
+}

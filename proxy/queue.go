@@ -198,6 +198,13 @@ func (q *queue) removeLocked(i int) {
 	q.n--
 }
 
+// idle reports whether no request is pending and no error is being skipped.
+func (q *queue) idle() bool {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	return q.n == 0 && !q.skipping && !q.copyIn
+}
+
 // len returns the number of pending requests.
 func (q *queue) len() int {
 	q.mu.Lock()

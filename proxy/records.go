@@ -39,14 +39,23 @@ func newRegistry() registry {
 	return registry{stmts: map[string]*PreparedStatement{}, portals: map[string]*Portal{}}
 }
 
-// bind records a portal, deriving its description from the statement's if
-// the statement has been described.
+// bind records a portal. Its description is left unknown: only the answer
+// to a Describe of the portal itself sets it, since SQL (PREPARE, DECLARE,
+// CLOSE) can change what a name stands for behind the registry's back.
 func (r *registry) bind(name, stmt string, formats []int16) *Portal {
 	p := &Portal{Name: name, Statement: r.stmts[stmt], ResultFormats: formats}
-	if p.Statement != nil && p.Statement.Fields != nil {
-		p.Fields = withFormats(p.Statement.Fields, formats)
-	}
 	r.portals[name] = p
+	return p
+}
+
+// portal returns the record of a portal, creating one for a portal the
+// registry has not seen bound (a SQL cursor).
+func (r *registry) portal(name string) *Portal {
+	p := r.portals[name]
+	if p == nil {
+		p = &Portal{Name: name}
+		r.portals[name] = p
+	}
 	return p
 }
 

@@ -131,22 +131,14 @@ func (s *session) Predescribe(sql string) (string, bool) {
 	return st.Query, true
 }
 
-// copyRelation resolves the COPY's table: schema-qualified, or through the
-// default search_path ("$user", public) until search_path is tracked.
+// copyRelation resolves the COPY's table. Only schema-qualified names are
+// accepted: the session's search_path is not tracked yet, and resolving an
+// unqualified name another way could mask by the wrong table's columns.
 func (s *session) copyRelation(st copyStmt) *catalog.Relation {
-	if st.Schema != "" {
-		return s.b.snap.RelationByName(st.Schema, st.Table)
+	if st.Schema == "" {
+		return nil
 	}
-	var found *catalog.Relation
-	for _, schema := range []string{s.info.User, "public"} {
-		if r := s.b.snap.RelationByName(schema, st.Table); r != nil {
-			if found != nil {
-				return nil
-			}
-			found = r
-		}
-	}
-	return found
+	return s.b.snap.RelationByName(st.Schema, st.Table)
 }
 
 // copyRefuser turns the codec's errors into a refusal naming no value.

@@ -94,6 +94,10 @@ var riskyBuiltins = []string{
 	"schema_to_xml_and_xmlschema", "database_to_xml", "database_to_xmlschema",
 	"database_to_xml_and_xmlschema", "ts_stat", "dblink", "crosstab",
 	"pg_read_file", "pg_read_binary_file", "lo_get", "lo_export", "loread",
+	// Statements that return rows of a query named elsewhere (a prepared
+	// statement, a cursor), and temporary functions, which are not in the
+	// catalog snapshot.
+	"execute", "fetch", "move", "pg_temp",
 }
 
 func newBinding(pol *policy.Policy, snap *catalog.Snapshot) *binding {

@@ -16,6 +16,9 @@ func (s *session) mentionsProtected(sql string) bool {
 		return true // unknown statement: assume the worst
 	}
 	lower := strings.ToLower(sql)
+	if strings.Contains(lower, `u&"`) {
+		return true // a Unicode-escaped identifier could spell any name
+	}
 	for name := range s.b.protectedRels {
 		n := strings.ToLower(name)
 		for i := 0; ; {
