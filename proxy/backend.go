@@ -404,8 +404,14 @@ func (ss *session) commandComplete(m message) error {
 	}
 	switch r.kind {
 	case reqQuery:
+		if ss.ic != nil && mayRedefine(r.sql) {
+			ss.reg.forgetSQL()
+		}
 	case reqExecute:
 		ss.q.pop()
+		if p := ss.reg.portals[r.name]; ss.ic != nil && (p == nil || p.Statement == nil || mayRedefine(p.Statement.SQL)) {
+			ss.reg.forgetSQL()
+		}
 	default:
 		return desync(fmt.Sprintf("%s answered with %q", r.kind, m.typ))
 	}

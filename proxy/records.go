@@ -1,6 +1,8 @@
 package proxy
 
 import (
+	"strings"
+
 	"github.com/jackc/pgx/v5/pgproto3"
 )
 
@@ -92,4 +94,52 @@ func copyFields(fields []pgproto3.FieldDescription) []pgproto3.FieldDescription 
 		out[i].Name = append([]byte(nil), f.Name...)
 	}
 	return out
+}
+
+// redefiningWords are the SQL keywords of statements that can create,
+// replace or drop prepared statements and portals behind the protocol's
+// back (PREPARE, DEALLOCATE, DECLARE, CLOSE, DISCARD, and dynamic SQL in
+// DO, CALL and EXECUTE).
+var redefiningWords = map[string]bool{
+	"prepare": true, "deallocate": true, "declare": true, "close": true,
+	"discard": true, "do": true, "call": true, "execute": true,
+}
+
+// mayRedefine reports whether sql contains one of redefiningWords as a
+// whole word (case-insensitive). False positives only cost trust in
+// recorded SQL texts.
+func mayRedefine(sql string) bool {
+	start := -1
+	for i := 0; i <= len(sql); i++ {
+		var c byte
+		if i < len(sql) {
+			c = sql[i]
+		}
+		letter := c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c == '_' || c >= '0' && c <= '9' || c >= 0x80
+		switch {
+		case letter && start < 0:
+			start = i
+		case !letter && start >= 0:
+			if n := i - start; n >= 2 && n <= 10 && redefiningWords[strings.ToLower(sql[start:i])] {
+				return true
+			}
+			start = -1
+		}
+	}
+	return false
+}
+
+// forgetSQL drops the SQL texts recorded for statements and portals: after
+// a statement that may have redefined them, a name no longer reliably
+// stands for the text it was prepared with. Later stages then treat the
+// text as unknown (and fail closed).
+func (r *registry) forgetSQL() {
+	for _, st := range r.stmts {
+		st.SQL = ""
+	}
+	for _, p := range r.portals {
+		if p.Statement != nil {
+			p.Statement.SQL = ""
+		}
+	}
 }

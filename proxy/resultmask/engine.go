@@ -98,6 +98,9 @@ var riskyBuiltins = []string{
 	// statement, a cursor), and temporary functions, which are not in the
 	// catalog snapshot.
 	"execute", "fetch", "move", "pg_temp",
+	// More SQL-in-a-string, and places where a session can park values
+	// (settings, channel names) to read them back later.
+	"ts_rewrite", "current_setting", "pg_settings", "show", "pg_listening_channels",
 }
 
 func newBinding(pol *policy.Policy, snap *catalog.Snapshot) *binding {

@@ -6,43 +6,67 @@ import (
 	"github.com/jackc/pgx/v5/pgproto3"
 )
 
+// keptMessages are the SQLSTATEs whose messages a restricted session may
+// read (with quoted parts masked): their texts name only things the
+// client's own SQL named. Every other message is replaced, since
+// PostgreSQL and PL/pgSQL put input values in many of them ("date field
+// value out of range: ...", RAISE, ASSERT).
+var keptMessages = map[string]bool{
+	"42601": true, // syntax_error
+	"42501": true, // insufficient_privilege (pgmantle's refusals too)
+	"42P01": true, // undefined_table
+	"42703": true, // undefined_column
+	"42883": true, // undefined_function
+	"42P02": true, // undefined_parameter
+	"34000": true, // invalid_cursor_name
+	"26000": true, // invalid_sql_statement_name
+	"25P02": true, // in_failed_sql_transaction
+	"25001": true, // active_sql_transaction
+	"25P01": true, // no_active_sql_transaction
+	"22012": true, // division_by_zero
+	"40001": true, // serialization_failure
+	"40P01": true, // deadlock_detected
+	"57014": true, // query_canceled
+	"57P01": true, // admin_shutdown
+	"08P01": true, // protocol_violation
+	"0A000": true, // feature_not_supported
+}
+
 // ScrubError rewrites the errors and notices of a restricted session so
-// that they cannot carry values: PostgreSQL quotes the offending input in
-// many messages (`invalid input syntax for type integer: "..."`,
-// `role "..." does not exist` after a cast to regrole), and details,
-// contexts and RAISE messages can hold anything. Kept: the severity, the
-// SQLSTATE, the message with every quoted part masked (except a syntax
-// error's, which quotes the client's own SQL), and hints.
+// that they cannot carry values. Kept: severity, SQLSTATE, and for the
+// SQLSTATEs in keptMessages the message with everything between its first
+// and last double quote masked. Everything else — other messages, detail,
+// hint, context, internal query, and the column, table, schema, constraint
+// and data type fields (RAISE ... USING can set them to anything) — is
+// replaced or dropped.
 func (s *session) ScrubError(e *pgproto3.ErrorResponse) {
+	if keptMessages[e.Code] {
+		e.Message = maskQuoted(e.Message)
+	} else {
+		e.Message = "(message hidden by pgmantle: it may contain protected values; SQLSTATE " + e.Code + ")"
+	}
 	if e.Detail != "" {
-		e.Detail = "(detail hidden by pgmantle: it may contain protected values)"
+		e.Detail = "(detail hidden by pgmantle)"
 	}
 	if e.Where != "" {
 		e.Where = "(context hidden by pgmantle)"
 	}
-	e.InternalQuery = ""
-	switch {
-	case e.Code == "P0001" || e.Code == "00000" || e.Code == "01000":
-		// RAISE EXCEPTION / NOTICE / WARNING: the message is the caller's text.
-		e.Message = "(message hidden by pgmantle: it may contain protected values)"
-		e.Hint = ""
-	case e.Code != "42601":
-		e.Message = maskQuoted(e.Message)
-	}
+	e.Hint, e.InternalQuery = "", ""
+	e.SchemaName, e.TableName, e.ColumnName, e.DataTypeName, e.ConstraintName = "", "", "", "", ""
 }
 
-// ScrubNotification hides NOTIFY payloads from restricted sessions: a
-// payload can be any value (pg_notify in a function).
+// ScrubNotification hides NOTIFY channels and payloads from restricted
+// sessions: both can be any value (LISTEN and pg_notify with computed
+// names). The query layer will refuse LISTEN/NOTIFY for them outright.
 func (s *session) ScrubNotification(n *pgproto3.NotificationResponse) {
-	if n.Payload != "" {
-		n.Payload = "(payload hidden by pgmantle)"
-	}
+	n.Channel = "(hidden by pgmantle)"
+	n.Payload = ""
 }
 
 // safeParameters are run-time parameters whose values a session cannot set
 // to arbitrary text, or that clients need verbatim.
 var safeParameters = map[string]bool{
-	"client_encoding": true, "DateStyle": true, "TimeZone": true, "integer_datetimes": true,
+	"client_encoding": true, "DateStyle": true, "integer_datetimes": true,
 	"IntervalStyle": true, "is_superuser": true, "server_encoding": true, "server_version": true,
 	"session_authorization": true, "standard_conforming_strings": true, "in_hot_standby": true,
 	"default_transaction_read_only": true, "scram_iterations": true,
@@ -55,27 +79,40 @@ func (s *session) ScrubParameterStatus(p *pgproto3.ParameterStatus) {
 	if safeParameters[p.Name] {
 		return
 	}
+	if p.Name == "TimeZone" && ianaZone(p.Value) {
+		return
+	}
 	if p.Name == "application_name" && p.Value == s.info.StartupParams["application_name"] {
 		return
 	}
 	p.Value = ""
 }
 
-// maskQuoted replaces the contents of every "..." in msg.
+// maskQuoted replaces everything from the first to the last double quote
+// of msg, so that quotes inside a quoted value cannot end the masking early.
 func maskQuoted(msg string) string {
-	var b strings.Builder
-	in := false
-	for _, r := range msg {
-		switch {
-		case r == '"':
-			in = !in
-			b.WriteRune(r)
-			if in {
-				b.WriteString("***")
-			}
-		case !in:
-			b.WriteRune(r)
+	first, last := strings.IndexByte(msg, '"'), strings.LastIndexByte(msg, '"')
+	if first < 0 || first == last {
+		return msg
+	}
+	return msg[:first] + `"***"` + msg[last+1:]
+}
+
+// ianaZone reports whether a TimeZone value looks like an IANA zone name
+// (Area/Location) or UTC: POSIX specifications such as "<ABC>-8" can hold
+// arbitrary letters and digits, so they are hidden.
+func ianaZone(v string) bool {
+	if v == "UTC" || v == "GMT" {
+		return true
+	}
+	area, loc, ok := strings.Cut(v, "/")
+	if !ok || area == "" || loc == "" {
+		return false
+	}
+	for _, c := range v {
+		if !(c >= 'A' && c <= 'Z' || c >= 'a' && c <= 'z' || c == '/' || c == '_' || c == '-') {
+			return false
 		}
 	}
-	return b.String()
+	return true
 }
