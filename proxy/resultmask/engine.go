@@ -100,7 +100,7 @@ var riskyBuiltins = []string{
 	"execute", "fetch", "move", "pg_temp",
 	// More SQL-in-a-string, and places where a session can park values
 	// (settings, channel names) to read them back later.
-	"ts_rewrite", "current_setting", "pg_settings", "show", "pg_listening_channels",
+	"ts_rewrite", "current_setting", "pg_settings", "pg_show_all_settings", "show", "pg_listening_channels",
 }
 
 func newBinding(pol *policy.Policy, snap *catalog.Snapshot) *binding {
