@@ -2,51 +2,77 @@ package resultmask
 
 import (
 	"strings"
-	"unicode"
-	"unicode/utf8"
+
+	pg_query "github.com/pganalyze/pg_query_go/v6"
+	"google.golang.org/protobuf/reflect/protoreflect"
 )
 
-// mentionsProtected reports whether the SQL text names a relation that
-// holds or exposes protected data, as a whole identifier (case-insensitive,
-// quoted or not). It is a conservative stand-in for the query analysis:
-// false positives only refuse, and anything it cannot see (a function that
-// reads a table) is the analysis layer's to close.
+// mentionsProtected reports whether a statement may read protected data
+// in a way its result columns do not show: it names a relation that holds
+// or exposes protected data, a user-defined or risky function, or is a
+// statement that returns rows defined elsewhere (EXECUTE, FETCH, SHOW, DO,
+// CALL). The SQL is parsed with libpg_query, so quoting, Unicode escapes
+// and comments cannot hide a name; SQL that does not parse counts as
+// naming protected data. It is a stand-in for the query analysis: anything
+// it cannot see (a DBA's function reading a table under another name) is
+// the analysis layer's to close.
 func (s *session) mentionsProtected(sql string) bool {
 	if sql == "" {
 		return true // unknown statement: assume the worst
 	}
-	lower := strings.ToLower(sql)
-	if strings.Contains(lower, `u&"`) {
-		return true // a Unicode-escaped identifier could spell any name
-	}
-	for name := range s.b.protectedRels {
-		n := strings.ToLower(name)
-		for i := 0; ; {
-			j := strings.Index(lower[i:], n)
-			if j < 0 {
-				break
-			}
-			start, end := i+j, i+j+len(n)
-			if !identRune(lower, start-1, true) && !identRune(lower, end, false) {
-				return true
-			}
-			i = end
+	if s.codec != nil {
+		utf8, err := s.codec.NewDecoder().String(sql)
+		if err != nil {
+			return true
 		}
+		sql = utf8
 	}
-	return false
+	tree, err := pg_query.Parse(sql)
+	if err != nil {
+		return true
+	}
+	found := false
+	walk(tree.ProtoReflect(), func(m protoreflect.Message) bool {
+		switch n := m.Interface().(type) {
+		case *pg_query.RangeVar:
+			found = s.b.protectedRels[n.Relname]
+		case *pg_query.FuncCall:
+			if len(n.Funcname) > 0 {
+				if name := n.Funcname[len(n.Funcname)-1].GetString_(); name != nil {
+					found = s.b.protectedRels[strings.ToLower(name.Sval)] || s.b.protectedRels[name.Sval]
+				}
+			}
+			if len(n.Funcname) > 1 {
+				if schema := n.Funcname[0].GetString_(); schema != nil && schema.Sval == "pg_temp" {
+					found = true
+				}
+			}
+		case *pg_query.DoStmt, *pg_query.ExecuteStmt, *pg_query.FetchStmt, *pg_query.VariableShowStmt,
+			*pg_query.CallStmt:
+			found = true
+		}
+		return !found
+	})
+	return found
 }
 
-// identRune reports whether the rune before (or at) position i of s is an
-// identifier character.
-func identRune(s string, i int, before bool) bool {
-	if i < 0 || i >= len(s) {
+// walk visits every message of a parse tree until visit returns false.
+func walk(m protoreflect.Message, visit func(protoreflect.Message) bool) bool {
+	if !visit(m) {
 		return false
 	}
-	var r rune
-	if before {
-		r, _ = utf8.DecodeLastRuneInString(s[:i+1])
-	} else {
-		r, _ = utf8.DecodeRuneInString(s[i:])
-	}
-	return r == '_' || r == '$' || unicode.IsLetter(r) || unicode.IsDigit(r)
+	ok := true
+	m.Range(func(fd protoreflect.FieldDescriptor, v protoreflect.Value) bool {
+		switch {
+		case fd.IsList() && fd.Message() != nil:
+			l := v.List()
+			for i := 0; i < l.Len() && ok; i++ {
+				ok = walk(l.Get(i).Message(), visit)
+			}
+		case fd.Message() != nil && !fd.IsMap():
+			ok = walk(v.Message(), visit)
+		}
+		return ok
+	})
+	return ok
 }
