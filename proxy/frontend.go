@@ -43,6 +43,9 @@ func (ss *session) forward(m message) error {
 			return malformed("Query")
 		}
 		r = request{kind: reqQuery, sql: string(sql)}
+		if err := ss.admit(r.sql); err != nil {
+			return err
+		}
 		if pd, ok := ss.ic.(Predescriber); ok {
 			if q, ok := pd.Predescribe(r.sql); ok {
 				if !ss.q.idle() {
@@ -59,6 +62,9 @@ func (ss *session) forward(m message) error {
 			return malformed("Parse")
 		}
 		r = request{kind: reqParse, name: p.Name, sql: p.Query, params: p.ParameterOIDs}
+		if err := ss.admit(r.sql); err != nil {
+			return err
+		}
 	case 'B':
 		b, err := scanBind(m.body)
 		if err != nil {
@@ -122,6 +128,15 @@ func (ss *session) forward(m message) error {
 		if keep {
 			ss.described[r.name] = true
 		}
+	}
+	return nil
+}
+
+// admit asks the interceptor, if it checks statements, whether sql may be
+// sent to PostgreSQL.
+func (ss *session) admit(sql string) error {
+	if a, ok := ss.ic.(Admitter); ok {
+		return a.Admit(sql, ss.Parameter("client_encoding"))
 	}
 	return nil
 }

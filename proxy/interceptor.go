@@ -79,3 +79,15 @@ type AsyncScrubber interface {
 	ScrubNotification(n *pgproto3.NotificationResponse)
 	ScrubParameterStatus(p *pgproto3.ParameterStatus)
 }
+
+// Admitter is an optional interface of an Interceptor: every SQL text the
+// client sends (a simple Query, or the query of a Parse) is passed to Admit
+// before it is forwarded; an error ends the session with that error, and
+// the statement never reaches PostgreSQL.
+//
+// Admit is called on the session's client-to-server goroutine, possibly
+// while other methods run: it must depend only on its arguments and on
+// data that does not change.
+type Admitter interface {
+	Admit(sql, clientEncoding string) error
+}

@@ -1,0 +1,48 @@
+package resultmask
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/jackc/pgx/v5/pgproto3"
+
+	"github.com/pgmantle/pgmantle/proxy"
+)
+
+// TestScrubbers: the channels a restricted session could fill with values
+// are scrubbed even if a statement reaches them (defence in depth behind
+// Admit).
+func TestScrubbers(t *testing.T) {
+	s := &session{info: &proxy.SessionInfo{StartupParams: map[string]string{"application_name": "psql"}}}
+	n := &pgproto3.NotificationResponse{Channel: "张伟", Payload: "310105199003078032"}
+	s.ScrubNotification(n)
+	if strings.Contains(n.Channel+n.Payload, "张伟") || strings.Contains(n.Payload, "3101") {
+		t.Fatalf("notification %+v", n)
+	}
+	for _, c := range []struct{ name, value, want string }{
+		{"application_name", "psql", "psql"},
+		{"application_name", "310105199003078032", ""},
+		{"TimeZone", "Asia/Shanghai", "Asia/Shanghai"},
+		{"TimeZone", "<310105199003>-8", ""},
+		{"client_encoding", "GBK", "GBK"},
+		{"my.custom", "310105199003078032", ""},
+	} {
+		p := &pgproto3.ParameterStatus{Name: c.name, Value: c.value}
+		s.ScrubParameterStatus(p)
+		if p.Value != c.want {
+			t.Errorf("%s=%q scrubbed to %q, want %q", c.name, c.value, p.Value, c.want)
+		}
+	}
+	for _, c := range []struct{ code, msg, want string }{
+		{"42P01", `relation "x" does not exist`, `relation "***" does not exist`},
+		{"22P02", `invalid input syntax for type integer: "x"310105"x"`, "(message hidden"},
+		{"P0001", "310105199003078032", "(message hidden"},
+		{"42704", `role "张伟" does not exist`, "(message hidden"},
+	} {
+		e := &pgproto3.ErrorResponse{Code: c.code, Message: c.msg, Detail: "d 3101", Hint: "h 3101", ColumnName: "3101"}
+		s.ScrubError(e)
+		if !strings.HasPrefix(e.Message, c.want) || strings.Contains(e.Message+e.Detail+e.Hint+e.ColumnName, "3101") || strings.Contains(e.Message, "张伟") {
+			t.Errorf("%s %q scrubbed to %+v", c.code, c.msg, e)
+		}
+	}
+}
