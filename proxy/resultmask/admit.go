@@ -1,6 +1,7 @@
 package resultmask
 
 import (
+	"fmt"
 	"strings"
 
 	pg_query "github.com/pganalyze/pg_query_go/v6"
@@ -32,6 +33,11 @@ func (s *session) Admit(sql, clientEncoding string) error {
 	if err != nil {
 		return refuse("a statement pgmantle cannot parse is not available to role %q", s.info.User)
 	}
+	for _, raw := range tree.Stmts {
+		if why := refusedStatement(raw.Stmt); why != "" {
+			return refuse("%s is not available to role %q", why, s.info.User)
+		}
+	}
 	var why string
 	walk(tree.ProtoReflect(), func(m protoreflect.Message) bool {
 		why = refusedNode(m.Interface())
@@ -41,6 +47,30 @@ func (s *session) Admit(sql, clientEncoding string) error {
 		return refuse("%s is not available to role %q", why, s.info.User)
 	}
 	return nil
+}
+
+// refusedStatement allows only the statement kinds a restricted session
+// needs to read data and manage its transaction and cursors: queries,
+// writes (see the README on writes), COPY, transaction control, SET of
+// ordinary settings, SHOW, cursors and SQL-level prepared statements.
+// Everything else — every kind of CREATE, ALTER, DROP, GRANT, DO, CALL,
+// LISTEN, EXPLAIN, ... — is refused, including kinds added by future
+// PostgreSQL versions.
+func refusedStatement(n *pg_query.Node) string {
+	if n == nil {
+		return ""
+	}
+	switch n.Node.(type) {
+	case *pg_query.Node_SelectStmt, *pg_query.Node_InsertStmt, *pg_query.Node_UpdateStmt,
+		*pg_query.Node_DeleteStmt, *pg_query.Node_MergeStmt, *pg_query.Node_CopyStmt,
+		*pg_query.Node_TransactionStmt, *pg_query.Node_VariableSetStmt, *pg_query.Node_VariableShowStmt,
+		*pg_query.Node_DeclareCursorStmt, *pg_query.Node_FetchStmt, *pg_query.Node_ClosePortalStmt,
+		*pg_query.Node_PrepareStmt, *pg_query.Node_ExecuteStmt, *pg_query.Node_DeallocateStmt,
+		*pg_query.Node_DiscardStmt, *pg_query.Node_LockStmt, *pg_query.Node_CheckPointStmt:
+		return ""
+	}
+	kind := strings.TrimPrefix(strings.TrimPrefix(fmt.Sprintf("%T", n.Node), "*pg_query.Node_"), "*pg_query.")
+	return "the statement kind " + kind
 }
 
 // refusedNode names what is refused about a parse tree node, or "".
@@ -88,6 +118,12 @@ func refusedNode(n any) string {
 // a later statement could read back, or reads other sessions' state.
 func stateFunction(name string) bool {
 	switch name {
+	case "query_to_xml", "query_to_xmlschema", "query_to_xml_and_xmlschema", "table_to_xml",
+		"table_to_xmlschema", "table_to_xml_and_xmlschema", "cursor_to_xml", "cursor_to_xmlschema",
+		"schema_to_xml", "schema_to_xmlschema", "schema_to_xml_and_xmlschema", "database_to_xml",
+		"database_to_xmlschema", "database_to_xml_and_xmlschema", "ts_stat", "ts_rewrite", "crosstab",
+		"crosstab2", "crosstab3", "crosstab4", "connectby":
+		return true // they run SQL given as a string, which Admit cannot see
 	case "set_config", "pg_notify", "setval", "pg_lock_status", "pg_prepared_statement", "pg_cursor",
 		"lo_import", "lo_export", "lo_from_bytea", "lo_put", "lo_create", "lo_creat", "lowrite",
 		"pg_read_file", "pg_read_binary_file", "pg_ls_dir", "pg_stat_file", "dblink", "dblink_exec":

@@ -16,8 +16,6 @@ var keptMessages = map[string]bool{
 	"42501": true, // insufficient_privilege (pgmantle's refusals too)
 	"42P01": true, // undefined_table
 	"42703": true, // undefined_column
-	"42883": true, // undefined_function
-	"42P02": true, // undefined_parameter
 	"34000": true, // invalid_cursor_name
 	"26000": true, // invalid_sql_statement_name
 	"25P02": true, // in_failed_sql_transaction
@@ -29,7 +27,6 @@ var keptMessages = map[string]bool{
 	"57014": true, // query_canceled
 	"57P01": true, // admin_shutdown
 	"08P01": true, // protocol_violation
-	"0A000": true, // feature_not_supported
 }
 
 // ScrubError rewrites the errors and notices of a restricted session so
