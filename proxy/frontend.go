@@ -136,7 +136,7 @@ func (ss *session) forward(m message) error {
 // sent to PostgreSQL.
 func (ss *session) admit(sql string) error {
 	if a, ok := ss.ic.(Admitter); ok {
-		return a.Admit(sql, ss.Parameter("client_encoding"))
+		return a.Admit(sql, ss.Parameter)
 	}
 	return nil
 }

@@ -89,5 +89,8 @@ type AsyncScrubber interface {
 // while other methods run: it must depend only on its arguments and on
 // data that does not change.
 type Admitter interface {
-	Admit(sql, clientEncoding string) error
+	// Admit checks sql; param returns the session's run-time parameters as
+	// PostgreSQL last reported them (client_encoding,
+	// standard_conforming_strings, ...).
+	Admit(sql string, param func(name string) string) error
 }

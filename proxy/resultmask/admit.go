@@ -19,7 +19,13 @@ import (
 // the session with 42501; the statement is not run. SQL that does not
 // parse is refused too. This is the first, coarse piece of the query
 // layer; it looks at statement kinds and names, not at data flow.
-func (s *session) Admit(sql, clientEncoding string) error {
+func (s *session) Admit(sql string, param func(string) string) error {
+	if scs := param("standard_conforming_strings"); scs != "" && scs != "on" {
+		// The parser reads backslashes in '...' as the server does only
+		// with standard_conforming_strings on.
+		return refuse("standard_conforming_strings must be on for role %q", s.info.User)
+	}
+	clientEncoding := param("client_encoding")
 	if codec, err := codecFor(clientEncoding); err != nil {
 		return refuse("client_encoding %s cannot be checked", clientEncoding)
 	} else if codec != nil {
@@ -94,6 +100,8 @@ func refusedNode(n any) string {
 		switch strings.ToLower(n.Name) {
 		case "role", "session_authorization":
 			return "SET ROLE and SET SESSION AUTHORIZATION"
+		case "standard_conforming_strings":
+			return "changing standard_conforming_strings"
 		}
 	case *pg_query.ListenStmt, *pg_query.NotifyStmt:
 		return "LISTEN and NOTIFY"
