@@ -102,6 +102,10 @@ func refusedNode(n any) string {
 			return "SET ROLE and SET SESSION AUTHORIZATION"
 		case "standard_conforming_strings":
 			return "changing standard_conforming_strings"
+		case "client_encoding":
+			// Statements prepared under one encoding would be read under
+			// another; set it at connection time instead.
+			return "changing client_encoding"
 		}
 	case *pg_query.ListenStmt, *pg_query.NotifyStmt:
 		return "LISTEN and NOTIFY"

@@ -107,6 +107,7 @@ func TestIndirectStatementsRefused(t *testing.T) {
 		"make_date":       {"SELECT id FROM bk.contacts WHERE id = 1 AND make_date(substr(id_no, 10, 9)::int, 13, 1) IS NULL"},
 		"chr":             {"SELECT id FROM bk.contacts WHERE id = 1 AND chr(substr(id_no, 7, 8)::int) = ''"},
 		"regoperator":     {"SELECT FROM bk.contacts WHERE id = 1 AND (id_no || name || '(int,int)')::regoperator IS NULL"},
+		"dotted names":    {"SELECT id FROM bk.contacts WHERE id = 1 AND (id_no || '.a.b.c')::regclass IS NULL"},
 	} {
 		t.Run(name, func(t *testing.T) {
 			cfg, err := pgx.ParseConfig("postgres://analyst:" + password + "@" + addr + "/" + db + "?sslmode=disable")

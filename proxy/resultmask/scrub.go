@@ -6,27 +6,37 @@ import (
 	"github.com/jackc/pgx/v5/pgproto3"
 )
 
-// keptMessages are the SQLSTATEs whose messages a restricted session may
-// read (with quoted parts masked): their texts name only things the
-// client's own SQL named. Every other message is replaced, since
-// PostgreSQL and PL/pgSQL put input values in many of them ("date field
-// value out of range: ...", RAISE, ASSERT).
-var keptMessages = map[string]bool{
-	"42601": true, // syntax_error
-	"42501": true, // insufficient_privilege (pgmantle's refusals too)
-	"42P01": true, // undefined_table
-	"42703": true, // undefined_column
-	"34000": true, // invalid_cursor_name
-	"26000": true, // invalid_sql_statement_name
-	"25P02": true, // in_failed_sql_transaction
-	"25001": true, // active_sql_transaction
-	"25P01": true, // no_active_sql_transaction
-	"22012": true, // division_by_zero
-	"40001": true, // serialization_failure
-	"40P01": true, // deadlock_detected
-	"57014": true, // query_canceled
-	"57P01": true, // admin_shutdown
-	"08P01": true, // protocol_violation
+// keptMessages are the messages a restricted session may read, by
+// SQLSTATE and fixed prefix (quoted parts are masked after the prefix):
+// their texts are templates naming only things the client's own SQL named.
+// Any other message is replaced, since PostgreSQL and PL/pgSQL put input
+// values in many of them ("date field value out of range: ...", "improper
+// relation name (too many dotted names): ...", RAISE, ASSERT).
+var keptMessages = map[string][]string{
+	"42601": {"syntax error at or near ", "syntax error at end of input"},
+	"42501": {"pgmantle: ", "permission denied for "},
+	"42P01": {`relation "`, `missing FROM-clause entry for table "`},
+	"42703": {`column "`},
+	"34000": {`cursor "`, `portal "`},
+	"26000": {`prepared statement "`},
+	"25P02": {"current transaction is aborted, commands ignored until end of transaction block"},
+	"25001": {"there is already a transaction in progress"},
+	"25P01": {"there is no transaction in progress"},
+	"22012": {"division by zero"},
+	"40001": {"could not serialize access"},
+	"40P01": {"deadlock detected"},
+	"57014": {"canceling statement due to "},
+	"57P01": {"terminating connection due to administrator command"},
+}
+
+// keptMessage reports whether a message is one of keptMessages.
+func keptMessage(code, msg string) bool {
+	for _, prefix := range keptMessages[code] {
+		if strings.HasPrefix(msg, prefix) {
+			return true
+		}
+	}
+	return false
 }
 
 // ScrubError rewrites the errors and notices of a restricted session so
@@ -37,7 +47,7 @@ var keptMessages = map[string]bool{
 // and data type fields (RAISE ... USING can set them to anything) — is
 // replaced or dropped.
 func (s *session) ScrubError(e *pgproto3.ErrorResponse) {
-	if keptMessages[e.Code] {
+	if keptMessage(e.Code, e.Message) {
 		e.Message = maskQuoted(e.Message)
 	} else {
 		e.Message = "(message hidden by pgmantle: it may contain protected values; SQLSTATE " + e.Code + ")"

@@ -38,6 +38,8 @@ func TestScrubbers(t *testing.T) {
 		{"22P02", `invalid input syntax for type integer: "x"310105"x"`, "(message hidden"},
 		{"P0001", "310105199003078032", "(message hidden"},
 		{"42704", `role "张伟" does not exist`, "(message hidden"},
+		{"42601", "improper relation name (too many dotted names): 310105199003078032.a.b.c", "(message hidden"},
+		{"42601", `syntax error at or near "SELEC"`, `syntax error at or near "***"`},
 	} {
 		e := &pgproto3.ErrorResponse{Code: c.code, Message: c.msg, Detail: "d 3101", Hint: "h 3101", ColumnName: "3101"}
 		s.ScrubError(e)
