@@ -41,11 +41,11 @@ func keptMessage(code, msg string) bool {
 
 // ScrubError rewrites the errors and notices of a restricted session so
 // that they cannot carry values. Kept: severity, SQLSTATE, and for the
-// SQLSTATEs in keptMessages the message with everything between its first
+// messages in keptMessages the message with everything between its first
 // and last double quote masked. Everything else — other messages, detail,
-// hint, context, internal query, and the column, table, schema, constraint
-// and data type fields (RAISE ... USING can set them to anything) — is
-// replaced or dropped.
+// hint, context, internal query, positions, source locations, and the
+// column, table, schema, constraint and data type fields (RAISE ... USING
+// can set them to anything) — is replaced or dropped.
 func (s *session) ScrubError(e *pgproto3.ErrorResponse) {
 	if keptMessage(e.Code, e.Message) {
 		e.Message = maskQuoted(e.Message)
@@ -60,6 +60,10 @@ func (s *session) ScrubError(e *pgproto3.ErrorResponse) {
 	}
 	e.Hint, e.InternalQuery = "", ""
 	e.SchemaName, e.TableName, e.ColumnName, e.DataTypeName, e.ConstraintName = "", "", "", "", ""
+	// A position can point into text built from data at run time (a
+	// syntax error inside a regtype input), so it can carry a number.
+	e.Position, e.InternalPosition = 0, 0
+	e.File, e.Line, e.Routine = "", 0, ""
 }
 
 // ScrubNotification hides NOTIFY channels and payloads from restricted

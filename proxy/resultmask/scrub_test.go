@@ -41,8 +41,12 @@ func TestScrubbers(t *testing.T) {
 		{"42601", "improper relation name (too many dotted names): 310105199003078032.a.b.c", "(message hidden"},
 		{"42601", `syntax error at or near "SELEC"`, `syntax error at or near "***"`},
 	} {
-		e := &pgproto3.ErrorResponse{Code: c.code, Message: c.msg, Detail: "d 3101", Hint: "h 3101", ColumnName: "3101"}
+		e := &pgproto3.ErrorResponse{Code: c.code, Message: c.msg, Detail: "d 3101", Hint: "h 3101", ColumnName: "3101",
+			Position: 310110, InternalPosition: 310110, Line: 1}
 		s.ScrubError(e)
+		if e.Position != 0 || e.InternalPosition != 0 || e.Line != 0 {
+			t.Errorf("%s: positions kept: %+v", c.code, e)
+		}
 		if !strings.HasPrefix(e.Message, c.want) || strings.Contains(e.Message+e.Detail+e.Hint+e.ColumnName, "3101") || strings.Contains(e.Message, "张伟") {
 			t.Errorf("%s %q scrubbed to %+v", c.code, c.msg, e)
 		}
