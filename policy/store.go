@@ -19,6 +19,10 @@ type Store struct {
 	check  func(*Policy) error // extra validation (against the live catalog); may be nil
 	logger *slog.Logger
 
+	// OnChange, if set, is called after a new policy has been swapped in
+	// (not for the first one). Set it before the first Reload or Watch.
+	OnChange func(*Policy)
+
 	mu   sync.Mutex // serialises reloads
 	cur  atomic.Pointer[Policy]
 	gen  uint64
@@ -52,6 +56,9 @@ func (s *Store) Reload() error {
 	}
 	if changed {
 		s.logger.Info("policy reloaded", "file", s.path, "generation", s.Current().Generation)
+		if s.OnChange != nil {
+			s.OnChange(s.Current())
+		}
 	}
 	return nil
 }

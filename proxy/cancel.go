@@ -56,6 +56,17 @@ func (t *keyTable) register(ss *session) {
 	t.byPID[ss.key.pid] = ss
 }
 
+// sessions lists the registered (live, logged-in) sessions.
+func (t *keyTable) sessions() []*session {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	out := make([]*session, 0, len(t.byPID))
+	for _, ss := range t.byPID {
+		out = append(out, ss)
+	}
+	return out
+}
+
 func (t *keyTable) unregister(ss *session) {
 	t.mu.Lock()
 	defer t.mu.Unlock()

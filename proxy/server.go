@@ -138,8 +138,39 @@ func (s *Server) serveConn(conn net.Conn) {
 		log:     s.logger().With("session", id),
 		reg:     newRegistry(),
 		scratch: make([]byte, 0, 256),
+		stop:    make(chan error, 1),
 	}
 	ss.run(context.Background())
+}
+
+// errPolicyChanged ends a session whose treatment a policy change made
+// stricter than the one it was started with.
+var errPolicyChanged = &Error{Severity: "FATAL", Code: "57P01",
+	Message: "pgmantle: the policy for this role changed; reconnect"}
+
+// Reevaluate calls Intercept again for every live session, after the rules
+// Intercept applies have changed (a policy reload). A session that was
+// relayed untouched (no interceptor) but would now get one is ended with
+// 57P01, so that no session keeps privileges a new policy took away;
+// sessions with an interceptor keep it (it follows policy changes itself).
+func (s *Server) Reevaluate() {
+	if s.Intercept == nil {
+		return
+	}
+	for _, ss := range s.keys.sessions() {
+		if ss.ic != nil {
+			continue
+		}
+		ic, err := s.Intercept(&ss.info)
+		if err == nil && ic == nil {
+			continue
+		}
+		select {
+		case ss.stop <- errPolicyChanged:
+			s.logger().Info("session ended: its role is restricted by the new policy", "session", ss.info.ID, "user", ss.info.User)
+		default:
+		}
+	}
 }
 
 // Shutdown stops accepting connections, waits for sessions to end, and when

@@ -51,9 +51,10 @@ type session struct {
 	q        queue
 	txStatus atomic.Uint32 // last transaction status PostgreSQL reported (I, T, E)
 
-	ic  Interceptor // nil: fast path
-	res resultState // server-to-client goroutine only
-	reg registry    // server-to-client goroutine only
+	ic   Interceptor // nil: fast path; set at login, never changed
+	stop chan error  // Server.Reevaluate ends the session through it
+	res  resultState // server-to-client goroutine only
+	reg  registry    // server-to-client goroutine only
 	// described tracks, for the client-to-server goroutine, which portals
 	// have a known row description (only with an interceptor).
 	described map[string]bool
@@ -168,20 +169,21 @@ func (ss *session) relay() error {
 	go func() { errc <- ss.clientToServer() }()
 	go func() { errc <- ss.serverToClient() }()
 	var first error
+	forced := true
 	select {
 	case first = <-errc:
+		forced = false
 	case <-ss.srv.forceClose:
 		first = errShutdown
+	case first = <-ss.stop:
 	}
 	// Stop the other loop: closing upstream ends its reads and writes; a
 	// past deadline does the same for the client without closing it, so a
 	// final ErrorResponse can still be written.
 	ss.server.Close()
 	ss.client.SetDeadline(time.Unix(1, 0))
-	if first != errShutdown {
-		<-errc
-	} else {
-		<-errc
+	<-errc
+	if forced {
 		<-errc
 	}
 	ss.client.SetDeadline(time.Now().Add(time.Second))

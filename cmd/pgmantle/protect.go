@@ -64,6 +64,9 @@ func setupProtection(ctx context.Context, cfg config.Config, srv *proxy.Server, 
 	engine := &resultmask.Engine{Catalog: mgr, Policy: store, Keys: keys, Logger: logger}
 	srv.Intercept = engine.Intercept
 	srv.OnSchemaChange = func(info *proxy.SessionInfo) { mgr.Invalidate(info.Database) }
+	// A reload that restricts a role ends its sessions that were relayed
+	// untouched; restricted sessions follow the new policy by themselves.
+	store.OnChange = func(*policy.Policy) { srv.Reevaluate() }
 	logger.Info("policy loaded", "file", cfg.Policy.File, "generation", store.Current().Generation,
 		"classes", len(store.Current().Classes), "roles", len(store.Current().Roles))
 

@@ -85,6 +85,7 @@ func setupWithPolicy(t *testing.T, policyFile string) (proxyAddr string, db stri
 	}
 	engine := &resultmask.Engine{Catalog: mgr, Policy: store, Keys: masking.NewStaticKeys([]byte("0123456789abcdef0123456789abcdef"), nil), Logger: logger}
 	srv := &proxy.Server{UpstreamAddr: c.Addr(), Logger: logger, Intercept: engine.Intercept}
+	store.OnChange = func(*policy.Policy) { srv.Reevaluate() }
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -471,5 +472,37 @@ func TestPolicyReloadAppliesToOpenSessions(t *testing.T) {
 	}
 	if got := textRows(t, conn, sql)[0][0]; got != "18765.43" {
 		t.Fatalf("after a rejected reload: %s", got)
+	}
+}
+
+// TestReloadRestrictingARole: a reload that makes an unrestricted role
+// restricted ends its open sessions (57P01); a new session is masked.
+func TestReloadRestrictingARole(t *testing.T) {
+	orig, err := os.ReadFile("../../examples/bookkeeping/policy.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	file := filepath.Join(t.TempDir(), "policy.yaml")
+	os.WriteFile(file, orig, 0o644)
+	addr, db, store := setupWithPolicy(t, file)
+	ctx := pgtest.Context(t)
+	conn := connectAs(t, addr, db, "bookkeeper", pgx.QueryExecModeSimpleProtocol)
+	const sql = "SELECT name FROM bk.contacts WHERE id = 1"
+	if got := textRows(t, conn, sql)[0][0]; got != "张伟" {
+		t.Fatalf("before reload: %s", got)
+	}
+	changed := strings.Replace(string(orig), "bookkeeper: {unrestricted: true}", "bookkeeper: {inherits: [analyst]}", 1)
+	os.WriteFile(file, []byte(changed), 0o644)
+	if err := store.Reload(); err != nil {
+		t.Fatal(err)
+	}
+	_, err = conn.PgConn().Exec(ctx, sql).ReadAll()
+	var pe *pgconn.PgError
+	if !errors.As(err, &pe) || pe.Code != "57P01" {
+		t.Fatalf("open unrestricted session after the reload: %v, want 57P01", err)
+	}
+	conn2 := connectAs(t, addr, db, "bookkeeper", pgx.QueryExecModeSimpleProtocol)
+	if got := textRows(t, conn2, sql)[0][0]; got != "张*" {
+		t.Fatalf("new session after the reload: %s", got)
 	}
 }
