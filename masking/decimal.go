@@ -53,15 +53,6 @@ func stepOf(f float64) (step, bool) {
 // scale is the number of decimals the step needs (0 for steps >= 1).
 func (s step) scale() int { return max(-s.e, 0) }
 
-// float is the step as a float64.
-func (s step) float() float64 {
-	f := float64(s.m)
-	if s.e >= 0 {
-		return f * math.Pow10(s.e)
-	}
-	return f / math.Pow10(-s.e)
-}
-
 // quotient returns q = x/s rounded by mode as a signed digit string in
 // qbuf: its magnitude digits (most significant first, may be empty for 0)
 // and sign. x must be finite.

@@ -58,8 +58,6 @@ type decimal struct {
 	dscale int
 }
 
-func (d decimal) isZero() bool { return d.kind == finite && len(d.digits) == 0 }
-
 // msdPower is the power of ten of the most significant digit (for a
 // non-zero finite value).
 func (d decimal) msdPower() int { return d.exp + len(d.digits) - 1 }

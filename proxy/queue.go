@@ -204,10 +204,3 @@ func (q *queue) idle() bool {
 	defer q.mu.Unlock()
 	return q.n == 0 && !q.skipping && !q.copyIn
 }
-
-// len returns the number of pending requests.
-func (q *queue) len() int {
-	q.mu.Lock()
-	defer q.mu.Unlock()
-	return q.n
-}

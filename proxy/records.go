@@ -67,24 +67,6 @@ func (r *registry) endTransaction() {
 	clear(r.portals)
 }
 
-// withFormats copies fields applying Bind's result format codes (none: all
-// text; one: all columns; else one per column).
-func withFormats(fields []pgproto3.FieldDescription, formats []int16) []pgproto3.FieldDescription {
-	out := make([]pgproto3.FieldDescription, len(fields))
-	copy(out, fields)
-	for i := range out {
-		switch {
-		case len(formats) == 0:
-			out[i].Format = 0
-		case len(formats) == 1:
-			out[i].Format = formats[0]
-		case i < len(formats):
-			out[i].Format = formats[i]
-		}
-	}
-	return out
-}
-
 // copyFields deep-copies a decoded RowDescription (whose Name slices alias
 // the read buffer).
 func copyFields(fields []pgproto3.FieldDescription) []pgproto3.FieldDescription {

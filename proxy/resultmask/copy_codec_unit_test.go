@@ -21,8 +21,6 @@ func upperMask(dst, v []byte) ([]byte, bool, error) {
 	return dst, false, nil
 }
 
-func identityMask(dst, v []byte) ([]byte, bool, error) { return append(dst[:0], v...), false, nil }
-
 func nullMask(dst, _ []byte) ([]byte, bool, error) { return dst[:0], true, nil }
 
 // rewriteAll runs the payloads through m and returns the outputs.
