@@ -89,10 +89,34 @@ func lastAt(c []byte) (int, int) {
 	return i, 1
 }
 
-// plausibleDomain: no spaces, no further '@'.
+// plausibleDomain reports whether a domain may be shown.
 func plausibleDomain(d []byte) bool {
-	for _, c := range d {
-		if c == ' ' || c == '@' || c == '\t' {
+	// A domain shown in clear must look like one: ASCII letters, digits,
+	// '-' and '.', at most 253 bytes, a dot, and a top-level label of
+	// letters only. Anything else (a value smuggled after an '@') is not
+	// shown.
+	if len(d) == 0 || len(d) > 253 {
+		return false
+	}
+	lastDot := -1
+	for i, c := range d {
+		switch {
+		case c >= 'a' && c <= 'z', c >= 'A' && c <= 'Z', c >= '0' && c <= '9', c == '-':
+		case c == '.':
+			lastDot = i
+		default:
+			return false
+		}
+	}
+	if lastDot <= 0 || lastDot == len(d)-1 {
+		return false
+	}
+	tld := d[lastDot+1:]
+	if len(tld) > 4 && (tld[0] == 'x' || tld[0] == 'X') && (tld[1] == 'n' || tld[1] == 'N') && tld[2] == '-' && tld[3] == '-' {
+		return true // a punycode TLD; its characters were checked above
+	}
+	for _, c := range tld {
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z') {
 			return false
 		}
 	}

@@ -1,6 +1,7 @@
 package masking
 
 import (
+	"strings"
 	"testing"
 )
 
@@ -57,7 +58,11 @@ func TestEmail(t *testing.T) {
 		{"email", Options{}, colText, "z@163.com", "***@163.com"},
 		{"email", Options{}, colText, " Li.Si@Example.COM ", "L***@Example.COM"},
 		{"email", Options{KeepFirst: intp(2), KeepLast: intp(1)}, colText, "wangwu@qq.com", "wa***u@qq.com"},
-		{"email", Options{}, colText, "张伟@公司.中国", "张***@公司.中国"},
+		// Non-ASCII domains are not shown: text after an '@' could be
+		// anything (a name, an ID); punycode domains are.
+		{"email", Options{}, colText, "张伟@公司.中国", "********"},
+		{"email", Options{}, colText, "张伟@xn--55qx5d.xn--fiqs8s", "张***@xn--55qx5d.xn--fiqs8s"},
+		{"email", Options{}, colText, "a@310105199003078032.张伟.13812345678.x#y.com", strings.Repeat("*", 43)},
 		{"email", Options{}, colText, "zhangsan＠163.com", "z***＠163.com"},
 		{"email", Options{}, colText, "not an email", "************"},
 		{"email", Options{}, colText, "@163.com", "********"},

@@ -56,6 +56,7 @@ type Server struct {
 	OnSchemaChange func(*SessionInfo)
 
 	keys       keyTable
+	policyGen  atomic.Uint64 // bumped by Reevaluate
 	nextID     atomic.Uint64
 	mu         sync.Mutex
 	listeners  map[net.Listener]struct{}
@@ -157,6 +158,9 @@ func (s *Server) Reevaluate() {
 	if s.Intercept == nil {
 		return
 	}
+	// Sessions logging in right now check the generation once they are
+	// registered (session.recheck), so none slips between the two.
+	s.policyGen.Add(1)
 	for _, ss := range s.keys.sessions() {
 		if ss.ic != nil {
 			continue

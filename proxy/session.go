@@ -52,6 +52,7 @@ type session struct {
 	txStatus atomic.Uint32 // last transaction status PostgreSQL reported (I, T, E)
 
 	ic   Interceptor // nil: fast path; set at login, never changed
+	gen  uint64      // Server.policyGen when Intercept ran
 	stop chan error  // Server.Reevaluate ends the session through it
 	res  resultState // server-to-client goroutine only
 	reg  registry    // server-to-client goroutine only
@@ -121,6 +122,10 @@ func (ss *session) run(ctx context.Context) {
 		ss.endStartup(err)
 		return
 	}
+	if err := ss.recheck(); err != nil {
+		ss.endStartup(err)
+		return
+	}
 	ss.client.SetDeadline(time.Time{})
 	ss.server.SetDeadline(time.Time{})
 	ss.log.Info("session started", "user", ss.info.User, "database", ss.info.Database,
@@ -152,6 +157,7 @@ func (ss *session) authenticated() error {
 	if ss.srv.Intercept == nil {
 		return nil
 	}
+	ss.gen = ss.srv.policyGen.Load()
 	ic, err := ss.srv.Intercept(&ss.info)
 	if err != nil {
 		return err
@@ -159,6 +165,20 @@ func (ss *session) authenticated() error {
 	ss.ic = ic
 	if ic != nil {
 		ss.described = map[string]bool{}
+	}
+	return nil
+}
+
+// recheck repeats the login decision if the policy changed while the
+// session was logging in (after Intercept ran, before Reevaluate could see
+// the session): a session the new policy restricts is ended.
+func (ss *session) recheck() error {
+	if ss.srv.Intercept == nil || ss.ic != nil || ss.srv.policyGen.Load() == ss.gen {
+		return nil
+	}
+	ic, err := ss.srv.Intercept(&ss.info)
+	if err != nil || ic != nil {
+		return errPolicyChanged
 	}
 	return nil
 }

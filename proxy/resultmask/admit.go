@@ -44,9 +44,15 @@ func (s *session) Admit(sql string, param func(string) string) error {
 			return refuse("%s is not available to role %q", why, s.info.User)
 		}
 	}
+	s.e.mu.Lock()
+	b := s.e.byDB[s.info.Database]
+	s.e.mu.Unlock()
 	var why string
 	walk(tree.ProtoReflect(), func(m protoreflect.Message) bool {
 		why = refusedNode(m.Interface())
+		if why == "" {
+			why = writesProtected(m.Interface(), b)
+		}
 		return why == ""
 	})
 	if why != "" {
@@ -77,6 +83,29 @@ func refusedStatement(n *pg_query.Node) string {
 	}
 	kind := strings.TrimPrefix(strings.TrimPrefix(fmt.Sprintf("%T", n.Node), "*pg_query.Node_"), "*pg_query.")
 	return "the statement kind " + kind
+}
+
+// writesProtected refuses INSERT, UPDATE and MERGE (also inside a WITH)
+// that name a relation holding protected data anywhere — as target or as
+// source: a write could copy protected values into a column whose mask
+// shows part of them, or into one no class covers. Reads stay allowed.
+func writesProtected(n any, b *binding) string {
+	switch n.(type) {
+	case *pg_query.InsertStmt, *pg_query.UpdateStmt, *pg_query.MergeStmt:
+	default:
+		return ""
+	}
+	if b == nil {
+		return "writing"
+	}
+	found := ""
+	walk(n.(protoreflect.ProtoMessage).ProtoReflect(), func(m protoreflect.Message) bool {
+		if rv, ok := m.Interface().(*pg_query.RangeVar); ok && b.protectedRels[rv.Relname] {
+			found = "writing with protected data (" + rv.Relname + ")"
+		}
+		return found == ""
+	})
+	return found
 }
 
 // refusedNode names what is refused about a parse tree node, or "".

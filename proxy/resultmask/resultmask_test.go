@@ -327,14 +327,13 @@ func TestErrorDetailsScrubbed(t *testing.T) {
 	addr, db := setup(t)
 	conn := connectAs(t, addr, db, "analyst", pgx.QueryExecModeSimpleProtocol)
 	ctx := pgtest.Context(t)
+	// A write to a protected table is refused before it runs.
 	_, err := conn.Exec(ctx, "INSERT INTO bk.contacts (id, name, id_no) VALUES (1, 'x', '310105199003078032')")
 	var pe *pgconn.PgError
-	if !errors.As(err, &pe) || pe.Code != "23505" {
-		t.Fatalf("got %v, want 23505", err)
+	if !errors.As(err, &pe) || pe.Code != "42501" {
+		t.Fatalf("got %v, want 42501", err)
 	}
-	if strings.Contains(pe.Detail+pe.Message, "(1)") {
-		t.Fatalf("the duplicate key value reached the client: %q / %q", pe.Message, pe.Detail)
-	}
+	conn = connectAs(t, addr, db, "analyst", pgx.QueryExecModeSimpleProtocol)
 	_, err = conn.Exec(ctx, "SELECT '310105199003078032'::int")
 	if !errors.As(err, &pe) || strings.Contains(pe.Message, "3101") {
 		t.Fatalf("the data exception echoed its input: %v", err)
@@ -406,20 +405,25 @@ func TestCopyMasked(t *testing.T) {
 	}
 }
 
-// TestReturningAndCursors: rows that come back from INSERT ... RETURNING
-// and from FETCH on a cursor are masked like any SELECT.
+// TestReturningAndCursors: a row another role wrote, and rows that come
+// back from FETCH on a cursor, are masked like any SELECT.
 func TestReturningAndCursors(t *testing.T) {
 	addr, db := setup(t)
 	conn := connectAs(t, addr, db, "analyst", pgx.QueryExecModeCacheStatement)
 	ctx := pgtest.Context(t)
+	// Writes naming protected tables are refused for restricted roles
+	// (TestStateChannelsRefused), so RETURNING of protected columns cannot
+	// reach them; the bookkeeper writes a row and the analyst reads it.
+	book := connectAs(t, addr, db, "bookkeeper", pgx.QueryExecModeSimpleProtocol)
+	if _, err := book.Exec(ctx, "INSERT INTO bk.contacts (id, name, id_no) VALUES (10, '司马光', '11010519491231002X')"); err != nil {
+		t.Fatal(err)
+	}
 	var name, idNo string
-	err := conn.QueryRow(ctx, "INSERT INTO bk.contacts (id, name, id_no) VALUES ($1, $2, $3) RETURNING name, id_no",
-		10, "司马光", "11010519491231002X").Scan(&name, &idNo)
-	if err != nil {
+	if err := conn.QueryRow(ctx, "SELECT name, id_no FROM bk.contacts WHERE id = $1", 10).Scan(&name, &idNo); err != nil {
 		t.Fatal(err)
 	}
 	if name != "司马*" || idNo != "110105********002X" {
-		t.Fatalf("RETURNING gave %q, %q", name, idNo)
+		t.Fatalf("got %q, %q", name, idNo)
 	}
 	tx, err := conn.Begin(ctx)
 	if err != nil {
