@@ -63,6 +63,11 @@ func (m *addressMask) Mask(dst, v []byte, format int16) ([]byte, bool, error) {
 func (m *addressMask) apply(out, c []byte) []byte {
 	c = trimSpace(c)
 	kept := addressPrefix(c, m.level)
+	if bytes.ContainsAny(c[:kept], " \t\u3000") {
+		// Divisions are written without spaces; a space inside the prefix
+		// means the suffix rules matched free text (a name before 区/县/市).
+		kept = 0
+	}
 	if kept == len(c) {
 		return append(out, c...)
 	}

@@ -98,12 +98,19 @@ func plausibleDomain(d []byte) bool {
 	if len(d) == 0 || len(d) > 253 {
 		return false
 	}
-	lastDot := -1
+	// A label without letters may be short (163.com, 126.com) but not a
+	// long number, which could be a phone or ID number smuggled in.
+	lastDot, start, letter := -1, 0, false
 	for i, c := range d {
 		switch {
-		case c >= 'a' && c <= 'z', c >= 'A' && c <= 'Z', c >= '0' && c <= '9', c == '-':
+		case c >= 'a' && c <= 'z', c >= 'A' && c <= 'Z':
+			letter = true
+		case c >= '0' && c <= '9', c == '-':
 		case c == '.':
-			lastDot = i
+			if !letter && i-start > 4 {
+				return false
+			}
+			lastDot, start, letter = i, i+1, false
 		default:
 			return false
 		}

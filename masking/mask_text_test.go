@@ -199,7 +199,7 @@ func TestAddress(t *testing.T) {
 		{"address", Options{}, colText, "青海省海南藏族自治州共和县", "青海省海南藏族自治州共和县"},
 		{"address", Options{}, colText, "河南省新乡市红旗区", "河南省新乡市红旗区"},
 		{"address", Options{}, colText, "香港特别行政区中西区皇后大道中99号", "香港特别行政区中西区****"},
-		{"address", Options{}, colText, "上海市 浦东新区 世纪大道100号", "上海市 浦东新区****"},
+		{"address", Options{}, colText, "上海市 浦东新区 世纪大道100号", "****"}, // spaces inside the divisions: fail closed,
 		{"address", Options{}, colText, "浙江省杭州市阳光小区5幢", "浙江省杭州市****"},
 		{"address", Options{}, colText, "浙江省杭州市文一西路969号", "浙江省杭州市****"},
 		{"address", Options{}, colText, "世纪大道100号", "****"},

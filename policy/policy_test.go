@@ -19,8 +19,11 @@ func TestParseBookkeeping(t *testing.T) {
 		t.Fatalf("got %d classes, %d roles", len(p.Classes), len(p.Roles))
 	}
 	a := p.Roles["analyst"].Rules["cn_mobile"]
-	if a.Kind != Mask || a.Mask != "partial" || *a.Options.KeepFirst != 3 || *a.Options.KeepLast != 4 {
+	if a.Kind != Mask || a.Mask != "cn_mobile" {
 		t.Fatalf("analyst cn_mobile = %+v", a)
+	}
+	if a := p.Roles["analyst"].Rules["address"]; a.Mask != "address" || a.Options.Level != "district" {
+		t.Fatalf("analyst address = %+v", a)
 	}
 	if got := p.Roles["analyst"].Rules["salary"]; got.Mask != "round" || got.Options.To != 1000 {
 		t.Fatalf("analyst salary = %+v", got)
@@ -88,7 +91,7 @@ func TestResolve(t *testing.T) {
 		{"auditor", nil, "unlisted_class", "deny", false}, // analyst has no "*": deny
 		{"intern", nil, "bank_card", "deny", false},       // "*"
 		{"intern", nil, "person_name", "mask cn_name", false},
-		{"zhang", []string{"analyst"}, "cn_mobile", "mask partial", false},
+		{"zhang", []string{"analyst"}, "cn_mobile", "mask cn_mobile", false},
 		{"zhang", []string{"analyst", "intern"}, "cn_mobile", "deny", false}, // most restrictive
 		{"zhang", []string{"analyst", "bookkeeper"}, "salary", "mask round", false},
 		{"stranger", nil, "cn_id", "deny", false}, // default
