@@ -158,19 +158,26 @@ func refusedNode(n any) string {
 // stateFunction reports whether a function writes session or server state
 // a later statement could read back, or reads other sessions' state.
 func stateFunction(name string) bool {
+	if sqlFromString[name] {
+		return true // it runs SQL given as a string, which Admit cannot see
+	}
 	switch name {
-	case "query_to_xml", "query_to_xmlschema", "query_to_xml_and_xmlschema", "table_to_xml",
-		"table_to_xmlschema", "table_to_xml_and_xmlschema", "cursor_to_xml", "cursor_to_xmlschema",
-		"schema_to_xml", "schema_to_xmlschema", "schema_to_xml_and_xmlschema", "database_to_xml",
-		"database_to_xmlschema", "database_to_xml_and_xmlschema", "ts_stat", "ts_rewrite", "crosstab",
-		"crosstab2", "crosstab3", "crosstab4", "connectby":
-		return true // they run SQL given as a string, which Admit cannot see
 	case "set_config", "pg_notify", "setval", "pg_lock_status", "pg_prepared_statement", "pg_cursor",
 		"lo_import", "lo_export", "lo_from_bytea", "lo_put", "lo_create", "lo_creat", "lowrite",
 		"pg_read_file", "pg_read_binary_file", "pg_ls_dir", "pg_stat_file", "dblink", "dblink_exec":
 		return true
 	}
 	return strings.Contains(name, "advisory") || strings.HasPrefix(name, "pg_stat_get_")
+}
+
+// sqlFromString are built-in functions that run SQL given as a string.
+var sqlFromString = map[string]bool{
+	"query_to_xml": true, "query_to_xmlschema": true, "query_to_xml_and_xmlschema": true,
+	"table_to_xml": true, "table_to_xmlschema": true, "table_to_xml_and_xmlschema": true,
+	"cursor_to_xml": true, "cursor_to_xmlschema": true, "schema_to_xml": true, "schema_to_xmlschema": true,
+	"schema_to_xml_and_xmlschema": true, "database_to_xml": true, "database_to_xmlschema": true,
+	"database_to_xml_and_xmlschema": true, "ts_stat": true, "ts_rewrite": true, "crosstab": true,
+	"crosstab2": true, "crosstab3": true, "crosstab4": true, "connectby": true,
 }
 
 // stateRelations are catalog views and tables that expose other sessions'

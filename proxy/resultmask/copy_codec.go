@@ -194,9 +194,9 @@ func (m *copyRowMasker) RewriteRow(values [][]byte) error {
 	var err error
 	switch m.st.Format {
 	case 't':
-		err = m.rewriteText(p)
+		err = m.rewriteRows(p, false)
 	case 'c':
-		err = m.rewriteCSV(p)
+		err = m.rewriteRows(p, true)
 	default:
 		err = m.rewriteBinary(p)
 	}
@@ -240,8 +240,11 @@ func (m *copyRowMasker) apply(c int, v []byte) (out []byte, null, changed bool, 
 
 // ---- text format ----
 
-// rewriteText rewrites the newline-terminated rows of a text COPY payload.
-func (m *copyRowMasker) rewriteText(p []byte) error {
+// rewriteRows rewrites the newline-terminated rows of a text or csv COPY
+// payload; the two formats differ only in how a field is scanned and
+// re-encoded. (A plain bool rather than function values keeps the per-row
+// path free of allocations.)
+func (m *copyRowMasker) rewriteRows(p []byte, csv bool) error {
 	ncols := len(m.cols)
 	for pos := 0; pos < len(p); {
 		if ncols == 0 {
@@ -262,13 +265,25 @@ func (m *copyRowMasker) rewriteText(p []byte) error {
 				return errCopyShape
 			}
 			start := pos
-			end, escaped, err := m.scanTextField(p, pos)
+			var end int
+			var special bool // text: a backslash escape; csv: a quote
+			var err error
+			if csv {
+				end, special, err = m.scanCSVField(p, pos)
+			} else {
+				end, special, err = m.scanTextField(p, pos)
+			}
 			if err != nil {
 				return err
 			}
 			pos = end + 1
 			if !header && m.cols[c].Mask != nil {
-				if err := m.maskTextField(c, start, end, escaped); err != nil {
+				if csv {
+					err = m.maskCSVField(c, start, end, special)
+				} else {
+					err = m.maskTextField(c, start, end, special)
+				}
+				if err != nil {
 					return err
 				}
 			}
@@ -526,49 +541,6 @@ func (m *copyRowMasker) escapeText(dst, v []byte) ([]byte, error) {
 }
 
 // ---- csv format ----
-
-// rewriteCSV rewrites the rows of a csv COPY payload.
-func (m *copyRowMasker) rewriteCSV(p []byte) error {
-	ncols := len(m.cols)
-	for pos := 0; pos < len(p); {
-		if ncols == 0 {
-			if p[pos] != '\n' {
-				return errCopyShape
-			}
-			pos++
-			m.header = false
-			continue
-		}
-		if p[pos] == '\\' && pos+2 < len(p) && p[pos+1] == '.' && p[pos+2] == '\n' {
-			return errCopyEndMarker
-		}
-		header := m.header
-		m.header = false
-		for c := 0; ; c++ {
-			if c >= ncols {
-				return errCopyShape
-			}
-			start := pos
-			end, quoted, err := m.scanCSVField(p, pos)
-			if err != nil {
-				return err
-			}
-			pos = end + 1
-			if !header && m.cols[c].Mask != nil {
-				if err := m.maskCSVField(c, start, end, quoted); err != nil {
-					return err
-				}
-			}
-			if p[end] == '\n' {
-				if c != ncols-1 {
-					return errCopyShape
-				}
-				break
-			}
-		}
-	}
-	return nil
-}
 
 // scanCSVField finds the end of the field starting at p[i] as COPY FROM
 // reads csv: the index of the unquoted delimiter or newline that ends it.

@@ -84,23 +84,14 @@ func (e *Engine) bind(ctx context.Context, database string) (*binding, error) {
 	return b, nil
 }
 
-// riskyBuiltins are built-in functions that run SQL from a string, read
-// other tables by OID, read files or large objects. The query layer will
-// replace this list with an allow-list.
+// riskyBuiltins are built-in functions, besides those in sqlFromString,
+// that read files or large objects, or read back values a session parked
+// in settings or channel names. Statement kinds that return rows defined
+// elsewhere (EXECUTE, FETCH, SHOW, DO, CALL) and pg_temp functions are
+// recognised on the parse tree (mention.go).
 var riskyBuiltins = []string{
-	"query_to_xml", "query_to_xmlschema", "query_to_xml_and_xmlschema",
-	"table_to_xml", "table_to_xmlschema", "table_to_xml_and_xmlschema",
-	"cursor_to_xml", "cursor_to_xmlschema", "schema_to_xml", "schema_to_xmlschema",
-	"schema_to_xml_and_xmlschema", "database_to_xml", "database_to_xmlschema",
-	"database_to_xml_and_xmlschema", "ts_stat", "dblink", "crosstab",
-	"pg_read_file", "pg_read_binary_file", "lo_get", "lo_export", "loread",
-	// Statements that return rows of a query named elsewhere (a prepared
-	// statement, a cursor), and temporary functions, which are not in the
-	// catalog snapshot.
-	"execute", "fetch", "move", "pg_temp",
-	// More SQL-in-a-string, and places where a session can park values
-	// (settings, channel names) to read them back later.
-	"ts_rewrite", "current_setting", "pg_settings", "pg_show_all_settings", "show", "pg_listening_channels",
+	"dblink", "pg_read_file", "pg_read_binary_file", "lo_get", "lo_export", "loread",
+	"current_setting", "pg_settings", "pg_show_all_settings", "pg_listening_channels",
 }
 
 func newBinding(pol *policy.Policy, snap *catalog.Snapshot) *binding {
@@ -123,6 +114,9 @@ func newBinding(pol *policy.Policy, snap *catalog.Snapshot) *binding {
 		}
 	}
 	for _, name := range riskyBuiltins {
+		b.protectedRels[name] = true
+	}
+	for name := range sqlFromString {
 		b.protectedRels[name] = true
 	}
 	for _, rel := range snap.Relations() {

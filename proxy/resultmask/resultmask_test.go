@@ -321,8 +321,9 @@ func TestRefusals(t *testing.T) {
 	})
 }
 
-// TestErrorDetailsScrubbed: a restricted role's unique violation does not
-// echo the duplicate value; a data exception does not quote its input.
+// TestErrorDetailsScrubbed: a restricted role's write to a protected table
+// is refused before it can raise a constraint error echoing a value; a data
+// exception does not quote its input.
 func TestErrorDetailsScrubbed(t *testing.T) {
 	addr, db := setup(t)
 	conn := connectAs(t, addr, db, "analyst", pgx.QueryExecModeSimpleProtocol)
