@@ -21,7 +21,9 @@ const (
 	relKinds = `('r','p','v','m','f','c','S')`
 
 	queryRelations = `
-SELECT c.oid, n.nspname, c.relname, c.relkind
+SELECT c.oid, n.nspname, c.relname, c.relkind,
+       CASE WHEN c.relkind IN ('v','m') AND n.nspname NOT IN ('pg_catalog','information_schema')
+            THEN pg_catalog.pg_get_viewdef(c.oid) ELSE '' END
 FROM pg_catalog.pg_class c
 JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
 WHERE c.relkind IN ` + relKinds + ` AND c.relpersistence <> 't'`
@@ -139,7 +141,7 @@ func load(ctx context.Context, conn *pgx.Conn, database string) (*Snapshot, erro
 func readRelations(ctx context.Context, tx pgx.Tx, raw *rawCatalog) error {
 	rows, _ := tx.Query(ctx, queryRelations)
 	var r Relation
-	_, err := pgx.ForEachRow(rows, []any{&r.OID, &r.Schema, &r.Name, &r.Kind}, func() error {
+	_, err := pgx.ForEachRow(rows, []any{&r.OID, &r.Schema, &r.Name, &r.Kind, &r.Definition}, func() error {
 		rel := r
 		raw.rels = append(raw.rels, &rel)
 		return nil

@@ -50,6 +50,11 @@ type Relation struct {
 	Kind byte
 	// Columns are the live columns with attnum > 0, in attnum order.
 	Columns []Column
+	// Definition is, for a view or materialized view outside pg_catalog
+	// and information_schema, its query as pg_get_viewdef prints it with
+	// search_path set to pg_catalog (so every other name is qualified);
+	// empty otherwise.
+	Definition string
 	// Parent is, for a partition or an inheritance child, the OID of its
 	// (first, by pg_inherits.inhseqno) direct parent; 0 otherwise.
 	Parent uint32

@@ -124,6 +124,9 @@ type Policy struct {
 	Classes    []ClassColumns
 	Roles      map[string]*Role
 	Default    *Role
+	// Functions are the functions outside pg_catalog ("schema.name") that
+	// restricted roles may call, besides the built-in allow-list.
+	Functions []string
 }
 
 // position is a place in the policy file.

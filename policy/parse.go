@@ -106,8 +106,10 @@ func (p *parser) parse(data []byte) *Policy {
 			}
 		case "default":
 			pol.Default = p.role("default", k, v)
+		case "functions":
+			pol.Functions = p.functions(v)
 		default:
-			p.errorf(k, "unknown key %q (want classes, roles or default)", k.Value)
+			p.errorf(k, "unknown key %q (want classes, roles, default or functions)", k.Value)
 		}
 	}
 	if pol.Default == nil {
@@ -116,6 +118,25 @@ func (p *parser) parse(data []byte) *Policy {
 	}
 	p.checkStatic(pol)
 	return pol
+}
+
+// functions parses `functions: [schema.name, ...]`: functions outside
+// pg_catalog that restricted roles may call.
+func (p *parser) functions(n *yaml.Node) []string {
+	if n.Kind != yaml.SequenceNode {
+		p.errorf(n, "functions must be a list of schema.function names")
+		return nil
+	}
+	var out []string
+	for _, item := range n.Content {
+		schema, name, ok := strings.Cut(item.Value, ".")
+		if item.Kind != yaml.ScalarNode || !ok || schema == "" || name == "" || strings.Contains(name, ".") {
+			p.errorf(item, "functions: %q is not a schema.function name", item.Value)
+			continue
+		}
+		out = append(out, item.Value)
+	}
+	return out
 }
 
 func (p *parser) mapping(n *yaml.Node, what string) bool {

@@ -1,0 +1,140 @@
+package parser
+
+import (
+	"github.com/pgmantle/pgmantle/catalog"
+)
+
+// Source is a protected base column: a column some class of the policy
+// tags, or (Unknown) a column whose origin the analysis cannot establish
+// in a relation that may hold protected data.
+type Source struct {
+	Column  catalog.ColumnRef
+	Class   string
+	Unknown bool
+}
+
+func (s Source) String() string {
+	if s.Unknown {
+		return "a column of unknown origin (" + s.Column.String() + ")"
+	}
+	return s.Column.String()
+}
+
+// Lineage says where an output column's values come from.
+type Lineage uint8
+
+const (
+	// Clean values hold no protected data.
+	Clean Lineage = iota
+	// Direct values are plain copies of protected columns (one of
+	// Output.Sources, row by row).
+	Direct
+	// Derived values are computed from protected columns.
+	Derived
+)
+
+func (l Lineage) String() string {
+	return [...]string{"clean", "direct", "derived"}[l]
+}
+
+// UseKind is how a statement uses a protected column.
+type UseKind uint8
+
+const (
+	// UseOutput: projected to the client as is.
+	UseOutput UseKind = iota + 1
+	// UseReturning: projected by RETURNING.
+	UseReturning
+	// UsePredicate: compared in WHERE, ON, HAVING or a filter (ranges,
+	// LIKE, pattern matching, ...).
+	UsePredicate
+	// UseLiteralEquality: compared for equality (=, <>, IN, IS [NOT]
+	// DISTINCT FROM) with literals or bind parameters only.
+	UseLiteralEquality
+	// UseJoin: compared for equality with another column.
+	UseJoin
+	// UseGroup: GROUP BY, DISTINCT, count(DISTINCT), UNION, INTERSECT,
+	// EXCEPT, window PARTITION BY.
+	UseGroup
+	// UseOrder: ORDER BY, window or aggregate ORDER BY.
+	UseOrder
+	// UseAggregate: argument of an aggregate or window function other than
+	// count.
+	UseAggregate
+	// UseFunction: argument of a function, operator, cast or conditional
+	// expression.
+	UseFunction
+	// UsePresence: only whether the value is NULL (IS NULL, count(col)).
+	UsePresence
+	// UseWholeRow: part of a whole-row reference (t, t.*, row_to_json(t)).
+	UseWholeRow
+	// UseWriteSource: a value written by INSERT, UPDATE, MERGE or COPY.
+	UseWriteSource
+	// UseWriteTarget: the column is written.
+	UseWriteTarget
+)
+
+var useNames = [...]string{
+	UseOutput: "output", UseReturning: "RETURNING", UsePredicate: "predicate",
+	UseLiteralEquality: "equality with a literal or parameter", UseJoin: "join equality",
+	UseGroup: "grouping or DISTINCT", UseOrder: "ordering", UseAggregate: "aggregate argument",
+	UseFunction: "function argument", UsePresence: "NULL test or count",
+	UseWholeRow: "whole-row reference", UseWriteSource: "source of a write", UseWriteTarget: "target of a write",
+}
+
+func (k UseKind) String() string {
+	if int(k) < len(useNames) && useNames[k] != "" {
+		return useNames[k]
+	}
+	return "use"
+}
+
+// Use is one use of a protected column.
+type Use struct {
+	Kind   UseKind
+	Source Source
+	// Other is the column on the other side of a join equality; nil when
+	// the other side is not protected.
+	Other *Source
+	// Params and Literals locate, for UseLiteralEquality, the bind
+	// parameters ($n) and the literals (byte offsets in the statement) the
+	// column is compared with: the places a detokenizer rewrites.
+	Params   []int
+	Literals []int
+}
+
+// Output is one column of a statement's result.
+type Output struct {
+	Name    string
+	Lineage Lineage
+	Sources []Source // the protected columns it copies or derives from
+}
+
+// Statement is the analysis of one SQL statement.
+type Statement struct {
+	// Kind is the statement's kind, as its command tag starts ("SELECT",
+	// "INSERT", "SET", ...).
+	Kind string
+	// Refusal is set when the statement is refused for every restricted
+	// role, whatever the rules: unparseable, a refused statement kind or
+	// function, a name that cannot be resolved. It never holds a value.
+	Refusal string
+	// Outputs are the result columns, in order; OutputsExact is false when
+	// their number is unknown (SELECT * over a function whose result
+	// columns the catalog does not describe), in which case every output
+	// is clean.
+	Outputs      []Output
+	OutputsExact bool
+	Uses         []Use
+	// Relations are the relations the statement names (schema.name).
+	Relations []string
+	// Refers is, for EXECUTE and FETCH, the analysis of the prepared
+	// statement or cursor whose rows it returns; nil when unknown.
+	Refers *Statement
+}
+
+// Analysis is the analysis of one SQL text: a simple Query's statements
+// in order, or the single statement of a Parse.
+type Analysis struct {
+	Statements []*Statement
+}

@@ -1,0 +1,257 @@
+package parser
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+
+	pg_query "github.com/pganalyze/pg_query_go/v6"
+)
+
+// analyzer analyses one statement.
+type analyzer struct {
+	env  *Env
+	path []string // effective search_path, pg_catalog included
+	// definer: analysing a view's definition, for the lineage of its
+	// columns only (no uses, no allow-list).
+	definer bool
+	st      *Statement
+	state   *State
+}
+
+// parseOne parses SQL holding exactly one statement.
+func parseOne(sql string) (*pg_query.Node, error) {
+	tree, err := pg_query.Parse(sql)
+	if err != nil {
+		return nil, err
+	}
+	if len(tree.Stmts) != 1 {
+		return nil, fmt.Errorf("%d statements", len(tree.Stmts))
+	}
+	return tree.Stmts[0].Stmt, nil
+}
+
+// Analyze parses sql (UTF-8) and analyses each of its statements in order,
+// against env and the session state st, which it updates as the
+// statements would (search_path, SQL-level prepared statements, cursors).
+// Statements are analysed once per search_path the session may have; a
+// statement refused under any of them is refused. SQL that does not parse
+// gives one refused statement. st may be nil (no session: every search_path
+// change is ignored and the default path is used).
+func Analyze(sql string, env *Env, st *State) *Analysis {
+	tree, err := pg_query.Parse(sql)
+	if err != nil {
+		return &Analysis{Statements: []*Statement{{Kind: "UNPARSEABLE", Refusal: "a statement pgmantle cannot parse"}}}
+	}
+	if st == nil {
+		st = NewState("")
+	}
+	imm := st.Immediate
+	defer func() { st.Immediate = imm }()
+	st.Immediate = imm && len(tree.Stmts) == 1
+	out := &Analysis{}
+	for _, raw := range tree.Stmts {
+		var merged *Statement
+		for _, path := range st.paths() {
+			s := analyzeStatement(raw.Stmt, env, path, st)
+			merged = mergeStatements(merged, s)
+		}
+		st.apply(raw.Stmt, merged)
+		out.Statements = append(out.Statements, merged)
+	}
+	return out
+}
+
+// analyzeStatement analyses one statement under one search_path.
+func analyzeStatement(n *pg_query.Node, env *Env, path []string, st *State) *Statement {
+	a := &analyzer{env: env, path: path, st: &Statement{Kind: statementKind(n), OutputsExact: true}, state: st}
+	if err := a.statement(n); err != nil {
+		var r *Refusal
+		if errors.As(err, &r) {
+			a.st.Refusal = r.Reason
+		} else {
+			a.st.Refusal = "a statement pgmantle cannot analyse"
+		}
+	}
+	return a.st
+}
+
+// mergeStatements combines the analyses of one statement under several
+// possible search_paths: refused if any is, every use of any, and each
+// output's lineage the union of all.
+func mergeStatements(acc, s *Statement) *Statement {
+	if acc == nil {
+		return s
+	}
+	if acc.Refusal == "" {
+		acc.Refusal = s.Refusal
+	}
+	acc.Uses = append(acc.Uses, s.Uses...)
+	for _, r := range s.Relations {
+		acc.Relations = appendUnique(acc.Relations, r)
+	}
+	if len(acc.Outputs) != len(s.Outputs) || !s.OutputsExact {
+		acc.OutputsExact = false
+	}
+	for i := range acc.Outputs {
+		if i < len(s.Outputs) {
+			o := &acc.Outputs[i]
+			o.Sources = appendSources(o.Sources, s.Outputs[i].Sources...)
+			if s.Outputs[i].Lineage > o.Lineage {
+				o.Lineage = s.Outputs[i].Lineage
+			}
+		}
+	}
+	if acc.Refers != s.Refers {
+		acc.Refers = nil
+	}
+	return acc
+}
+
+// statementKind names a statement as its command tag starts.
+func statementKind(n *pg_query.Node) string {
+	if n == nil {
+		return "EMPTY"
+	}
+	k := fmt.Sprintf("%T", n.Node)
+	k = strings.TrimSuffix(strings.TrimPrefix(k, "*pg_query.Node_"), "Stmt")
+	switch k {
+	case "Select":
+		return "SELECT"
+	case "Insert", "Update", "Delete", "Merge", "Copy", "Execute", "Fetch", "Prepare", "Deallocate",
+		"Lock", "Discard", "Explain", "Listen", "Notify", "Do", "Call":
+		return strings.ToUpper(k)
+	case "VariableSet":
+		return "SET"
+	case "VariableShow":
+		return "SHOW"
+	case "Transaction":
+		return "TRANSACTION"
+	case "DeclareCursor":
+		return "DECLARE CURSOR"
+	case "ClosePortal":
+		return "CLOSE"
+	}
+	return k
+}
+
+// statement analyses one top-level statement.
+func (a *analyzer) statement(n *pg_query.Node) error {
+	switch x := n.Node.(type) {
+	case *pg_query.Node_SelectStmt:
+		return a.topSelect(x.SelectStmt, UseOutput)
+	case *pg_query.Node_InsertStmt:
+		return a.returning(a.insert(x.InsertStmt, nil))
+	case *pg_query.Node_UpdateStmt:
+		return a.returning(a.update(x.UpdateStmt, nil))
+	case *pg_query.Node_DeleteStmt:
+		return a.returning(a.delete(x.DeleteStmt, nil))
+	case *pg_query.Node_MergeStmt:
+		return a.returning(a.merge(x.MergeStmt, nil))
+	case *pg_query.Node_CopyStmt:
+		return a.copyStmt(x.CopyStmt)
+	case *pg_query.Node_DeclareCursorStmt:
+		return a.topSelectNode(x.DeclareCursorStmt.Query)
+	case *pg_query.Node_PrepareStmt:
+		// The prepared statement's rows come out through EXECUTE: analyse
+		// it as a statement of its own (State.apply files it by name).
+		return a.statement(x.PrepareStmt.Query)
+	case *pg_query.Node_ExecuteStmt:
+		for _, p := range x.ExecuteStmt.Params {
+			if err := a.consume(p, newScope(nil), UseFunction); err != nil {
+				return err
+			}
+		}
+		a.st.Refers = a.state.prepared[x.ExecuteStmt.Name]
+		return a.refers()
+	case *pg_query.Node_FetchStmt:
+		a.st.Refers = a.state.cursors[x.FetchStmt.Portalname]
+		return a.refers()
+	case *pg_query.Node_VariableSetStmt:
+		return a.set(x.VariableSetStmt)
+	case *pg_query.Node_VariableShowStmt, *pg_query.Node_TransactionStmt, *pg_query.Node_ClosePortalStmt,
+		*pg_query.Node_DeallocateStmt, *pg_query.Node_DiscardStmt:
+		return nil
+	case *pg_query.Node_LockStmt:
+		for _, r := range x.LockStmt.Relations {
+			if rv := r.GetRangeVar(); rv != nil {
+				if _, err := a.relation(rv.Schemaname, rv.Relname); err != nil {
+					return err
+				}
+			}
+		}
+		return nil
+	case *pg_query.Node_DoStmt:
+		return a.refuse("DO")
+	case *pg_query.Node_CallStmt:
+		return a.refuse("CALL")
+	case *pg_query.Node_ExplainStmt:
+		return a.refuse("EXPLAIN (its estimates come from statistics that hold values)")
+	case *pg_query.Node_ListenStmt, *pg_query.Node_NotifyStmt, *pg_query.Node_UnlistenStmt:
+		return a.refuse("LISTEN and NOTIFY")
+	case *pg_query.Node_CreateTableAsStmt:
+		return a.refuse("CREATE TABLE AS and CREATE MATERIALIZED VIEW")
+	case *pg_query.Node_CreateStmt, *pg_query.Node_ViewStmt, *pg_query.Node_CreateFunctionStmt,
+		*pg_query.Node_RuleStmt, *pg_query.Node_CreateTrigStmt, *pg_query.Node_CreateEventTrigStmt,
+		*pg_query.Node_AlterFunctionStmt, *pg_query.Node_CreateSeqStmt, *pg_query.Node_CreateDomainStmt,
+		*pg_query.Node_CompositeTypeStmt:
+		return a.refuse("creating tables, views or code")
+	case *pg_query.Node_AlterRoleSetStmt, *pg_query.Node_AlterDatabaseSetStmt, *pg_query.Node_AlterRoleStmt,
+		*pg_query.Node_AlterSystemStmt:
+		return a.refuse("changing role, database or server settings")
+	case nil:
+		return nil
+	}
+	return a.refuse("the statement kind %s", a.st.Kind)
+}
+
+// refers checks EXECUTE and FETCH: the statement or cursor they run must
+// have been analysed in this session.
+func (a *analyzer) refers() error {
+	if a.st.Refers == nil {
+		// PostgreSQL refuses an unknown name itself; a name pgmantle did
+		// not see defined is treated as unknown lineage by the result
+		// layer (its origin cross-check).
+		a.st.OutputsExact = false
+		return nil
+	}
+	if a.st.Refers.Refusal != "" {
+		return a.refuse("%s", a.st.Refers.Refusal)
+	}
+	a.st.Outputs = a.st.Refers.Outputs
+	a.st.OutputsExact = a.st.Refers.OutputsExact
+	return nil
+}
+
+// topSelect analyses a SELECT whose rows go to the client.
+func (a *analyzer) topSelect(sel *pg_query.SelectStmt, kind UseKind) error {
+	outs, err := a.selectStmt(sel, nil)
+	return a.outputAs(outs, err, kind)
+}
+
+func (a *analyzer) topSelectNode(n *pg_query.Node) error {
+	sel := n.GetSelectStmt()
+	if sel == nil {
+		return a.refuse("a cursor over a statement other than SELECT")
+	}
+	return a.topSelect(sel, UseOutput)
+}
+
+// returning records the RETURNING columns of a write.
+func (a *analyzer) returning(outs outputs, err error) error {
+	return a.outputAs(outs, err, UseReturning)
+}
+
+// outputAs records the statement's result columns and charges their plain
+// copies as kind.
+func (a *analyzer) outputAs(outs outputs, err error, kind UseKind) error {
+	if err != nil {
+		return err
+	}
+	a.st.OutputsExact = outs.exact
+	for _, c := range outs.cols {
+		a.charge(c.v, kind)
+		a.st.Outputs = append(a.st.Outputs, c.v.output(c.name))
+	}
+	return nil
+}

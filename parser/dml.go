@@ -1,0 +1,335 @@
+package parser
+
+import (
+	pg_query "github.com/pganalyze/pg_query_go/v6"
+)
+
+// target resolves the relation a write names and returns it as a FROM
+// item (for RETURNING and the write's own expressions).
+func (a *analyzer) target(rv *pg_query.RangeVar, sc *scope) (*fromItem, error) {
+	if rv == nil {
+		return nil, a.refuse("a write without a target")
+	}
+	if rv.Schemaname == "" && sc.lookupCTE(rv.Relname) != nil {
+		return nil, a.refuse("writing to a WITH query")
+	}
+	it, err := a.rangeVar(rv, sc)
+	if err != nil {
+		return nil, err
+	}
+	if it.rel == nil {
+		return nil, a.refuse("a write to something other than a table")
+	}
+	sc.add(it)
+	return it, nil
+}
+
+// written charges a value written into column col of the target: the
+// column as a write target, the value as a write source.
+func (a *analyzer) written(it *fromItem, col string, v value) error {
+	cv, ok := it.col(col)
+	if !ok {
+		return a.refuse("the column %s of %s cannot be resolved", col, it.name)
+	}
+	for _, s := range cv.srcs {
+		a.use(Use{Kind: UseWriteTarget, Source: s})
+	}
+	a.charge(v, UseWriteSource)
+	return nil
+}
+
+// returningList analyses RETURNING over the write's scope.
+func (a *analyzer) returningList(list []*pg_query.Node, sc *scope) (outputs, error) {
+	if len(list) == 0 {
+		return outputs{exact: true}, nil
+	}
+	return a.targetList(list, sc)
+}
+
+// insert analyses INSERT: each value written, ON CONFLICT, RETURNING.
+func (a *analyzer) insert(ins *pg_query.InsertStmt, parent *scope) (outputs, error) {
+	sc := newScope(parent)
+	if err := a.with(ins.WithClause, sc); err != nil {
+		return outputs{}, err
+	}
+	// The source query does not see the target.
+	var src outputs
+	if sel := ins.SelectStmt.GetSelectStmt(); sel != nil {
+		var err error
+		if src, err = a.selectStmt(sel, sc); err != nil {
+			return outputs{}, err
+		}
+		if !src.exact {
+			return outputs{}, a.refuse("INSERT from columns pgmantle cannot establish")
+		}
+	}
+	it, err := a.target(ins.Relation, sc)
+	if err != nil {
+		return outputs{}, err
+	}
+	var cols []string
+	for _, c := range ins.Cols {
+		if rt := c.GetResTarget(); rt != nil {
+			cols = append(cols, rt.Name)
+		}
+	}
+	if len(cols) == 0 {
+		for _, c := range it.rel.Columns {
+			cols = append(cols, c.Name)
+		}
+	}
+	for i, c := range src.cols {
+		if i >= len(cols) {
+			return outputs{}, a.refuse("INSERT with more values than columns")
+		}
+		if err := a.written(it, cols[i], c.v); err != nil {
+			return outputs{}, err
+		}
+	}
+	if oc := ins.OnConflictClause; oc != nil {
+		excluded := &fromItem{name: "excluded", rel: it.rel, cols: it.cols}
+		sc.named = append(sc.named, excluded)
+		if oc.Infer != nil {
+			if err := a.consume(oc.Infer.WhereClause, sc, UsePredicate); err != nil {
+				return outputs{}, err
+			}
+		}
+		if err := a.assignments(oc.TargetList, it, sc); err != nil {
+			return outputs{}, err
+		}
+		if err := a.consume(oc.WhereClause, sc, UsePredicate); err != nil {
+			return outputs{}, err
+		}
+	}
+	return a.returningList(ins.ReturningList, sc)
+}
+
+// assignments analyses SET col = expr lists (UPDATE, ON CONFLICT DO UPDATE,
+// MERGE ... UPDATE SET).
+func (a *analyzer) assignments(list []*pg_query.Node, it *fromItem, sc *scope) error {
+	for _, n := range list {
+		rt := n.GetResTarget()
+		if rt == nil {
+			continue
+		}
+		if mar := rt.Val.GetMultiAssignRef(); mar != nil {
+			// (a, b) = (SELECT x, y ...) or ROW(...): every target column
+			// takes a value computed from the whole source.
+			v, err := a.multiSource(mar.Source, sc)
+			if err != nil {
+				return err
+			}
+			if err := a.written(it, rt.Name, v); err != nil {
+				return err
+			}
+			continue
+		}
+		v, err := a.expr(rt.Val, sc)
+		if err != nil {
+			return err
+		}
+		if len(rt.Indirection) > 0 {
+			v = a.compute(UseFunction, v) // col[1] = ..., col.field = ...
+		}
+		if err := a.written(it, rt.Name, v); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// multiSource is the lineage of the source of a multiple-column assignment;
+// analysed once per target column, its uses are charged each time (a
+// harmless repetition).
+func (a *analyzer) multiSource(src *pg_query.Node, sc *scope) (value, error) {
+	if sl := src.GetSubLink(); sl != nil {
+		if sel := sl.Subselect.GetSelectStmt(); sel != nil {
+			outs, err := a.selectStmt(sel, sc)
+			if err != nil {
+				return value{}, err
+			}
+			var v value
+			for _, c := range outs.cols {
+				v = union(v, c.v)
+			}
+			return v, nil
+		}
+	}
+	if row := src.GetRowExpr(); row != nil {
+		var v value
+		for _, arg := range row.Args {
+			av, err := a.expr(arg, sc)
+			if err != nil {
+				return value{}, err
+			}
+			v = union(v, av)
+		}
+		return v, nil
+	}
+	return a.expr(src, sc)
+}
+
+// update analyses UPDATE ... SET ... FROM ... WHERE ... RETURNING.
+func (a *analyzer) update(up *pg_query.UpdateStmt, parent *scope) (outputs, error) {
+	sc := newScope(parent)
+	if err := a.with(up.WithClause, sc); err != nil {
+		return outputs{}, err
+	}
+	it, err := a.target(up.Relation, sc)
+	if err != nil {
+		return outputs{}, err
+	}
+	for _, f := range up.FromClause {
+		if err := a.fromItem(f, sc); err != nil {
+			return outputs{}, err
+		}
+	}
+	if err := a.consume(up.WhereClause, sc, UsePredicate); err != nil {
+		return outputs{}, err
+	}
+	if err := a.assignments(up.TargetList, it, sc); err != nil {
+		return outputs{}, err
+	}
+	return a.returningList(up.ReturningList, sc)
+}
+
+// delete analyses DELETE ... USING ... WHERE ... RETURNING.
+func (a *analyzer) delete(del *pg_query.DeleteStmt, parent *scope) (outputs, error) {
+	sc := newScope(parent)
+	if err := a.with(del.WithClause, sc); err != nil {
+		return outputs{}, err
+	}
+	if _, err := a.target(del.Relation, sc); err != nil {
+		return outputs{}, err
+	}
+	for _, f := range del.UsingClause {
+		if err := a.fromItem(f, sc); err != nil {
+			return outputs{}, err
+		}
+	}
+	if err := a.consume(del.WhereClause, sc, UsePredicate); err != nil {
+		return outputs{}, err
+	}
+	return a.returningList(del.ReturningList, sc)
+}
+
+// merge analyses MERGE: the join condition, each WHEN clause's condition
+// and writes, RETURNING.
+func (a *analyzer) merge(m *pg_query.MergeStmt, parent *scope) (outputs, error) {
+	sc := newScope(parent)
+	if err := a.with(m.WithClause, sc); err != nil {
+		return outputs{}, err
+	}
+	it, err := a.target(m.Relation, sc)
+	if err != nil {
+		return outputs{}, err
+	}
+	if err := a.fromItem(m.SourceRelation, sc); err != nil {
+		return outputs{}, err
+	}
+	if err := a.consume(m.JoinCondition, sc, UsePredicate); err != nil {
+		return outputs{}, err
+	}
+	for _, w := range m.MergeWhenClauses {
+		mw := w.GetMergeWhenClause()
+		if mw == nil {
+			continue
+		}
+		if err := a.consume(mw.Condition, sc, UsePredicate); err != nil {
+			return outputs{}, err
+		}
+		if len(mw.Values) > 0 { // INSERT (cols) VALUES (...)
+			cols := mw.TargetList
+			for i, v := range mw.Values {
+				val, err := a.expr(v, sc)
+				if err != nil {
+					return outputs{}, err
+				}
+				name := ""
+				if i < len(cols) {
+					if rt := cols[i].GetResTarget(); rt != nil {
+						name = rt.Name
+					}
+				} else if i < len(it.rel.Columns) {
+					name = it.rel.Columns[i].Name
+				}
+				if err := a.written(it, name, val); err != nil {
+					return outputs{}, err
+				}
+			}
+			continue
+		}
+		if err := a.assignments(mw.TargetList, it, sc); err != nil {
+			return outputs{}, err
+		}
+	}
+	return a.returningList(m.ReturningList, sc)
+}
+
+// modifyingCTE analyses INSERT, UPDATE, DELETE or MERGE inside WITH: its
+// RETURNING columns are the WITH query's columns.
+func (a *analyzer) modifyingCTE(n *pg_query.Node, sc *scope) (outputs, error) {
+	switch x := n.Node.(type) {
+	case *pg_query.Node_InsertStmt:
+		return a.insert(x.InsertStmt, sc)
+	case *pg_query.Node_UpdateStmt:
+		return a.update(x.UpdateStmt, sc)
+	case *pg_query.Node_DeleteStmt:
+		return a.delete(x.DeleteStmt, sc)
+	case *pg_query.Node_MergeStmt:
+		return a.merge(x.MergeStmt, sc)
+	}
+	return outputs{}, a.refuse("a WITH query pgmantle cannot analyse")
+}
+
+// copyStmt analyses COPY: TO STDOUT is a query whose rows go to the
+// client; FROM STDIN writes each listed column. Server files and programs
+// are refused.
+func (a *analyzer) copyStmt(c *pg_query.CopyStmt) error {
+	if c.Filename != "" || c.IsProgram {
+		return a.refuse("COPY to or from a server file or program")
+	}
+	if c.Query != nil {
+		if c.IsFrom {
+			return a.refuse("COPY FROM with a query")
+		}
+		sel := c.Query.GetSelectStmt()
+		if sel == nil {
+			return a.refuse("COPY of a statement other than SELECT")
+		}
+		outs, err := a.selectStmt(sel, nil)
+		return a.outputAs(outs, err, UseOutput)
+	}
+	sc := newScope(nil)
+	it, err := a.rangeVar(c.Relation, sc)
+	if err != nil {
+		return err
+	}
+	if it.rel == nil {
+		return a.refuse("COPY of something other than a table")
+	}
+	sc.add(it)
+	cols, _ := names(c.Attlist)
+	if len(cols) == 0 {
+		for _, col := range it.cols {
+			cols = append(cols, col.name)
+		}
+	}
+	if c.IsFrom {
+		for _, name := range cols {
+			if err := a.written(it, name, value{}); err != nil {
+				return err
+			}
+		}
+		return a.consume(c.WhereClause, sc, UsePredicate)
+	}
+	outs := outputs{exact: true}
+	for _, name := range cols {
+		v, ok := it.col(name)
+		if !ok {
+			return a.refuse("the column %s of %s cannot be resolved", name, it.name)
+		}
+		outs.cols = append(outs.cols, column{name: name, v: v})
+	}
+	return a.outputAs(outs, nil, UseOutput)
+}

@@ -1,0 +1,117 @@
+package parser
+
+import (
+	"strings"
+	"sync"
+
+	"github.com/pgmantle/pgmantle/catalog"
+)
+
+// Env is what analysis resolves names against: one catalog snapshot and
+// the classes a policy gives its columns. An Env is immutable once built
+// and safe for concurrent use; build a new one when the snapshot or the
+// policy changes.
+type Env struct {
+	snap    *catalog.Snapshot
+	classOf map[catalog.ColumnRef]string
+	// allowFunctions are functions outside pg_catalog the policy allows
+	// ("schema.name").
+	allowFunctions map[string]bool
+
+	mu    sync.Mutex
+	views map[uint32]*viewLineage // memoized view expansions
+}
+
+// NewEnv builds an Env. classOf gives the class of each protected base
+// column; allowFunctions names functions outside pg_catalog (as
+// "schema.name") that restricted roles may call.
+func NewEnv(snap *catalog.Snapshot, classOf map[catalog.ColumnRef]string, allowFunctions []string) *Env {
+	e := &Env{snap: snap, classOf: classOf, allowFunctions: map[string]bool{}, views: map[uint32]*viewLineage{}}
+	for _, f := range allowFunctions {
+		e.allowFunctions[f] = true
+	}
+	return e
+}
+
+// Snapshot returns the catalog snapshot the Env resolves names in.
+func (e *Env) Snapshot() *catalog.Snapshot { return e.snap }
+
+// viewLineage is the lineage of each column of a view, computed from its
+// definition.
+type viewLineage struct {
+	cols []value
+	ok   bool
+}
+
+// columnValue returns the lineage of column attnum of a relation: a
+// protected base column, a clean one, or (for views) what the view's
+// definition computes it from.
+func (e *Env) columnValue(rel *catalog.Relation, col catalog.Column, idx int) value {
+	ref, _, ok := e.snap.Origin(rel.OID, col.Num)
+	if ok {
+		if class := e.classOf[ref]; class != "" {
+			return value{srcs: []Source{{Column: ref, Class: class}}, direct: true}
+		}
+		if rel.Kind != catalog.KindView && rel.Kind != catalog.KindMatView {
+			return value{}
+		}
+	}
+	if rel.Kind != catalog.KindView && rel.Kind != catalog.KindMatView {
+		// A base column the snapshot cannot place (should not happen).
+		return value{srcs: []Source{{Column: catalog.ColumnRef{Schema: rel.Schema, Table: rel.Name, Column: col.Name}, Unknown: true}}, direct: true}
+	}
+	vl := e.view(rel)
+	if vl.ok && idx < len(vl.cols) {
+		return vl.cols[idx]
+	}
+	if ok {
+		return value{} // a plain copy of a clean column
+	}
+	return value{srcs: []Source{{Column: catalog.ColumnRef{Schema: rel.Schema, Table: rel.Name, Column: col.Name}, Unknown: true}}, direct: true}
+}
+
+// view expands a view's definition once per Env. Inside a view, only the
+// lineage of its columns matters: how the view uses protected columns is
+// its owner's decision, not the querying role's.
+func (e *Env) view(rel *catalog.Relation) *viewLineage {
+	e.mu.Lock()
+	vl := e.views[rel.OID]
+	if vl != nil {
+		e.mu.Unlock()
+		return vl
+	}
+	// Mark in progress: a view cannot (legally) refer to itself, but a
+	// stale snapshot should not recurse forever.
+	e.views[rel.OID] = &viewLineage{}
+	e.mu.Unlock()
+
+	vl = &viewLineage{}
+	if def := rel.Definition; def != "" {
+		if st, err := parseOne(def); err == nil {
+			a := &analyzer{env: e, path: []string{"pg_catalog"}, definer: true, st: &Statement{}}
+			if sel := st.GetSelectStmt(); sel != nil {
+				if outs, err := a.selectStmt(sel, nil); err == nil && outs.exact && len(outs.cols) == len(rel.Columns) {
+					vl.cols = make([]value, len(outs.cols))
+					for i, c := range outs.cols {
+						vl.cols[i] = c.v
+					}
+					vl.ok = true
+				}
+			}
+		}
+	}
+	e.mu.Lock()
+	e.views[rel.OID] = vl
+	e.mu.Unlock()
+	return vl
+}
+
+// qualified joins a schema and a name for messages.
+func qualified(schema, name string) string {
+	if schema == "" {
+		return name
+	}
+	return schema + "." + name
+}
+
+func lower(s string) string { return strings.ToLower(s) }

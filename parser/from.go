@@ -1,0 +1,347 @@
+package parser
+
+import (
+	"strings"
+
+	pg_query "github.com/pganalyze/pg_query_go/v6"
+
+	"github.com/pgmantle/pgmantle/catalog"
+)
+
+// fromItem analyses one FROM-clause entry and makes it visible in sc.
+func (a *analyzer) fromItem(n *pg_query.Node, sc *scope) error {
+	it, err := a.rangeItem(n, sc)
+	if err != nil {
+		return err
+	}
+	sc.add(it)
+	return nil
+}
+
+// rangeItem analyses a FROM-clause entry. Items are registered in
+// sc.named as they are built, so LATERAL items and join conditions see
+// the items before them.
+func (a *analyzer) rangeItem(n *pg_query.Node, sc *scope) (*fromItem, error) {
+	switch x := n.Node.(type) {
+	case *pg_query.Node_RangeVar:
+		return a.rangeVar(x.RangeVar, sc)
+	case *pg_query.Node_RangeSubselect:
+		return a.rangeSubselect(x.RangeSubselect, sc)
+	case *pg_query.Node_RangeFunction:
+		return a.rangeFunction(x.RangeFunction, sc)
+	case *pg_query.Node_JoinExpr:
+		return a.joinExpr(x.JoinExpr, sc)
+	case *pg_query.Node_RangeTableSample:
+		it, err := a.rangeItem(x.RangeTableSample.Relation, sc)
+		if err != nil {
+			return nil, err
+		}
+		for _, arg := range append(x.RangeTableSample.Args, x.RangeTableSample.Repeatable) {
+			if err := a.consume(arg, sc, UseFunction); err != nil {
+				return nil, err
+			}
+		}
+		return it, nil
+	case *pg_query.Node_RangeTableFunc, *pg_query.Node_JsonTable:
+		// XMLTABLE and JSON_TABLE compute their columns from a document.
+		v, err := a.generic(n, sc)
+		if err != nil {
+			return nil, err
+		}
+		it := &fromItem{name: aliasOf(n), anyCol: &v}
+		sc.named = append(sc.named, it)
+		return it, nil
+	}
+	return nil, a.refuse("a FROM item pgmantle cannot analyse")
+}
+
+func aliasOf(n *pg_query.Node) string {
+	switch x := n.Node.(type) {
+	case *pg_query.Node_RangeTableFunc:
+		if x.RangeTableFunc.Alias != nil {
+			return x.RangeTableFunc.Alias.Aliasname
+		}
+	case *pg_query.Node_JsonTable:
+		if x.JsonTable.Alias != nil {
+			return x.JsonTable.Alias.Aliasname
+		}
+	}
+	return ""
+}
+
+// rangeVar resolves a table, view or WITH query reference.
+func (a *analyzer) rangeVar(rv *pg_query.RangeVar, sc *scope) (*fromItem, error) {
+	name := rv.Relname
+	alias := name
+	var aliasCols []string
+	if rv.Alias != nil {
+		alias = rv.Alias.Aliasname
+		aliasCols, _ = names(rv.Alias.Colnames)
+	}
+	if rv.Schemaname == "" {
+		if c := sc.lookupCTE(name); c != nil {
+			it := &fromItem{name: alias, cols: rename(c.cols, aliasCols)}
+			sc.named = append(sc.named, it)
+			return it, nil
+		}
+	}
+	rel, err := a.relation(rv.Schemaname, name)
+	if err != nil {
+		return nil, err
+	}
+	it := &fromItem{name: alias, rel: rel}
+	for i, col := range rel.Columns {
+		c := column{name: col.Name, v: a.env.columnValue(rel, col, i)}
+		if i < len(aliasCols) {
+			c.name = aliasCols[i]
+		}
+		it.cols = append(it.cols, c)
+	}
+	sc.named = append(sc.named, it)
+	return it, nil
+}
+
+// relation resolves a relation name through the search_path.
+func (a *analyzer) relation(schema, name string) (*catalog.Relation, error) {
+	if refusedRelations[lower(name)] && !a.definer {
+		return nil, a.refuse("reading %s", name)
+	}
+	var rel *catalog.Relation
+	if schema != "" {
+		rel = a.env.snap.RelationByName(schema, name)
+	} else {
+		for _, s := range a.path {
+			if rel = a.env.snap.RelationByName(s, name); rel != nil {
+				break
+			}
+		}
+	}
+	if rel == nil {
+		return nil, a.refuse("the relation %s (unknown to pgmantle's catalog; it may be new or temporary)", qualified(schema, name))
+	}
+	a.st.Relations = appendUnique(a.st.Relations, rel.Schema+"."+rel.Name)
+	return rel, nil
+}
+
+func appendUnique(list []string, s string) []string {
+	for _, x := range list {
+		if x == s {
+			return list
+		}
+	}
+	return append(list, s)
+}
+
+// rangeSubselect analyses a subquery in FROM.
+func (a *analyzer) rangeSubselect(rs *pg_query.RangeSubselect, sc *scope) (*fromItem, error) {
+	sel := rs.Subquery.GetSelectStmt()
+	if sel == nil {
+		return nil, a.refuse("a subquery pgmantle cannot analyse")
+	}
+	// A non-LATERAL subquery sees the enclosing query levels but not its
+	// siblings.
+	parent := sc.parent
+	if rs.Lateral {
+		parent = sc
+	}
+	outs, err := a.selectStmt(sel, parent)
+	if err != nil {
+		return nil, err
+	}
+	it := &fromItem{}
+	var aliasCols []string
+	if rs.Alias != nil {
+		it.name = rs.Alias.Aliasname
+		aliasCols, _ = names(rs.Alias.Colnames)
+	}
+	it.cols = rename(outs.cols, aliasCols)
+	if !outs.exact {
+		v := value{}
+		it.anyCol = &v
+	}
+	sc.named = append(sc.named, it)
+	return it, nil
+}
+
+// rangeFunction analyses functions in FROM (set-returning functions, ROWS
+// FROM, WITH ORDINALITY). Their columns derive from their arguments.
+func (a *analyzer) rangeFunction(rf *pg_query.RangeFunction, sc *scope) (*fromItem, error) {
+	var vs []value
+	var funcNames []string
+	for _, f := range rf.Functions {
+		// Each entry is a List of (function call, column definitions).
+		var call *pg_query.Node
+		if l := f.GetList(); l != nil && len(l.Items) > 0 {
+			call = l.Items[0]
+		} else {
+			call = f
+		}
+		v, err := a.expr(call, sc)
+		if err != nil {
+			return nil, err
+		}
+		vs = append(vs, a.compute(UseFunction, v))
+		if fc := call.GetFuncCall(); fc != nil {
+			if parts, _ := names(fc.Funcname); len(parts) > 0 {
+				funcNames = append(funcNames, parts[len(parts)-1])
+			}
+		}
+	}
+	v := derived(vs...)
+	it := &fromItem{name: strings.Join(funcNames, "_")}
+	var aliasCols []string
+	if rf.Alias != nil {
+		it.name = rf.Alias.Aliasname
+		aliasCols, _ = names(rf.Alias.Colnames)
+	}
+	switch {
+	case len(rf.Coldeflist) > 0:
+		for _, cd := range rf.Coldeflist {
+			if d := cd.GetColumnDef(); d != nil {
+				it.cols = append(it.cols, column{name: d.Colname, v: v})
+			}
+		}
+	case len(rf.Functions) == 1 && len(funcNames) == 1 && scalarResult(a, rf.Functions[0]):
+		// A function returning a scalar gives one column named after the
+		// alias (or the function).
+		name := funcNames[0]
+		if rf.Alias != nil {
+			name = rf.Alias.Aliasname
+		}
+		it.cols = []column{{name: name, v: v}}
+	default:
+		it.anyCol = &v
+	}
+	if rf.Ordinality {
+		it.cols = append(it.cols, column{name: "ordinality"})
+	}
+	it.cols = rename(it.cols, aliasCols)
+	if it.anyCol != nil && len(aliasCols) > 0 {
+		for _, n := range aliasCols {
+			it.cols = append(it.cols, column{name: n, v: v})
+		}
+	}
+	sc.named = append(sc.named, it)
+	return it, nil
+}
+
+// scalarResult reports whether a FROM function returns a base type (one
+// column), by its catalog entry.
+func scalarResult(a *analyzer, f *pg_query.Node) bool {
+	call := f
+	if l := f.GetList(); l != nil && len(l.Items) > 0 {
+		call = l.Items[0]
+	}
+	fc := call.GetFuncCall()
+	if fc == nil {
+		return false
+	}
+	parts, _ := names(fc.Funcname)
+	schemas := a.path
+	if len(parts) > 1 {
+		schemas = []string{parts[len(parts)-2]}
+	}
+	for _, s := range schemas {
+		for _, fn := range a.env.snap.Function(s, parts[len(parts)-1]) {
+			r := fn.Result
+			r = strings.TrimPrefix(r, "SETOF ")
+			if r == "record" || strings.HasPrefix(r, "TABLE(") {
+				return false
+			}
+			if isComposite(a.env.snap, r) {
+				return false
+			}
+		}
+		if len(a.env.snap.Function(s, parts[len(parts)-1])) > 0 {
+			return true
+		}
+	}
+	return false
+}
+
+// isComposite reports whether a result type, as pg_get_function_result
+// prints it, is a relation's row type.
+func isComposite(snap *catalog.Snapshot, typ string) bool {
+	schema, name, ok := strings.Cut(typ, ".")
+	if !ok {
+		schema, name = "pg_catalog", typ
+	}
+	return snap.RelationByName(strings.Trim(schema, `"`), strings.Trim(name, `"`)) != nil
+}
+
+// joinExpr analyses a join: both sides, the condition, and the merged
+// columns of USING and NATURAL.
+func (a *analyzer) joinExpr(j *pg_query.JoinExpr, sc *scope) (*fromItem, error) {
+	l, err := a.rangeItem(j.Larg, sc)
+	if err != nil {
+		return nil, err
+	}
+	r, err := a.rangeItem(j.Rarg, sc)
+	if err != nil {
+		return nil, err
+	}
+	using, _ := names(j.UsingClause)
+	if j.IsNatural {
+		using = nil
+		for _, lc := range l.cols {
+			if _, ok := r.col(lc.name); ok {
+				using = append(using, lc.name)
+			}
+		}
+	}
+	it := &fromItem{hidden: true}
+	merged := map[string]bool{}
+	for _, name := range using {
+		lv, lok := l.col(name)
+		rv, rok := r.col(name)
+		if !lok || !rok {
+			return nil, a.refuse("the join column %s cannot be resolved", name)
+		}
+		a.equality(lv, rv)
+		v := union(lv, rv)
+		if j.Jointype == pg_query.JoinType_JOIN_FULL {
+			v = value{srcs: v.srcs} // COALESCE(l, r)
+			if !v.clean() {
+				a.charge(union(lv, rv), UseFunction)
+			}
+		}
+		it.cols = append(it.cols, column{name: name, v: v})
+		merged[name] = true
+	}
+	for _, side := range []*fromItem{l, r} {
+		for _, c := range side.cols {
+			if !merged[c.name] {
+				it.cols = append(it.cols, c)
+			}
+		}
+		if side.anyCol != nil {
+			v := *side.anyCol
+			if it.anyCol != nil {
+				v = union(*it.anyCol, v)
+			}
+			it.anyCol = &v
+		}
+	}
+	if j.Alias != nil {
+		it.name, it.hidden = j.Alias.Aliasname, false
+		aliasCols, _ := names(j.Alias.Colnames)
+		it.cols = rename(it.cols, aliasCols)
+	}
+	if j.JoinUsingAlias != nil {
+		ua := &fromItem{name: j.JoinUsingAlias.Aliasname}
+		for _, c := range it.cols[:len(using)] {
+			ua.cols = append(ua.cols, c)
+		}
+		sc.named = append(sc.named, ua)
+	}
+	sc.named = append(sc.named, it)
+	// The condition sees both sides (registered in sc.named by now) and
+	// unqualified names of both: resolve through a temporary scope.
+	if j.Quals != nil {
+		qs := &scope{parent: sc.parent, named: sc.named, ctes: sc.ctes, items: append(append([]*fromItem(nil), sc.items...), it)}
+		if err := a.consume(j.Quals, qs, UsePredicate); err != nil {
+			return nil, err
+		}
+	}
+	return it, nil
+}

@@ -1,0 +1,180 @@
+package parser
+
+import (
+	"fmt"
+
+	"github.com/pgmantle/pgmantle/catalog"
+)
+
+// column is one named column of a FROM item.
+type column struct {
+	name string
+	v    value
+}
+
+// fromItem is one entry of a FROM clause: a relation, subquery, function,
+// CTE reference or join, with the columns it makes visible.
+type fromItem struct {
+	name string // alias or relation name: what qualifies its columns
+	cols []column
+	// rel is the catalog relation of a table or view reference (for
+	// whole-row references and system columns).
+	rel *catalog.Relation
+	// anyCol, for a function whose result columns the catalog does not
+	// describe, is the lineage of any column name asked of it.
+	anyCol *value
+	// hidden: the item's name does not qualify columns (a join without an
+	// alias).
+	hidden bool
+}
+
+// scope is the namespace of one query level.
+type scope struct {
+	parent *scope
+	// items are the top-level FROM items, in order: unqualified names and
+	// * resolve against them.
+	items []*fromItem
+	// named are all items a qualified name can refer to, joins' members
+	// included.
+	named []*fromItem
+	ctes  map[string]*cte
+	// outputs, for ORDER BY and GROUP BY, are the query's result columns
+	// once known.
+	outputs []column
+}
+
+// cte is a WITH query visible in a scope.
+type cte struct {
+	cols []column
+}
+
+func newScope(parent *scope) *scope { return &scope{parent: parent} }
+
+// add makes an item visible at the top level of the scope.
+func (s *scope) add(it *fromItem) {
+	s.items = append(s.items, it)
+}
+
+// lookupCTE finds a WITH query by name in this scope or an enclosing one.
+func (s *scope) lookupCTE(name string) *cte {
+	for sc := s; sc != nil; sc = sc.parent {
+		if c := sc.ctes[name]; c != nil {
+			return c
+		}
+	}
+	return nil
+}
+
+// systemColumns are the columns every table has besides its own; they
+// hold no row values.
+var systemColumns = map[string]bool{"ctid": true, "xmin": true, "xmax": true, "cmin": true, "cmax": true, "tableoid": true}
+
+// column resolves a column reference (its name parts, already without a
+// trailing *) in this scope or an enclosing one.
+func (s *scope) column(parts []string) (value, error) {
+	for sc := s; sc != nil; sc = sc.parent {
+		v, found, err := sc.columnHere(parts)
+		if err != nil || found {
+			return v, err
+		}
+	}
+	return value{}, fmt.Errorf("column %s cannot be resolved", joinName(parts))
+}
+
+func (s *scope) columnHere(parts []string) (value, bool, error) {
+	switch len(parts) {
+	case 1:
+		var v value
+		found := 0
+		for _, it := range s.items {
+			if c, ok := it.col(parts[0]); ok {
+				v = union(v, c)
+				found++
+			}
+		}
+		if found > 0 {
+			return v, true, nil
+		}
+		for _, it := range s.items {
+			if it.anyCol != nil {
+				v = union(v, *it.anyCol)
+				found++
+			}
+		}
+		if found > 0 {
+			return v, true, nil
+		}
+		return value{}, false, nil
+	default:
+		// [schema.]rel.col (a catalog qualifier is rare; take the last two).
+		relName, colName := parts[len(parts)-2], parts[len(parts)-1]
+		schema := ""
+		if len(parts) >= 3 {
+			schema = parts[len(parts)-3]
+		}
+		for _, it := range s.named {
+			if it.name != relName || it.hidden || (schema != "" && (it.rel == nil || it.rel.Schema != schema)) {
+				continue
+			}
+			if c, ok := it.col(colName); ok {
+				return c, true, nil
+			}
+			if it.anyCol != nil {
+				return *it.anyCol, true, nil
+			}
+			if it.rel != nil && systemColumns[colName] {
+				return value{}, true, nil
+			}
+			return value{}, false, fmt.Errorf("column %s cannot be resolved", joinName(parts))
+		}
+		return value{}, false, nil
+	}
+}
+
+// item finds a FROM item by name, for t.* and whole-row references.
+func (s *scope) item(name string) *fromItem {
+	for sc := s; sc != nil; sc = sc.parent {
+		for _, it := range sc.named {
+			if it.name == name && !it.hidden {
+				return it
+			}
+		}
+	}
+	return nil
+}
+
+// col returns the lineage of a column of the item.
+func (it *fromItem) col(name string) (value, bool) {
+	for _, c := range it.cols {
+		if c.name == name {
+			return c.v, true
+		}
+	}
+	if it.rel != nil && systemColumns[name] {
+		return value{}, true
+	}
+	return value{}, false
+}
+
+// whole returns the lineage of the item's whole row.
+func (it *fromItem) whole() value {
+	var v value
+	for _, c := range it.cols {
+		v.srcs = appendSources(v.srcs, c.v.srcs...)
+	}
+	if it.anyCol != nil {
+		v.srcs = appendSources(v.srcs, it.anyCol.srcs...)
+	}
+	return v
+}
+
+func joinName(parts []string) string {
+	out := ""
+	for i, p := range parts {
+		if i > 0 {
+			out += "."
+		}
+		out += p
+	}
+	return out
+}

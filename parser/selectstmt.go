@@ -1,0 +1,354 @@
+package parser
+
+import (
+	pg_query "github.com/pganalyze/pg_query_go/v6"
+)
+
+// outputs are the result columns of a query.
+type outputs struct {
+	cols  []column
+	exact bool // false: SELECT * over a function of unknown shape
+}
+
+// selectStmt analyses a SELECT (or VALUES, or a set operation) whose
+// outer query level, for correlated references, is parent.
+func (a *analyzer) selectStmt(sel *pg_query.SelectStmt, parent *scope) (outputs, error) {
+	sc := newScope(parent)
+	if err := a.with(sel.WithClause, sc); err != nil {
+		return outputs{}, err
+	}
+	if sel.IntoClause != nil && !a.definer {
+		return outputs{}, a.refuse("SELECT INTO")
+	}
+	var outs outputs
+	var err error
+	switch {
+	case sel.Op == pg_query.SetOperation_SETOP_UNION || sel.Op == pg_query.SetOperation_SETOP_INTERSECT ||
+		sel.Op == pg_query.SetOperation_SETOP_EXCEPT:
+		outs, err = a.setOp(sel, sc)
+	case len(sel.ValuesLists) > 0:
+		outs, err = a.values(sel.ValuesLists, sc)
+	default:
+		outs, err = a.simpleSelect(sel, sc)
+	}
+	if err != nil {
+		return outputs{}, err
+	}
+	// ORDER BY and LIMIT of the whole query.
+	sc.outputs = outs.cols
+	for _, o := range sel.SortClause {
+		if sb := o.GetSortBy(); sb != nil {
+			v, err := a.sortExpr(sb.Node, sc, true)
+			if err != nil {
+				return outputs{}, err
+			}
+			a.charge(v, UseOrder)
+		}
+	}
+	for _, n := range []*pg_query.Node{sel.LimitCount, sel.LimitOffset} {
+		if err := a.consume(n, sc, UsePredicate); err != nil {
+			return outputs{}, err
+		}
+	}
+	return outs, nil
+}
+
+// with registers the WITH queries of a statement in sc.
+func (a *analyzer) with(w *pg_query.WithClause, sc *scope) error {
+	if w == nil {
+		return nil
+	}
+	sc.ctes = map[string]*cte{}
+	for _, n := range w.Ctes {
+		c := n.GetCommonTableExpr()
+		if c == nil {
+			continue
+		}
+		aliases, _ := names(c.Aliascolnames)
+		var outs outputs
+		var err error
+		if sel := c.Ctequery.GetSelectStmt(); sel != nil {
+			if w.Recursive && sel.Op == pg_query.SetOperation_SETOP_UNION && sel.Larg != nil {
+				// The non-recursive term gives the columns; then the whole
+				// query is analysed with the CTE visible, twice, so that
+				// lineage flowing around the recursion is seen.
+				first, err := a.selectStmt(sel.Larg, sc)
+				if err != nil {
+					return err
+				}
+				sc.ctes[c.Ctename] = &cte{cols: rename(first.cols, aliases)}
+				for range 2 {
+					if outs, err = a.selectStmt(sel, sc); err != nil {
+						return err
+					}
+					merged := rename(outs.cols, aliases)
+					for i := range merged {
+						if i < len(first.cols) {
+							merged[i].v = union(merged[i].v, first.cols[i].v)
+						}
+					}
+					sc.ctes[c.Ctename] = &cte{cols: merged}
+				}
+				continue
+			}
+			outs, err = a.selectStmt(sel, sc)
+		} else {
+			outs, err = a.modifyingCTE(c.Ctequery, sc)
+		}
+		if err != nil {
+			return err
+		}
+		if !outs.exact {
+			return a.refuse("a WITH query whose columns cannot be established")
+		}
+		sc.ctes[c.Ctename] = &cte{cols: rename(outs.cols, aliases)}
+	}
+	return nil
+}
+
+// rename applies column aliases.
+func rename(cols []column, aliases []string) []column {
+	out := make([]column, len(cols))
+	copy(out, cols)
+	for i := range out {
+		if i < len(aliases) {
+			out[i].name = aliases[i]
+		}
+	}
+	return out
+}
+
+// simpleSelect analyses SELECT ... FROM ... WHERE ... GROUP BY ... HAVING.
+func (a *analyzer) simpleSelect(sel *pg_query.SelectStmt, sc *scope) (outputs, error) {
+	for _, f := range sel.FromClause {
+		if err := a.fromItem(f, sc); err != nil {
+			return outputs{}, err
+		}
+	}
+	if err := a.consume(sel.WhereClause, sc, UsePredicate); err != nil {
+		return outputs{}, err
+	}
+	outs, err := a.targetList(sel.TargetList, sc)
+	if err != nil {
+		return outputs{}, err
+	}
+	sc.outputs = outs.cols
+	for _, g := range sel.GroupClause {
+		if err := a.groupItem(g, sc); err != nil {
+			return outputs{}, err
+		}
+	}
+	if err := a.consume(sel.HavingClause, sc, UsePredicate); err != nil {
+		return outputs{}, err
+	}
+	for _, w := range sel.WindowClause {
+		if wd := w.GetWindowDef(); wd != nil {
+			if err := a.window(wd, sc); err != nil {
+				return outputs{}, err
+			}
+		}
+	}
+	if len(sel.DistinctClause) > 0 {
+		if len(sel.DistinctClause) == 1 && sel.DistinctClause[0].Node == nil {
+			for _, c := range outs.cols { // SELECT DISTINCT
+				a.charge(c.v, UseGroup)
+			}
+		} else {
+			for _, d := range sel.DistinctClause { // DISTINCT ON (...)
+				v, err := a.sortExpr(d, sc, true)
+				if err != nil {
+					return outputs{}, err
+				}
+				a.charge(v, UseGroup)
+			}
+		}
+	}
+	return outs, nil
+}
+
+// groupItem analyses one GROUP BY item, including ROLLUP, CUBE and
+// GROUPING SETS.
+func (a *analyzer) groupItem(g *pg_query.Node, sc *scope) error {
+	if gs := g.GetGroupingSet(); gs != nil {
+		for _, c := range gs.Content {
+			if err := a.groupItem(c, sc); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	if l := g.GetList(); l != nil {
+		for _, c := range l.Items {
+			if err := a.groupItem(c, sc); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	v, err := a.sortExpr(g, sc, false)
+	if err != nil {
+		return err
+	}
+	a.charge(v, UseGroup)
+	return nil
+}
+
+// sortExpr resolves an ORDER BY, GROUP BY or DISTINCT ON item: an output
+// position, an output name (ORDER BY prefers those, GROUP BY prefers input
+// columns), or an expression.
+func (a *analyzer) sortExpr(n *pg_query.Node, sc *scope, preferOutput bool) (value, error) {
+	if c := n.GetAConst(); c != nil {
+		if i := c.GetIval(); i != nil && i.Ival >= 1 && int(i.Ival) <= len(sc.outputs) {
+			return sc.outputs[i.Ival-1].v, nil
+		}
+	}
+	if cr := n.GetColumnRef(); cr != nil {
+		parts, star := names(cr.Fields)
+		if !star && len(parts) == 1 {
+			byOutput := func() (value, bool) {
+				var v value
+				found := false
+				for _, o := range sc.outputs {
+					if o.name == parts[0] {
+						v, found = union(v, o.v), true
+					}
+				}
+				return v, found
+			}
+			if preferOutput {
+				if v, ok := byOutput(); ok {
+					return v, nil
+				}
+			} else if _, found, _ := sc.columnHere(parts); !found {
+				if v, ok := byOutput(); ok {
+					return v, nil
+				}
+			}
+		}
+	}
+	return a.expr(n, sc)
+}
+
+// targetList analyses a select list, expanding * and t.*.
+func (a *analyzer) targetList(list []*pg_query.Node, sc *scope) (outputs, error) {
+	outs := outputs{exact: true}
+	for _, n := range list {
+		rt := n.GetResTarget()
+		if rt == nil {
+			continue
+		}
+		if cr := rt.Val.GetColumnRef(); cr != nil {
+			if parts, star := names(cr.Fields); star {
+				items := sc.items
+				if len(parts) > 0 {
+					it := sc.item(parts[len(parts)-1])
+					if it == nil {
+						return outputs{}, a.refuse("%s.* cannot be resolved", parts[len(parts)-1])
+					}
+					items = []*fromItem{it}
+				}
+				for _, it := range items {
+					outs.cols = append(outs.cols, it.cols...)
+					if it.anyCol != nil {
+						if !it.anyCol.clean() {
+							return outputs{}, a.refuse("* over the function %s, whose result columns pgmantle cannot establish", it.name)
+						}
+						outs.exact = false
+					}
+				}
+				continue
+			}
+		}
+		v, err := a.expr(rt.Val, sc)
+		if err != nil {
+			return outputs{}, err
+		}
+		outs.cols = append(outs.cols, column{name: outputName(rt), v: v})
+	}
+	return outs, nil
+}
+
+// outputName is the column name PostgreSQL gives a select-list item, as
+// far as lineage needs it (ORDER BY by name).
+func outputName(rt *pg_query.ResTarget) string {
+	if rt.Name != "" {
+		return rt.Name
+	}
+	switch x := rt.Val.Node.(type) {
+	case *pg_query.Node_ColumnRef:
+		if parts, _ := names(x.ColumnRef.Fields); len(parts) > 0 {
+			return parts[len(parts)-1]
+		}
+	case *pg_query.Node_FuncCall:
+		if parts, _ := names(x.FuncCall.Funcname); len(parts) > 0 {
+			return parts[len(parts)-1]
+		}
+	case *pg_query.Node_TypeCast:
+		return outputName(&pg_query.ResTarget{Val: x.TypeCast.Arg})
+	}
+	return "?column?"
+}
+
+// values analyses VALUES (...), (...).
+func (a *analyzer) values(lists []*pg_query.Node, sc *scope) (outputs, error) {
+	outs := outputs{exact: true}
+	for _, l := range lists {
+		row := l.GetList()
+		if row == nil {
+			continue
+		}
+		for i, item := range row.Items {
+			v, err := a.expr(item, sc)
+			if err != nil {
+				return outputs{}, err
+			}
+			v.constant, v.param, v.literal = false, 0, 0
+			if i >= len(outs.cols) {
+				outs.cols = append(outs.cols, column{name: "column" + itoa(i+1), v: v})
+			} else {
+				outs.cols[i].v = union(outs.cols[i].v, v)
+			}
+		}
+	}
+	return outs, nil
+}
+
+// setOp analyses UNION, INTERSECT and EXCEPT: each output column is a copy
+// of either side's; removing duplicates groups, and INTERSECT and EXCEPT
+// compare the two sides for equality.
+func (a *analyzer) setOp(sel *pg_query.SelectStmt, sc *scope) (outputs, error) {
+	l, err := a.selectStmt(sel.Larg, sc)
+	if err != nil {
+		return outputs{}, err
+	}
+	r, err := a.selectStmt(sel.Rarg, sc)
+	if err != nil {
+		return outputs{}, err
+	}
+	if !l.exact || !r.exact {
+		return outputs{}, a.refuse("a set operation over columns pgmantle cannot establish")
+	}
+	if len(l.cols) != len(r.cols) {
+		return outputs{}, a.refuse("a set operation whose sides have different numbers of columns")
+	}
+	outs := outputs{exact: true, cols: make([]column, len(l.cols))}
+	for i := range l.cols {
+		lv, rv := l.cols[i].v, r.cols[i].v
+		switch {
+		case sel.Op != pg_query.SetOperation_SETOP_UNION:
+			a.equality(lv, rv)
+		case !sel.All:
+			a.charge(lv, UseGroup)
+			a.charge(rv, UseGroup)
+		}
+		outs.cols[i] = column{name: l.cols[i].name, v: union(lv, rv)}
+	}
+	return outs, nil
+}
+
+func itoa(i int) string {
+	if i < 10 {
+		return string(rune('0' + i))
+	}
+	return itoa(i/10) + string(rune('0'+i%10))
+}
