@@ -21,9 +21,7 @@ const (
 	relKinds = `('r','p','v','m','f','c','S')`
 
 	queryRelations = `
-SELECT c.oid, n.nspname, c.relname, c.relkind,
-       CASE WHEN c.relkind IN ('v','m') AND n.nspname NOT IN ('pg_catalog','information_schema')
-            THEN pg_catalog.pg_get_viewdef(c.oid) ELSE '' END
+SELECT c.oid, n.nspname, c.relname, c.relkind
 FROM pg_catalog.pg_class c
 JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
 WHERE c.relkind IN ` + relKinds + ` AND c.relpersistence <> 't'`
@@ -44,9 +42,12 @@ ORDER BY inhrelid, inhseqno`
 
 	// The _RETURN rule of views and materialized views holds their query.
 	queryViewRules = `
-SELECT r.ev_class, r.ev_action::pg_catalog.text
+SELECT r.ev_class, r.ev_action::pg_catalog.text,
+       CASE WHEN n.nspname NOT IN ('pg_catalog', 'information_schema')
+            THEN pg_catalog.pg_get_viewdef(r.ev_class) ELSE '' END
 FROM pg_catalog.pg_rewrite r
 JOIN pg_catalog.pg_class c ON c.oid = r.ev_class
+JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
 WHERE r.rulename = '_RETURN' AND r.ev_type = '1'
   AND c.relkind IN ('v','m') AND c.relpersistence <> 't'`
 
@@ -141,7 +142,7 @@ func load(ctx context.Context, conn *pgx.Conn, database string) (*Snapshot, erro
 func readRelations(ctx context.Context, tx pgx.Tx, raw *rawCatalog) error {
 	rows, _ := tx.Query(ctx, queryRelations)
 	var r Relation
-	_, err := pgx.ForEachRow(rows, []any{&r.OID, &r.Schema, &r.Name, &r.Kind, &r.Definition}, func() error {
+	_, err := pgx.ForEachRow(rows, []any{&r.OID, &r.Schema, &r.Name, &r.Kind}, func() error {
 		rel := r
 		raw.rels = append(raw.rels, &rel)
 		return nil
@@ -185,9 +186,11 @@ func readInherits(ctx context.Context, tx pgx.Tx, raw *rawCatalog) error {
 // errors: the columns concerned simply have no origin.
 func readViewRules(ctx context.Context, tx pgx.Tx, raw *rawCatalog) error {
 	names := make(map[uint32]string, len(raw.rels))
+	views := make(map[uint32]*Relation, len(raw.rels))
 	for _, r := range raw.rels {
 		if r.Kind == KindView || r.Kind == KindMatView {
 			names[r.OID] = r.Schema + "." + r.Name
+			views[r.OID] = r
 		}
 	}
 	// A failed statement aborts the transaction; the savepoint keeps the
@@ -198,8 +201,11 @@ func readViewRules(ctx context.Context, tx pgx.Tx, raw *rawCatalog) error {
 	}
 	rows, _ := sp.Query(ctx, queryViewRules)
 	var oid uint32
-	var tree string
-	_, err = pgx.ForEachRow(rows, []any{&oid, &tree}, func() error {
+	var tree, def string
+	_, err = pgx.ForEachRow(rows, []any{&oid, &tree, &def}, func() error {
+		if v := views[oid]; v != nil {
+			v.Definition = def
+		}
 		origins, err := parseViewOrigins(tree)
 		if err != nil {
 			raw.warnings = append(raw.warnings, fmt.Sprintf("view %s: cannot read its query (%v); column origins unknown", names[oid], err))
@@ -210,6 +216,9 @@ func readViewRules(ctx context.Context, tx pgx.Tx, raw *rawCatalog) error {
 	})
 	if pgErr, ok := errors.AsType[*pgconn.PgError](err); ok && pgErr.Code == "42501" {
 		clear(raw.origins)
+		for _, v := range views {
+			v.Definition = ""
+		}
 		raw.warnings = append(raw.warnings, "pg_rewrite is not readable (insufficient_privilege); every view column's origin is unknown")
 		return sp.Rollback(ctx)
 	}

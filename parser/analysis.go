@@ -82,6 +82,22 @@ var useNames = [...]string{
 	UseWholeRow: "whole-row reference", UseWriteSource: "source of a write", UseWriteTarget: "target of a write",
 }
 
+var usePhrases = [...]string{
+	UseOutput: "in the output", UseReturning: "in RETURNING", UsePredicate: "in a predicate",
+	UseLiteralEquality: "in an equality with a literal or parameter", UseJoin: "in a join equality",
+	UseGroup: "for grouping or DISTINCT", UseOrder: "for ordering", UseAggregate: "as an aggregate argument",
+	UseFunction: "as a function argument", UsePresence: "in a NULL test or count",
+	UseWholeRow: "in a whole-row reference", UseWriteSource: "as the source of a write", UseWriteTarget: "as the target of a write",
+}
+
+// Phrase describes the use for a sentence ("for ordering").
+func (k UseKind) Phrase() string {
+	if int(k) < len(usePhrases) && usePhrases[k] != "" {
+		return usePhrases[k]
+	}
+	return "in this way"
+}
+
 func (k UseKind) String() string {
 	if int(k) < len(useNames) && useNames[k] != "" {
 		return useNames[k]
@@ -137,4 +153,5 @@ type Statement struct {
 // in order, or the single statement of a Parse.
 type Analysis struct {
 	Statements []*Statement
+	stateful   bool // a statement reads or changes session state
 }

@@ -57,6 +57,7 @@ func Analyze(sql string, env *Env, st *State) *Analysis {
 			merged = mergeStatements(merged, s)
 		}
 		st.apply(raw.Stmt, merged)
+		out.stateful = out.stateful || stateful(raw.Stmt)
 		out.Statements = append(out.Statements, merged)
 	}
 	return out

@@ -100,11 +100,11 @@ func decideUse(u Use, role string, rules Rules, canDetokenize bool) string {
 		if u.Kind == UseOutput || u.Kind == UseReturning {
 			return "" // decided by outputPlan
 		}
-		return fmt.Sprintf("%s is used as a %s; it is not available to role %s", s, u.Kind, quote(role))
+		return fmt.Sprintf("%s is used %s; it is not available to role %s", s, u.Kind.Phrase(), quote(role))
 	}
 	a := rules.Action(s.Class)
 	refused := func(rule string) string {
-		return fmt.Sprintf("role %s may not use class %s (%s) as a %s: its rule is %s%s", quote(role), s.Class, s.Column, u.Kind, a, rule)
+		return fmt.Sprintf("role %s may not use class %s (%s) %s: its rule is %s%s", quote(role), s.Class, s.Column, u.Kind.Phrase(), a, rule)
 	}
 	switch a.Kind {
 	case policy.Clear:

@@ -124,6 +124,10 @@ func (a *analyzer) function(parts []string) (*catalog.Function, error) {
 	return first, nil
 }
 
+// DeniedFunction reports whether a built-in function is outside the
+// default allow-list (see deniedFunction).
+func DeniedFunction(name string) bool { return deniedFunction(name) }
+
 // deniedFunction reports whether a built-in function is outside the
 // default allow-list: it runs SQL given as a string, reads files, large
 // objects or other sessions' state, sleeps, notifies, takes advisory locks,

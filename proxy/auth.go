@@ -60,8 +60,12 @@ func (ss *session) authenticate() error {
 			if len(m.body) != 1 {
 				return fatalf(codeProtocolViolation, nil, "invalid ReadyForQuery from server")
 			}
-			ss.txStatus.Store(uint32(m.body[0]))
-			ss.cw.Write(m.raw)
+			status := m.body[0]
+			ss.txStatus.Store(uint32(status))
+			if err := ss.probeSearchPath(); err != nil {
+				return err
+			}
+			ss.cw.Write([]byte{'Z', 0, 0, 0, 5, status})
 			return ss.cw.Flush()
 		default:
 			return fatalf(codeProtocolViolation, fmt.Errorf("message %q during startup", m.typ),
@@ -71,6 +75,53 @@ func (ss *session) authenticate() error {
 			if err := ss.cw.Flush(); err != nil {
 				return err
 			}
+		}
+	}
+}
+
+// probeSearchPath asks PostgreSQL for the session's search_path, for an
+// interceptor that resolves names (SearchPathReceiver), before the client
+// gets its first ReadyForQuery. Its answers are consumed.
+func (ss *session) probeSearchPath() error {
+	recv, ok := ss.ic.(SearchPathReceiver)
+	if !ok {
+		return nil
+	}
+	buf, err := (&pgproto3.Query{String: "SHOW search_path"}).Encode(nil)
+	if err != nil {
+		return fmt.Errorf("encode Query: %w", err)
+	}
+	if _, err := ss.sw.Write(buf); err != nil {
+		return ss.upstreamLost(err)
+	}
+	if err := ss.sw.Flush(); err != nil {
+		return ss.upstreamLost(err)
+	}
+	var setting *string
+	failed := false
+	for {
+		m, err := ss.sr.next()
+		if err != nil {
+			return ss.upstreamLost(err)
+		}
+		switch m.typ {
+		case 'D':
+			var row pgproto3.DataRow
+			if err := row.Decode(m.body); err == nil && len(row.Values) == 1 && row.Values[0] != nil {
+				v := string(row.Values[0])
+				setting = &v
+			}
+		case 'E':
+			failed = true
+		case 'S':
+			ss.recordParameter(m.body)
+			ss.cw.Write(m.raw)
+		case 'Z':
+			if failed || setting == nil {
+				return fatalf(codeInternalError, nil, "pgmantle could not read the session's search_path, so it cannot resolve names")
+			}
+			recv.InitialSearchPath(*setting)
+			return nil
 		}
 	}
 }

@@ -148,6 +148,10 @@ func (ss *session) relayServerMessage(m message) error {
 			ss.q.skipToSync()
 			return nil
 		}
+		if r, ok := ss.q.peek(); ok && r.refused != nil && standInRejected(m.body) {
+			ss.errorResponse(m)
+			return ss.write(appendError(ss.scratch[:0], r.refused))
+		}
 		ss.errorResponse(m)
 		if sc, ok := ss.ic.(ErrorScrubber); ok {
 			return ss.scrub(m, sc)
@@ -223,7 +227,7 @@ func (ss *session) complete(m message, want reqKind) error {
 		ss.q.pop()
 		return nil
 	case want == reqParse && r.kind == reqParse:
-		ss.reg.stmts[r.name] = &PreparedStatement{Name: r.name, SQL: r.sql, ParamOIDs: r.params}
+		ss.reg.stmts[r.name] = &PreparedStatement{Name: r.name, SQL: r.sql, ParamOIDs: r.params, Plan: r.plan}
 	case want == reqBind && r.kind == reqBind:
 		ss.reg.bind(r.name, r.stmt, r.formats)
 	case want == reqCloseStatement && r.kind == reqCloseStatement:
@@ -254,7 +258,7 @@ func (ss *session) rowDescription(m message) error {
 	}
 	switch r.kind {
 	case reqQuery:
-		if err := ss.startResult(&ResultSet{SQL: r.sql, Fields: fields}); err != nil {
+		if err := ss.startResult(&ResultSet{SQL: r.sql, Fields: fields, Plan: r.plan, Index: ss.stmtIndex}); err != nil {
 			return err
 		}
 	case reqDescribeStatement:
@@ -324,7 +328,7 @@ func (ss *session) startRows() error {
 	}
 	rs := &ResultSet{Portal: p, Statement: p.Statement, Fields: p.Fields}
 	if p.Statement != nil {
-		rs.SQL = p.Statement.SQL
+		rs.SQL, rs.Plan = p.Statement.SQL, p.Statement.Plan
 	}
 	return ss.startResult(rs)
 }
@@ -354,10 +358,11 @@ func (ss *session) startCopyOut() error {
 	if r.kind != reqQuery && r.kind != reqExecute {
 		return desync("CopyOutResponse answering " + r.kind.String())
 	}
-	rs := &ResultSet{SQL: r.sql, Copy: true, Fields: ss.predescribed}
+	rs := &ResultSet{SQL: r.sql, Copy: true, Fields: ss.predescribed, Plan: r.plan, Index: ss.stmtIndex}
 	if r.kind == reqExecute {
+		rs.Plan, rs.Index = nil, 0
 		if p := ss.reg.portals[r.name]; p != nil && p.Statement != nil {
-			rs.SQL, rs.Portal, rs.Statement = p.Statement.SQL, p, p.Statement
+			rs.SQL, rs.Portal, rs.Statement, rs.Plan = p.Statement.SQL, p, p.Statement, p.Statement.Plan
 		}
 	}
 	return ss.startResult(rs)
@@ -404,6 +409,7 @@ func (ss *session) commandComplete(m message) error {
 	}
 	switch r.kind {
 	case reqQuery:
+		ss.stmtIndex++
 		if ss.ic != nil && mayRedefine(r.sql) {
 			ss.reg.forgetSQL()
 		}
@@ -479,6 +485,7 @@ func (ss *session) readyForQuery(m message) error {
 	}
 	ss.res = resultState{}
 	ss.predescribed = nil
+	ss.stmtIndex = 0
 	if m.body[0] == 'I' {
 		ss.reg.endTransaction()
 		if ss.ddlSeen {
@@ -515,6 +522,31 @@ func (ss *session) errorResponse(m message) {
 	if isFatal(m.body) {
 		ss.serverSentFatal = true
 	}
+}
+
+// standInRejected reports whether an ErrorResponse is PostgreSQL's
+// rejection of a stand-in for a refused message (a syntax error, or an
+// unknown function for FunctionCall), rather than an error that would
+// have met the client's own message too (a failed transaction, a FATAL).
+func standInRejected(body []byte) bool {
+	code := errorField(body, 'C')
+	return bytes.Equal(code, []byte("42601")) || bytes.Equal(code, []byte("42883"))
+}
+
+// errorField returns one field of an ErrorResponse body.
+func errorField(body []byte, field byte) []byte {
+	for len(body) > 1 {
+		f := body[0]
+		val, rest, ok := cstring(body[1:])
+		if !ok {
+			return nil
+		}
+		if f == field {
+			return val
+		}
+		body = rest
+	}
+	return nil
 }
 
 // isFatal reports whether an ErrorResponse body has severity FATAL or PANIC.

@@ -2,6 +2,7 @@ package proxy
 
 import (
 	"encoding/binary"
+	"errors"
 	"fmt"
 
 	"github.com/jackc/pgx/v5/pgproto3"
@@ -43,8 +44,11 @@ func (ss *session) forward(m message) error {
 			return malformed("Query")
 		}
 		r = request{kind: reqQuery, sql: string(sql)}
-		if err := ss.admit(r.sql); err != nil {
+		if err := ss.admit(&r, &Admission{SQL: r.sql, Simple: true, Idle: ss.q.idle() && ss.txStatus.Load() == 'I'}); err != nil {
 			return err
+		}
+		if r.refused != nil {
+			return ss.forwardStandIn(r, &pgproto3.Query{String: standInSQL})
 		}
 		if pd, ok := ss.ic.(Predescriber); ok {
 			if q, ok := pd.Predescribe(r.sql); ok {
@@ -62,8 +66,11 @@ func (ss *session) forward(m message) error {
 			return malformed("Parse")
 		}
 		r = request{kind: reqParse, name: p.Name, sql: p.Query, params: p.ParameterOIDs}
-		if err := ss.admit(r.sql); err != nil {
+		if err := ss.admit(&r, &Admission{SQL: r.sql}); err != nil {
 			return err
+		}
+		if r.refused != nil {
+			return ss.forwardStandIn(r, &pgproto3.Parse{Name: p.Name, Query: standInSQL})
 		}
 	case 'B':
 		b, err := scanBind(m.body)
@@ -98,12 +105,19 @@ func (ss *session) forward(m message) error {
 	case 'S':
 		r = request{kind: reqSync}
 	case 'F':
-		if ss.ic != nil {
+		r = request{kind: reqFunctionCall}
+		if err := ss.admit(&r, &Admission{FunctionCall: true}); err != nil {
+			return err
+		}
+		if _, ok := ss.ic.(Admitter); ss.ic != nil && !ok {
 			// A function's result carries no column origin to check.
-			return &Error{Severity: "FATAL", Code: "42501",
+			r.refused = &Error{Severity: "ERROR", Code: "42501",
 				Message: "pgmantle: the FunctionCall message is not available to restricted roles"}
 		}
-		r = request{kind: reqFunctionCall}
+		if r.refused != nil {
+			// A call of the function with OID 0, which does not exist.
+			return ss.forwardStandIn(r, &pgproto3.FunctionCall{})
+		}
 	case 'c', 'f':
 		// CopyDone and CopyFail get no response of their own, but mark
 		// where COPY FROM STDIN data ends (see queue.startCopyIn).
@@ -132,11 +146,46 @@ func (ss *session) forward(m message) error {
 	return nil
 }
 
-// admit asks the interceptor, if it checks statements, whether sql may be
-// sent to PostgreSQL.
-func (ss *session) admit(sql string) error {
-	if a, ok := ss.ic.(Admitter); ok {
-		return a.Admit(sql, ss.Parameter)
+// standInSQL replaces a refused statement: PostgreSQL rejects it with a
+// syntax error before running anything.
+const standInSQL = "pgmantle refused this statement"
+
+// admit asks the interceptor, if it checks statements, whether a message
+// may be sent to PostgreSQL. It records the plan, or the refusal, in r;
+// an error it returns ends the session.
+func (ss *session) admit(r *request, a *Admission) error {
+	ad, ok := ss.ic.(Admitter)
+	if !ok {
+		return nil
+	}
+	a.Param = ss.Parameter
+	plan, err := ad.Admit(a)
+	if err == nil {
+		r.plan = plan
+		return nil
+	}
+	var pe *Error
+	if errors.As(err, &pe) && pe.Severity == "ERROR" {
+		r.refused = pe
+		return nil
+	}
+	return err
+}
+
+// forwardStandIn queues r and sends msg, a stand-in PostgreSQL rejects,
+// in place of the client's refused message.
+func (ss *session) forwardStandIn(r request, msg pgproto3.FrontendMessage) error {
+	buf, err := msg.Encode(ss.fscratch[:0])
+	if err != nil {
+		return fmt.Errorf("encode stand-in: %w", err)
+	}
+	ss.fscratch = buf[:0]
+	ss.q.push(r)
+	if _, err := ss.sw.Write(buf); err != nil {
+		return ss.upstreamLost(err)
+	}
+	if ss.described != nil && r.kind == reqQuery {
+		clear(ss.described)
 	}
 	return nil
 }

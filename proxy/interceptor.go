@@ -34,6 +34,12 @@ type ResultSet struct {
 	// rows come from. A simple Query with several statements yields one
 	// ResultSet per statement that returns rows, each with the whole text.
 	SQL string
+	// Index is, for a simple Query, the position of the statement (from 0)
+	// among the Query's statements; 0 for the extended protocol.
+	Index int
+	// Plan is what the Admitter returned when it admitted the SQL; nil if
+	// there is no Admitter or the SQL a name stands for may have changed.
+	Plan any
 	// Statement and Portal are set for the extended protocol.
 	Statement *PreparedStatement
 	Portal    *Portal
@@ -82,15 +88,41 @@ type AsyncScrubber interface {
 
 // Admitter is an optional interface of an Interceptor: every SQL text the
 // client sends (a simple Query, or the query of a Parse) is passed to Admit
-// before it is forwarded; an error ends the session with that error, and
-// the statement never reaches PostgreSQL.
+// before it is forwarded, and so is every FunctionCall (with an empty SQL
+// and FunctionCall set).
+//
+// Admit returns a plan, which pgmantle keeps with the request and hands
+// back in ResultSet.Plan, or an error. An *Error of severity ERROR refuses
+// the message alone: PostgreSQL receives a stand-in it rejects before
+// running anything, and the client gets the *Error in place of
+// PostgreSQL's answer, so the session, the transaction (now failed) and
+// the extended protocol's skip-until-Sync behave exactly as for any
+// failed statement. Any other error ends the session.
 //
 // Admit is called on the session's client-to-server goroutine, possibly
-// while other methods run: it must depend only on its arguments and on
-// data that does not change.
+// while other methods run.
 type Admitter interface {
-	// Admit checks sql; param returns the session's run-time parameters as
-	// PostgreSQL last reported them (client_encoding,
-	// standard_conforming_strings, ...).
-	Admit(sql string, param func(name string) string) error
+	Admit(a *Admission) (plan any, err error)
+}
+
+// Admission is a client message Admit decides on.
+type Admission struct {
+	SQL string
+	// Simple: a simple Query (else a Parse or a FunctionCall).
+	Simple       bool
+	FunctionCall bool
+	// Idle: nothing the client sent before is still in flight and no
+	// transaction block is open, so a simple Query runs on its own.
+	Idle bool
+	// Param returns the session's run-time parameters as PostgreSQL last
+	// reported them (client_encoding, standard_conforming_strings, ...).
+	Param func(name string) string
+}
+
+// SearchPathReceiver is an optional interface of an Interceptor: when the
+// login completes, pgmantle asks PostgreSQL for the session's search_path
+// (SHOW search_path, before the client's first statement) and passes the
+// answer to InitialSearchPath. If it cannot be read, the session ends.
+type SearchPathReceiver interface {
+	InitialSearchPath(setting string)
 }

@@ -52,6 +52,10 @@ type request struct {
 	sql      string // Query, Parse
 	params   []uint32
 	formats  []int16 // Bind: result format codes
+	plan     any     // Query, Parse: what the Admitter returned
+	// refused: the client's message was replaced by a stand-in PostgreSQL
+	// rejects; the error answering it is replaced by this one.
+	refused *Error
 }
 
 // queue is the FIFO of requests awaiting responses. The client-to-server

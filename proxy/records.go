@@ -12,6 +12,9 @@ type PreparedStatement struct {
 	Name      string
 	SQL       string
 	ParamOIDs []uint32 // as sent in Parse (0 = let the server infer)
+	// Plan is what the Admitter returned for SQL; nil once SQL is
+	// forgotten.
+	Plan any
 	// Fields is the statement's result description once a Describe of the
 	// statement has been answered (format codes are all text there); nil
 	// when not yet known, empty for a statement that returns no rows.
@@ -117,11 +120,11 @@ func mayRedefine(sql string) bool {
 // text as unknown (and fail closed).
 func (r *registry) forgetSQL() {
 	for _, st := range r.stmts {
-		st.SQL = ""
+		st.SQL, st.Plan = "", nil
 	}
 	for _, p := range r.portals {
 		if p.Statement != nil {
-			p.Statement.SQL = ""
+			p.Statement.SQL, p.Statement.Plan = "", nil
 		}
 	}
 }

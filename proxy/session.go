@@ -72,6 +72,7 @@ type session struct {
 	// ahead of the current simple Query (see Predescriber).
 	predescribed []pgproto3.FieldDescription
 	copyIn       bool   // server-to-client goroutine: a COPY FROM STDIN is in progress
+	stmtIndex    int    // server-to-client goroutine: statements completed in the current simple Query
 	scratch      []byte // server-to-client goroutine and the final error
 	fscratch     []byte // client-to-server goroutine
 	row          pgproto3.DataRow

@@ -9,6 +9,7 @@ import (
 
 	"github.com/pgmantle/pgmantle/catalog"
 	"github.com/pgmantle/pgmantle/masking"
+	"github.com/pgmantle/pgmantle/parser"
 	"github.com/pgmantle/pgmantle/policy"
 	"github.com/pgmantle/pgmantle/proxy"
 )
@@ -23,8 +24,22 @@ type Engine struct {
 	Keys   masking.KeySource
 	Logger *slog.Logger
 
-	mu   sync.Mutex
-	byDB map[string]*binding
+	mu    sync.Mutex
+	byDB  map[string]*binding
+	cache *parser.Cache
+}
+
+// planCacheSize bounds the analysis cache shared by all sessions.
+const planCacheSize = 4096
+
+// plans returns the engine's analysis cache.
+func (e *Engine) plans() *parser.Cache {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.cache == nil {
+		e.cache = parser.NewCache(planCacheSize)
+	}
+	return e.cache
 }
 
 // binding is a policy bound to one catalog snapshot: every protected base
@@ -37,6 +52,23 @@ type binding struct {
 	// protectedRels are the names of relations (tables, partitions, views)
 	// that hold or expose a protected column.
 	protectedRels map[string]bool
+	// env resolves names for the query analysis.
+	env *parser.Env
+
+	rulesMu sync.Mutex
+	rules   map[string]*policy.Rules // by login role
+}
+
+// rulesFor returns a login role's rules under the binding's policy.
+func (b *binding) rulesFor(user string) *policy.Rules {
+	b.rulesMu.Lock()
+	defer b.rulesMu.Unlock()
+	r := b.rules[user]
+	if r == nil {
+		r = b.pol.Resolve(user, memberOf(b.snap, user))
+		b.rules[user] = r
+	}
+	return r
 }
 
 // Intercept is called when a session's login succeeds: unrestricted roles
@@ -52,7 +84,8 @@ func (e *Engine) Intercept(info *proxy.SessionInfo) (proxy.Interceptor, error) {
 	if rules.Unrestricted {
 		return nil, nil
 	}
-	return &session{e: e, info: info, b: b, rules: rules, plans: map[planKey]*colPlan{}}, nil
+	return &session{e: e, info: info, b: b, rules: rules, plans: map[planKey]*colPlan{},
+		state: parser.NewState(info.User)}, nil
 }
 
 func memberOf(snap *catalog.Snapshot, user string) []string {
@@ -84,26 +117,31 @@ func (e *Engine) bind(ctx context.Context, database string) (*binding, error) {
 	return b, nil
 }
 
-// riskyBuiltins are built-in functions, besides those in sqlFromString,
-// that read files or large objects, or read back values a session parked
-// in settings or channel names. Statement kinds that return rows defined
-// elsewhere (EXECUTE, FETCH, SHOW, DO, CALL) and pg_temp functions are
-// recognised on the parse tree (mention.go).
-var riskyBuiltins = []string{
-	"dblink", "pg_read_file", "pg_read_binary_file", "lo_get", "lo_export", "loread",
-	"current_setting", "pg_settings", "pg_show_all_settings", "pg_listening_channels",
+// bindCached is bind without loading: it uses the snapshot the catalog
+// manager holds, for the client-to-server goroutine.
+func (e *Engine) bindCached(database string) (*binding, error) {
+	snap, ok := e.Catalog.Cached(database)
+	if !ok {
+		return nil, fmt.Errorf("no catalog snapshot of %q", database)
+	}
+	pol := e.Policy.Current()
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if b := e.byDB[database]; b != nil && b.pol == pol && b.snap == snap {
+		return b, nil
+	}
+	b := newBinding(pol, snap)
+	e.byDB[database] = b
+	return b, nil
 }
 
 func newBinding(pol *policy.Policy, snap *catalog.Snapshot) *binding {
-	b := &binding{pol: pol, snap: snap, classOf: map[catalog.ColumnRef]string{}, protectedRels: map[string]bool{}}
-	for _, c := range pol.Classes {
-		for _, p := range c.Patterns {
-			for _, ref := range snap.Columns(p.Schema, p.Table, p.Column) {
-				b.classOf[ref] = c.Class
-				b.protectedRels[ref.Table] = true
-			}
-		}
+	b := &binding{pol: pol, snap: snap, classOf: pol.ClassOf(snap), protectedRels: map[string]bool{},
+		rules: map[string]*policy.Rules{}}
+	for ref := range b.classOf {
+		b.protectedRels[ref.Table] = true
 	}
+	b.env = parser.NewEnv(snap, b.classOf, pol.Functions)
 	// Functions can return protected data through columns of unknown
 	// origin: user-defined ones may read any table, and some built-in ones
 	// run SQL given as a string or read files. A statement naming one is
@@ -112,12 +150,6 @@ func newBinding(pol *policy.Policy, snap *catalog.Snapshot) *binding {
 		if f.Schema != "pg_catalog" && f.Schema != "information_schema" {
 			b.protectedRels[f.Name] = true
 		}
-	}
-	for _, name := range riskyBuiltins {
-		b.protectedRels[name] = true
-	}
-	for name := range sqlFromString {
-		b.protectedRels[name] = true
 	}
 	for _, rel := range snap.Relations() {
 		if b.protectedRels[rel.Name] {
@@ -134,4 +166,11 @@ func newBinding(pol *policy.Policy, snap *catalog.Snapshot) *binding {
 		}
 	}
 	return b
+}
+
+func (e *Engine) logger() *slog.Logger {
+	if e.Logger != nil {
+		return e.Logger
+	}
+	return slog.Default()
 }

@@ -5,6 +5,8 @@ import (
 
 	pg_query "github.com/pganalyze/pg_query_go/v6"
 	"google.golang.org/protobuf/reflect/protoreflect"
+
+	"github.com/pgmantle/pgmantle/parser"
 )
 
 // mentionsProtected reports whether a statement may read protected data
@@ -39,7 +41,8 @@ func (s *session) mentionsProtected(sql string) bool {
 		case *pg_query.FuncCall:
 			if len(n.Funcname) > 0 {
 				if name := n.Funcname[len(n.Funcname)-1].GetString_(); name != nil {
-					found = s.b.protectedRels[strings.ToLower(name.Sval)] || s.b.protectedRels[name.Sval]
+					found = s.b.protectedRels[strings.ToLower(name.Sval)] || s.b.protectedRels[name.Sval] ||
+						parser.DeniedFunction(name.Sval)
 				}
 			}
 			if len(n.Funcname) > 1 {

@@ -7,9 +7,11 @@ import (
 	"golang.org/x/text/encoding"
 
 	"github.com/jackc/pgx/v5/pgproto3"
+	pg_query "github.com/pganalyze/pg_query_go/v6"
 
 	"github.com/pgmantle/pgmantle/catalog"
 	"github.com/pgmantle/pgmantle/masking"
+	"github.com/pgmantle/pgmantle/parser"
 	"github.com/pgmantle/pgmantle/policy"
 	"github.com/pgmantle/pgmantle/proxy"
 )
@@ -23,6 +25,7 @@ type session struct {
 	rules *policy.Rules
 	plans map[planKey]*colPlan // maskers by column, reused across result sets
 	rw    rowMasker
+	state *parser.State     // client-to-server goroutine (Admit) only
 	enc   string            // the client_encoding the plans were built for
 	codec encoding.Encoding // its codec; nil for UTF-8
 	encOK bool              // pgmantle can transcode enc
@@ -51,14 +54,28 @@ func (s *session) Result(rs *proxy.ResultSet) (proxy.RowRewriter, error) {
 	if rs.Copy {
 		return s.copyPlan(rs)
 	}
+	d := decisionFor(rs)
+	planned := d != nil && d.Statement.OutputsExact && len(d.Outputs) == len(rs.Fields)
 	s.rw.cols = s.rw.cols[:0]
 	unknown := false
 	for i, f := range rs.Fields {
-		if f.TableOID == 0 || f.TableAttributeNumber <= 0 {
+		var p *colPlan
+		var err error
+		switch {
+		case f.TableOID != 0 && f.TableAttributeNumber > 0:
+			// RowDescription names the column's origin: mask by it, even
+			// where the analysis expected a clean column.
+			p, err = s.plan(f)
+			if p != nil && planned && d.Outputs[i].Class == "" {
+				s.unexpected(rs, p.class)
+			}
+		case planned:
+			// An expression, a set operation or a scalar subquery: the
+			// analysis knows what its values are copies of.
+			p, err = s.planned(d.Outputs[i], f)
+		default:
 			unknown = true
-			continue
 		}
-		p, err := s.plan(f)
 		if err != nil {
 			return nil, err
 		}
@@ -74,6 +91,42 @@ func (s *session) Result(rs *proxy.ResultSet) (proxy.RowRewriter, error) {
 	}
 	s.rw.grow()
 	return &s.rw, nil
+}
+
+// decisionFor returns the analysis decision a result set comes from, or
+// nil when it is not known.
+func decisionFor(rs *proxy.ResultSet) *parser.Decision {
+	plan, ok := rs.Plan.(*parser.Plan)
+	if !ok || rs.Index < 0 || rs.Index >= len(plan.Statements) {
+		return nil
+	}
+	return plan.Statements[rs.Index]
+}
+
+// planned builds the masker of a result column whose origin RowDescription
+// does not report, from the analysis: the class its values are copies of.
+func (s *session) planned(o parser.OutputPlan, f pgproto3.FieldDescription) (*colPlan, error) {
+	if o.Class == "" {
+		return nil, nil
+	}
+	col, _ := s.b.snap.Column(o.Source.Column)
+	m, err := s.masker(o.Action, o.Class, f, col)
+	if err != nil || m == nil {
+		return nil, err
+	}
+	return s.wrap(&colPlan{class: o.Class, masker: m}, f)
+}
+
+// unexpected logs a protected column the analysis did not expect (a bug
+// of the analysis; the column is masked all the same), by the statement's
+// fingerprint, never its text.
+func (s *session) unexpected(rs *proxy.ResultSet, class string) {
+	fp, err := pg_query.Fingerprint(rs.SQL)
+	if err != nil {
+		fp = "unparseable"
+	}
+	s.e.logger().Warn("result column of a protected class the analysis did not expect; masked by its origin",
+		"class", class, "fingerprint", fp, "session", s.info.ID)
 }
 
 // refresh picks up a reloaded policy or a refreshed catalog snapshot.
@@ -134,17 +187,27 @@ func (s *session) plan(f pgproto3.FieldDescription) (*colPlan, error) {
 		if err != nil {
 			return nil, err
 		}
-		if m != nil && isTextType(f.DataTypeOID) && s.codec != nil {
-			m = newTranscoded(m, s.codec)
-		}
-		if m != nil && isTextType(f.DataTypeOID) && !s.encOK {
-			return nil, refuse("client_encoding %s cannot be transcoded for masking; use UTF8, GBK, GB18030, EUC_CN or BIG5", s.enc)
-		}
 		if m != nil {
-			p = &colPlan{class: class, masker: m}
+			if p, err = s.wrap(&colPlan{class: class, masker: m}, f); err != nil {
+				return nil, err
+			}
 		}
 	}
 	s.plans[key] = p
+	return p, nil
+}
+
+// wrap adapts a plan to the session's client encoding.
+func (s *session) wrap(p *colPlan, f pgproto3.FieldDescription) (*colPlan, error) {
+	if !isTextType(f.DataTypeOID) {
+		return p, nil
+	}
+	if !s.encOK {
+		return nil, refuse("client_encoding %s cannot be transcoded for masking; use UTF8, GBK, GB18030, EUC_CN or BIG5", s.enc)
+	}
+	if s.codec != nil {
+		p.masker = newTranscoded(p.masker, s.codec)
+	}
 	return p, nil
 }
 
