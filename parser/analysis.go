@@ -147,6 +147,8 @@ type Statement struct {
 	// Refers is, for EXECUTE and FETCH, the analysis of the prepared
 	// statement or cursor whose rows it returns; nil when unknown.
 	Refers *Statement
+
+	unresolved bool // refused because a name cannot be resolved
 }
 
 // Analysis is the analysis of one SQL text: a simple Query's statements

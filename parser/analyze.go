@@ -51,10 +51,20 @@ func Analyze(sql string, env *Env, st *State) *Analysis {
 	st.Immediate = imm && len(tree.Stmts) == 1
 	out := &Analysis{}
 	for _, raw := range tree.Stmts {
-		var merged *Statement
+		// A name that resolves under none of the paths is refused; one
+		// that resolves under some only is analysed under those (under the
+		// others PostgreSQL itself would fail).
+		var merged, unresolved *Statement
 		for _, path := range st.paths() {
 			s := analyzeStatement(raw.Stmt, env, path, st)
+			if s.unresolved {
+				unresolved = s
+				continue
+			}
 			merged = mergeStatements(merged, s)
+		}
+		if merged == nil {
+			merged = unresolved
 		}
 		st.apply(raw.Stmt, merged)
 		out.stateful = out.stateful || stateful(raw.Stmt)
@@ -70,6 +80,7 @@ func analyzeStatement(n *pg_query.Node, env *Env, path []string, st *State) *Sta
 		var r *Refusal
 		if errors.As(err, &r) {
 			a.st.Refusal = r.Reason
+			a.st.unresolved = r.unresolved
 		} else {
 			a.st.Refusal = "a statement pgmantle cannot analyse"
 		}
@@ -170,7 +181,10 @@ func (a *analyzer) statement(n *pg_query.Node) error {
 		return a.refers()
 	case *pg_query.Node_VariableSetStmt:
 		return a.set(x.VariableSetStmt)
-	case *pg_query.Node_VariableShowStmt, *pg_query.Node_TransactionStmt, *pg_query.Node_ClosePortalStmt,
+	case *pg_query.Node_VariableShowStmt:
+		a.st.OutputsExact = false // one clean column
+		return nil
+	case *pg_query.Node_TransactionStmt, *pg_query.Node_ClosePortalStmt,
 		*pg_query.Node_DeallocateStmt, *pg_query.Node_DiscardStmt:
 		return nil
 	case *pg_query.Node_LockStmt:

@@ -47,6 +47,9 @@ type viewLineage struct {
 // protected base column, a clean one, or (for views) what the view's
 // definition computes it from.
 func (e *Env) columnValue(rel *catalog.Relation, col catalog.Column, idx int) value {
+	if rel.Schema == "pg_catalog" || rel.Schema == "information_schema" {
+		return value{} // system catalogs hold no tagged data; see refusedRelations
+	}
 	ref, _, ok := e.snap.Origin(rel.OID, col.Num)
 	if ok {
 		if class := e.classOf[ref]; class != "" {

@@ -193,7 +193,7 @@ func (a *analyzer) columnRef(c *pg_query.ColumnRef, sc *scope) (value, error) {
 				return a.wholeRow(parts[0], sc)
 			}
 		}
-		return value{}, a.refuse("%v", err)
+		return value{}, a.unresolvedName("%v", err)
 	}
 	return v, nil
 }
@@ -433,7 +433,16 @@ func (a *analyzer) refuse(format string, args ...any) error {
 	return &Refusal{Reason: fmt.Sprintf(format, args...)}
 }
 
+// unresolvedName refuses a statement naming a relation or column the
+// catalog does not hold (under the search_path analysed).
+func (a *analyzer) unresolvedName(format string, args ...any) error {
+	return &Refusal{Reason: fmt.Sprintf(format, args...), unresolved: true}
+}
+
 // Refusal is an analysis that ends in refusal whatever the role's rules.
-type Refusal struct{ Reason string }
+type Refusal struct {
+	Reason     string
+	unresolved bool
+}
 
 func (r *Refusal) Error() string { return r.Reason }

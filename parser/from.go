@@ -117,7 +117,7 @@ func (a *analyzer) relation(schema, name string) (*catalog.Relation, error) {
 		}
 	}
 	if rel == nil {
-		return nil, a.refuse("the relation %s (unknown to pgmantle's catalog; it may be new or temporary)", qualified(schema, name))
+		return nil, a.unresolvedName("the relation %s (unknown to pgmantle's catalog; it may be new or temporary)", qualified(schema, name))
 	}
 	a.st.Relations = appendUnique(a.st.Relations, rel.Schema+"."+rel.Name)
 	return rel, nil

@@ -335,8 +335,11 @@ func (a *analyzer) setOp(sel *pg_query.SelectStmt, sc *scope) (outputs, error) {
 	for i := range l.cols {
 		lv, rv := l.cols[i].v, r.cols[i].v
 		switch {
+		case sel.Op != pg_query.SetOperation_SETOP_UNION && lv.direct && rv.direct && !lv.clean() && !rv.clean():
+			a.join(lv, rv) // INTERSECT, EXCEPT: row equality between the sides
 		case sel.Op != pg_query.SetOperation_SETOP_UNION:
-			a.equality(lv, rv)
+			a.charge(lv, UsePredicate)
+			a.charge(rv, UsePredicate)
 		case !sel.All:
 			a.charge(lv, UseGroup)
 			a.charge(rv, UseGroup)

@@ -1,0 +1,275 @@
+package analysiscases
+
+func ok(channel, role, sql string, masks ...string) Case {
+	if masks == nil {
+		masks = []string{}
+	}
+	return Case{Channel: channel, Role: role, SQL: sql, Allow: true, Masks: masks}
+}
+
+func okAny(channel, role, sql string) Case {
+	return Case{Channel: channel, Role: role, SQL: sql, Allow: true}
+}
+
+func no(channel, role, sql string) Case {
+	return Case{Channel: channel, Role: role, SQL: sql}
+}
+
+func (c Case) with(setup ...string) Case { c.Setup = setup; return c }
+func (c Case) params(p ...string) Case   { c.Params = p; return c }
+func (c Case) detok() Case               { c.Detok = true; return c }
+
+const (
+	a = "analyst"
+	u = "auditor"
+	i = "intern"
+)
+
+// Cases are the analysis cases, grouped by side channel.
+var Cases = []Case{
+	// Whole-row references.
+	no("whole-row", a, "SELECT c FROM bk.contacts c"),
+	no("whole-row", a, "SELECT row_to_json(c) FROM bk.contacts c"),
+	no("whole-row", a, "SELECT c::text FROM bk.contacts c"),
+	no("whole-row", a, "SELECT to_jsonb(c.*) FROM bk.contacts c"),
+	no("whole-row", a, "SELECT count(*) FROM bk.contacts c WHERE c IS NOT NULL"),
+	no("whole-row", a, "SELECT j.k FROM bk.contacts c, json_each_text(row_to_json(c)::json) j(k, v)"),
+	ok("whole-row", a, "SELECT v FROM (VALUES (1, 'a')) v(x, y)", ""),
+	ok("whole-row", a, "SELECT p FROM bk.payroll_public p", ""),
+
+	// Protected data copied out of reach.
+	no("copy-out", a, "CREATE TABLE ids AS SELECT id_no FROM bk.contacts"),
+	no("copy-out", a, "SELECT id_no INTO ids FROM bk.contacts"),
+	no("copy-out", a, "INSERT INTO staging.contacts (id, id_no) SELECT id, id_no FROM bk.contacts"),
+	no("copy-out", a, "UPDATE staging.contacts s SET note = c.mobile FROM bk.contacts c WHERE c.id = s.id"),
+	no("copy-out", a, "CREATE MATERIALIZED VIEW ids AS SELECT id_no FROM bk.contacts"),
+	no("copy-out", a, "WITH x AS (INSERT INTO staging.contacts (id, name) SELECT id, name FROM bk.contacts RETURNING id) SELECT count(*) FROM x"),
+	no("copy-out", a, "MERGE INTO staging.contacts s USING bk.contacts c ON s.id = c.id WHEN MATCHED THEN UPDATE SET note = c.name"),
+	no("copy-out", a, "UPDATE staging.contacts SET (id, note) = (SELECT id, id_no FROM bk.contacts LIMIT 1)"),
+	ok("copy-out", a, "INSERT INTO staging.contacts (id, note) SELECT id, 'checked' FROM bk.contacts"),
+	ok("copy-out", a, "WITH x AS (DELETE FROM staging.contacts WHERE id = 999 RETURNING id) SELECT count(*) FROM x", ""),
+
+	// Server-side code and SQL in strings.
+	no("server-code", a, "DO $$BEGIN PERFORM 1; END$$"),
+	no("server-code", a, "CREATE FUNCTION f() RETURNS int LANGUAGE sql AS 'SELECT 1'"),
+	no("server-code", a, "CREATE VIEW v AS SELECT id_no FROM bk.contacts"),
+	no("server-code", a, "CREATE TEMP VIEW v AS SELECT id_no FROM bk.contacts"),
+	no("server-code", a, "CREATE RULE r AS ON INSERT TO staging.contacts DO ALSO DELETE FROM staging.contacts"),
+	no("server-code", a, "CREATE TRIGGER t BEFORE INSERT ON staging.contacts FOR EACH ROW EXECUTE FUNCTION bk.fiscal_quarter()"),
+	no("server-code", a, "SELECT query_to_xml('SELECT id_no FROM bk.contacts', true, true, '')"),
+	no("server-code", a, "SELECT table_to_xml('bk.contacts', true, true, '')"),
+	no("server-code", a, "SELECT cursor_to_xml('c', 10, true, true, '')"),
+	no("server-code", a, "SELECT * FROM ts_stat('SELECT to_tsvector(name) FROM bk.contacts')"),
+	no("server-code", a, "SELECT * FROM dblink('dbname=x', 'SELECT id_no FROM bk.contacts') AS t(x text)"),
+	no("server-code", a, "SELECT * FROM crosstab('SELECT 1')"),
+	no("server-code", a, "SELECT lo_get(16385)"),
+	no("server-code", a, "SELECT pg_catalog.lo_import('/etc/passwd')"),
+	no("server-code", a, "SELECT pg_read_file('/etc/passwd')"),
+	no("server-code", a, "SELECT * FROM bk.leak()"),
+	no("server-code", a, "CALL bk.fiscal_quarter('2026-01-01')"),
+	ok("server-code", a, "SELECT bk.fiscal_quarter(issued_on), count(*) FROM bk.invoices GROUP BY 1", "", ""),
+
+	// Catalog statistics and other sessions' SQL.
+	no("statistics", a, "SELECT * FROM pg_stats WHERE tablename = 'contacts'"),
+	no("statistics", a, "SELECT * FROM pg_catalog.pg_statistic"),
+	no("statistics", a, "SELECT * FROM pg_stats_ext"),
+	no("statistics", a, "SELECT * FROM pg_stats_ext_exprs"),
+	no("statistics", a, "SELECT most_common_vals FROM pg_catalog.pg_stats"),
+	no("statistics", a, "EXPLAIN SELECT * FROM bk.contacts WHERE id_no = '1'"),
+	no("statistics", a, "EXPLAIN ANALYZE SELECT id FROM bk.contacts"),
+	no("statistics", a, "SELECT query FROM pg_stat_activity"),
+	no("statistics", a, "SELECT query FROM pg_stat_statements"),
+	no("statistics", a, "SELECT pg_stat_get_backend_activity(1)"),
+
+	// Session tampering.
+	no("session", a, "SET ROLE bookkeeper"),
+	no("session", a, "SET SESSION AUTHORIZATION bookkeeper"),
+	no("session", a, "RESET ROLE"),
+	no("session", a, "SELECT set_config('role', 'bookkeeper', false)"),
+	no("session", a, "SET client_encoding = 'LATIN1'"),
+	no("session", a, "SET NAMES 'SQL_ASCII'"),
+	no("session", a, "SET standard_conforming_strings = off"),
+	no("session", a, "ALTER ROLE analyst SET search_path = staging"),
+	ok("session", a, "SET application_name = 'monthly report'"),
+	ok("session", a, "SET statement_timeout = '5s'"),
+	ok("session", a, "RESET ALL"),
+	ok("session", a, "DISCARD ALL"),
+	ok("session", a, "SELECT current_setting('search_path')", ""),
+
+	// Other message channels: COPY, cursors, prepared statements,
+	// notifications, errors that echo values, timing.
+	ok("channels", a, "COPY bk.contacts TO STDOUT", "", "", "person_name", "cn_id", "cn_mobile", "email", "address", "birthday"),
+	ok("channels", a, "COPY (SELECT name, mobile FROM bk.contacts) TO STDOUT (FORMAT csv)", "person_name", "cn_mobile"),
+	no("channels", a, "COPY bk.contacts TO '/tmp/contacts.csv'"),
+	no("channels", a, "COPY staging.contacts FROM PROGRAM 'cat /etc/passwd'"),
+	no("channels", a, "COPY (SELECT id FROM bk.contacts WHERE id_no LIKE '31%') TO STDOUT"),
+	ok("channels", a, "FETCH 10 FROM c", "person_name", "cn_id").with("BEGIN", "DECLARE c CURSOR FOR SELECT name, id_no FROM bk.contacts"),
+	no("channels", a, "DECLARE c2 CURSOR WITH HOLD FOR SELECT id FROM bk.contacts WHERE mobile LIKE '138%'"),
+	ok("channels", a, "EXECUTE q(1)", "person_name", "cn_mobile").with("PREPARE q AS SELECT name, mobile FROM bk.contacts WHERE id = $1"),
+	no("channels", a, "PREPARE q2 AS SELECT id FROM bk.contacts WHERE id_no > $1"),
+	no("channels", a, "LISTEN leak"),
+	no("channels", a, "NOTIFY leak, 'x'"),
+	no("channels", a, "SELECT pg_notify('leak', mobile) FROM bk.contacts"),
+	no("channels", a, "SELECT pg_sleep(1)"),
+	no("channels", a, "SELECT id_no::int FROM bk.contacts"),
+	no("channels", a, "SELECT 1/(CASE WHEN id_no LIKE '31%' THEN 0 ELSE 1 END) FROM bk.contacts"),
+	ok("channels", a, "SELECT id, name FROM bk.contacts WHERE id = $1", "", "person_name").params("1"),
+
+	// Predicates.
+	no("predicate", a, "SELECT count(*) FROM bk.contacts WHERE id_no LIKE '3101%'"),
+	no("predicate", a, "SELECT id FROM bk.contacts WHERE name = '张伟明'"),
+	no("predicate", a, "SELECT id FROM bk.contacts WHERE birthday > '1980-01-01'"),
+	no("predicate", a, "SELECT id FROM bk.contacts WHERE birthday BETWEEN '1980-01-01' AND '1990-01-01'"),
+	no("predicate", a, "SELECT id FROM bk.contacts WHERE mobile ~ '^138'"),
+	no("predicate", a, "SELECT id FROM bk.contacts WHERE substr(id_no, 7, 4) = '1988'"),
+	no("predicate", a, "SELECT id FROM bk.contacts WHERE name IN ('张伟明', '李秀英')"),
+	no("predicate", a, "SELECT id FROM bk.contacts WHERE mobile = $1").params("13812345678"),
+	no("predicate", a, "SELECT company_id FROM bk.contacts GROUP BY company_id HAVING max(birthday) > '1990-01-01'"),
+	no("predicate", a, "SELECT CASE WHEN id_no LIKE '31%' THEN 'sh' ELSE 'other' END FROM bk.contacts"),
+	no("predicate", a, "SELECT id FROM bk.contacts WHERE length(email) > 20"),
+	no("predicate", a, "SELECT id FROM bk.payroll WHERE amount::text LIKE '12%'"),
+	no("predicate", a, "SELECT id FROM bk.contacts c WHERE EXISTS (SELECT 1 FROM bk.payroll p WHERE p.id_no = c.id_no AND p.amount > 10000)"),
+	ok("predicate", u, "SELECT id FROM bk.contacts c WHERE EXISTS (SELECT 1 FROM bk.payroll p WHERE p.id_no = c.id_no AND p.amount > 10000)", ""),
+	ok("predicate", a, "SELECT id FROM bk.contacts WHERE mobile IS NULL", ""),
+	no("predicate", i, "SELECT id FROM bk.contacts WHERE mobile IS NULL"),
+
+	// Ordering.
+	no("ordering", a, "SELECT id FROM bk.contacts ORDER BY id_no"),
+	no("ordering", a, "SELECT name FROM bk.contacts ORDER BY name"),
+	no("ordering", a, "SELECT name FROM bk.contacts ORDER BY 1"),
+	no("ordering", a, "SELECT id, row_number() OVER (ORDER BY birthday) FROM bk.contacts"),
+	no("ordering", a, "SELECT string_agg(id::text, ',' ORDER BY mobile) FROM bk.contacts"),
+	ok("ordering", a, "SELECT id, name FROM bk.contacts ORDER BY id", "", "person_name"),
+
+	// Grouping and DISTINCT.
+	ok("grouping", a, "SELECT mobile, count(*) FROM bk.contacts GROUP BY mobile", "cn_mobile", ""),
+	no("grouping", a, "SELECT name, count(*) FROM bk.contacts GROUP BY name"),
+	no("grouping", a, "SELECT DISTINCT name FROM bk.contacts"),
+	ok("grouping", a, "SELECT DISTINCT id_no FROM bk.payroll", "cn_id"),
+	ok("grouping", a, "SELECT count(DISTINCT id_no) FROM bk.payroll", ""),
+	no("grouping", a, "SELECT count(DISTINCT name) FROM bk.contacts"),
+	no("grouping", a, "SELECT id, rank() OVER (PARTITION BY address) FROM bk.contacts"),
+	no("grouping", a, "SELECT DISTINCT ON (birthday) id FROM bk.contacts"),
+	no("grouping", a, "SELECT company_id FROM bk.contacts GROUP BY ROLLUP (company_id, email)"),
+
+	// Aggregates.
+	no("aggregate", a, "SELECT min(id_no) FROM bk.contacts"),
+	no("aggregate", a, "SELECT max(amount) FROM bk.payroll"),
+	no("aggregate", a, "SELECT string_agg(name, ',') FROM bk.contacts"),
+	no("aggregate", a, "SELECT array_agg(mobile) FROM bk.contacts"),
+	no("aggregate", a, "SELECT json_agg(email) FROM bk.contacts"),
+	no("aggregate", a, "SELECT company_id, sum(amount), avg(bonus) FROM bk.payroll GROUP BY company_id"),
+	ok("aggregate", u, "SELECT company_id, sum(amount), avg(bonus) FROM bk.payroll GROUP BY company_id", "", "", ""),
+	ok("aggregate", a, "SELECT count(mobile), count(*) FROM bk.contacts", "", ""),
+
+	// Joins.
+	ok("join", a, "SELECT co.name, i.amount FROM bk.invoices i JOIN bk.client_companies co ON co.uscc = i.buyer_uscc", "", ""),
+	ok("join", a, "SELECT c.id, p.month FROM bk.contacts c JOIN bk.payroll p ON p.id_no = c.id_no", "", ""),
+	ok("join", a, "SELECT id_no, c.name, p.month FROM bk.contacts c JOIN bk.payroll p USING (id_no)", "cn_id", "person_name", ""),
+	ok("join", a, "SELECT c.id FROM bk.contacts c WHERE c.id_no IN (SELECT id_no FROM bk.payroll)", ""),
+	no("join", a, "SELECT c.id FROM bk.contacts c JOIN bk.payroll p ON p.employee = c.name"),
+	no("join", a, "SELECT c.id FROM bk.contacts c JOIN bk.client_companies co ON co.uscc = c.id_no"),
+	no("join", a, "SELECT c.id FROM bk.contacts c JOIN (VALUES ('310105198807158033')) v(x) ON c.id_no = v.x"),
+	no("join", a, "SELECT count(*) FROM bk.contacts c, generate_series(310000, 310200) g WHERE left(c.id_no, 6)::int = g"),
+	no("join", a, "SELECT c.id FROM bk.contacts c WHERE c.name IN (SELECT employee FROM bk.payroll)"),
+	no("join", a, "SELECT c.id FROM bk.contacts c JOIN staging.contacts s ON s.id_no = c.id_no"),
+	no("join", a, "SELECT c.id FROM bk.contacts c NATURAL JOIN staging.contacts s"),
+
+	// Set operations.
+	ok("set-operation", a, "SELECT id_no FROM bk.contacts UNION SELECT id_no FROM bk.payroll", "cn_id"),
+	no("set-operation", a, "SELECT name FROM bk.contacts UNION SELECT employee FROM bk.payroll"),
+	ok("set-operation", a, "SELECT name FROM bk.contacts UNION ALL SELECT employee FROM bk.payroll", "person_name"),
+	no("set-operation", a, "SELECT id_no FROM bk.contacts INTERSECT SELECT '310105198807158033'"),
+	ok("set-operation", a, "SELECT mobile FROM bk.contacts EXCEPT SELECT mobile FROM bk.contacts WHERE id = 1", "cn_mobile"),
+	ok("set-operation", a, "SELECT name, 'x' FROM bk.contacts UNION ALL SELECT legal_rep, 'y' FROM bk.client_companies", "person_name", ""),
+	no("set-operation", a, "SELECT id_no FROM bk.contacts UNION ALL SELECT uscc FROM bk.client_companies"),
+	ok("set-operation", a, "SELECT id_no FROM bk.contacts UNION ALL SELECT id_no FROM staging.contacts", "cn_id"),
+
+	// Lineage through CTEs, subqueries, LATERAL, views, * and quoting.
+	ok("lineage", a, "WITH x AS (SELECT name, id_no FROM bk.contacts) SELECT * FROM x", "person_name", "cn_id"),
+	no("lineage", a, "WITH x AS (SELECT name FROM bk.contacts) SELECT * FROM x WHERE name LIKE '张%'"),
+	ok("lineage", a, "WITH RECURSIVE r(n, who) AS (SELECT 1, name FROM bk.contacts WHERE id = 1 UNION ALL SELECT n + 1, who FROM r WHERE n < 3) SELECT who FROM r", "person_name"),
+	no("lineage", a, "WITH RECURSIVE r(n, who) AS (SELECT 1, name FROM bk.contacts WHERE id = 1 UNION ALL SELECT n + 1, upper(who) FROM r WHERE n < 3) SELECT n FROM r"),
+	no("lineage", a, "SELECT s.m FROM (SELECT mobile AS m FROM bk.contacts) s WHERE s.m LIKE '138%'"),
+	ok("lineage", a, "SELECT s.m FROM (SELECT mobile AS m FROM bk.contacts) s", "cn_mobile"),
+	ok("lineage", a, "SELECT c.id, x.total FROM bk.client_companies c, LATERAL (SELECT sum(amount) AS total FROM bk.invoices i WHERE i.company_id = c.id) x", "", ""),
+	no("lineage", a, "SELECT c.id, x.n FROM bk.client_companies c, LATERAL (SELECT k.name AS n FROM bk.contacts k WHERE k.company_id = c.id ORDER BY k.name LIMIT 1) x"),
+	ok("lineage", a, "SELECT (SELECT name FROM bk.contacts k WHERE k.id = c.id) FROM bk.contacts c", "person_name"),
+	no("lineage", a, "SELECT (SELECT max(id_no) FROM bk.payroll)"),
+	no("lineage", a, "SELECT region FROM bk.contact_regions"),
+	ok("lineage", a, "SELECT id FROM bk.contact_regions", ""),
+	ok("lineage", a, "SELECT contact, phone, company FROM bk.contact_directory", "person_name", "cn_mobile", ""),
+	ok("lineage", a, "SELECT * FROM bk.contacts", "", "", "person_name", "cn_id", "cn_mobile", "email", "address", "birthday"),
+	ok("lineage", a, "SELECT c.*, co.name FROM bk.contacts c JOIN bk.client_companies co ON co.id = c.company_id", "", "", "person_name", "cn_id", "cn_mobile", "email", "address", "birthday", ""),
+	ok("lineage", a, `SELECT "name" FROM "bk"."contacts"`, "person_name"),
+	ok("lineage", a, `SELECT U&"id\005fno" FROM bk.contacts`, "cn_id"),
+	no("lineage", a, `SELECT id FROM bk.contacts WHERE U&"id\005fno" LIKE '31%'`),
+	no("lineage", a, "SELECT coalesce(name, '') FROM bk.contacts"),
+	no("lineage", a, "SELECT name || '' FROM bk.contacts"),
+	no("lineage", a, "SELECT t.v FROM bk.contacts c, LATERAL unnest(ARRAY[c.name]) AS t(v)"),
+	ok("lineage", a, "SELECT x FROM unnest(ARRAY['a', 'b']) AS x", ""),
+	ok("lineage", a, "SELECT * FROM generate_series(1, 3) g", ""),
+
+	// search_path.
+	no("search-path", a, "SELECT id_no FROM contacts"),
+	ok("search-path", a, "SELECT id_no FROM contacts", "cn_id").with("SET search_path = bk"),
+	ok("search-path", a, "SELECT id_no FROM contacts WHERE id_no LIKE '31%'", "").with("SET search_path = staging"),
+	okAny("search-path", a, "SET search_path = staging; SELECT id_no FROM contacts WHERE id_no LIKE '31%'"),
+	no("search-path", a, "SET search_path = bk, staging; SELECT id FROM contacts WHERE id_no LIKE '31%'"),
+	ok("search-path", a, "SELECT id FROM contacts WHERE id_no LIKE '3%'", "").with("BEGIN", "SET LOCAL search_path = staging"),
+	no("search-path", a, "SELECT id FROM contacts WHERE id_no LIKE '3%'").with("SET search_path = staging", "BEGIN", "SET LOCAL search_path = bk"),
+	no("search-path", a, "SELECT id FROM contacts WHERE id_no LIKE '3%'").with("SET search_path = staging", "BEGIN", "SET search_path = bk", "ROLLBACK"),
+	no("search-path", a, "SELECT id FROM contacts").with("SET search_path = bk", "RESET search_path"),
+	ok("search-path", a, "SELECT id FROM contacts", "").with("SET search_path = bk", "RESET search_path", "SET search_path = bk"),
+
+	// Multi-statement queries.
+	no("multi-statement", a, "SELECT 1; SELECT id FROM bk.contacts WHERE id_no LIKE '1%'"),
+	okAny("multi-statement", a, "SELECT id FROM bk.contacts; SELECT name FROM bk.contacts"),
+	okAny("multi-statement", a, "BEGIN; SELECT name, mobile FROM bk.contacts; COMMIT"),
+
+	// Writes.
+	ok("write", a, "DELETE FROM staging.contacts WHERE id = 999"),
+	no("write", a, "DELETE FROM bk.contacts WHERE id_no LIKE '1%'"),
+	ok("write", a, "DELETE FROM bk.contacts WHERE id_no = 'token-c'").detok(),
+	no("write", a, "UPDATE bk.contacts SET mobile = '13900000000' WHERE id = 1"),
+	no("write", a, "INSERT INTO bk.contacts (id, name) VALUES (99, 'x')"),
+	ok("write", a, "UPDATE bk.contacts SET company_id = company_id WHERE id = 1 RETURNING id, name", "", "person_name"),
+	ok("write", a, "INSERT INTO bk.departments VALUES (1, '财务部')"),
+	ok("write", a, "INSERT INTO staging.contacts (id, note) VALUES (1, 'x') ON CONFLICT DO NOTHING"),
+	ok("write", a, "SELECT id FROM bk.contacts FOR UPDATE", ""),
+
+	// Usability: what a bookkeeping firm's analysts and auditors run.
+	ok("usability", a, `SELECT co.name AS client, date_trunc('month', i.issued_on) AS month, sum(i.amount) AS revenue, sum(i.tax) AS tax
+		FROM bk.invoices i JOIN bk.client_companies co ON co.id = i.company_id
+		GROUP BY co.name, date_trunc('month', i.issued_on) ORDER BY client, month`, "", "", "", ""),
+	ok("usability", u, `SELECT d.dept, count(*) AS employees, sum(p.amount) AS total, avg(p.amount) AS average
+		FROM bk.payroll p JOIN bk.departments d ON d.payroll_id = p.id GROUP BY d.dept ORDER BY total DESC`, "", "", "", ""),
+	ok("usability", a, `SELECT co.uscc, count(*), sum(i.amount) FROM bk.client_companies co
+		JOIN bk.invoices i ON i.buyer_uscc = co.uscc GROUP BY co.uscc`, "uscc", "", ""),
+	ok("usability", a, "SELECT name, legal_rep FROM bk.client_companies WHERE uscc = $1", "", "person_name").params("not-a-token").detok(),
+	ok("usability", a, "SELECT id FROM bk.contacts WHERE id_no IN ('token-a', 'token-b')", "").detok(),
+	ok("usability", a, `SELECT c.id, c.name, c.mobile, co.name AS company FROM bk.contacts c
+		JOIN bk.client_companies co ON co.id = c.company_id ORDER BY co.name, c.id LIMIT 50`, "", "person_name", "cn_mobile", ""),
+	ok("usability", a, "SELECT company_id, count(*) FROM bk.contacts GROUP BY company_id ORDER BY 2 DESC", "", ""),
+	ok("usability", a, "SELECT c.id_no, count(p.id) FROM bk.contacts c LEFT JOIN bk.payroll p ON p.id_no = c.id_no GROUP BY c.id_no", "cn_id", ""),
+	ok("usability", a, "SELECT co.id, co.name FROM bk.client_companies co WHERE NOT EXISTS (SELECT 1 FROM bk.invoices i WHERE i.company_id = co.id)", "", ""),
+	ok("usability", a, "SELECT bank, extract(year FROM opened_at) AS y, count(*) FROM bk.bank_accounts GROUP BY 1, 2", "", "", ""),
+	ok("usability", a, "SELECT bank, card_no FROM bk.bank_accounts ORDER BY bank", "", "bank_card"),
+	ok("usability", a, "SELECT id, name FROM bk.contacts WHERE mobile IS NULL OR email IS NULL", "", "person_name"),
+	ok("usability", a, "SELECT bk.fiscal_quarter(issued_on) AS q, sum(amount) FROM bk.invoices WHERE issued_on >= $1 GROUP BY q ORDER BY q", "", "").params("2026-01-01"),
+	ok("usability", a, `SELECT co.name, sum(i.amount) AS total FROM bk.invoices i JOIN bk.client_companies co ON co.id = i.company_id
+		GROUP BY co.name ORDER BY total DESC LIMIT 10`, "", ""),
+	ok("usability", a, `SELECT n.nspname, c.relname FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+		WHERE c.relkind = 'r' AND n.nspname = 'bk' ORDER BY 1, 2`, "", ""),
+	ok("usability", a, "SELECT current_user, session_user, version(), now()", "", "", "", ""),
+	okAny("usability", a, "SHOW search_path"),
+	ok("usability", a, "SELECT table_name, column_name FROM information_schema.columns WHERE table_schema = 'bk'", "", ""),
+	ok("usability", a, "SELECT id, month, employee FROM bk.payroll WHERE company_id = $1 AND month = $2", "", "", "person_name").params("1", "2026-01-01"),
+	ok("usability", a, "SELECT company_id, count(DISTINCT mobile) FROM bk.contacts GROUP BY company_id", "", ""),
+	ok("usability", a, "SELECT c.name, b.card_no FROM bk.contacts c JOIN bk.bank_accounts b ON b.company_id = c.company_id", "person_name", "bank_card"),
+	ok("usability", u, "SELECT employee, amount FROM bk.payroll ORDER BY amount DESC LIMIT 5", "person_name", ""),
+	ok("usability", i, "SELECT id, name FROM bk.contacts", "", "person_name"),
+	no("usability", i, "SELECT id, mobile FROM bk.contacts"),
+	ok("usability", i, "SELECT count(*) FROM bk.contacts", ""),
+	okAny("usability", a, "BEGIN; SELECT count(*) FROM bk.invoices; COMMIT"),
+}
