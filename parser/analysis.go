@@ -141,6 +141,10 @@ type Statement struct {
 	// is clean.
 	Outputs      []Output
 	OutputsExact bool
+	// OutputsUnknown: nothing is known of the result columns (EXECUTE or
+	// FETCH of a name pgmantle did not see defined); the result layer
+	// falls back on column origins alone.
+	OutputsUnknown bool
 	Uses         []Use
 	// Relations are the relations the statement names (schema.name).
 	Relations []string

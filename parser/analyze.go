@@ -105,6 +105,7 @@ func mergeStatements(acc, s *Statement) *Statement {
 	if len(acc.Outputs) != len(s.Outputs) || !s.OutputsExact {
 		acc.OutputsExact = false
 	}
+	acc.OutputsUnknown = acc.OutputsUnknown || s.OutputsUnknown
 	for i := range acc.Outputs {
 		if i < len(s.Outputs) {
 			o := &acc.Outputs[i]
@@ -227,14 +228,14 @@ func (a *analyzer) refers() error {
 		// PostgreSQL refuses an unknown name itself; a name pgmantle did
 		// not see defined is treated as unknown lineage by the result
 		// layer (its origin cross-check).
-		a.st.OutputsExact = false
+		a.st.OutputsExact, a.st.OutputsUnknown = false, true
 		return nil
 	}
 	if a.st.Refers.Refusal != "" {
 		return a.refuse("%s", a.st.Refers.Refusal)
 	}
 	a.st.Outputs = a.st.Refers.Outputs
-	a.st.OutputsExact = a.st.Refers.OutputsExact
+	a.st.OutputsExact, a.st.OutputsUnknown = a.st.Refers.OutputsExact, a.st.Refers.OutputsUnknown
 	return nil
 }
 

@@ -152,7 +152,7 @@ func newBinding(pol *policy.Policy, snap *catalog.Snapshot) *binding {
 		}
 	}
 	for _, rel := range snap.Relations() {
-		if b.protectedRels[rel.Name] {
+		if b.protectedRels[rel.Name] || rel.Schema == "pg_catalog" || rel.Schema == "information_schema" {
 			continue
 		}
 		for _, col := range rel.Columns {

@@ -44,9 +44,25 @@ func setup(t *testing.T) (proxyAddr string, db string) {
 // returns the policy store.
 func setupWithPolicy(t *testing.T, policyFile string) (proxyAddr string, db string, store *policy.Store) {
 	t.Helper()
+	data, err := os.ReadFile("testdata/data.sql")
+	if err != nil {
+		t.Fatal(err)
+	}
+	db = newDatabase(t, bookkeeping.Schema, string(data),
+		`CREATE FUNCTION bk.contacts_of(int) RETURNS SETOF bk.contacts LANGUAGE sql AS 'SELECT * FROM bk.contacts WHERE company_id = $1';
+		GRANT USAGE ON SCHEMA bk TO PUBLIC; GRANT SELECT, INSERT ON ALL TABLES IN SCHEMA bk TO PUBLIC`)
+	addr, store := startProxy(t, db, policyFile)
+	return addr, db, store
+}
+
+// newDatabase creates a database named after the test, with the example's
+// roles (and zhang, a member of analyst, and stranger), and runs sqls in
+// it as the superuser.
+func newDatabase(t *testing.T, sqls ...string) string {
+	t.Helper()
 	c := pgtest.Cluster(t)
 	ctx := pgtest.Context(t)
-	db = "bk_" + strings.ToLower(strings.ReplaceAll(t.Name(), "/", "_"))
+	db := "bk_" + strings.ToLower(strings.ReplaceAll(t.Name(), "/", "_"))
 	c.Exec(ctx, "DROP DATABASE IF EXISTS "+db+" WITH (FORCE)")
 	if err := c.Exec(ctx, "CREATE DATABASE "+db); err != nil {
 		t.Fatal(err)
@@ -56,24 +72,23 @@ func setupWithPolicy(t *testing.T, policyFile string) (proxyAddr string, db stri
 	}
 	c.Exec(ctx, "GRANT analyst TO zhang")
 	conn := pgtest.Connect(t, c.DSN("postgres", "", db))
-	data, err := os.ReadFile("testdata/data.sql")
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, sql := range []string{bookkeeping.Schema, string(data)} {
+	for _, sql := range sqls {
 		if _, err := conn.Exec(ctx, sql); err != nil {
 			t.Fatal(err)
 		}
 	}
-	if _, err := conn.Exec(ctx, `CREATE FUNCTION bk.contacts_of(int) RETURNS SETOF bk.contacts LANGUAGE sql AS 'SELECT * FROM bk.contacts WHERE company_id = $1';
-		GRANT USAGE ON SCHEMA bk TO PUBLIC; GRANT SELECT, INSERT ON ALL TABLES IN SCHEMA bk TO PUBLIC`); err != nil {
-		t.Fatal(err)
-	}
+	return db
+}
 
+// startProxy starts pgmantle with the policy file in front of db.
+func startProxy(t *testing.T, db, policyFile string) (addr string, store *policy.Store) {
+	t.Helper()
+	c := pgtest.Cluster(t)
+	ctx := pgtest.Context(t)
 	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
 	mgr := &catalog.Manager{DSN: c.DSN("postgres", "", db), Interval: time.Hour, Logger: logger}
 	t.Cleanup(mgr.Close)
-	store, err = policy.Open(policyFile, func(p *policy.Policy) error {
+	store, err := policy.Open(policyFile, func(p *policy.Policy) error {
 		snap, err := mgr.Get(ctx, db)
 		if err != nil {
 			return err
@@ -96,7 +111,7 @@ func setupWithPolicy(t *testing.T, policyFile string) (proxyAddr string, db stri
 		defer cancel()
 		srv.Shutdown(sctx)
 	})
-	return l.Addr().String(), db, store
+	return l.Addr().String(), store
 }
 
 func connectAs(t *testing.T, addr, db, user string, mode pgx.QueryExecMode) *pgx.Conn {

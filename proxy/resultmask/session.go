@@ -73,6 +73,10 @@ func (s *session) Result(rs *proxy.ResultSet) (proxy.RowRewriter, error) {
 			// An expression, a set operation or a scalar subquery: the
 			// analysis knows what its values are copies of.
 			p, err = s.planned(d.Outputs[i], f)
+		case d != nil && !d.Statement.OutputsUnknown:
+			// The analysis could not count the columns (SHOW, * over a
+			// function) but found every one clean, or it would have
+			// refused the statement.
 		default:
 			unknown = true
 		}
