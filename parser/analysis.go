@@ -145,7 +145,7 @@ type Statement struct {
 	// FETCH of a name pgmantle did not see defined); the result layer
 	// falls back on column origins alone.
 	OutputsUnknown bool
-	Uses         []Use
+	Uses           []Use
 	// Relations are the relations the statement names (schema.name).
 	Relations []string
 	// Refers is, for EXECUTE and FETCH, the analysis of the prepared
