@@ -141,3 +141,43 @@ func decideUse(u Use, role string, rules Rules, canDetokenize bool) string {
 }
 
 func quote(s string) string { return fmt.Sprintf("%q", s) }
+
+// UseDecision is one use of a protected column and what a role's rules
+// make of it.
+type UseDecision struct {
+	Use    Use
+	Action policy.Action
+	// Refusal is why the use is refused; empty when it is allowed.
+	Refusal string
+}
+
+// OutputDecision is one result column and how a role sees it.
+type OutputDecision struct {
+	Output Output
+	Plan   OutputPlan
+	// Refusal is why the column cannot be shown; empty when it can.
+	Refusal string
+}
+
+// Explain decides every use and every output of a statement on its own,
+// for a person reading why a statement is allowed or refused (Decide
+// stops at the first refusal).
+func Explain(st *Statement, role string, rules Rules, canDetokenize bool) ([]OutputDecision, []UseDecision) {
+	var outs []OutputDecision
+	for _, o := range st.Outputs {
+		p, why := outputPlan(o, role, rules)
+		outs = append(outs, OutputDecision{Output: o, Plan: p, Refusal: why})
+	}
+	var uses []UseDecision
+	for _, u := range st.Uses {
+		if u.Kind == UseOutput || u.Kind == UseReturning {
+			continue // shown with the outputs
+		}
+		var a policy.Action
+		if !u.Source.Unknown {
+			a = rules.Action(u.Source.Class)
+		}
+		uses = append(uses, UseDecision{Use: u, Action: a, Refusal: decideUse(u, role, rules, canDetokenize)})
+	}
+	return outs, uses
+}

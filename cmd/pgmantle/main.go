@@ -2,6 +2,7 @@
 //
 //	pgmantle serve --config FILE [--listen ADDR] [--upstream ADDR] [--log-level LEVEL]
 //	pgmantle demo
+//	pgmantle explain --config FILE --role ROLE "SQL"
 //	pgmantle version
 package main
 
@@ -18,6 +19,8 @@ const usage = `pgmantle — a transparent PII-masking proxy for PostgreSQL
 Usage:
   pgmantle serve --config FILE [flags]   run the proxy
   pgmantle demo                          start a throwaway PostgreSQL with pgmantle in front
+  pgmantle explain --config FILE --role ROLE "SQL"
+                                         show what pgmantle decides for a statement
   pgmantle version                       print the version
 
 Run "pgmantle COMMAND -h" for a command's flags.
@@ -39,6 +42,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		err = serveCmd(args[1:], stderr)
 	case "demo":
 		err = demoCmd(args[1:], stdout, stderr)
+	case "explain":
+		err = explainCmd(args[1:], stdout, stderr)
 	case "version", "--version", "-v":
 		fmt.Fprintf(stdout, "pgmantle %s\n", version())
 		return 0
@@ -56,6 +61,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return 0
 	case errors.Is(err, errUsage):
 		return 2
+	case errors.Is(err, errRefused):
+		return 1
 	}
 	fmt.Fprintf(stderr, "pgmantle: %v\n", err)
 	return 1
