@@ -153,6 +153,9 @@ type Statement struct {
 	Refers *Statement
 
 	unresolved bool // refused because a name cannot be resolved
+	// literalDependent: the analysis depends on a literal's value (ORDER
+	// BY 1), so it must not be shared by texts differing in literals.
+	literalDependent bool
 }
 
 // Analysis is the analysis of one SQL text: a simple Query's statements
@@ -160,4 +163,7 @@ type Statement struct {
 type Analysis struct {
 	Statements []*Statement
 	stateful   bool // a statement reads or changes session state
+	// literalDependent: some statement's analysis depends on a literal's
+	// value.
+	literalDependent bool
 }

@@ -68,6 +68,7 @@ func Analyze(sql string, env *Env, st *State) *Analysis {
 		}
 		st.apply(raw.Stmt, merged)
 		out.stateful = out.stateful || stateful(raw.Stmt)
+		out.literalDependent = out.literalDependent || merged.literalDependent
 		out.Statements = append(out.Statements, merged)
 	}
 	return out

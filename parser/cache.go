@@ -37,10 +37,11 @@ type Cache struct {
 }
 
 type cacheKey struct {
-	env   *Env
-	role  string
-	paths string
-	sql   string
+	env        *Env
+	role       string
+	paths      string
+	sql        string
+	normalized bool // sql is a normalizeKey
 }
 
 type cacheEntry struct {
@@ -57,25 +58,45 @@ func NewCache(max int) *Cache {
 // (updating st) and decided with the role's rules.
 func (c *Cache) Plan(sql string, env *Env, st *State, role string, rules Rules, canDetokenize bool) *Plan {
 	key := cacheKey{env: env, role: role, paths: strings.Join(st.settings, "\x00"), sql: sql}
+	nkey := key
+	var normalized bool
 	if c != nil {
-		c.mu.Lock()
-		if e, ok := c.m[key]; ok {
-			c.ll.MoveToFront(e)
-			p := e.Value.(*cacheEntry).plan
-			c.mu.Unlock()
+		if p := c.get(key); p != nil {
 			return p
 		}
-		c.mu.Unlock()
+		if nkey.sql, normalized = normalizeKey(sql); normalized {
+			nkey.normalized = true
+			if p := c.get(nkey); p != nil {
+				return p
+			}
+		}
 	}
 	a := Analyze(sql, env, st)
 	p := &Plan{Statements: make([]*Decision, len(a.Statements))}
+	shareable := normalized && !a.literalDependent
 	for i, s := range a.Statements {
 		p.Statements[i] = Decide(s, role, rules, canDetokenize)
+		// Detokenization sites are byte offsets into this very text.
+		shareable = shareable && len(p.Statements[i].Detokenize) == 0
 	}
-	if c != nil && !a.stateful {
+	switch {
+	case c == nil || a.stateful:
+	case shareable:
+		c.put(nkey, p)
+	default:
 		c.put(key, p)
 	}
 	return p
+}
+
+func (c *Cache) get(key cacheKey) *Plan {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if e, ok := c.m[key]; ok {
+		c.ll.MoveToFront(e)
+		return e.Value.(*cacheEntry).plan
+	}
+	return nil
 }
 
 func (c *Cache) put(key cacheKey, p *Plan) {

@@ -85,3 +85,33 @@ func checkRefusal(t *testing.T, msg string) {
 		}
 	}
 }
+
+// TestCacheNormalizedKeys: statements differing only in literal values
+// share one cached analysis, but never when the analysis depends on a
+// literal's value (ORDER BY 2 must not reuse ORDER BY 1's).
+func TestCacheNormalizedKeys(t *testing.T) {
+	env, pol := testEnv(t)
+	rules := pol.Resolve("analyst", nil)
+	c := parser.NewCache(100)
+	st := parser.NewState("analyst")
+	plan := func(sql string) string { return c.Plan(sql, env, st, "analyst", rules, false).Refusal() }
+
+	if r := plan("SELECT id, name FROM bk.contacts WHERE id = 1"); r != "" {
+		t.Fatal(r)
+	}
+	if r := plan("SELECT id, name FROM bk.contacts WHERE id = 2"); r != "" || c.Len() != 1 {
+		t.Fatalf("literal variant: refusal %q, %d cached plans, want 1", r, c.Len())
+	}
+	if r := plan("SELECT id, name FROM bk.contacts ORDER BY 1"); r != "" {
+		t.Fatal(r)
+	}
+	if r := plan("SELECT id, name FROM bk.contacts ORDER BY 2"); r == "" {
+		t.Fatal("ORDER BY 2 (a masked name) reused the analysis of ORDER BY 1")
+	}
+	if r := plan("SELECT id FROM bk.contacts WHERE name = 'x'"); r == "" {
+		t.Fatal("predicate on a masked column allowed")
+	}
+	if r := plan("SELECT id FROM bk.contacts WHERE name = 'y'"); r == "" {
+		t.Fatal("cached refusal not reused for a literal variant")
+	}
+}

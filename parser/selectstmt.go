@@ -198,6 +198,7 @@ func (a *analyzer) groupItem(g *pg_query.Node, sc *scope) error {
 // columns), or an expression.
 func (a *analyzer) sortExpr(n *pg_query.Node, sc *scope, preferOutput bool) (value, error) {
 	if c := n.GetAConst(); c != nil {
+		a.st.literalDependent = true // ORDER BY 1 and ORDER BY 2 differ
 		if i := c.GetIval(); i != nil && i.Ival >= 1 && int(i.Ival) <= len(sc.outputs) {
 			return sc.outputs[i.Ival-1].v, nil
 		}

@@ -8,13 +8,10 @@
 package main
 
 import (
-	"bufio"
 	"context"
 	"flag"
 	"fmt"
-	"net"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -22,6 +19,7 @@ import (
 
 	"github.com/jackc/pgx/v5/pgconn"
 
+	"github.com/pgmantle/pgmantle/internal/benchkit"
 	"github.com/pgmantle/pgmantle/internal/pgcluster"
 )
 
@@ -67,9 +65,7 @@ func main() {
 	}
 }
 
-func logf(format string, args ...any) {
-	fmt.Fprintf(os.Stderr, "[maskscan %s] %s\n", time.Now().Format("15:04:05"), fmt.Sprintf(format, args...))
-}
+func logf(format string, args ...any) { benchkit.Logf("maskscan", format, args...) }
 
 func run(rows, rounds int, bin string) error {
 	ctx := context.Background()
@@ -79,10 +75,9 @@ func run(rows, rounds int, bin string) error {
 	}
 	defer os.RemoveAll(tmp)
 	if bin == "" {
-		bin = filepath.Join(tmp, "pgmantle")
 		logf("building pgmantle")
-		if out, err := exec.Command("go", "build", "-o", bin, "./cmd/pgmantle").CombinedOutput(); err != nil {
-			return fmt.Errorf("build: %v\n%s", err, out)
+		if bin, err = benchkit.Build(tmp); err != nil {
+			return err
 		}
 	}
 	logf("starting a throwaway PostgreSQL")
@@ -108,21 +103,11 @@ func run(rows, rounds int, bin string) error {
 	if err := os.WriteFile(policy, []byte(policyYAML), 0o644); err != nil {
 		return err
 	}
-	port, err := freePort()
+	cmd, listen, err := benchkit.Serve(bin, c.Addr(), policy, c.DSN("postgres", "", "postgres"))
 	if err != nil {
 		return err
 	}
-	listen := "127.0.0.1:" + strconv.Itoa(port)
-	cmd := exec.Command(bin, "serve", "--listen", listen, "--upstream", c.Addr(), "--log-level", "warn",
-		"--policy", policy, "--catalog-dsn", c.DSN("postgres", "", "postgres"))
-	cmd.Stderr = os.Stderr
-	if err := cmd.Start(); err != nil {
-		return err
-	}
-	defer func() { cmd.Process.Signal(os.Interrupt); cmd.Wait() }()
-	if err := waitListening(listen); err != nil {
-		return err
-	}
+	defer benchkit.Stop(cmd)
 
 	targets := []struct{ name, dsn string }{
 		{"direct (analyst)", c.DSN("analyst", "pw", "postgres")},
@@ -153,7 +138,7 @@ func run(rows, rounds int, bin string) error {
 			}
 		}
 	}
-	hwm, err := vmHWM(cmd.Process.Pid)
+	hwm, err := benchkit.VmHWM(cmd.Process.Pid)
 	if err != nil {
 		return err
 	}
@@ -201,40 +186,4 @@ func scan(ctx context.Context, dsn string) (time.Duration, int, int64, string, e
 		return 0, 0, 0, "", err
 	}
 	return time.Since(start), n, bytes, first, nil
-}
-
-func freePort() (int, error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return 0, err
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port, nil
-}
-
-func waitListening(addr string) error {
-	for i := 0; i < 100; i++ {
-		if c, err := net.Dial("tcp", addr); err == nil {
-			c.Close()
-			return nil
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-	return fmt.Errorf("pgmantle did not listen on %s", addr)
-}
-
-// vmHWM reads a process's peak resident set size in kB.
-func vmHWM(pid int) (int64, error) {
-	f, err := os.Open(fmt.Sprintf("/proc/%d/status", pid))
-	if err != nil {
-		return 0, err
-	}
-	defer f.Close()
-	s := bufio.NewScanner(f)
-	for s.Scan() {
-		if rest, ok := strings.CutPrefix(s.Text(), "VmHWM:"); ok {
-			return strconv.ParseInt(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(rest), "kB")), 10, 64)
-		}
-	}
-	return 0, fmt.Errorf("no VmHWM for pid %d", pid)
 }

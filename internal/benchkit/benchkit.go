@@ -1,0 +1,95 @@
+// Package benchkit holds what pgmantle's benchmark programs (bench/...)
+// share: building the binary, starting it in front of a throwaway
+// cluster, and reading a process's memory. It is not used by pgmantle
+// itself.
+package benchkit
+
+import (
+	"bufio"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Logf writes a progress line to stderr, prefixed with the program name.
+func Logf(prog, format string, args ...any) {
+	fmt.Fprintf(os.Stderr, "[%s %s] %s\n", prog, time.Now().Format("15:04:05"), fmt.Sprintf(format, args...))
+}
+
+// Build compiles cmd/pgmantle into dir and returns the binary's path.
+func Build(dir string) (string, error) {
+	bin := filepath.Join(dir, "pgmantle")
+	if out, err := exec.Command("go", "build", "-o", bin, "./cmd/pgmantle").CombinedOutput(); err != nil {
+		return "", fmt.Errorf("build: %v\n%s", err, out)
+	}
+	return bin, nil
+}
+
+// Serve starts `pgmantle serve` with a policy in front of upstream and
+// waits until it listens. Stop it with Stop.
+func Serve(bin, upstream, policyFile, catalogDSN string) (cmd *exec.Cmd, listen string, err error) {
+	port, err := FreePort()
+	if err != nil {
+		return nil, "", err
+	}
+	listen = "127.0.0.1:" + strconv.Itoa(port)
+	cmd = exec.Command(bin, "serve", "--listen", listen, "--upstream", upstream, "--log-level", "warn",
+		"--policy", policyFile, "--catalog-dsn", catalogDSN)
+	cmd.Stderr = os.Stderr
+	if err := cmd.Start(); err != nil {
+		return nil, "", err
+	}
+	if err := waitListening(listen); err != nil {
+		Stop(cmd)
+		return nil, "", err
+	}
+	return cmd, listen, nil
+}
+
+// Stop ends a process started by Serve.
+func Stop(cmd *exec.Cmd) {
+	cmd.Process.Signal(os.Interrupt)
+	cmd.Wait()
+}
+
+// FreePort returns a TCP port on 127.0.0.1 that nothing listens on.
+func FreePort() (int, error) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return 0, err
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port, nil
+}
+
+func waitListening(addr string) error {
+	for range 100 {
+		if c, err := net.Dial("tcp", addr); err == nil {
+			c.Close()
+			return nil
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	return fmt.Errorf("pgmantle did not listen on %s", addr)
+}
+
+// VmHWM reads a process's peak resident set size in kB.
+func VmHWM(pid int) (int64, error) {
+	f, err := os.Open(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		return 0, err
+	}
+	defer f.Close()
+	s := bufio.NewScanner(f)
+	for s.Scan() {
+		if rest, ok := strings.CutPrefix(s.Text(), "VmHWM:"); ok {
+			return strconv.ParseInt(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(rest), "kB")), 10, 64)
+		}
+	}
+	return 0, fmt.Errorf("no VmHWM for pid %d", pid)
+}
