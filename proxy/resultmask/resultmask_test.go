@@ -58,11 +58,11 @@ func setupWithPolicy(t *testing.T, policyFile string) (proxyAddr string, db stri
 // newDatabase creates a database named after the test, with the example's
 // roles (and zhang, a member of analyst, and stranger), and runs sqls in
 // it as the superuser.
-func newDatabase(t *testing.T, sqls ...string) string {
+func newDatabase(t testing.TB, sqls ...string) string {
 	t.Helper()
 	c := pgtest.Cluster(t)
 	ctx := pgtest.Context(t)
-	db := "bk_" + strings.ToLower(strings.ReplaceAll(t.Name(), "/", "_"))
+	db := "bk_" + strings.ToLower(strings.NewReplacer("/", "_", "#", "_").Replace(t.Name()))
 	c.Exec(ctx, "DROP DATABASE IF EXISTS "+db+" WITH (FORCE)")
 	if err := c.Exec(ctx, "CREATE DATABASE "+db); err != nil {
 		t.Fatal(err)
@@ -81,7 +81,7 @@ func newDatabase(t *testing.T, sqls ...string) string {
 }
 
 // startProxy starts pgmantle with the policy file in front of db.
-func startProxy(t *testing.T, db, policyFile string) (addr string, store *policy.Store) {
+func startProxy(t testing.TB, db, policyFile string) (addr string, store *policy.Store) {
 	t.Helper()
 	c := pgtest.Cluster(t)
 	ctx := pgtest.Context(t)
