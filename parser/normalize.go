@@ -14,7 +14,7 @@ const (
 // accepts only a small, unambiguous subset of PostgreSQL's lexical
 // grammar — plain '...' strings without backslashes, decimal numbers,
 // ASCII identifiers, "..." identifiers, $n, operators — and reports false
-// for anything else (comments, dollar quoting, E'', U&'', B'', X'',
+// for anything else (comments, dollar quoting, E”, U&”, B”, X”,
 // non-ASCII outside strings, adjacent strings), which is then analysed
 // from its exact text. Within the subset, two texts with the same key
 // tokenize identically except for the literals' values, so they parse to

@@ -62,7 +62,7 @@ func (ss *session) authenticate() error {
 			}
 			status := m.body[0]
 			ss.txStatus.Store(uint32(status))
-			if err := ss.probeSearchPath(); err != nil {
+			if err := ss.probeSession(); err != nil {
 				return err
 			}
 			ss.cw.Write([]byte{'Z', 0, 0, 0, 5, status})
@@ -79,15 +79,20 @@ func (ss *session) authenticate() error {
 	}
 }
 
-// probeSearchPath asks PostgreSQL for the session's search_path, for an
-// interceptor that resolves names (SearchPathReceiver), before the client
+// probeQuery reads what SessionProber needs. current_setting is qualified:
+// a search_path set at startup could otherwise put another function of
+// that name first; current_user and session_user are keywords.
+const probeQuery = "SELECT pg_catalog.current_setting('search_path'), current_user, session_user"
+
+// probeSession asks PostgreSQL for the session's search_path and roles,
+// for an interceptor that needs them (SessionProber), before the client
 // gets its first ReadyForQuery. Its answers are consumed.
-func (ss *session) probeSearchPath() error {
-	recv, ok := ss.ic.(SearchPathReceiver)
+func (ss *session) probeSession() error {
+	recv, ok := ss.ic.(SessionProber)
 	if !ok {
 		return nil
 	}
-	buf, err := (&pgproto3.Query{String: "SHOW search_path"}).Encode(nil)
+	buf, err := (&pgproto3.Query{String: probeQuery}).Encode(nil)
 	if err != nil {
 		return fmt.Errorf("encode Query: %w", err)
 	}
@@ -97,7 +102,7 @@ func (ss *session) probeSearchPath() error {
 	if err := ss.sw.Flush(); err != nil {
 		return ss.upstreamLost(err)
 	}
-	var setting *string
+	var values []string
 	failed := false
 	for {
 		m, err := ss.sr.next()
@@ -107,9 +112,10 @@ func (ss *session) probeSearchPath() error {
 		switch m.typ {
 		case 'D':
 			var row pgproto3.DataRow
-			if err := row.Decode(m.body); err == nil && len(row.Values) == 1 && row.Values[0] != nil {
-				v := string(row.Values[0])
-				setting = &v
+			if err := row.Decode(m.body); err == nil && len(row.Values) == 3 {
+				for _, v := range row.Values {
+					values = append(values, string(v))
+				}
 			}
 		case 'E':
 			failed = true
@@ -117,11 +123,10 @@ func (ss *session) probeSearchPath() error {
 			ss.recordParameter(m.body)
 			ss.cw.Write(m.raw)
 		case 'Z':
-			if failed || setting == nil {
-				return fatalf(codeInternalError, nil, "pgmantle could not read the session's search_path, so it cannot resolve names")
+			if failed || len(values) != 3 {
+				return fatalf(codeInternalError, nil, "pgmantle could not read the session's search_path and role, so it cannot protect the session")
 			}
-			recv.InitialSearchPath(*setting)
-			return nil
+			return recv.ProbeSession(values[0], values[1], values[2])
 		}
 	}
 }

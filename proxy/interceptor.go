@@ -119,10 +119,12 @@ type Admission struct {
 	Param func(name string) string
 }
 
-// SearchPathReceiver is an optional interface of an Interceptor: when the
-// login completes, pgmantle asks PostgreSQL for the session's search_path
-// (SHOW search_path, before the client's first statement) and passes the
-// answer to InitialSearchPath. If it cannot be read, the session ends.
-type SearchPathReceiver interface {
-	InitialSearchPath(setting string)
+// SessionProber is an optional interface of an Interceptor: when the login
+// completes, before the client's first statement, pgmantle asks PostgreSQL
+// for the session's search_path, current_user and session_user (startup
+// parameters can set them: search_path=..., role=..., options=-c ...) and
+// passes them to ProbeSession. If they cannot be read, or ProbeSession
+// returns an error, the session ends with that error.
+type SessionProber interface {
+	ProbeSession(searchPath, currentUser, sessionUser string) error
 }

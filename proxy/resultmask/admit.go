@@ -42,9 +42,15 @@ func (s *session) Admit(adm *proxy.Admission) (any, error) {
 	return plan, nil
 }
 
-// InitialSearchPath receives the session's search_path at login.
-func (s *session) InitialSearchPath(setting string) {
-	s.state.SetInitialPath(setting)
+// ProbeSession receives the session's search_path and roles at login. A
+// session whose role is not the login role (role=... or options=-c role=...
+// in the startup packet) is refused: the policy decided on the login role.
+func (s *session) ProbeSession(searchPath, currentUser, sessionUser string) error {
+	if currentUser != s.info.User || sessionUser != s.info.User {
+		return refuse("role %q may not change its role at startup (role or session_authorization in the startup parameters)", s.info.User)
+	}
+	s.state.SetInitialPath(searchPath)
+	return nil
 }
 
 // admitBinding returns the current binding and the session's rules under

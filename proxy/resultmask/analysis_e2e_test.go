@@ -31,7 +31,8 @@ var modes = []mode{{name: "simple", simple: true}, {name: "extended-text"}, {nam
 // against the real cluster, in simple, extended-text and extended-binary
 // modes: allowed statements succeed, refused ones get 42501 and leave the
 // session usable, and nothing the client receives — rows, COPY data,
-// errors, notices — holds a seeded value of a class the role may not see.
+// errors, notices, notifications, parameter statuses — holds a seeded
+// value of a class the role may not see.
 func TestAnalysisCasesEndToEnd(t *testing.T) {
 	db := newDatabase(t, bookkeeping.Schema, analysiscases.Schema, analysiscases.Data)
 	pf := filepath.Join(t.TempDir(), "policy.yaml")
@@ -89,6 +90,9 @@ func runCase(t *testing.T, addr, db string, c analysiscases.Case, m mode) {
 	cfg.OnNotice = func(_ *pgconn.PgConn, n *pgconn.Notice) {
 		fmt.Fprintf(&received, "%s %s %s %s\n", n.Message, n.Detail, n.Hint, n.Where)
 	}
+	cfg.OnNotification = func(_ *pgconn.PgConn, n *pgconn.Notification) {
+		fmt.Fprintf(&received, "%s %s\n", n.Channel, n.Payload)
+	}
 	conn, err := pgconn.ConnectConfig(ctx, cfg)
 	if err != nil {
 		t.Fatal(err)
@@ -100,6 +104,10 @@ func runCase(t *testing.T, addr, db string, c analysiscases.Case, m mode) {
 		}
 	}
 	err = send(ctx, conn, c, m, &received)
+	for _, p := range []string{"application_name", "client_encoding", "DateStyle", "IntervalStyle", "TimeZone",
+		"session_authorization", "is_superuser", "standard_conforming_strings"} {
+		received.WriteString(conn.ParameterStatus(p) + "\n")
+	}
 	var pe *pgconn.PgError
 	if errors.As(err, &pe) {
 		fmt.Fprintf(&received, "%s %s %s %s\n", pe.Message, pe.Detail, pe.Hint, pe.Where)
@@ -177,4 +185,51 @@ func findSecret(b []byte, clear []string) (string, string) {
 		}
 	}
 	return "", ""
+}
+
+// TestStartupParameters: startup parameters that change who the session
+// is are refused; a search_path set at startup is the one names resolve in.
+func TestStartupParameters(t *testing.T) {
+	db := newDatabase(t, bookkeeping.Schema, analysiscases.Schema, analysiscases.Data)
+	pf := filepath.Join(t.TempDir(), "policy.yaml")
+	if err := os.WriteFile(pf, []byte(analysiscases.Policy), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	addr, _ := startProxy(t, db, pf)
+	ctx := pgtest.Context(t)
+	connect := func(user string, params map[string]string) (*pgconn.PgConn, error) {
+		cfg, err := pgconn.ParseConfig(fmt.Sprintf("postgres://%s:%s@%s/%s?sslmode=disable", user, password, addr, db))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for k, v := range params {
+			cfg.RuntimeParams[k] = v
+		}
+		return pgconn.ConnectConfig(ctx, cfg)
+	}
+	for _, params := range []map[string]string{{"role": "analyst"}, {"options": "-c role=analyst"}} {
+		conn, err := connect("zhang", params)
+		var pe *pgconn.PgError
+		if err == nil {
+			_, err = conn.Exec(ctx, "SELECT 1").ReadAll()
+			conn.Close(ctx)
+		}
+		if !errors.As(err, &pe) || pe.Code != "42501" {
+			t.Errorf("zhang with %v: %v, want a 42501 refusal", params, err)
+		}
+	}
+	conn, err := connect("analyst", map[string]string{"options": "-c search_path=staging"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(ctx)
+	// staging.contacts is clean: a predicate on its id_no is allowed.
+	res, err := conn.Exec(ctx, "SELECT id_no FROM contacts WHERE id_no LIKE 'ID%'").ReadAll()
+	if err != nil || len(res[0].Rows) != 1 || string(res[0].Rows[0][0]) != "ID-1" {
+		t.Fatalf("search_path from startup options: %v", err)
+	}
+	// bk.contacts is not on that path: the name does not resolve there.
+	if _, err := conn.Exec(ctx, "SELECT id_no FROM bk.contacts WHERE id_no LIKE '31%'").ReadAll(); err == nil {
+		t.Fatal("predicate on bk.contacts.id_no allowed")
+	}
 }
