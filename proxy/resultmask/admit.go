@@ -34,6 +34,9 @@ func (s *session) Admit(adm *proxy.Admission) (any, error) {
 		sql = utf8
 	}
 	b, rules := s.admitBinding()
+	if b == nil {
+		return nil, refuseStatement("the catalog of database %q is not loaded", s.info.Database)
+	}
 	s.state.Immediate = adm.Simple && adm.Idle
 	plan := s.e.plans().Plan(sql, b.env, s.state, s.info.User, rules, false)
 	if why := plan.Refusal(); why != "" {
@@ -59,10 +62,16 @@ func (s *session) admitBinding() (*binding, parser.Rules) {
 	s.e.mu.Lock()
 	b := s.e.byDB[s.info.Database]
 	s.e.mu.Unlock()
-	if b == nil || b.pol != s.e.Policy.Current() {
+	snap, ok := s.e.Catalog.Cached(s.info.Database)
+	if b == nil || b.pol != s.e.Policy.Current() || ok && b.snap != snap {
+		// A reloaded policy or a refreshed catalog applies from the next
+		// statement.
 		if nb, err := s.e.bindCached(s.info.Database); err == nil {
 			b = nb
 		}
+	}
+	if b == nil {
+		return nil, nil
 	}
 	return b, b.rulesFor(s.info.User)
 }
