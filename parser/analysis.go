@@ -151,6 +151,11 @@ type Statement struct {
 	// Refers is, for EXECUTE and FETCH, the analysis of the prepared
 	// statement or cursor whose rows it returns; nil when unknown.
 	Refers *Statement
+	// PathChange is the search_path change of a SET search_path, RESET or
+	// DISCARD ALL sent on its own outside a transaction (State.Immediate):
+	// once PostgreSQL reports the statement complete, State.Confirm makes
+	// it the session's only possible search_path.
+	PathChange *PathChange
 
 	unresolved bool // refused because a name cannot be resolved
 	// literalDependent: the analysis depends on a literal's value (ORDER

@@ -29,6 +29,8 @@ func TestCases(t *testing.T) {
 					if d := parser.Decide(a.Statements[0], c.Role, rules, detok); d.Refusal != "" {
 						t.Fatalf("setup %q refused: %s", s, d.Refusal)
 					}
+					// As pgmantle does when PostgreSQL reports it complete.
+					st.Confirm(a.Statements[0].PathChange)
 				}
 				st.Immediate = true
 				a := parser.Analyze(c.SQL, env, st)
@@ -113,5 +115,54 @@ func TestCacheNormalizedKeys(t *testing.T) {
 	}
 	if r := plan("SELECT id FROM bk.contacts WHERE name = 'y'"); r == "" {
 		t.Fatal("cached refusal not reused for a literal variant")
+	}
+}
+
+// TestSearchPathConfirm: a SET search_path sent on its own becomes the
+// only possible path only once PostgreSQL confirms it completed (a
+// cancelled SET leaves the old path in force), and only if no other change
+// came after it.
+func TestSearchPathConfirm(t *testing.T) {
+	env, pol := testEnv(t)
+	rules := pol.Resolve("analyst", nil)
+	const probe = "SELECT id FROM contacts WHERE id_no LIKE '3%'"
+	refused := func(st *parser.State) bool {
+		st.Immediate = true
+		return parser.Decide(parser.Analyze(probe, env, st).Statements[0], "analyst", rules, false).Refusal != ""
+	}
+	set := func(st *parser.State, sql string) *parser.PathChange {
+		st.Immediate = true
+		return parser.Analyze(sql, env, st).Statements[0].PathChange
+	}
+
+	st := parser.NewState("analyst")
+	st.SetInitialPath("bk")
+	change := set(st, "SET search_path = staging")
+	if change == nil || !refused(st) {
+		t.Fatal("before confirmation, bk.contacts must still be possible")
+	}
+	st.Confirm(change)
+	if refused(st) || len(st.SearchPaths()) != 1 {
+		t.Fatalf("after confirmation: paths %q", st.SearchPaths())
+	}
+
+	st = parser.NewState("analyst")
+	st.SetInitialPath("staging")
+	first := set(st, "SET search_path = staging")
+	set(st, "SET search_path = bk")
+	st.Confirm(first) // a later change is pending: no collapse
+	if !refused(st) {
+		t.Fatal("a confirmation overtaken by a later SET collapsed the paths")
+	}
+
+	st = parser.NewState("analyst")
+	st.SetInitialPath("staging")
+	st.Immediate = true
+	a := parser.Analyze("BEGIN; SET search_path = bk", env, st)
+	if a.Statements[1].PathChange != nil {
+		t.Fatal("a SET inside a multi-statement Query is confirmable")
+	}
+	if !refused(st) {
+		t.Fatal("SET in a transaction: bk.contacts must be possible")
 	}
 }

@@ -16,11 +16,14 @@ const maxPaths = 4
 // safe for concurrent use.
 //
 // pgmantle sees statements before PostgreSQL runs them, so it cannot know
-// whether a SET takes effect (a later error may roll it back, SET LOCAL
-// ends with the transaction). It therefore keeps every search_path the
-// session may have and analyses each statement under all of them; the set
-// collapses to one when a SET is known to take effect at once (Immediate).
+// whether a SET takes effect (it may fail or be cancelled, a later error
+// may roll it back, SET LOCAL ends with the transaction). It therefore
+// keeps every search_path the session may have and analyses each
+// statement under all of them; the set collapses to one when PostgreSQL
+// confirms that a SET sent on its own outside a transaction completed
+// (Confirm).
 type State struct {
+	changes  uint64 // search_path changes seen, for Confirm
 	user     string
 	initial  string   // the session's search_path at login, as SHOW prints it
 	settings []string // the search_path settings the session may have
@@ -28,8 +31,23 @@ type State struct {
 	cursors  map[string]*Statement
 	// Immediate, set by the caller before Analyze, says that the text is
 	// a simple Query sent while no transaction was open and nothing else
-	// was in flight: a single SET in it takes effect for sure.
+	// was in flight: a single SET in it takes effect if it completes.
 	Immediate bool
+}
+
+// PathChange is a search_path change awaiting PostgreSQL's confirmation.
+type PathChange struct {
+	Setting string
+	seq     uint64
+}
+
+// Confirm records that the statement that made c completed: unless the
+// session has changed search_path again since, c's setting is now the only
+// possible one.
+func (s *State) Confirm(c *PathChange) {
+	if c != nil && c.seq == s.changes {
+		s.settings = []string{c.Setting}
+	}
 }
 
 // NewState returns the state of a new session of user, whose search_path
@@ -172,23 +190,20 @@ func (s *State) apply(n *pg_query.Node, st *Statement) {
 		v := x.VariableSetStmt
 		switch {
 		case v.Kind == pg_query.VariableSetKind_VAR_RESET_ALL:
-			s.addPath(s.initial)
+			st.PathChange = s.addPath(s.initial)
 		case lower(v.Name) != "search_path":
 		case v.IsLocal:
 			// SET LOCAL lasts until the transaction ends: both settings
 			// stay possible.
-			imm := s.Immediate
-			s.Immediate = false
 			s.addPath(pathSetting(v.Args))
-			s.Immediate = imm
 		case v.Kind == pg_query.VariableSetKind_VAR_SET_VALUE:
-			s.addPath(pathSetting(v.Args))
+			st.PathChange = s.addPath(pathSetting(v.Args))
 		case v.Kind == pg_query.VariableSetKind_VAR_SET_DEFAULT, v.Kind == pg_query.VariableSetKind_VAR_RESET:
-			s.addPath(s.initial)
+			st.PathChange = s.addPath(s.initial)
 		}
 	case *pg_query.Node_DiscardStmt:
 		if x.DiscardStmt.Target == pg_query.DiscardMode_DISCARD_ALL {
-			s.addPath(s.initial)
+			st.PathChange = s.addPath(s.initial)
 			clear(s.prepared)
 			clear(s.cursors)
 		}
@@ -211,15 +226,18 @@ func (s *State) apply(n *pg_query.Node, st *Statement) {
 	}
 }
 
-// addPath records a search_path setting the session may now have.
-func (s *State) addPath(setting string) {
-	if s.Immediate {
-		s.settings = []string{setting}
-		return
-	}
+// addPath records a search_path setting the session may now have. For a
+// statement sent on its own (Immediate) it returns the change to confirm
+// when PostgreSQL reports the statement complete.
+func (s *State) addPath(setting string) *PathChange {
+	s.changes++
 	if !contains(s.settings, setting) {
 		s.settings = append(s.settings, setting)
 	}
+	if !s.Immediate {
+		return nil
+	}
+	return &PathChange{Setting: setting, seq: s.changes}
 }
 
 // CursorOrPrepared reports whether a name is a known cursor or SQL-level

@@ -409,13 +409,20 @@ func (ss *session) commandComplete(m message) error {
 	}
 	switch r.kind {
 	case reqQuery:
+		if c, ok := ss.ic.(Completer); ok && m.typ == 'C' {
+			c.StatementCompleted(r.plan, ss.stmtIndex)
+		}
 		ss.stmtIndex++
 		if ss.ic != nil && mayRedefine(r.sql) {
 			ss.reg.forgetSQL()
 		}
 	case reqExecute:
 		ss.q.pop()
-		if p := ss.reg.portals[r.name]; ss.ic != nil && (p == nil || p.Statement == nil || mayRedefine(p.Statement.SQL)) {
+		p := ss.reg.portals[r.name]
+		if c, ok := ss.ic.(Completer); ok && m.typ == 'C' && p != nil && p.Statement != nil {
+			c.StatementCompleted(p.Statement.Plan, 0)
+		}
+		if ss.ic != nil && (p == nil || p.Statement == nil || mayRedefine(p.Statement.SQL)) {
 			ss.reg.forgetSQL()
 		}
 	default:

@@ -119,6 +119,14 @@ type Admission struct {
 	Param func(name string) string
 }
 
+// Completer is an optional interface of an Interceptor: when PostgreSQL
+// reports a statement complete (CommandComplete), StatementCompleted gets
+// the plan Admit returned for its text and, for a simple Query, the
+// statement's position. It runs on the server-to-client goroutine.
+type Completer interface {
+	StatementCompleted(plan any, index int)
+}
+
 // SessionProber is an optional interface of an Interceptor: when the login
 // completes, before the client's first statement, pgmantle asks PostgreSQL
 // for the session's search_path, current_user and session_user (startup

@@ -37,12 +37,30 @@ func (s *session) Admit(adm *proxy.Admission) (any, error) {
 	if b == nil {
 		return nil, refuseStatement("the catalog of database %q is not loaded", s.info.Database)
 	}
+	s.confirmMu.Lock()
+	s.state.Confirm(s.confirmed)
+	s.confirmed = nil
+	s.confirmMu.Unlock()
 	s.state.Immediate = adm.Simple && adm.Idle
 	plan := s.e.plans().Plan(sql, b.env, s.state, s.info.User, rules, false)
 	if why := plan.Refusal(); why != "" {
 		return nil, refuseStatement("%s", why)
 	}
 	return plan, nil
+}
+
+// StatementCompleted hands a confirmed search_path change to the next
+// Admit.
+func (s *session) StatementCompleted(plan any, index int) {
+	p, ok := plan.(*parser.Plan)
+	if !ok || index >= len(p.Statements) {
+		return
+	}
+	if pc := p.Statements[index].Statement.PathChange; pc != nil {
+		s.confirmMu.Lock()
+		s.confirmed = pc
+		s.confirmMu.Unlock()
+	}
 }
 
 // ProbeSession receives the session's search_path and roles at login. A

@@ -3,6 +3,7 @@ package resultmask
 import (
 	"errors"
 	"fmt"
+	"sync"
 
 	"golang.org/x/text/encoding"
 
@@ -25,10 +26,14 @@ type session struct {
 	rules *policy.Rules
 	plans map[planKey]*colPlan // maskers by column, reused across result sets
 	rw    rowMasker
-	state *parser.State     // client-to-server goroutine (Admit) only
-	enc   string            // the client_encoding the plans were built for
-	codec encoding.Encoding // its codec; nil for UTF-8
-	encOK bool              // pgmantle can transcode enc
+	state *parser.State // client-to-server goroutine (Admit) only
+	// confirmed is a search_path change PostgreSQL reported complete,
+	// handed from the server-to-client goroutine to the next Admit.
+	confirmMu sync.Mutex
+	confirmed *parser.PathChange
+	enc       string            // the client_encoding the plans were built for
+	codec     encoding.Encoding // its codec; nil for UTF-8
+	encOK     bool              // pgmantle can transcode enc
 }
 
 // planKey identifies how one result column is masked.
