@@ -133,3 +133,18 @@ func stateful(n *pg_query.Node) bool {
 	}
 	return false
 }
+
+// Forget drops every plan made against env (a policy reload or a catalog
+// refresh replaced it), so that the old snapshot can be freed.
+func (c *Cache) Forget(env *Env) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for e := c.ll.Front(); e != nil; {
+		next := e.Next()
+		if ce := e.Value.(*cacheEntry); ce.key.env == env {
+			c.ll.Remove(e)
+			delete(c.m, ce.key)
+		}
+		e = next
+	}
+}

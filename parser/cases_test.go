@@ -166,3 +166,18 @@ func TestSearchPathConfirm(t *testing.T) {
 		t.Fatal("SET in a transaction: bk.contacts must be possible")
 	}
 }
+
+func TestCacheForget(t *testing.T) {
+	env, pol := testEnv(t)
+	rules := pol.Resolve("analyst", nil)
+	c := parser.NewCache(10)
+	st := parser.NewState("analyst")
+	c.Plan("SELECT id FROM bk.contacts", env, st, "analyst", rules, false)
+	c.Plan("SELECT name FROM bk.contacts", env, st, "analyst", rules, false)
+	other := parser.NewEnv(env.Snapshot(), nil, nil)
+	c.Plan("SELECT id FROM bk.contacts", other, st, "analyst", rules, false)
+	c.Forget(env)
+	if c.Len() != 1 {
+		t.Fatalf("%d plans after Forget, want 1", c.Len())
+	}
+}

@@ -110,10 +110,7 @@ func (e *Engine) bind(ctx context.Context, database string) (*binding, error) {
 		return b, nil
 	}
 	b := newBinding(pol, snap)
-	if e.byDB == nil {
-		e.byDB = map[string]*binding{}
-	}
-	e.byDB[database] = b
+	e.replace(database, b)
 	return b, nil
 }
 
@@ -131,8 +128,20 @@ func (e *Engine) bindCached(database string) (*binding, error) {
 		return b, nil
 	}
 	b := newBinding(pol, snap)
-	e.byDB[database] = b
+	e.replace(database, b)
 	return b, nil
+}
+
+// replace installs a database's new binding (e.mu held) and drops the
+// cached plans of the one it replaces.
+func (e *Engine) replace(database string, b *binding) {
+	if e.byDB == nil {
+		e.byDB = map[string]*binding{}
+	}
+	if old := e.byDB[database]; old != nil && e.cache != nil {
+		e.cache.Forget(old.env)
+	}
+	e.byDB[database] = b
 }
 
 func newBinding(pol *policy.Policy, snap *catalog.Snapshot) *binding {

@@ -152,7 +152,7 @@ func (s *session) refresh() {
 			snap = s.b.snap
 		}
 		b = newBinding(pol, snap)
-		s.e.byDB[s.info.Database] = b
+		s.e.replace(s.info.Database, b)
 	}
 	s.e.mu.Unlock()
 	s.b = b
