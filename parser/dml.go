@@ -148,23 +148,23 @@ func (a *analyzer) multiSource(src *pg_query.Node, sc *scope) (value, error) {
 			if err != nil {
 				return value{}, err
 			}
-			var v value
+			var vs []value
 			for _, c := range outs.cols {
-				v = union(v, c.v)
+				vs = append(vs, c.v)
 			}
-			return v, nil
+			return unionAll(vs), nil
 		}
 	}
 	if row := src.GetRowExpr(); row != nil {
-		var v value
+		var vs []value
 		for _, arg := range row.Args {
 			av, err := a.expr(arg, sc)
 			if err != nil {
 				return value{}, err
 			}
-			v = union(v, av)
+			vs = append(vs, av)
 		}
-		return v, nil
+		return unionAll(vs), nil
 	}
 	return a.expr(src, sc)
 }

@@ -164,6 +164,11 @@ func (a *analyzer) charge(v value, kind UseKind) {
 	if !v.direct || a.definer {
 		return
 	}
+	if (kind == UseGroup || kind == UseJoin) && (v.mixed || !v.oneClass()) {
+		// Grouping or comparing copies of protected values together with
+		// other values tests the ones against the others.
+		kind = UsePredicate
+	}
 	for _, s := range v.srcs {
 		a.use(Use{Kind: kind, Source: s})
 	}
@@ -286,11 +291,11 @@ func (a *analyzer) aExpr(x *pg_query.A_Expr, sc *scope) (value, error) {
 // equality if one side is a constant, a predicate otherwise.
 func (a *analyzer) equality(l, r value) {
 	switch {
-	case l.direct && !l.clean() && r.constant:
+	case l.direct && !l.clean() && !l.mixed && r.constant:
 		a.literalEquality(l, r)
-	case r.direct && !r.clean() && l.constant:
+	case r.direct && !r.clean() && !r.mixed && l.constant:
 		a.literalEquality(r, l)
-	case l.direct && r.direct:
+	case l.direct && r.direct && !l.mixed && !r.mixed:
 		a.join(l, r)
 	default:
 		a.charge(l, UsePredicate)
@@ -363,7 +368,7 @@ func (a *analyzer) inList(l value, list *pg_query.Node, sc *scope) error {
 		}
 		a.charge(v, UsePredicate)
 	}
-	if allConst && l.direct && !l.clean() {
+	if allConst && l.direct && !l.clean() && !l.mixed {
 		a.literalEquality(l, consts...)
 		return nil
 	}

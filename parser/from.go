@@ -80,6 +80,9 @@ func (a *analyzer) rangeVar(rv *pg_query.RangeVar, sc *scope) (*fromItem, error)
 	}
 	if rv.Schemaname == "" {
 		if c := sc.lookupCTE(name); c != nil {
+			if c.pending {
+				return nil, a.refuse("a WITH RECURSIVE query that refers to a later one (%s)", name)
+			}
 			it := &fromItem{name: alias, cols: rename(c.cols, aliasCols)}
 			sc.named = append(sc.named, it)
 			return it, nil
@@ -245,7 +248,9 @@ func scalarResult(a *analyzer, f *pg_query.Node) bool {
 		for _, fn := range a.env.snap.Function(s, parts[len(parts)-1]) {
 			r := fn.Result
 			r = strings.TrimPrefix(r, "SETOF ")
-			if r == "record" || strings.HasPrefix(r, "TABLE(") {
+			// A record, a table, or a polymorphic type (anyelement can be
+			// a row type): columns unknown.
+			if r == "record" || strings.HasPrefix(r, "TABLE(") || strings.HasPrefix(r, "any") {
 				return false
 			}
 			if isComposite(a.env.snap, r) {
@@ -272,15 +277,24 @@ func isComposite(snap *catalog.Snapshot, typ string) bool {
 // joinExpr analyses a join: both sides, the condition, and the merged
 // columns of USING and NATURAL.
 func (a *analyzer) joinExpr(j *pg_query.JoinExpr, sc *scope) (*fromItem, error) {
+	start := len(sc.named)
 	l, err := a.rangeItem(j.Larg, sc)
 	if err != nil {
 		return nil, err
 	}
+	// The right side may be LATERAL: it sees the left side's columns by
+	// their unqualified names too.
+	n := len(sc.items)
+	sc.items = append(sc.items, l)
 	r, err := a.rangeItem(j.Rarg, sc)
+	sc.items = sc.items[:n]
 	if err != nil {
 		return nil, err
 	}
 	using, _ := names(j.UsingClause)
+	if j.IsNatural && (l.anyCol != nil || r.anyCol != nil) {
+		return nil, a.refuse("NATURAL JOIN with a function whose result columns pgmantle cannot establish")
+	}
 	if j.IsNatural {
 		using = nil
 		for _, lc := range l.cols {
@@ -335,10 +349,11 @@ func (a *analyzer) joinExpr(j *pg_query.JoinExpr, sc *scope) (*fromItem, error) 
 		sc.named = append(sc.named, ua)
 	}
 	sc.named = append(sc.named, it)
-	// The condition sees both sides (registered in sc.named by now) and
-	// unqualified names of both: resolve through a temporary scope.
+	// The condition sees the join's two sides and the enclosing query
+	// levels — not the other items of this FROM clause.
 	if j.Quals != nil {
-		qs := &scope{parent: sc.parent, named: sc.named, ctes: sc.ctes, items: append(append([]*fromItem(nil), sc.items...), it)}
+		members := append([]*fromItem(nil), sc.named[start:]...)
+		qs := &scope{parent: sc.parent, named: members, ctes: sc.ctes, items: []*fromItem{it}}
 		if err := a.consume(j.Quals, qs, UsePredicate); err != nil {
 			return nil, err
 		}

@@ -39,13 +39,16 @@ type scope struct {
 	named []*fromItem
 	ctes  map[string]*cte
 	// outputs, for ORDER BY and GROUP BY, are the query's result columns
-	// once known.
-	outputs []column
+	// once known; outputsExact is false when their number is not known.
+	outputs      []column
+	outputsExact bool
 }
 
 // cte is a WITH query visible in a scope.
 type cte struct {
 	cols []column
+	// pending: named in a WITH RECURSIVE but not analysed yet.
+	pending bool
 }
 
 func newScope(parent *scope) *scope { return &scope{parent: parent} }
@@ -70,39 +73,55 @@ func (s *scope) lookupCTE(name string) *cte {
 var systemColumns = map[string]bool{"ctid": true, "xmin": true, "xmax": true, "cmin": true, "cmax": true, "tableoid": true}
 
 // column resolves a column reference (its name parts, already without a
-// trailing *) in this scope or an enclosing one.
+// trailing *) in this scope or an enclosing one. A level whose FROM items
+// include one whose columns are unknown (a function returning a record)
+// may or may not hold an unqualified name: the lineage is then the union
+// of that item's and of whatever an enclosing level resolves the name to.
 func (s *scope) column(parts []string) (value, error) {
+	var maybe []value
 	for sc := s; sc != nil; sc = sc.parent {
 		v, found, err := sc.columnHere(parts)
-		if err != nil || found {
-			return v, err
+		if err != nil {
+			return value{}, err
+		}
+		if found {
+			return unionAll(append(maybe, v)), nil
+		}
+		if len(parts) == 1 {
+			maybe = append(maybe, sc.unknownColumns()...)
 		}
 	}
+	if len(maybe) > 0 {
+		return unionAll(maybe), nil
+	}
 	return value{}, fmt.Errorf("column %s cannot be resolved", joinName(parts))
+}
+
+// unknownColumns returns the lineage of this level's items whose columns
+// are unknown.
+func (s *scope) unknownColumns() []value {
+	var out []value
+	for _, it := range s.items {
+		if it.anyCol != nil {
+			out = append(out, *it.anyCol)
+		}
+	}
+	return out
 }
 
 func (s *scope) columnHere(parts []string) (value, bool, error) {
 	switch len(parts) {
 	case 1:
-		var v value
-		found := 0
+		var vs []value
 		for _, it := range s.items {
 			if c, ok := it.col(parts[0]); ok {
-				v = union(v, c)
-				found++
+				vs = append(vs, c)
 			}
 		}
-		if found > 0 {
-			return v, true, nil
-		}
-		for _, it := range s.items {
-			if it.anyCol != nil {
-				v = union(v, *it.anyCol)
-				found++
-			}
-		}
-		if found > 0 {
-			return v, true, nil
+		if len(vs) > 0 {
+			// Several matches: PostgreSQL refuses the name as ambiguous
+			// unless it is a merged join column; either way, a copy of one.
+			return unionAll(append(vs, s.unknownColumns()...)), true, nil
 		}
 		return value{}, false, nil
 	default:

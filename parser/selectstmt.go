@@ -35,7 +35,7 @@ func (a *analyzer) selectStmt(sel *pg_query.SelectStmt, parent *scope) (outputs,
 		return outputs{}, err
 	}
 	// ORDER BY and LIMIT of the whole query.
-	sc.outputs = outs.cols
+	sc.outputs, sc.outputsExact = outs.cols, outs.exact
 	for _, o := range sel.SortClause {
 		if sb := o.GetSortBy(); sb != nil {
 			v, err := a.sortExpr(sb.Node, sc, true)
@@ -59,6 +59,15 @@ func (a *analyzer) with(w *pg_query.WithClause, sc *scope) error {
 		return nil
 	}
 	sc.ctes = map[string]*cte{}
+	if w.Recursive {
+		// Every name of a WITH RECURSIVE is visible in every query of it,
+		// later ones included: mark them until analysed.
+		for _, n := range w.Ctes {
+			if c := n.GetCommonTableExpr(); c != nil {
+				sc.ctes[c.Ctename] = &cte{pending: true}
+			}
+		}
+	}
 	for _, n := range w.Ctes {
 		c := n.GetCommonTableExpr()
 		if c == nil {
@@ -132,7 +141,7 @@ func (a *analyzer) simpleSelect(sel *pg_query.SelectStmt, sc *scope) (outputs, e
 	if err != nil {
 		return outputs{}, err
 	}
-	sc.outputs = outs.cols
+	sc.outputs, sc.outputsExact = outs.cols, outs.exact
 	for _, g := range sel.GroupClause {
 		if err := a.groupItem(g, sc); err != nil {
 			return outputs{}, err
@@ -199,6 +208,9 @@ func (a *analyzer) groupItem(g *pg_query.Node, sc *scope) error {
 func (a *analyzer) sortExpr(n *pg_query.Node, sc *scope, preferOutput bool) (value, error) {
 	if c := n.GetAConst(); c != nil {
 		a.st.literalDependent = true // ORDER BY 1 and ORDER BY 2 differ
+		if !sc.outputsExact && c.GetIval() != nil {
+			return value{}, a.refuse("a column position over result columns pgmantle cannot count")
+		}
 		if i := c.GetIval(); i != nil && i.Ival >= 1 && int(i.Ival) <= len(sc.outputs) {
 			return sc.outputs[i.Ival-1].v, nil
 		}
@@ -207,14 +219,13 @@ func (a *analyzer) sortExpr(n *pg_query.Node, sc *scope, preferOutput bool) (val
 		parts, star := names(cr.Fields)
 		if !star && len(parts) == 1 {
 			byOutput := func() (value, bool) {
-				var v value
-				found := false
+				var vs []value
 				for _, o := range sc.outputs {
 					if o.name == parts[0] {
-						v, found = union(v, o.v), true
+						vs = append(vs, o.v)
 					}
 				}
-				return v, found
+				return unionAll(vs), len(vs) > 0
 			}
 			if preferOutput {
 				if v, ok := byOutput(); ok {
@@ -335,17 +346,20 @@ func (a *analyzer) setOp(sel *pg_query.SelectStmt, sc *scope) (outputs, error) {
 	outs := outputs{exact: true, cols: make([]column, len(l.cols))}
 	for i := range l.cols {
 		lv, rv := l.cols[i].v, r.cols[i].v
+		u := union(lv, rv)
 		switch {
-		case sel.Op != pg_query.SetOperation_SETOP_UNION && lv.direct && rv.direct && !lv.clean() && !rv.clean():
-			a.join(lv, rv) // INTERSECT, EXCEPT: row equality between the sides
+		case sel.Op != pg_query.SetOperation_SETOP_UNION && lv.direct && rv.direct &&
+			!lv.clean() && !rv.clean() && !lv.mixed && !rv.mixed:
+			// INTERSECT, EXCEPT: row equality between the sides.
+			a.join(lv, rv)
 		case sel.Op != pg_query.SetOperation_SETOP_UNION:
 			a.charge(lv, UsePredicate)
 			a.charge(rv, UsePredicate)
 		case !sel.All:
-			a.charge(lv, UseGroup)
-			a.charge(rv, UseGroup)
+			// UNION removes duplicates across both sides.
+			a.charge(u, UseGroup)
 		}
-		outs.cols[i] = column{name: l.cols[i].name, v: union(lv, rv)}
+		outs.cols[i] = column{name: l.cols[i].name, v: u}
 	}
 	return outs, nil
 }

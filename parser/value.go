@@ -7,6 +7,11 @@ type value struct {
 	// uses are charged where it is consumed. Derived values were charged
 	// where they were computed.
 	direct bool
+	// mixed: besides copies of srcs, the value holds rows of something
+	// else (a literal, a clean column, a computed value), as a set
+	// operation or an ambiguous name can. Comparing or grouping it then
+	// tests protected values against those: a predicate, not a join.
+	mixed bool
 	// constant: a literal or a bind parameter (possibly cast), with where
 	// it is, for detokenization.
 	constant bool
@@ -20,13 +25,38 @@ func (v value) clean() bool { return len(v.srcs) == 0 }
 // union combines two values that one column can hold (set operations,
 // merged USING columns, ambiguous names): a copy of either.
 func union(a, b value) value {
-	if a.clean() && !a.constant {
-		return value{srcs: b.srcs, direct: b.direct || b.clean()}
+	switch {
+	case a.clean() && b.clean():
+		return value{direct: true}
+	case a.clean():
+		return value{srcs: b.srcs, direct: b.direct, mixed: true}
+	case b.clean():
+		return value{srcs: a.srcs, direct: a.direct, mixed: true}
 	}
-	if b.clean() && !b.constant {
-		return value{srcs: a.srcs, direct: a.direct || a.clean()}
+	return value{srcs: appendSources(append([]Source(nil), a.srcs...), b.srcs...), direct: a.direct && b.direct,
+		mixed: a.mixed || b.mixed}
+}
+
+// unionAll combines the values of several candidates.
+func unionAll(vs []value) value {
+	if len(vs) == 0 {
+		return value{}
 	}
-	return value{srcs: appendSources(append([]Source(nil), a.srcs...), b.srcs...), direct: (a.direct || a.clean()) && (b.direct || b.clean())}
+	v := vs[0]
+	for _, w := range vs[1:] {
+		v = union(v, w)
+	}
+	return v
+}
+
+// classes reports whether the value's sources are all of one class.
+func (v value) oneClass() bool {
+	for _, s := range v.srcs {
+		if s.Class != v.srcs[0].Class || s.Unknown {
+			return false
+		}
+	}
+	return true
 }
 
 // derived returns the lineage of an expression computed from vs.
