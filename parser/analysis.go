@@ -157,6 +157,14 @@ type Statement struct {
 	// it the session's only possible search_path.
 	PathChange *PathChange
 
+	// epoch is State.changes when the statement was analysed: a prepared
+	// statement analysed under older search_path settings is stale.
+	epoch  uint64
+	effect effect // on prepared statements and cursors, once confirmed
+	// pathFree: the statement resolves no names (SET, SHOW, transaction
+	// control, ...), so a search_path change cannot make it stale.
+	pathFree bool
+
 	unresolved bool // refused because a name cannot be resolved
 	// literalDependent: the analysis depends on a literal's value (ORDER
 	// BY 1), so it must not be shared by texts differing in literals.

@@ -17,6 +17,7 @@ type analyzer struct {
 	definer bool
 	st      *Statement
 	state   *State
+	text    string // the statement's SQL text
 }
 
 // parseOne parses SQL holding exactly one statement.
@@ -55,8 +56,12 @@ func Analyze(sql string, env *Env, st *State) *Analysis {
 		// that resolves under some only is analysed under those (under the
 		// others PostgreSQL itself would fail).
 		var merged, unresolved *Statement
+		text := sql[raw.StmtLocation:]
+		if raw.StmtLen > 0 && int(raw.StmtLocation+raw.StmtLen) <= len(sql) {
+			text = sql[raw.StmtLocation : raw.StmtLocation+raw.StmtLen]
+		}
 		for _, path := range st.paths() {
-			s := analyzeStatement(raw.Stmt, env, path, st)
+			s := analyzeStatement(raw.Stmt, text, env, path, st)
 			if s.unresolved {
 				unresolved = s
 				continue
@@ -75,8 +80,8 @@ func Analyze(sql string, env *Env, st *State) *Analysis {
 }
 
 // analyzeStatement analyses one statement under one search_path.
-func analyzeStatement(n *pg_query.Node, env *Env, path []string, st *State) *Statement {
-	a := &analyzer{env: env, path: path, st: &Statement{Kind: statementKind(n), OutputsExact: true}, state: st}
+func analyzeStatement(n *pg_query.Node, text string, env *Env, path []string, st *State) *Statement {
+	a := &analyzer{env: env, path: path, st: &Statement{Kind: statementKind(n), OutputsExact: true, epoch: st.changes}, state: st, text: text}
 	if err := a.statement(n); err != nil {
 		var r *Refusal
 		if errors.As(err, &r) {
@@ -176,18 +181,25 @@ func (a *analyzer) statement(n *pg_query.Node) error {
 				return err
 			}
 		}
-		a.st.Refers = a.state.prepared[x.ExecuteStmt.Name]
+		st, stale := a.state.preparedStatement(x.ExecuteStmt.Name)
+		if stale {
+			return a.refuse("EXECUTE of %s, prepared before a search_path change (PREPARE it again)", x.ExecuteStmt.Name)
+		}
+		a.st.Refers = st
 		return a.refers()
 	case *pg_query.Node_FetchStmt:
 		a.st.Refers = a.state.cursors[x.FetchStmt.Portalname]
 		return a.refers()
 	case *pg_query.Node_VariableSetStmt:
+		a.st.pathFree = true
 		return a.set(x.VariableSetStmt)
 	case *pg_query.Node_VariableShowStmt:
 		a.st.OutputsExact = false // one clean column
+		a.st.pathFree = true
 		return nil
 	case *pg_query.Node_TransactionStmt, *pg_query.Node_ClosePortalStmt,
 		*pg_query.Node_DeallocateStmt, *pg_query.Node_DiscardStmt:
+		a.st.pathFree = true
 		return nil
 	case *pg_query.Node_LockStmt:
 		for _, r := range x.LockStmt.Relations {

@@ -30,7 +30,9 @@ func TestCases(t *testing.T) {
 						t.Fatalf("setup %q refused: %s", s, d.Refusal)
 					}
 					// As pgmantle does when PostgreSQL reports it complete.
-					st.Confirm(a.Statements[0].PathChange)
+					for _, s := range a.Statements {
+						st.Completed(s)
+					}
 				}
 				st.Immediate = true
 				a := parser.Analyze(c.SQL, env, st)
@@ -179,5 +181,38 @@ func TestCacheForget(t *testing.T) {
 	c.Forget(env)
 	if c.Len() != 1 {
 		t.Fatalf("%d plans after Forget, want 1", c.Len())
+	}
+}
+
+// TestPreparedConfirmed: EXECUTE takes the analysis of the PREPARE that
+// PostgreSQL confirmed, not of one it refused (a name in use).
+func TestPreparedConfirmed(t *testing.T) {
+	env, pol := testEnv(t)
+	rules := pol.Resolve("analyst", nil)
+	st := parser.NewState("analyst")
+	run := func(sql string) *parser.Statement {
+		st.Immediate = true
+		return parser.Analyze(sql, env, st).Statements[0]
+	}
+	first := run("PREPARE q AS SELECT name FROM bk.contacts UNION ALL SELECT employee FROM bk.payroll")
+	st.Completed(first)
+	run("PREPARE q AS SELECT 'x'::text AS name") // PostgreSQL refuses it: never confirmed
+	exec := run("EXECUTE q")
+	d := parser.Decide(exec, "analyst", rules, false)
+	if d.Refusal != "" || len(d.Outputs) != 1 || d.Outputs[0].Class != "person_name" {
+		t.Fatalf("EXECUTE q: refusal %q, outputs %+v; want the confirmed PREPARE's masked column", d.Refusal, d.Outputs)
+	}
+	if why := st.CheckBind("q"); why != "" {
+		t.Fatalf("Bind q: %s", why)
+	}
+	run("SET search_path = staging")
+	if why := st.CheckBind("q"); why == "" {
+		t.Fatal("Bind of a statement prepared before a search_path change allowed")
+	}
+	if d := parser.Decide(run("EXECUTE q"), "analyst", rules, false); d.Refusal == "" {
+		t.Fatal("EXECUTE of a statement prepared before a search_path change allowed")
+	}
+	if why := st.CheckBind("never"); why == "" {
+		t.Fatal("Bind of an unknown statement allowed")
 	}
 }

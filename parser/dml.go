@@ -286,7 +286,11 @@ func (a *analyzer) modifyingCTE(n *pg_query.Node, sc *scope) (outputs, error) {
 // client; FROM STDIN writes each listed column. Server files and programs
 // are refused.
 func (a *analyzer) copyStmt(c *pg_query.CopyStmt) error {
-	if c.Filename != "" || c.IsProgram {
+	// The parse tree cannot tell TO STDOUT from TO '' (both have no file
+	// name), nor do normalized cache keys: look at the tokens, and never
+	// share a COPY's analysis with another text.
+	a.st.literalDependent = true
+	if c.Filename != "" || c.IsProgram || !stdio(a.text) {
 		return a.refuse("COPY to or from a server file or program")
 	}
 	if c.Query != nil {
@@ -332,4 +336,29 @@ func (a *analyzer) copyStmt(c *pg_query.CopyStmt) error {
 		outs.cols = append(outs.cols, column{name: name, v: v})
 	}
 	return a.outputAs(outs, nil, UseOutput)
+}
+
+// stdio reports whether a COPY statement's text says TO STDOUT or FROM
+// STDIN outside parentheses (a query's FROM stdout does not count).
+func stdio(text string) bool {
+	res, err := pg_query.Scan(text)
+	if err != nil {
+		return false
+	}
+	depth := 0
+	toks := res.Tokens
+	for i, t := range toks {
+		switch t.Token {
+		case pg_query.Token_ASCII_40:
+			depth++
+		case pg_query.Token_ASCII_41:
+			depth--
+		case pg_query.Token_TO, pg_query.Token_FROM:
+			if depth == 0 && i+1 < len(toks) &&
+				(toks[i+1].Token == pg_query.Token_STDIN || toks[i+1].Token == pg_query.Token_STDOUT) {
+				return true
+			}
+		}
+	}
+	return false
 }

@@ -6,10 +6,13 @@ import (
 	"github.com/pgmantle/pgmantle/catalog"
 )
 
-// column is one named column of a FROM item.
+// column is one named column of a FROM item or of a query's result.
 type column struct {
 	name string
 	v    value
+	// unsureName: PostgreSQL may name the column otherwise (an expression
+	// whose generated name pgmantle does not reproduce).
+	unsureName bool
 }
 
 // fromItem is one entry of a FROM clause: a relation, subquery, function,

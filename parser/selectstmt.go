@@ -121,7 +121,7 @@ func rename(cols []column, aliases []string) []column {
 	copy(out, cols)
 	for i := range out {
 		if i < len(aliases) {
-			out[i].name = aliases[i]
+			out[i].name, out[i].unsureName = aliases[i], false
 		}
 	}
 	return out
@@ -218,23 +218,32 @@ func (a *analyzer) sortExpr(n *pg_query.Node, sc *scope, preferOutput bool) (val
 	if cr := n.GetColumnRef(); cr != nil {
 		parts, star := names(cr.Fields)
 		if !star && len(parts) == 1 {
-			byOutput := func() (value, bool) {
-				var vs []value
-				for _, o := range sc.outputs {
-					if o.name == parts[0] {
-						vs = append(vs, o.v)
-					}
+			var sure, unsure []value
+			for _, o := range sc.outputs {
+				switch {
+				case o.name == parts[0] && !o.unsureName:
+					sure = append(sure, o.v)
+				case o.unsureName:
+					unsure = append(unsure, o.v)
 				}
-				return unionAll(vs), len(vs) > 0
 			}
-			if preferOutput {
-				if v, ok := byOutput(); ok {
-					return v, nil
+			_, isInput, _ := sc.columnHere(parts)
+			switch {
+			case preferOutput && len(sure) > 0, !preferOutput && !isInput && len(sure) > 0:
+				return unionAll(append(sure, unsure...)), nil
+			case !preferOutput && isInput:
+				// GROUP BY prefers input columns.
+			case len(unsure) > 0:
+				// An output pgmantle cannot name may be the one meant, or
+				// the input column of that name: count both.
+				if !isInput {
+					return unionAll(unsure), nil
 				}
-			} else if _, found, _ := sc.columnHere(parts); !found {
-				if v, ok := byOutput(); ok {
-					return v, nil
+				in, err := a.expr(n, sc)
+				if err != nil {
+					return value{}, err
 				}
+				return unionAll(append(unsure, in)), nil
 			}
 		}
 	}
@@ -275,30 +284,40 @@ func (a *analyzer) targetList(list []*pg_query.Node, sc *scope) (outputs, error)
 		if err != nil {
 			return outputs{}, err
 		}
-		outs.cols = append(outs.cols, column{name: outputName(rt), v: v})
+		name, sure := outputName(rt)
+		outs.cols = append(outs.cols, column{name: name, v: v, unsureName: !sure})
 	}
 	return outs, nil
 }
 
-// outputName is the column name PostgreSQL gives a select-list item, as
-// far as lineage needs it (ORDER BY by name).
-func outputName(rt *pg_query.ResTarget) string {
+// outputName is the column name PostgreSQL gives a select-list item, for
+// ORDER BY by name, and whether pgmantle is sure of it; ORDER BY a name
+// counts every item whose name it is not sure of as a candidate.
+func outputName(rt *pg_query.ResTarget) (string, bool) {
 	if rt.Name != "" {
-		return rt.Name
+		return rt.Name, true
 	}
 	switch x := rt.Val.Node.(type) {
 	case *pg_query.Node_ColumnRef:
-		if parts, _ := names(x.ColumnRef.Fields); len(parts) > 0 {
-			return parts[len(parts)-1]
+		if parts, star := names(x.ColumnRef.Fields); len(parts) > 0 && !star {
+			return parts[len(parts)-1], true
 		}
 	case *pg_query.Node_FuncCall:
 		if parts, _ := names(x.FuncCall.Funcname); len(parts) > 0 {
-			return parts[len(parts)-1]
+			return parts[len(parts)-1], true
 		}
 	case *pg_query.Node_TypeCast:
-		return outputName(&pg_query.ResTarget{Val: x.TypeCast.Arg})
+		if x.TypeCast.Arg.GetAConst() == nil {
+			return outputName(&pg_query.ResTarget{Val: x.TypeCast.Arg})
+		}
+	case *pg_query.Node_AConst, *pg_query.Node_AExpr, *pg_query.Node_BoolExpr, *pg_query.Node_NullTest:
+		return "?column?", true
+	case *pg_query.Node_CaseExpr:
+		return "case", true
+	case *pg_query.Node_CoalesceExpr:
+		return "coalesce", true
 	}
-	return "?column?"
+	return "?column?", false
 }
 
 // values analyses VALUES (...), (...).

@@ -27,7 +27,12 @@ type State struct {
 	user     string
 	initial  string   // the session's search_path at login, as SHOW prints it
 	settings []string // the search_path settings the session may have
+	// prepared are the prepared statements PostgreSQL confirmed (SQL
+	// PREPARE and protocol Parse share one namespace), with their
+	// analyses; pending are names being prepared, with the epoch they
+	// were analysed at.
 	prepared map[string]*Statement
+	pending  map[string]uint64
 	cursors  map[string]*Statement
 	// Immediate, set by the caller before Analyze, says that the text is
 	// a simple Query sent while no transaction was open and nothing else
@@ -53,7 +58,7 @@ func (s *State) Confirm(c *PathChange) {
 // NewState returns the state of a new session of user, whose search_path
 // is PostgreSQL's default until SetInitialPath.
 func NewState(user string) *State {
-	s := &State{user: user, prepared: map[string]*Statement{}, cursors: map[string]*Statement{}}
+	s := &State{user: user, prepared: map[string]*Statement{}, pending: map[string]uint64{}, cursors: map[string]*Statement{}}
 	s.SetInitialPath(`"$user", public`)
 	return s
 }
@@ -108,7 +113,10 @@ func splitPath(setting string) []string {
 	flush := func() {
 		name := cur.String()
 		if !quoted {
-			name = strings.ToLower(strings.TrimSpace(name))
+			name = asciiLower(strings.TrimSpace(name))
+		}
+		if len(name) > maxIdentifierLen {
+			name = truncateIdentifier(name)
 		}
 		if name != "" {
 			out = append(out, name)
@@ -180,7 +188,31 @@ func contains(list []string, s string) bool {
 	return false
 }
 
-// apply updates the state with the effects a statement may have.
+// effectKind is what a statement does to prepared statements and
+// cursors when it completes.
+type effectKind uint8
+
+const (
+	noEffect effectKind = iota
+	prepareEffect
+	deallocateEffect
+	deallocateAllEffect
+	declareEffect
+	closeEffect
+	closeAllEffect
+	discardAllEffect
+)
+
+type effect struct {
+	kind effectKind
+	name string
+}
+
+// apply updates the state with the effects a statement may have as it is
+// admitted: search_path settings become possible at once (pgmantle cannot
+// know yet whether they take effect); prepared statements and cursors
+// change only when PostgreSQL confirms the statement (Completed), since a
+// PREPARE or DECLARE of a name in use fails.
 func (s *State) apply(n *pg_query.Node, st *Statement) {
 	if st.Refusal != "" || n == nil {
 		return
@@ -204,26 +236,133 @@ func (s *State) apply(n *pg_query.Node, st *Statement) {
 	case *pg_query.Node_DiscardStmt:
 		if x.DiscardStmt.Target == pg_query.DiscardMode_DISCARD_ALL {
 			st.PathChange = s.addPath(s.initial)
-			clear(s.prepared)
-			clear(s.cursors)
+			st.effect = effect{kind: discardAllEffect}
 		}
 	case *pg_query.Node_PrepareStmt:
-		s.prepared[x.PrepareStmt.Name] = st
+		st.effect = effect{kind: prepareEffect, name: x.PrepareStmt.Name}
+		s.admitted(x.PrepareStmt.Name, st)
 	case *pg_query.Node_DeallocateStmt:
 		if x.DeallocateStmt.Isall || x.DeallocateStmt.Name == "" {
-			clear(s.prepared)
+			st.effect = effect{kind: deallocateAllEffect}
 		} else {
-			delete(s.prepared, x.DeallocateStmt.Name)
+			st.effect = effect{kind: deallocateEffect, name: x.DeallocateStmt.Name}
 		}
 	case *pg_query.Node_DeclareCursorStmt:
-		s.cursors[x.DeclareCursorStmt.Portalname] = st
+		st.effect = effect{kind: declareEffect, name: x.DeclareCursorStmt.Portalname}
 	case *pg_query.Node_ClosePortalStmt:
 		if x.ClosePortalStmt.Portalname == "" {
-			clear(s.cursors)
+			st.effect = effect{kind: closeAllEffect}
 		} else {
-			delete(s.cursors, x.ClosePortalStmt.Portalname)
+			st.effect = effect{kind: closeEffect, name: x.ClosePortalStmt.Portalname}
 		}
 	}
+}
+
+// Completed records that PostgreSQL reported a statement complete: its
+// search_path change (Confirm) and its effect on prepared statements and
+// cursors take hold.
+func (s *State) Completed(st *Statement) {
+	if st == nil {
+		return
+	}
+	s.Confirm(st.PathChange)
+	switch e := st.effect; e.kind {
+	case prepareEffect:
+		s.prepared[e.name] = st
+		delete(s.pending, e.name)
+	case deallocateEffect:
+		delete(s.prepared, e.name)
+	case deallocateAllEffect:
+		clear(s.prepared)
+	case declareEffect:
+		s.cursors[e.name] = st
+	case closeEffect:
+		delete(s.cursors, e.name)
+	case closeAllEffect:
+		clear(s.cursors)
+	case discardAllEffect:
+		clear(s.prepared)
+		clear(s.cursors)
+	}
+}
+
+// ParseAdmitted records a protocol Parse of a statement name as it is
+// sent (the unnamed statement is "").
+func (s *State) ParseAdmitted(name string, st *Statement) { s.admitted(name, st) }
+
+// admitted notes a statement name being prepared, until PostgreSQL
+// confirms it. A name already prepared keeps its entry: PostgreSQL
+// refuses to prepare it again (except the unnamed statement, which each
+// Parse replaces).
+func (s *State) admitted(name string, st *Statement) {
+	if _, ok := s.prepared[name]; ok && name != "" {
+		return
+	}
+	if _, ok := s.pending[name]; ok && name != "" {
+		return
+	}
+	s.pending[name] = epochOf(st)
+}
+
+// pathFreeEpoch marks a pending statement that resolves no names.
+const pathFreeEpoch = ^uint64(0)
+
+func epochOf(st *Statement) uint64 {
+	if st.pathFree {
+		return pathFreeEpoch
+	}
+	return st.epoch
+}
+
+// Parsed records a protocol Parse PostgreSQL confirmed (ParseComplete).
+func (s *State) Parsed(name string, st *Statement) {
+	if st == nil {
+		return
+	}
+	s.prepared[name] = st
+	delete(s.pending, name)
+}
+
+// Closed records a protocol Close of a statement PostgreSQL confirmed.
+func (s *State) Closed(name string) {
+	delete(s.prepared, name)
+	delete(s.pending, name)
+}
+
+// SimpleQuery records that a simple Query was sent: it destroys the
+// unnamed prepared statement.
+func (s *State) SimpleQuery() {
+	delete(s.prepared, "")
+	delete(s.pending, "")
+}
+
+// preparedStatement returns the analysis of a prepared statement, and
+// whether it was analysed under older search_path settings than the
+// session may now have (PostgreSQL would resolve its names again). A
+// statement still being prepared has no analysis yet.
+func (s *State) preparedStatement(name string) (st *Statement, stale bool) {
+	if st := s.prepared[name]; st != nil {
+		return st, !st.pathFree && st.epoch != s.changes
+	}
+	if epoch, ok := s.pending[name]; ok {
+		return nil, epoch != pathFreeEpoch && epoch != s.changes
+	}
+	return nil, false
+}
+
+// CheckBind returns why binding a prepared statement must be refused, or
+// "": a statement pgmantle has not seen prepared, or one prepared before
+// a search_path change.
+func (s *State) CheckBind(name string) string {
+	st, stale := s.preparedStatement(name)
+	_, pending := s.pending[name]
+	switch {
+	case stale:
+		return "binding a statement prepared before a search_path change (prepare it again)"
+	case st == nil && !pending:
+		return "binding a statement pgmantle has not seen prepared"
+	}
+	return ""
 }
 
 // addPath records a search_path setting the session may now have. For a
@@ -240,8 +379,27 @@ func (s *State) addPath(setting string) *PathChange {
 	return &PathChange{Setting: setting, seq: s.changes}
 }
 
-// CursorOrPrepared reports whether a name is a known cursor or SQL-level
-// prepared statement (for tests and pgmantle explain).
-func (s *State) CursorOrPrepared(name string) bool {
-	return s.cursors[name] != nil || s.prepared[name] != nil
+// maxIdentifierLen is NAMEDATALEN - 1: PostgreSQL truncates longer names.
+const maxIdentifierLen = 63
+
+// asciiLower folds ASCII letters only, as PostgreSQL does for unquoted
+// names in a UTF-8 database.
+func asciiLower(s string) string {
+	b := []byte(s)
+	for i, c := range b {
+		if c >= 'A' && c <= 'Z' {
+			b[i] = c + 'a' - 'A'
+		}
+	}
+	return string(b)
+}
+
+// truncateIdentifier cuts a name to maxIdentifierLen bytes without
+// splitting a UTF-8 character.
+func truncateIdentifier(s string) string {
+	n := maxIdentifierLen
+	for n > 0 && s[n]&0xC0 == 0x80 {
+		n--
+	}
+	return s[:n]
 }

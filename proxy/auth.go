@@ -120,13 +120,14 @@ func (ss *session) probeSession() error {
 		case 'E':
 			failed = true
 		case 'S':
-			ss.recordParameter(m.body)
-			ss.cw.Write(m.raw)
+			if err := ss.relayServerMessage(m); err != nil {
+				return err
+			}
 		case 'Z':
 			if failed || len(values) != 3 {
 				return fatalf(codeInternalError, nil, "pgmantle could not read the session's search_path and role, so it cannot protect the session")
 			}
-			return recv.ProbeSession(values[0], values[1], values[2])
+			return recv.ProbeSession(values[0], values[1], values[2], ss.Parameter("client_encoding"))
 		}
 	}
 }

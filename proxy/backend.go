@@ -148,7 +148,7 @@ func (ss *session) relayServerMessage(m message) error {
 			ss.q.skipToSync()
 			return nil
 		}
-		if r, ok := ss.q.peek(); ok && r.refused != nil && standInRejected(m.body) {
+		if r, ok := ss.q.peek(); ok && r.refused != nil && standInRejected(r.kind, m.body) {
 			ss.errorResponse(m)
 			return ss.write(appendError(ss.scratch[:0], r.refused))
 		}
@@ -228,10 +228,16 @@ func (ss *session) complete(m message, want reqKind) error {
 		return nil
 	case want == reqParse && r.kind == reqParse:
 		ss.reg.stmts[r.name] = &PreparedStatement{Name: r.name, SQL: r.sql, ParamOIDs: r.params, Plan: r.plan}
+		if c, ok := ss.ic.(Completer); ok {
+			c.StatementParsed(r.name, r.plan)
+		}
 	case want == reqBind && r.kind == reqBind:
 		ss.reg.bind(r.name, r.stmt, r.formats)
 	case want == reqCloseStatement && r.kind == reqCloseStatement:
 		delete(ss.reg.stmts, r.name)
+		if c, ok := ss.ic.(Completer); ok {
+			c.StatementClosed(r.name)
+		}
 	case want == reqCloseStatement && r.kind == reqClosePortal:
 		delete(ss.reg.portals, r.name)
 	default:
@@ -422,7 +428,7 @@ func (ss *session) commandComplete(m message) error {
 		if c, ok := ss.ic.(Completer); ok && m.typ == 'C' && p != nil && p.Statement != nil {
 			c.StatementCompleted(p.Statement.Plan, 0)
 		}
-		if ss.ic != nil && (p == nil || p.Statement == nil || mayRedefine(p.Statement.SQL)) {
+		if ss.ic != nil && (p == nil || p.Statement == nil || p.Statement.SQL == "" || mayRedefine(p.Statement.SQL)) {
 			ss.reg.forgetSQL()
 		}
 	default:
@@ -482,11 +488,13 @@ func (ss *session) readyForQuery(m message) error {
 	}
 	switch r.kind {
 	case reqQuery, reqFunctionCall, reqSync:
+		// The status first: the client-to-server goroutine reads an empty
+		// queue as "the last status is current".
+		ss.txStatus.Store(uint32(m.body[0]))
 		ss.q.pop()
 	default:
 		return desync("ReadyForQuery answering " + r.kind.String())
 	}
-	ss.txStatus.Store(uint32(m.body[0]))
 	if r.injected {
 		return nil // the end of pgmantle's own Parse/Describe/Sync
 	}
@@ -532,12 +540,19 @@ func (ss *session) errorResponse(m message) {
 }
 
 // standInRejected reports whether an ErrorResponse is PostgreSQL's
-// rejection of a stand-in for a refused message (a syntax error, or an
-// unknown function for FunctionCall), rather than an error that would
-// have met the client's own message too (a failed transaction, a FATAL).
-func standInRejected(body []byte) bool {
-	code := errorField(body, 'C')
-	return bytes.Equal(code, []byte("42601")) || bytes.Equal(code, []byte("42883"))
+// rejection of the stand-in for a refused message — a syntax error for a
+// Query or Parse, an unknown function for a FunctionCall, an unknown
+// statement for a Bind — rather than an error that would have met the
+// client's own message too (a failed transaction, a FATAL).
+func standInRejected(kind reqKind, body []byte) bool {
+	want := "42601"
+	switch kind {
+	case reqFunctionCall:
+		want = "42883"
+	case reqBind:
+		want = "26000"
+	}
+	return string(errorField(body, 'C')) == want
 }
 
 // errorField returns one field of an ErrorResponse body.

@@ -66,8 +66,11 @@ func (ss *session) forward(m message) error {
 			return malformed("Parse")
 		}
 		r = request{kind: reqParse, name: p.Name, sql: p.Query, params: p.ParameterOIDs}
-		if err := ss.admit(&r, &Admission{SQL: r.sql}); err != nil {
+		if err := ss.admit(&r, &Admission{SQL: r.sql, Name: p.Name}); err != nil {
 			return err
+		}
+		if _, ok := ss.ic.(Admitter); ok && p.Name == standInName {
+			r.refused = &Error{Severity: "ERROR", Code: "42501", Message: "pgmantle: this statement name is reserved"}
 		}
 		if r.refused != nil {
 			return ss.forwardStandIn(r, &pgproto3.Parse{Name: p.Name, Query: standInSQL})
@@ -80,6 +83,13 @@ func (ss *session) forward(m message) error {
 		r = request{kind: reqBind, name: string(b.portal), stmt: string(b.stmt), formats: b.formats}
 		if ss.described != nil {
 			ss.described[r.name] = false
+		}
+		if err := ss.admit(&r, &Admission{Bind: true, Name: r.stmt}); err != nil {
+			return err
+		}
+		if r.refused != nil {
+			// A Bind of a statement that does not exist.
+			return ss.forwardStandIn(r, &pgproto3.Bind{DestinationPortal: r.name, PreparedStatement: standInName})
 		}
 	case 'D', 'C':
 		if len(m.body) < 2 {
@@ -149,6 +159,11 @@ func (ss *session) forward(m message) error {
 // standInSQL replaces a refused statement: PostgreSQL rejects it with a
 // syntax error before running anything.
 const standInSQL = "pgmantle refused this statement"
+
+// standInName is the statement a refused Bind binds instead: longer than
+// any SQL identifier (so no PREPARE can create it) and refused as the name
+// of a Parse, it never exists.
+const standInName = "pgmantle refused this Bind: this statement name is longer than any SQL identifier can be"
 
 // admit asks the interceptor, if it checks statements, whether a message
 // may be sent to PostgreSQL. It records the plan, or the refusal, in r;

@@ -88,8 +88,8 @@ type AsyncScrubber interface {
 
 // Admitter is an optional interface of an Interceptor: every SQL text the
 // client sends (a simple Query, or the query of a Parse) is passed to Admit
-// before it is forwarded, and so is every FunctionCall (with an empty SQL
-// and FunctionCall set).
+// before it is forwarded, and so are every Bind (with the statement's
+// name) and FunctionCall.
 //
 // Admit returns a plan, which pgmantle keeps with the request and hands
 // back in ResultSet.Plan, or an error. An *Error of severity ERROR refuses
@@ -108,8 +108,12 @@ type Admitter interface {
 // Admission is a client message Admit decides on.
 type Admission struct {
 	SQL string
-	// Simple: a simple Query (else a Parse or a FunctionCall).
+	// Name is the statement name of a Parse or a Bind ("" for the unnamed
+	// statement).
+	Name string
+	// Simple: a simple Query (else a Parse, a Bind or a FunctionCall).
 	Simple       bool
+	Bind         bool
 	FunctionCall bool
 	// Idle: nothing the client sent before is still in flight and no
 	// transaction block is open, so a simple Query runs on its own.
@@ -119,12 +123,16 @@ type Admission struct {
 	Param func(name string) string
 }
 
-// Completer is an optional interface of an Interceptor: when PostgreSQL
-// reports a statement complete (CommandComplete), StatementCompleted gets
-// the plan Admit returned for its text and, for a simple Query, the
-// statement's position. It runs on the server-to-client goroutine.
+// Completer is an optional interface of an Interceptor, told what
+// PostgreSQL confirmed: a statement complete (CommandComplete, with the
+// plan Admit returned for its text and, for a simple Query, the
+// statement's position), a named or unnamed statement prepared
+// (ParseComplete) or closed (CloseComplete). Its methods run on the
+// server-to-client goroutine.
 type Completer interface {
 	StatementCompleted(plan any, index int)
+	StatementParsed(name string, plan any)
+	StatementClosed(name string)
 }
 
 // SessionProber is an optional interface of an Interceptor: when the login
@@ -134,5 +142,7 @@ type Completer interface {
 // passes them to ProbeSession. If they cannot be read, or ProbeSession
 // returns an error, the session ends with that error.
 type SessionProber interface {
-	ProbeSession(searchPath, currentUser, sessionUser string) error
+	// ProbeSession gets the values as PostgreSQL sent them, in the
+	// session's client encoding.
+	ProbeSession(searchPath, currentUser, sessionUser, clientEncoding string) error
 }

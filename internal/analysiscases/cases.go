@@ -273,3 +273,35 @@ var Cases = []Case{
 	ok("usability", i, "SELECT count(*) FROM bk.contacts", ""),
 	okAny("usability", a, "BEGIN; SELECT count(*) FROM bk.invoices; COMMIT"),
 }
+
+// Cases found by reviews attacking the analysis; each was a bypass once.
+var reviewCases = []Case{
+	ok("review", a, `SELECT (SELECT mobile FROM jsonb_each('{"a":1}') LIMIT 1) FROM bk.contacts`, "cn_mobile"),
+	no("review", i, `SELECT (SELECT id_no FROM jsonb_each('{"a":1}') LIMIT 1) FROM bk.contacts`),
+	no("review", a, `SELECT id FROM bk.contacts WHERE EXISTS (SELECT 1 FROM jsonb_each('{"a":1}') WHERE id_no LIKE '3101%')`),
+	no("review", a, `INSERT INTO staging.contacts (id, note) SELECT id + 100, (SELECT mobile FROM jsonb_each('{"a":1}') LIMIT 1) FROM bk.contacts`),
+	no("review", a, `SELECT c.id FROM bk.contacts c WHERE c.mobile IN (SELECT '13812345678' UNION ALL SELECT mobile FROM bk.contacts WHERE false)`),
+	no("review", a, `SELECT c.id, x.cand FROM bk.contacts c JOIN (SELECT '1381234' || lpad(g::text, 4, '0') AS m, '1381234' || lpad(g::text, 4, '0') AS cand FROM generate_series(0, 9999) g UNION ALL SELECT mobile, '' FROM bk.contacts WHERE false) x ON x.m = c.mobile`),
+	no("review", a, `SELECT count(*) FROM (SELECT id_no FROM bk.contacts UNION SELECT '310105198807158033') x`),
+	no("review", a, `SELECT x, count(*) FROM (SELECT id_no AS x FROM bk.contacts UNION ALL SELECT '310105198807158033') s GROUP BY x`),
+	no("review", a, `SELECT c.id FROM bk.contacts c WHERE EXISTS (SELECT 1 FROM staging.contacts x, bk.departments d1 JOIN bk.departments d2 ON id_no LIKE '3101%')`),
+	no("review", a, `SELECT c.id FROM bk.contacts c WHERE EXISTS (SELECT 1 FROM staging.contacts c, bk.departments d1 JOIN bk.departments d2 ON c.id_no LIKE '3101%')`),
+	no("review", a, `SELECT c.id FROM bk.contacts c WHERE EXISTS (SELECT 1 FROM json_populate_record(NULL::bk.contacts, '{"mobile":"13812345678"}') WHERE mobile = c.mobile)`),
+	no("review", a, `WITH RECURSIVE a AS (SELECT amname FROM pg_am), pg_am(amname) AS (SELECT id_no FROM bk.contacts) SELECT amname || '' FROM a`),
+	no("review", a, `SELECT (SELECT x.v FROM bk.contacts a JOIN LATERAL (SELECT id_no || '' AS v) x ON true LIMIT 1) FROM staging.contacts`),
+	no("review", a, `SELECT (SELECT k.amount AS id FROM bk.payroll k WHERE k.id = p.id), p.id AS pid FROM bk.payroll p ORDER BY id`),
+	no("review", a, `SELECT 'a'::text FROM bk.contacts ORDER BY id_no`),
+	no("review", a, `SELECT x.id FROM (SELECT j.*, c.* FROM jsonb_each('{"a":1}') j, bk.contacts c ORDER BY 10 LIMIT 1) x`),
+	no("review", a, `SELECT count(*) FROM bk.contacts NATURAL JOIN XMLTABLE('/r' PASSING '<r><n>x</n></r>' COLUMNS name text PATH 'n') x`),
+	no("review", a, `COPY bk.contacts TO ''`),
+	ok("review", a, `SELECT id FROM bk.contacts c JOIN LATERAL (SELECT c.company_id AS k) x ON true ORDER BY x.k`, ""),
+}
+
+func init() { Cases = append(Cases, reviewCases...) }
+
+func init() {
+	Cases = append(Cases,
+		no("review", a, `COPY (SELECT * FROM bk.contacts stdout) TO ''`),
+		ok("review", a, `COPY bk.contacts (id, name) TO STDOUT WITH (FORMAT csv)`, "", "person_name"),
+	)
+}

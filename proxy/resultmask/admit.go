@@ -14,8 +14,15 @@ import (
 // SQLSTATE 42501 with the reason (class, column and rule, never a value)
 // and the session goes on. The plan is returned for Result.
 func (s *session) Admit(adm *proxy.Admission) (any, error) {
-	if adm.FunctionCall {
+	s.applyConfirmations()
+	switch {
+	case adm.FunctionCall:
 		return nil, refuseStatement("the FunctionCall message is not available to role %q", s.info.User)
+	case adm.Bind:
+		if why := s.state.CheckBind(adm.Name); why != "" {
+			return nil, refuseStatement("%s is not available to role %q", why, s.info.User)
+		}
+		return nil, nil
 	}
 	if scs := adm.Param("standard_conforming_strings"); scs != "" && scs != "on" {
 		// The parser reads backslashes in '...' as the server does only
@@ -37,36 +44,102 @@ func (s *session) Admit(adm *proxy.Admission) (any, error) {
 	if b == nil {
 		return nil, refuseStatement("the catalog of database %q is not loaded", s.info.Database)
 	}
-	s.confirmMu.Lock()
-	s.state.Confirm(s.confirmed)
-	s.confirmed = nil
-	s.confirmMu.Unlock()
+	if adm.Simple {
+		s.state.SimpleQuery()
+	}
 	s.state.Immediate = adm.Simple && adm.Idle
 	plan := s.e.plans().Plan(sql, b.env, s.state, s.info.User, rules, false)
 	if why := plan.Refusal(); why != "" {
 		return nil, refuseStatement("%s", why)
 	}
+	if !adm.Simple && len(plan.Statements) == 1 {
+		s.state.ParseAdmitted(adm.Name, plan.Statements[0].Statement)
+	}
 	return plan, nil
 }
 
-// StatementCompleted hands a confirmed search_path change to the next
-// Admit.
-func (s *session) StatementCompleted(plan any, index int) {
-	p, ok := plan.(*parser.Plan)
-	if !ok || index >= len(p.Statements) {
-		return
+// confirmation is something PostgreSQL reported complete.
+type confirmation struct {
+	st     *parser.Statement // a statement completed, or prepared by Parse
+	name   string            // the statement name of a Parse or Close
+	parsed bool
+	closed bool
+}
+
+// applyConfirmations passes what PostgreSQL confirmed since the last
+// call to the session's analysis state (client-to-server goroutine).
+func (s *session) applyConfirmations() {
+	s.confirmMu.Lock()
+	cs := s.confirmed
+	s.confirmed = nil
+	s.confirmMu.Unlock()
+	for _, c := range cs {
+		switch {
+		case c.parsed:
+			s.state.Parsed(c.name, c.st)
+		case c.closed:
+			s.state.Closed(c.name)
+		default:
+			s.state.Completed(c.st)
+		}
 	}
-	if pc := p.Statements[index].Statement.PathChange; pc != nil {
-		s.confirmMu.Lock()
-		s.confirmed = pc
-		s.confirmMu.Unlock()
+}
+
+func (s *session) confirm(c confirmation) {
+	s.confirmMu.Lock()
+	s.confirmed = append(s.confirmed, c)
+	s.confirmMu.Unlock()
+}
+
+// statementOf returns the analysis of statement index of a plan.
+func statementOf(plan any, index int) *parser.Statement {
+	p, ok := plan.(*parser.Plan)
+	if !ok || index < 0 || index >= len(p.Statements) {
+		return nil
+	}
+	return p.Statements[index].Statement
+}
+
+// StatementParsed records a statement PostgreSQL prepared.
+func (s *session) StatementParsed(name string, plan any) {
+	if st := statementOf(plan, 0); st != nil {
+		s.confirm(confirmation{st: st, name: name, parsed: true})
+	}
+}
+
+// StatementClosed records a statement PostgreSQL closed.
+func (s *session) StatementClosed(name string) {
+	s.confirm(confirmation{name: name, closed: true})
+}
+
+// StatementCompleted records a statement PostgreSQL completed: its
+// search_path change and its effect on prepared statements and cursors
+// take hold at the next Admit.
+func (s *session) StatementCompleted(plan any, index int) {
+	if st := statementOf(plan, index); st != nil {
+		s.confirm(confirmation{st: st})
 	}
 }
 
 // ProbeSession receives the session's search_path and roles at login. A
 // session whose role is not the login role (role=... or options=-c role=...
 // in the startup packet) is refused: the policy decided on the login role.
-func (s *session) ProbeSession(searchPath, currentUser, sessionUser string) error {
+func (s *session) ProbeSession(searchPath, currentUser, sessionUser, clientEncoding string) error {
+	codec, err := codecFor(clientEncoding)
+	if err != nil {
+		return refuse("client_encoding %s cannot be checked", clientEncoding)
+	}
+	if codec != nil {
+		dec := codec.NewDecoder()
+		if searchPath, err = dec.String(searchPath); err == nil {
+			if currentUser, err = dec.String(currentUser); err == nil {
+				sessionUser, err = dec.String(sessionUser)
+			}
+		}
+		if err != nil {
+			return refuse("the session's search_path could not be decoded from %s", clientEncoding)
+		}
+	}
 	if currentUser != s.info.User || sessionUser != s.info.User {
 		return refuse("role %q may not change its role at startup (role or session_authorization in the startup parameters)", s.info.User)
 	}

@@ -27,10 +27,11 @@ type session struct {
 	plans map[planKey]*colPlan // maskers by column, reused across result sets
 	rw    rowMasker
 	state *parser.State // client-to-server goroutine (Admit) only
-	// confirmed is a search_path change PostgreSQL reported complete,
-	// handed from the server-to-client goroutine to the next Admit.
+	// confirmed are what PostgreSQL reported complete (statements,
+	// prepared and closed statement names), handed from the
+	// server-to-client goroutine to the next Admit.
 	confirmMu sync.Mutex
-	confirmed *parser.PathChange
+	confirmed []confirmation
 	enc       string            // the client_encoding the plans were built for
 	codec     encoding.Encoding // its codec; nil for UTF-8
 	encOK     bool              // pgmantle can transcode enc
@@ -78,10 +79,11 @@ func (s *session) Result(rs *proxy.ResultSet) (proxy.RowRewriter, error) {
 			// An expression, a set operation or a scalar subquery: the
 			// analysis knows what its values are copies of.
 			p, err = s.planned(d.Outputs[i], f)
-		case d != nil && !d.Statement.OutputsUnknown:
+		case d != nil && !d.Statement.OutputsExact && !d.Statement.OutputsUnknown:
 			// The analysis could not count the columns (SHOW, * over a
 			// function) but found every one clean, or it would have
-			// refused the statement.
+			// refused the statement. (A count it knew that does not match
+			// means the catalog changed: unknown, below.)
 		default:
 			unknown = true
 		}
