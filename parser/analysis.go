@@ -164,6 +164,9 @@ type Statement struct {
 	// pathFree: the statement resolves no names (SET, SHOW, transaction
 	// control, ...), so a search_path change cannot make it stale.
 	pathFree bool
+	// pathSetting is the search_path a SET, RESET or DISCARD ALL makes
+	// possible, each time it runs.
+	pathSetting *string
 
 	unresolved bool // refused because a name cannot be resolved
 	// literalDependent: the analysis depends on a literal's value (ORDER

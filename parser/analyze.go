@@ -170,8 +170,14 @@ func (a *analyzer) statement(n *pg_query.Node) error {
 	case *pg_query.Node_CopyStmt:
 		return a.copyStmt(x.CopyStmt)
 	case *pg_query.Node_DeclareCursorStmt:
+		if strings.HasPrefix(x.DeclareCursorStmt.Portalname, ReservedPrefix) {
+			return a.refuse("the cursor name %s (reserved)", x.DeclareCursorStmt.Portalname)
+		}
 		return a.topSelectNode(x.DeclareCursorStmt.Query)
 	case *pg_query.Node_PrepareStmt:
+		if strings.HasPrefix(x.PrepareStmt.Name, ReservedPrefix) {
+			return a.refuse("the statement name %s (reserved)", x.PrepareStmt.Name)
+		}
 		// The prepared statement's rows come out through EXECUTE: analyse
 		// it as a statement of its own (State.apply files it by name).
 		return a.statement(x.PrepareStmt.Query)
@@ -181,9 +187,9 @@ func (a *analyzer) statement(n *pg_query.Node) error {
 				return err
 			}
 		}
-		st, stale := a.state.preparedStatement(x.ExecuteStmt.Name)
-		if stale {
-			return a.refuse("EXECUTE of %s, prepared before a search_path change (PREPARE it again)", x.ExecuteStmt.Name)
+		st, why := a.state.preparedStatement(x.ExecuteStmt.Name)
+		if why != "" {
+			return a.refuse("EXECUTE of %s", why)
 		}
 		a.st.Refers = st
 		return a.refers()

@@ -200,6 +200,13 @@ func (a *analyzer) columnRef(c *pg_query.ColumnRef, sc *scope) (value, error) {
 		}
 		return value{}, a.unresolvedName("%v", err)
 	}
+	if !v.direct && !v.clean() {
+		// A column computed from protected ones (a view's, a subquery's):
+		// any use of it is a use of what it is computed from.
+		for _, s := range v.srcs {
+			a.use(Use{Kind: UseFunction, Source: s})
+		}
+	}
 	return v, nil
 }
 

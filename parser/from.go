@@ -143,7 +143,8 @@ func (a *analyzer) rangeSubselect(rs *pg_query.RangeSubselect, sc *scope) (*from
 	}
 	// A non-LATERAL subquery sees the enclosing query levels but not its
 	// siblings.
-	parent := sc.parent
+	// (The WITH queries of this level stay visible.)
+	parent := &scope{parent: sc.parent, ctes: sc.ctes}
 	if rs.Lateral {
 		parent = sc
 	}
@@ -357,6 +358,10 @@ func (a *analyzer) joinExpr(j *pg_query.JoinExpr, sc *scope) (*fromItem, error) 
 		if err := a.consume(j.Quals, qs, UsePredicate); err != nil {
 			return nil, err
 		}
+	}
+	if j.Alias != nil {
+		// An aliased join hides the names of its members.
+		sc.named = append(sc.named[:start], it)
 	}
 	return it, nil
 }

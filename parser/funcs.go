@@ -68,6 +68,12 @@ func (a *analyzer) funcCall(f *pg_query.FuncCall, sc *scope) (value, error) {
 
 // window analyses a window definition's PARTITION BY and ORDER BY.
 func (a *analyzer) window(w *pg_query.WindowDef, sc *scope) error {
+	// Frame offsets decide which rows count: a value there is a predicate.
+	for _, n := range []*pg_query.Node{w.StartOffset, w.EndOffset} {
+		if err := a.consume(n, sc, UsePredicate); err != nil {
+			return err
+		}
+	}
 	for _, p := range w.PartitionClause {
 		if err := a.consume(p, sc, UseGroup); err != nil {
 			return err

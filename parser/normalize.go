@@ -92,10 +92,16 @@ func normalizeKey(sql string) (string, bool) {
 			for j < len(sql) && (identByte(sql[j]) || sql[j] == '$') {
 				j++
 			}
+			if strings.EqualFold(sql[i:j], "uescape") {
+				return "", false // its literal decides what U&"..." names
+			}
 			b.WriteString(sql[i:j])
 			i = j
 			continue
 		case c == '"':
+			if i > 0 && sql[i-1] == '&' {
+				return "", false // U&"..."
+			}
 			k := strings.IndexByte(sql[i+1:], '"')
 			if k < 0 || i+1+k+1 < len(sql) && sql[i+1+k+1] == '"' {
 				return "", false // unterminated, or "" inside

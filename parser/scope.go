@@ -108,6 +108,11 @@ func (s *scope) unknownColumns() []value {
 		if it.anyCol != nil {
 			out = append(out, *it.anyCol)
 		}
+		for _, c := range it.cols {
+			if c.unsureName {
+				out = append(out, c.v) // PostgreSQL may give it any name
+			}
+		}
 	}
 	return out
 }
@@ -168,7 +173,7 @@ func (s *scope) item(name string) *fromItem {
 // col returns the lineage of a column of the item.
 func (it *fromItem) col(name string) (value, bool) {
 	for _, c := range it.cols {
-		if c.name == name {
+		if c.name == name && !c.unsureName {
 			return c.v, true
 		}
 	}

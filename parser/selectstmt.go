@@ -73,6 +73,9 @@ func (a *analyzer) with(w *pg_query.WithClause, sc *scope) error {
 		if c == nil {
 			continue
 		}
+		if c.SearchClause != nil || c.CycleClause != nil {
+			return a.refuse("SEARCH and CYCLE clauses of WITH RECURSIVE")
+		}
 		aliases, _ := names(c.Aliascolnames)
 		var outs outputs
 		var err error
@@ -307,11 +310,18 @@ func outputName(rt *pg_query.ResTarget) (string, bool) {
 			return parts[len(parts)-1], true
 		}
 	case *pg_query.Node_TypeCast:
-		if x.TypeCast.Arg.GetAConst() == nil {
+		// PostgreSQL keeps a column's or a function's name through a
+		// cast; otherwise it names the column after the type.
+		switch x.TypeCast.Arg.Node.(type) {
+		case *pg_query.Node_ColumnRef, *pg_query.Node_FuncCall:
 			return outputName(&pg_query.ResTarget{Val: x.TypeCast.Arg})
 		}
-	case *pg_query.Node_AConst, *pg_query.Node_AExpr, *pg_query.Node_BoolExpr, *pg_query.Node_NullTest:
+	case *pg_query.Node_AConst, *pg_query.Node_BoolExpr, *pg_query.Node_NullTest:
 		return "?column?", true
+	case *pg_query.Node_AExpr:
+		if x.AExpr.Kind != pg_query.A_Expr_Kind_AEXPR_NULLIF {
+			return "?column?", true
+		}
 	case *pg_query.Node_CaseExpr:
 		return "case", true
 	case *pg_query.Node_CoalesceExpr:

@@ -31,9 +31,12 @@ type State struct {
 	// PREPARE and protocol Parse share one namespace), with their
 	// analyses; pending are names being prepared, with the epoch they
 	// were analysed at.
-	prepared map[string]*Statement
-	pending  map[string]uint64
+	prepared map[string]prepEntry
+	pending  map[string]prepEntry
 	cursors  map[string]*Statement
+	// Generation, set by the caller, identifies the policy in force: a
+	// statement prepared under another one is refused at Bind and EXECUTE.
+	Generation uint64
 	// Immediate, set by the caller before Analyze, says that the text is
 	// a simple Query sent while no transaction was open and nothing else
 	// was in flight: a single SET in it takes effect if it completes.
@@ -58,7 +61,7 @@ func (s *State) Confirm(c *PathChange) {
 // NewState returns the state of a new session of user, whose search_path
 // is PostgreSQL's default until SetInitialPath.
 func NewState(user string) *State {
-	s := &State{user: user, prepared: map[string]*Statement{}, pending: map[string]uint64{}, cursors: map[string]*Statement{}}
+	s := &State{user: user, prepared: map[string]prepEntry{}, pending: map[string]prepEntry{}, cursors: map[string]*Statement{}}
 	s.SetInitialPath(`"$user", public`)
 	return s
 }
@@ -223,19 +226,26 @@ func (s *State) apply(n *pg_query.Node, st *Statement) {
 		switch {
 		case v.Kind == pg_query.VariableSetKind_VAR_RESET_ALL:
 			st.PathChange = s.addPath(s.initial)
+			st.pathSetting = &s.initial
 		case lower(v.Name) != "search_path":
 		case v.IsLocal:
 			// SET LOCAL lasts until the transaction ends: both settings
 			// stay possible.
-			s.addPath(pathSetting(v.Args))
+			set := pathSetting(v.Args)
+			s.addPath(set)
+			st.pathSetting = &set
 		case v.Kind == pg_query.VariableSetKind_VAR_SET_VALUE:
-			st.PathChange = s.addPath(pathSetting(v.Args))
+			set := pathSetting(v.Args)
+			st.PathChange = s.addPath(set)
+			st.pathSetting = &set
 		case v.Kind == pg_query.VariableSetKind_VAR_SET_DEFAULT, v.Kind == pg_query.VariableSetKind_VAR_RESET:
 			st.PathChange = s.addPath(s.initial)
+			st.pathSetting = &s.initial
 		}
 	case *pg_query.Node_DiscardStmt:
 		if x.DiscardStmt.Target == pg_query.DiscardMode_DISCARD_ALL {
 			st.PathChange = s.addPath(s.initial)
+			st.pathSetting = &s.initial
 			st.effect = effect{kind: discardAllEffect}
 		}
 	case *pg_query.Node_PrepareStmt:
@@ -268,8 +278,7 @@ func (s *State) Completed(st *Statement) {
 	s.Confirm(st.PathChange)
 	switch e := st.effect; e.kind {
 	case prepareEffect:
-		s.prepared[e.name] = st
-		delete(s.pending, e.name)
+		s.confirmPrepared(e.name, st)
 	case deallocateEffect:
 		delete(s.prepared, e.name)
 	case deallocateAllEffect:
@@ -286,6 +295,19 @@ func (s *State) Completed(st *Statement) {
 	}
 }
 
+// prepEntry is a prepared statement (or one being prepared) as this
+// session sees it: its analysis, and the session's search_path epoch and
+// policy generation when it was admitted.
+type prepEntry struct {
+	st    *Statement
+	epoch uint64
+	gen   uint64
+}
+
+// ReservedPrefix starts the names pgmantle itself uses for statements;
+// clients may not prepare or declare names starting with it.
+const ReservedPrefix = "pgmantle_reserved"
+
 // ParseAdmitted records a protocol Parse of a statement name as it is
 // sent (the unnamed statement is "").
 func (s *State) ParseAdmitted(name string, st *Statement) { s.admitted(name, st) }
@@ -301,26 +323,26 @@ func (s *State) admitted(name string, st *Statement) {
 	if _, ok := s.pending[name]; ok && name != "" {
 		return
 	}
-	s.pending[name] = epochOf(st)
+	s.pending[name] = prepEntry{st: st, epoch: s.changes, gen: s.Generation}
 }
 
-// pathFreeEpoch marks a pending statement that resolves no names.
-const pathFreeEpoch = ^uint64(0)
-
-func epochOf(st *Statement) uint64 {
-	if st.pathFree {
-		return pathFreeEpoch
+// confirmPrepared moves a pending name to the prepared ones.
+func (s *State) confirmPrepared(name string, st *Statement) {
+	e, ok := s.pending[name]
+	if !ok {
+		// Confirmed without having been seen admitted: treat as stale.
+		e = prepEntry{epoch: ^uint64(0)}
 	}
-	return st.epoch
+	e.st = st
+	s.prepared[name] = e
+	delete(s.pending, name)
 }
 
 // Parsed records a protocol Parse PostgreSQL confirmed (ParseComplete).
 func (s *State) Parsed(name string, st *Statement) {
-	if st == nil {
-		return
+	if st != nil {
+		s.confirmPrepared(name, st)
 	}
-	s.prepared[name] = st
-	delete(s.pending, name)
 }
 
 // Closed records a protocol Close of a statement PostgreSQL confirmed.
@@ -336,47 +358,70 @@ func (s *State) SimpleQuery() {
 	delete(s.pending, "")
 }
 
-// preparedStatement returns the analysis of a prepared statement, and
-// whether it was analysed under older search_path settings than the
-// session may now have (PostgreSQL would resolve its names again). A
-// statement still being prepared has no analysis yet.
-func (s *State) preparedStatement(name string) (st *Statement, stale bool) {
-	if st := s.prepared[name]; st != nil {
-		return st, !st.pathFree && st.epoch != s.changes
+// entry returns a prepared statement's entry, confirmed or pending.
+func (s *State) entry(name string) (prepEntry, bool) {
+	if e, ok := s.prepared[name]; ok {
+		return e, true
 	}
-	if epoch, ok := s.pending[name]; ok {
-		return nil, epoch != pathFreeEpoch && epoch != s.changes
-	}
-	return nil, false
+	e, ok := s.pending[name]
+	return e, ok
 }
 
-// CheckBind returns why binding a prepared statement must be refused, or
-// "": a statement pgmantle has not seen prepared, or one prepared before
-// a search_path change.
-func (s *State) CheckBind(name string) string {
-	st, stale := s.preparedStatement(name)
-	_, pending := s.pending[name]
+// stale reports why an entry may no longer stand for what PostgreSQL
+// would run: PostgreSQL resolves a prepared statement's names again after
+// a search_path change, and the policy may have changed.
+func (s *State) stale(e prepEntry) string {
 	switch {
-	case stale:
-		return "binding a statement prepared before a search_path change (prepare it again)"
-	case st == nil && !pending:
-		return "binding a statement pgmantle has not seen prepared"
+	case e.gen != s.Generation:
+		return "a statement prepared under an earlier policy (prepare it again)"
+	case e.st != nil && e.st.pathFree:
+		return ""
+	case e.epoch != s.changes:
+		return "a statement prepared before a search_path change (prepare it again)"
 	}
 	return ""
 }
 
-// addPath records a search_path setting the session may now have. For a
-// statement sent on its own (Immediate) it returns the change to confirm
-// when PostgreSQL reports the statement complete.
-func (s *State) addPath(setting string) *PathChange {
-	s.changes++
-	if !contains(s.settings, setting) {
-		s.settings = append(s.settings, setting)
+// preparedStatement returns the confirmed analysis of a prepared
+// statement (nil if none), or why running it must be refused.
+func (s *State) preparedStatement(name string) (*Statement, string) {
+	e, ok := s.entry(name)
+	if !ok {
+		return nil, ""
 	}
-	if !s.Immediate {
-		return nil
+	if why := s.stale(e); why != "" {
+		return nil, why
 	}
-	return &PathChange{Setting: setting, seq: s.changes}
+	if _, confirmed := s.prepared[name]; !confirmed {
+		return nil, ""
+	}
+	return e.st, ""
+}
+
+// CheckBind returns why binding a prepared statement must be refused, or
+// "": a statement pgmantle has not seen prepared, or a stale one. A
+// statement that changes search_path makes that path possible again each
+// time it runs.
+func (s *State) CheckBind(name string) string {
+	e, ok := s.entry(name)
+	if !ok {
+		return "binding a statement pgmantle has not seen prepared"
+	}
+	if why := s.stale(e); why != "" {
+		return "binding " + why
+	}
+	if e.st != nil && e.st.pathSetting != nil {
+		s.addPath(*e.st.pathSetting)
+	}
+	return ""
+}
+
+// BindPortal records a protocol Bind creating portal name: a cursor of
+// that name pgmantle knew is gone.
+func (s *State) BindPortal(name string) {
+	if name != "" {
+		delete(s.cursors, name)
+	}
 }
 
 // maxIdentifierLen is NAMEDATALEN - 1: PostgreSQL truncates longer names.
@@ -402,4 +447,18 @@ func truncateIdentifier(s string) string {
 		n--
 	}
 	return s[:n]
+}
+
+// addPath records a search_path setting the session may now have. For a
+// statement sent on its own (Immediate) it returns the change to confirm
+// when PostgreSQL reports the statement complete.
+func (s *State) addPath(setting string) *PathChange {
+	s.changes++
+	if !contains(s.settings, setting) {
+		s.settings = append(s.settings, setting)
+	}
+	if !s.Immediate {
+		return nil
+	}
+	return &PathChange{Setting: setting, seq: s.changes}
 }

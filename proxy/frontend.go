@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/jackc/pgx/v5/pgproto3"
 )
@@ -44,7 +45,8 @@ func (ss *session) forward(m message) error {
 			return malformed("Query")
 		}
 		r = request{kind: reqQuery, sql: string(sql)}
-		if err := ss.admit(&r, &Admission{SQL: r.sql, Simple: true, Idle: ss.q.idle() && ss.txStatus.Load() == 'I'}); err != nil {
+		idle := ss.q.idle() && ss.txStatus.Load() == 'I' && !ss.unsynced
+		if err := ss.admit(&r, &Admission{SQL: r.sql, Simple: true, Idle: idle}); err != nil {
 			return err
 		}
 		if r.refused != nil {
@@ -69,7 +71,7 @@ func (ss *session) forward(m message) error {
 		if err := ss.admit(&r, &Admission{SQL: r.sql, Name: p.Name}); err != nil {
 			return err
 		}
-		if _, ok := ss.ic.(Admitter); ok && p.Name == standInName {
+		if _, ok := ss.ic.(Admitter); ok && strings.HasPrefix(p.Name, reservedPrefix) {
 			r.refused = &Error{Severity: "ERROR", Code: "42501", Message: "pgmantle: this statement name is reserved"}
 		}
 		if r.refused != nil {
@@ -84,7 +86,7 @@ func (ss *session) forward(m message) error {
 		if ss.described != nil {
 			ss.described[r.name] = false
 		}
-		if err := ss.admit(&r, &Admission{Bind: true, Name: r.stmt}); err != nil {
+		if err := ss.admit(&r, &Admission{Bind: true, Name: r.stmt, Portal: r.name}); err != nil {
 			return err
 		}
 		if r.refused != nil {
@@ -137,6 +139,14 @@ func (ss *session) forward(m message) error {
 	default:
 		return fatalf(codeProtocolViolation, nil, "invalid frontend message type %d", m.typ)
 	}
+	switch m.typ {
+	case 'P', 'B', 'D', 'E', 'C', 'H':
+		// Extended-protocol messages before a Sync may have opened a
+		// transaction the last ReadyForQuery does not show.
+		ss.unsynced = true
+	case 'S':
+		ss.unsynced = false
+	}
 	if r.kind != 0 {
 		ss.q.push(r)
 	}
@@ -160,10 +170,13 @@ func (ss *session) forward(m message) error {
 // syntax error before running anything.
 const standInSQL = "pgmantle refused this statement"
 
-// standInName is the statement a refused Bind binds instead: longer than
-// any SQL identifier (so no PREPARE can create it) and refused as the name
-// of a Parse, it never exists.
-const standInName = "pgmantle refused this Bind: this statement name is longer than any SQL identifier can be"
+// standInName is the statement a refused Bind binds instead. Names with
+// its prefix are reserved: a Parse (here) or PREPARE (the analysis)
+// creating one is refused, so it never exists.
+const (
+	reservedPrefix = "pgmantle_reserved"
+	standInName    = reservedPrefix + "_refused"
+)
 
 // admit asks the interceptor, if it checks statements, whether a message
 // may be sent to PostgreSQL. It records the plan, or the refusal, in r;

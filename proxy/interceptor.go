@@ -109,8 +109,9 @@ type Admitter interface {
 type Admission struct {
 	SQL string
 	// Name is the statement name of a Parse or a Bind ("" for the unnamed
-	// statement).
-	Name string
+	// statement); Portal the portal a Bind creates.
+	Name   string
+	Portal string
 	// Simple: a simple Query (else a Parse, a Bind or a FunctionCall).
 	Simple       bool
 	Bind         bool

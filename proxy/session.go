@@ -75,6 +75,7 @@ type session struct {
 	stmtIndex    int    // server-to-client goroutine: statements completed in the current simple Query
 	scratch      []byte // server-to-client goroutine and the final error
 	fscratch     []byte // client-to-server goroutine
+	unsynced     bool   // client-to-server goroutine: extended-protocol messages sent since the last Sync
 	row          pgproto3.DataRow
 }
 

@@ -305,3 +305,18 @@ func init() {
 		ok("review", a, `COPY bk.contacts (id, name) TO STDOUT WITH (FORMAT csv)`, "", "person_name"),
 	)
 }
+
+func init() {
+	// PostgreSQL names these subquery columns otherwise ("int4", "array"):
+	// the outer name is what they stand for, masked.
+	Cases = append(Cases,
+		ok("review", a, `SELECT (SELECT "?column?" FROM (SELECT (1 + 1)::int) x) FROM (SELECT name AS "?column?" FROM bk.contacts) s`, "person_name"),
+		ok("review", a, `SELECT (SELECT "case" FROM (SELECT CASE WHEN true THEN 1 END::int) x) FROM (SELECT id_no AS "case" FROM bk.contacts) s`, "cn_id"),
+		ok("review", a, `SELECT (SELECT "?column?" FROM (SELECT ARRAY[1]) x) FROM (SELECT id_no AS "?column?" FROM bk.contacts) s`, "cn_id"),
+		no("review", a, `SELECT id FROM bk.contact_regions WHERE region = '310105'`),
+		no("review", a, `SELECT id, count(*) OVER (ORDER BY id ROWS BETWEEN (SELECT count(*) FROM bk.contacts WHERE id_no LIKE '3101%') PRECEDING AND CURRENT ROW) FROM bk.contacts`),
+		no("review", a, `SELECT c.id_no || '' FROM (staging.contacts c JOIN bk.departments d ON true) j, bk.contacts c`),
+		no("review", a, `WITH pg_am(oid, amname) AS (SELECT id, id_no FROM bk.contacts) SELECT * FROM (SELECT amname || '' FROM pg_am) s`),
+		ok("review", a, `WITH t AS (SELECT id, name FROM bk.contacts) SELECT x.name FROM (SELECT name FROM t) x`, "person_name"),
+	)
+}

@@ -2,6 +2,7 @@ package resultmask
 
 import (
 	"fmt"
+	"strings"
 
 	"github.com/pgmantle/pgmantle/parser"
 	"github.com/pgmantle/pgmantle/proxy"
@@ -19,10 +20,17 @@ func (s *session) Admit(adm *proxy.Admission) (any, error) {
 	case adm.FunctionCall:
 		return nil, refuseStatement("the FunctionCall message is not available to role %q", s.info.User)
 	case adm.Bind:
+		b, _ := s.admitBinding()
+		if b != nil {
+			s.state.Generation = b.pol.Generation
+		}
+		s.state.BindPortal(adm.Portal)
 		if why := s.state.CheckBind(adm.Name); why != "" {
 			return nil, refuseStatement("%s is not available to role %q", why, s.info.User)
 		}
 		return nil, nil
+	case !adm.Simple && strings.HasPrefix(adm.Name, parser.ReservedPrefix):
+		return nil, refuseStatement("the statement name %s is reserved", adm.Name)
 	}
 	if scs := adm.Param("standard_conforming_strings"); scs != "" && scs != "on" {
 		// The parser reads backslashes in '...' as the server does only
@@ -44,6 +52,7 @@ func (s *session) Admit(adm *proxy.Admission) (any, error) {
 	if b == nil {
 		return nil, refuseStatement("the catalog of database %q is not loaded", s.info.Database)
 	}
+	s.state.Generation = b.pol.Generation
 	if adm.Simple {
 		s.state.SimpleQuery()
 	}
@@ -53,7 +62,13 @@ func (s *session) Admit(adm *proxy.Admission) (any, error) {
 		return nil, refuseStatement("%s", why)
 	}
 	if !adm.Simple && len(plan.Statements) == 1 {
-		s.state.ParseAdmitted(adm.Name, plan.Statements[0].Statement)
+		st := plan.Statements[0].Statement
+		s.state.ParseAdmitted(adm.Name, st)
+		if st.Kind == "EXECUTE" || st.Kind == "FETCH" {
+			// What it runs may be redefined between this Parse and its
+			// Bind: its rows are checked by their origins alone.
+			return nil, nil
+		}
 	}
 	return plan, nil
 }
