@@ -89,17 +89,30 @@ func (a *analyzer) with(w *pg_query.WithClause, sc *scope) error {
 					return err
 				}
 				sc.ctes[c.Ctename] = &cte{cols: rename(first.cols, aliases)}
-				for range 2 {
+				// Lineage can move one column per iteration: repeat until
+				// the columns' lineage stops changing.
+				prev := sc.ctes[c.Ctename].cols
+				converged := false
+				for range len(prev) + 2 {
 					if outs, err = a.selectStmt(sel, sc); err != nil {
 						return err
 					}
 					merged := rename(outs.cols, aliases)
+					if len(merged) != len(prev) {
+						return a.refuse("a WITH RECURSIVE query whose terms have different numbers of columns")
+					}
 					for i := range merged {
-						if i < len(first.cols) {
-							merged[i].v = union(merged[i].v, first.cols[i].v)
-						}
+						merged[i].v = union(merged[i].v, prev[i].v)
 					}
 					sc.ctes[c.Ctename] = &cte{cols: merged}
+					if sameLineage(merged, prev) {
+						converged = true
+						break
+					}
+					prev = merged
+				}
+				if !converged {
+					return a.refuse("a WITH RECURSIVE query whose lineage pgmantle cannot settle")
 				}
 				continue
 			}
@@ -398,4 +411,24 @@ func itoa(i int) string {
 		return string(rune('0' + i))
 	}
 	return itoa(i/10) + string(rune('0'+i%10))
+}
+
+// sameLineage reports whether two column lists carry the same lineage.
+func sameLineage(a, b []column) bool {
+	for i := range a {
+		x, y := a[i].v, b[i].v
+		if x.direct != y.direct || x.mixed != y.mixed || len(x.srcs) != len(y.srcs) {
+			return false
+		}
+		for _, s := range x.srcs {
+			found := false
+			for _, t := range y.srcs {
+				found = found || s == t
+			}
+			if !found {
+				return false
+			}
+		}
+	}
+	return true
 }

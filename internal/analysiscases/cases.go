@@ -320,3 +320,17 @@ func init() {
 		ok("review", a, `WITH t AS (SELECT id, name FROM bk.contacts) SELECT x.name FROM (SELECT name FROM t) x`, "person_name"),
 	)
 }
+
+func init() {
+	// A recursive query moving a protected column one place per iteration.
+	const rot = `WITH RECURSIVE t(a, b, c, d, n) AS (SELECT id_no, ''::char(18), ''::char(18), ''::char(18), 1 FROM bk.contacts
+		UNION ALL SELECT d, a, b, c, n + 1 FROM t WHERE n < 4) `
+	const rotMobile = `WITH RECURSIVE t(a, b, c, d, n) AS (SELECT mobile, ''::varchar(20), ''::varchar(20), ''::varchar(20), 1 FROM bk.contacts
+		UNION ALL SELECT d, a, b, c, n + 1 FROM t WHERE n < 4) `
+	Cases = append(Cases,
+		ok("review", a, rot+`SELECT d FROM t`, "cn_id"),
+		no("review", a, rot+`SELECT d || '' FROM t`),
+		no("review", i, rotMobile+`SELECT d FROM t`),
+		no("review", a, rotMobile+`SELECT count(*) FROM t WHERE d = '13812345678'`),
+	)
+}
