@@ -159,14 +159,8 @@ func (a *analyzer) statement(n *pg_query.Node) error {
 	switch x := n.Node.(type) {
 	case *pg_query.Node_SelectStmt:
 		return a.topSelect(x.SelectStmt, UseOutput)
-	case *pg_query.Node_InsertStmt:
-		return a.returning(a.insert(x.InsertStmt, nil))
-	case *pg_query.Node_UpdateStmt:
-		return a.returning(a.update(x.UpdateStmt, nil))
-	case *pg_query.Node_DeleteStmt:
-		return a.returning(a.delete(x.DeleteStmt, nil))
-	case *pg_query.Node_MergeStmt:
-		return a.returning(a.merge(x.MergeStmt, nil))
+	case *pg_query.Node_InsertStmt, *pg_query.Node_UpdateStmt, *pg_query.Node_DeleteStmt, *pg_query.Node_MergeStmt:
+		return a.returning(a.write(n, nil))
 	case *pg_query.Node_CopyStmt:
 		return a.copyStmt(x.CopyStmt)
 	case *pg_query.Node_DeclareCursorStmt:

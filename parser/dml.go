@@ -266,9 +266,9 @@ func (a *analyzer) merge(m *pg_query.MergeStmt, parent *scope) (outputs, error) 
 	return a.returningList(m.ReturningList, sc)
 }
 
-// modifyingCTE analyses INSERT, UPDATE, DELETE or MERGE inside WITH: its
-// RETURNING columns are the WITH query's columns.
-func (a *analyzer) modifyingCTE(n *pg_query.Node, sc *scope) (outputs, error) {
+// write analyses INSERT, UPDATE, DELETE or MERGE, at the top level or
+// inside WITH; it returns the RETURNING columns.
+func (a *analyzer) write(n *pg_query.Node, sc *scope) (outputs, error) {
 	switch x := n.Node.(type) {
 	case *pg_query.Node_InsertStmt:
 		return a.insert(x.InsertStmt, sc)

@@ -344,9 +344,7 @@ func (a *analyzer) joinExpr(j *pg_query.JoinExpr, sc *scope) (*fromItem, error) 
 	}
 	if j.JoinUsingAlias != nil {
 		ua := &fromItem{name: j.JoinUsingAlias.Aliasname}
-		for _, c := range it.cols[:len(using)] {
-			ua.cols = append(ua.cols, c)
-		}
+		ua.cols = append(ua.cols, it.cols[:len(using)]...)
 		sc.named = append(sc.named, ua)
 	}
 	sc.named = append(sc.named, it)

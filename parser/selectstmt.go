@@ -118,7 +118,7 @@ func (a *analyzer) with(w *pg_query.WithClause, sc *scope) error {
 			}
 			outs, err = a.selectStmt(sel, sc)
 		} else {
-			outs, err = a.modifyingCTE(c.Ctequery, sc)
+			outs, err = a.write(c.Ctequery, sc)
 		}
 		if err != nil {
 			return err

@@ -46,7 +46,7 @@ func (ss *session) forward(m message) error {
 		}
 		r = request{kind: reqQuery, sql: string(sql)}
 		idle := ss.q.idle() && ss.txStatus.Load() == 'I' && !ss.unsynced
-		if err := ss.admit(&r, &Admission{SQL: r.sql, Simple: true, Idle: idle}); err != nil {
+		if err := ss.admit(&r, Admission{SQL: r.sql, Simple: true, Idle: idle}); err != nil {
 			return err
 		}
 		if r.refused != nil {
@@ -68,7 +68,7 @@ func (ss *session) forward(m message) error {
 			return malformed("Parse")
 		}
 		r = request{kind: reqParse, name: p.Name, sql: p.Query, params: p.ParameterOIDs}
-		if err := ss.admit(&r, &Admission{SQL: r.sql, Name: p.Name}); err != nil {
+		if err := ss.admit(&r, Admission{SQL: r.sql, Name: p.Name}); err != nil {
 			return err
 		}
 		if _, ok := ss.ic.(Admitter); ok && strings.HasPrefix(p.Name, reservedPrefix) {
@@ -86,7 +86,7 @@ func (ss *session) forward(m message) error {
 		if ss.described != nil {
 			ss.described[r.name] = false
 		}
-		if err := ss.admit(&r, &Admission{Bind: true, Name: r.stmt, Portal: r.name}); err != nil {
+		if err := ss.admit(&r, Admission{Bind: true, Name: r.stmt, Portal: r.name}); err != nil {
 			return err
 		}
 		if r.refused != nil {
@@ -118,7 +118,7 @@ func (ss *session) forward(m message) error {
 		r = request{kind: reqSync}
 	case 'F':
 		r = request{kind: reqFunctionCall}
-		if err := ss.admit(&r, &Admission{FunctionCall: true}); err != nil {
+		if err := ss.admit(&r, Admission{FunctionCall: true}); err != nil {
 			return err
 		}
 		if _, ok := ss.ic.(Admitter); ss.ic != nil && !ok {
@@ -180,14 +180,20 @@ const (
 
 // admit asks the interceptor, if it checks statements, whether a message
 // may be sent to PostgreSQL. It records the plan, or the refusal, in r;
-// an error it returns ends the session.
-func (ss *session) admit(r *request, a *Admission) error {
+// an error it returns ends the session. The Admission is passed through
+// one per-session value, so that admitting allocates nothing (and
+// sessions without an Admitter pay nothing).
+func (ss *session) admit(r *request, a Admission) error {
 	ad, ok := ss.ic.(Admitter)
 	if !ok {
 		return nil
 	}
-	a.Param = ss.Parameter
-	plan, err := ad.Admit(a)
+	if ss.param == nil {
+		ss.param = ss.Parameter
+	}
+	a.Param = ss.param
+	ss.adm = a
+	plan, err := ad.Admit(&ss.adm)
 	if err == nil {
 		r.plan = plan
 		return nil

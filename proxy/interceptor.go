@@ -100,7 +100,8 @@ type AsyncScrubber interface {
 // failed statement. Any other error ends the session.
 //
 // Admit is called on the session's client-to-server goroutine, possibly
-// while other methods run.
+// while other methods run. The Admission is reused for the next message:
+// Admit must not keep it.
 type Admitter interface {
 	Admit(a *Admission) (plan any, err error)
 }

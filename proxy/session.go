@@ -71,11 +71,13 @@ type session struct {
 	// predescribed holds the columns of the query pgmantle described
 	// ahead of the current simple Query (see Predescriber).
 	predescribed []pgproto3.FieldDescription
-	copyIn       bool   // server-to-client goroutine: a COPY FROM STDIN is in progress
-	stmtIndex    int    // server-to-client goroutine: statements completed in the current simple Query
-	scratch      []byte // server-to-client goroutine and the final error
-	fscratch     []byte // client-to-server goroutine
-	unsynced     bool   // client-to-server goroutine: extended-protocol messages sent since the last Sync
+	copyIn       bool                     // server-to-client goroutine: a COPY FROM STDIN is in progress
+	stmtIndex    int                      // server-to-client goroutine: statements completed in the current simple Query
+	scratch      []byte                   // server-to-client goroutine and the final error
+	fscratch     []byte                   // client-to-server goroutine
+	unsynced     bool                     // client-to-server goroutine: extended-protocol messages sent since the last Sync
+	adm          Admission                // client-to-server goroutine: the message being admitted
+	param        func(name string) string // ss.Parameter, bound once
 	row          pgproto3.DataRow
 }
 

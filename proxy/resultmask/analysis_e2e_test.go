@@ -16,7 +16,22 @@ import (
 	"github.com/pgmantle/pgmantle/examples/bookkeeping"
 	"github.com/pgmantle/pgmantle/internal/analysiscases"
 	"github.com/pgmantle/pgmantle/internal/pgtest"
+	"github.com/pgmantle/pgmantle/policy"
 )
+
+// analysisProxy loads the analysis cases' schema and seeded data into a
+// fresh database and starts pgmantle in front of it with their policy; it
+// returns the policy file (for tests that change it) and its store.
+func analysisProxy(t testing.TB) (addr, db, policyFile string, store *policy.Store) {
+	t.Helper()
+	db = newDatabase(t, bookkeeping.Schema, analysiscases.Schema, analysiscases.Data)
+	policyFile = filepath.Join(t.TempDir(), "policy.yaml")
+	if err := os.WriteFile(policyFile, []byte(analysiscases.Policy), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	addr, store = startProxy(t, db, policyFile)
+	return addr, db, policyFile, store
+}
 
 // mode is how a case's statement is sent.
 type mode struct {
@@ -34,12 +49,7 @@ var modes = []mode{{name: "simple", simple: true}, {name: "extended-text"}, {nam
 // errors, notices, notifications, parameter statuses — holds a seeded
 // value of a class the role may not see.
 func TestAnalysisCasesEndToEnd(t *testing.T) {
-	db := newDatabase(t, bookkeeping.Schema, analysiscases.Schema, analysiscases.Data)
-	pf := filepath.Join(t.TempDir(), "policy.yaml")
-	if err := os.WriteFile(pf, []byte(analysiscases.Policy), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	addr, _ := startProxy(t, db, pf)
+	addr, db, _, _ := analysisProxy(t)
 	runs := 0
 	for n, c := range analysiscases.Cases {
 		for _, m := range modes {
@@ -190,12 +200,7 @@ func findSecret(b []byte, clear []string) (string, string) {
 // TestStartupParameters: startup parameters that change who the session
 // is are refused; a search_path set at startup is the one names resolve in.
 func TestStartupParameters(t *testing.T) {
-	db := newDatabase(t, bookkeeping.Schema, analysiscases.Schema, analysiscases.Data)
-	pf := filepath.Join(t.TempDir(), "policy.yaml")
-	if err := os.WriteFile(pf, []byte(analysiscases.Policy), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	addr, _ := startProxy(t, db, pf)
+	addr, db, _, _ := analysisProxy(t)
 	ctx := pgtest.Context(t)
 	connect := func(user string, params map[string]string) (*pgconn.PgConn, error) {
 		cfg, err := pgconn.ParseConfig(fmt.Sprintf("postgres://%s:%s@%s/%s?sslmode=disable", user, password, addr, db))

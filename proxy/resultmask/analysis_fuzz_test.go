@@ -4,15 +4,11 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/jackc/pgx/v5/pgconn"
 
-	"github.com/pgmantle/pgmantle/examples/bookkeeping"
-	"github.com/pgmantle/pgmantle/internal/analysiscases"
 	"github.com/pgmantle/pgmantle/internal/pgtest"
 )
 
@@ -27,12 +23,7 @@ func FuzzAnalysisNoLeak(f *testing.F) {
 		"\x02\x03\x04\x05\x06\x07\x08\x09\x0a\x0b", "\x10\x20\x30\x40\x50\x60\x70\x80\x90", "\x03\x03\x03\x03\x03\x03\x03\x03"} {
 		f.Add([]byte(seed))
 	}
-	db := newDatabase(f, bookkeeping.Schema, analysiscases.Schema, analysiscases.Data)
-	pf := filepath.Join(f.TempDir(), "policy.yaml")
-	if err := os.WriteFile(pf, []byte(analysiscases.Policy), 0o600); err != nil {
-		f.Fatal(err)
-	}
-	addr, _ := startProxy(f, db, pf)
+	addr, db, _, _ := analysisProxy(f)
 	ctx := pgtest.Context(f)
 	var received bytes.Buffer
 	cfg, err := pgconn.ParseConfig(fmt.Sprintf("postgres://analyst:%s@%s/%s?sslmode=disable", password, addr, db))

@@ -7,14 +7,10 @@ import (
 	"bytes"
 	"context"
 	"fmt"
-	"os"
-	"path/filepath"
 	"testing"
 
 	"github.com/jackc/pgx/v5/pgconn"
 
-	"github.com/pgmantle/pgmantle/examples/bookkeeping"
-	"github.com/pgmantle/pgmantle/internal/analysiscases"
 	"github.com/pgmantle/pgmantle/internal/pgtest"
 )
 
@@ -23,12 +19,7 @@ import (
 // unmasked, let the answer depend on a protected value compared with the
 // attacker's literal, or copy protected data into a clean table.
 func TestReviewedRound2EndToEnd(t *testing.T) {
-	db := newDatabase(t, bookkeeping.Schema, analysiscases.Schema, analysiscases.Data)
-	pf := filepath.Join(t.TempDir(), "policy.yaml")
-	if err := os.WriteFile(pf, []byte(analysiscases.Policy), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	addr, _ := startProxy(t, db, pf)
+	addr, db, _, _ := analysisProxy(t)
 
 	leaks := []struct{ name, role, sql string }{
 		{"frame-offset-value", "analyst", `SELECT max(c) - 1 FROM (SELECT count(*) OVER (ORDER BY g ROWS BETWEEN (SELECT bonus FROM bk.payroll WHERE id = 1) PRECEDING AND CURRENT ROW) AS c FROM generate_series(1, 100000) g) x`},

@@ -1,23 +1,13 @@
 package resultmask_test
 
 import (
-	"os"
-	"path/filepath"
 	"testing"
-
-	"github.com/pgmantle/pgmantle/examples/bookkeeping"
-	"github.com/pgmantle/pgmantle/internal/analysiscases"
 )
 
 // TestReviewedRound4EndToEnd replays, through pgmantle against PostgreSQL,
 // statements the fourth review found slipping past the analysis.
 func TestReviewedRound4EndToEnd(t *testing.T) {
-	db := newDatabase(t, bookkeeping.Schema, analysiscases.Schema, analysiscases.Data)
-	pf := filepath.Join(t.TempDir(), "policy.yaml")
-	if err := os.WriteFile(pf, []byte(analysiscases.Policy), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	addr, _ := startProxy(t, db, pf)
+	addr, db, _, _ := analysisProxy(t)
 
 	leaks := []struct{ name, role, sql string }{
 		// A WITH RECURSIVE query rotating its columns: lineage needs one

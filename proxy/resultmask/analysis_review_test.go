@@ -4,14 +4,10 @@ import (
 	"bytes"
 	"context"
 	"fmt"
-	"os"
-	"path/filepath"
 	"testing"
 
 	"github.com/jackc/pgx/v5/pgconn"
 
-	"github.com/pgmantle/pgmantle/examples/bookkeeping"
-	"github.com/pgmantle/pgmantle/internal/analysiscases"
 	"github.com/pgmantle/pgmantle/internal/pgtest"
 )
 
@@ -49,12 +45,7 @@ func bypassRun(t *testing.T, addr, db, role string, setup []string, sql string) 
 // may return a protected value, and none may answer differently depending
 // on a protected value compared with the attacker's literal.
 func TestReviewedBypassesEndToEnd(t *testing.T) {
-	db := newDatabase(t, bookkeeping.Schema, analysiscases.Schema, analysiscases.Data)
-	pf := filepath.Join(t.TempDir(), "policy.yaml")
-	if err := os.WriteFile(pf, []byte(analysiscases.Policy), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	addr, _ := startProxy(t, db, pf)
+	addr, db, _, _ := analysisProxy(t)
 
 	// Direct leaks: a seeded value reaches the client unmasked.
 	leaks := []struct {

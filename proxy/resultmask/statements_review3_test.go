@@ -6,13 +6,11 @@ package resultmask_test
 import (
 	"fmt"
 	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/jackc/pgx/v5/pgproto3"
 
-	"github.com/pgmantle/pgmantle/examples/bookkeeping"
 	"github.com/pgmantle/pgmantle/internal/analysiscases"
 )
 
@@ -163,12 +161,7 @@ func TestReviewedRound3StaleCursor(t *testing.T) {
 // TestReviewedRound3PolicyReloadPrepared: a statement prepared under one policy
 // is bound and executed after a reload with its old decision.
 func TestReviewedRound3PolicyReloadPrepared(t *testing.T) {
-	db := newDatabase(t, bookkeeping.Schema, analysiscases.Schema, analysiscases.Data)
-	pf := filepath.Join(t.TempDir(), "policy.yaml")
-	if err := os.WriteFile(pf, []byte(analysiscases.Policy), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	addr, store := startProxy(t, db, pf)
+	addr, db, pf, store := analysisProxy(t)
 	fe := rawAs(t, addr, db, "auditor")
 	reviewedRound3Run(t, fe, [][]pgproto3.FrontendMessage{
 		{&pgproto3.Parse{Name: "s", Query: "SELECT amount + 0 FROM bk.payroll"}, &pgproto3.Sync{}},

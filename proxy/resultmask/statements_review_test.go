@@ -2,27 +2,18 @@ package resultmask_test
 
 import (
 	"fmt"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/jackc/pgx/v5/pgproto3"
 
-	"github.com/pgmantle/pgmantle/examples/bookkeeping"
-	"github.com/pgmantle/pgmantle/internal/analysiscases"
 	"github.com/pgmantle/pgmantle/internal/pgtest"
 )
 
 // reviewedSetup: the analysis-cases database and policy behind pgmantle.
 func reviewedSetup(t *testing.T) (addr, db string) {
 	t.Helper()
-	db = newDatabase(t, bookkeeping.Schema, analysiscases.Schema, analysiscases.Data)
-	pf := filepath.Join(t.TempDir(), "policy.yaml")
-	if err := os.WriteFile(pf, []byte(analysiscases.Policy), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	addr, _ = startProxy(t, db, pf)
+	addr, db, _, _ = analysisProxy(t)
 	return addr, db
 }
 
