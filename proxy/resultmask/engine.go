@@ -103,15 +103,7 @@ func (e *Engine) bind(ctx context.Context, database string) (*binding, error) {
 		return nil, &proxy.Error{Severity: "FATAL", Code: "08006", Err: err,
 			Message: fmt.Sprintf("pgmantle cannot load the catalog of database %q, so it cannot protect this session", database)}
 	}
-	pol := e.Policy.Current()
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	if b := e.byDB[database]; b != nil && b.pol == pol && b.snap == snap {
-		return b, nil
-	}
-	b := newBinding(pol, snap)
-	e.replace(database, b)
-	return b, nil
+	return e.bindTo(database, snap), nil
 }
 
 // bindCached is bind without loading: it uses the snapshot the catalog
@@ -121,15 +113,21 @@ func (e *Engine) bindCached(database string) (*binding, error) {
 	if !ok {
 		return nil, fmt.Errorf("no catalog snapshot of %q", database)
 	}
+	return e.bindTo(database, snap), nil
+}
+
+// bindTo returns the binding of the current policy to snap, reusing the
+// database's binding when it is that one.
+func (e *Engine) bindTo(database string, snap *catalog.Snapshot) *binding {
 	pol := e.Policy.Current()
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	if b := e.byDB[database]; b != nil && b.pol == pol && b.snap == snap {
-		return b, nil
+		return b
 	}
 	b := newBinding(pol, snap)
 	e.replace(database, b)
-	return b, nil
+	return b
 }
 
 // replace installs a database's new binding (e.mu held) and drops the

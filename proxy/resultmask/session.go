@@ -147,18 +147,12 @@ func (s *session) refresh() {
 	if pol == s.b.pol && (!ok || snap == s.b.snap) {
 		return
 	}
-	s.e.mu.Lock()
-	b := s.e.byDB[s.info.Database]
-	if b == nil || b.pol != pol || (ok && b.snap != snap) {
-		if !ok {
-			snap = s.b.snap
-		}
-		b = newBinding(pol, snap)
-		s.e.replace(s.info.Database, b)
+	if !ok {
+		snap = s.b.snap
 	}
-	s.e.mu.Unlock()
+	b := s.e.bindTo(s.info.Database, snap)
 	s.b = b
-	s.rules = pol.Resolve(s.info.User, memberOf(b.snap, s.info.User))
+	s.rules = b.rulesFor(s.info.User)
 	clear(s.plans)
 }
 
