@@ -58,15 +58,21 @@ func badFormat(mask string, oid uint32, format int16) error {
 	return &ValueError{Mask: mask, TypeOID: oid, Format: format, Reason: "unknown format code"}
 }
 
-// KeyError reports that New could not get a usable hash key for a class.
+// KeyError reports that New could not get a usable hash or token key for
+// a class.
 // It wraps the KeySource's error.
 type KeyError struct {
+	Mask  string // "hash" if empty
 	Class string
 	Err   error
 }
 
 func (e *KeyError) Error() string {
-	return fmt.Sprintf("masking: mask \"hash\": key for class %q: %v", e.Class, e.Err)
+	mask := e.Mask
+	if mask == "" {
+		mask = "hash"
+	}
+	return fmt.Sprintf("masking: mask %q: key for class %q: %v", mask, e.Class, e.Err)
 }
 
 func (e *KeyError) Unwrap() error { return e.Err }

@@ -1,6 +1,8 @@
 package masking
 
 import (
+	"crypto/hmac"
+	"crypto/sha256"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -50,6 +52,19 @@ func (k *StaticKeys) HashKey(class string) ([]byte, error) {
 		}
 	}
 	return nil, errNoKey
+}
+
+// TokenKey returns a 32-byte key for the tokenize action, derived from
+// the class's (or the default) key so that hash and tokenize never share
+// key material.
+func (k *StaticKeys) TokenKey(class string) ([]byte, error) {
+	key, err := k.HashKey(class)
+	if err != nil {
+		return nil, err
+	}
+	mac := hmac.New(sha256.New, key)
+	mac.Write([]byte("pgmantle tokenize key"))
+	return mac.Sum(nil), nil
 }
 
 // String names the classes that have keys, never the keys. String,

@@ -78,6 +78,7 @@ var registry = map[string]spec{
 	"round":      {numberTypes, optTo, noKeys(newRound)},
 	"band":       {bandTypes, optWidth, noKeys(newBand)},
 	"hash":       {hashTypes, 0, newHash},
+	"tokenize":   {textTypes, optKeepSurname, newTokenize},
 }
 
 // New builds the named mask for a column. It returns a *TypeError when

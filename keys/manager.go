@@ -1,0 +1,190 @@
+package keys
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+)
+
+// Provider fetches key rings from where they are kept.
+type Provider interface {
+	// Fetch returns every configured ring (by purpose). Errors name the
+	// source (a Vault path, a file), never key material.
+	Fetch(ctx context.Context) (map[string]*Ring, error)
+	// Describe names the source for logs ("vault https://... kv secret/...").
+	Describe() string
+	// Close stops background work (token renewal).
+	Close()
+}
+
+// Status is the health of the key source, for logs, metrics and
+// readiness.
+type Status struct {
+	Source      string
+	Versions    map[string][]int // by purpose
+	LastSuccess time.Time
+	LastFailure time.Time
+	LastError   string // the source's error, never key material
+	Failing     bool   // the last refresh failed; cached keys are serving
+	Refreshes   uint64
+	Failures    uint64
+	Generation  uint64 // changes whenever the rings change
+}
+
+// Manager caches the rings of a Provider, refreshes them in the
+// background and tells OnChange when they change. Methods are safe for
+// concurrent use.
+type Manager struct {
+	provider Provider
+	logger   *slog.Logger
+
+	mu     sync.Mutex
+	rings  map[string]*Ring
+	status Status
+	// OnChange, if set before Run, is called (without locks held) after a
+	// refresh changed the rings.
+	OnChange func()
+
+	stop chan struct{}
+	done chan struct{}
+}
+
+// NewManager fetches the rings once; it fails (naming the source) when
+// the provider cannot deliver them, so a proxy never starts without keys.
+func NewManager(ctx context.Context, p Provider, logger *slog.Logger) (*Manager, error) {
+	if logger == nil {
+		logger = slog.Default()
+	}
+	rings, err := p.Fetch(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("keys from %s: %w", p.Describe(), err)
+	}
+	if len(rings) == 0 {
+		return nil, fmt.Errorf("keys from %s: no key rings", p.Describe())
+	}
+	m := &Manager{provider: p, logger: logger, rings: rings}
+	m.status = Status{Source: p.Describe(), LastSuccess: time.Now(), Refreshes: 1, Generation: 1, Versions: versionsOf(rings)}
+	logger.Info("keys loaded", "source", p.Describe(), "versions", fmt.Sprint(m.status.Versions))
+	return m, nil
+}
+
+func versionsOf(rings map[string]*Ring) map[string][]int {
+	out := make(map[string][]int, len(rings))
+	for p, r := range rings {
+		out[p] = r.Versions()
+	}
+	return out
+}
+
+// Set returns the keys to use with a policy that tokenizes with
+// tokenVersion (0: the newest).
+func (m *Manager) Set(tokenVersion int) (*Set, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return newSet(m.rings, tokenVersion)
+}
+
+// Ring returns the ring of a purpose, or nil.
+func (m *Manager) Ring(purpose string) *Ring {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.rings[purpose]
+}
+
+// Generation changes whenever the rings change.
+func (m *Manager) Generation() uint64 {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.status.Generation
+}
+
+// Status returns the current health.
+func (m *Manager) Status() Status {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	s := m.status
+	s.Versions = versionsOf(m.rings)
+	return s
+}
+
+// Refresh fetches the rings now. On failure the cached rings keep
+// serving and the error is returned (and logged by Run).
+func (m *Manager) Refresh(ctx context.Context) error {
+	rings, err := m.provider.Fetch(ctx)
+	m.mu.Lock()
+	m.status.Refreshes++
+	if err == nil && len(rings) == 0 {
+		err = errors.New("no key rings")
+	}
+	if err != nil {
+		wasFailing := m.status.Failing
+		m.status.Failing = true
+		m.status.Failures++
+		m.status.LastFailure = time.Now()
+		m.status.LastError = err.Error()
+		m.mu.Unlock()
+		if !wasFailing {
+			m.logger.Error("key source unreachable; cached keys keep serving", "source", m.provider.Describe(), "err", err)
+		} else {
+			m.logger.Warn("key source still unreachable; cached keys keep serving", "source", m.provider.Describe(), "err", err)
+		}
+		return err
+	}
+	recovered := m.status.Failing
+	m.status.Failing = false
+	m.status.LastSuccess = time.Now()
+	m.status.LastError = ""
+	changed := len(rings) != len(m.rings)
+	for p, r := range rings {
+		if !r.same(m.rings[p]) {
+			changed = true
+		}
+	}
+	if changed {
+		m.rings = rings
+		m.status.Generation++
+	}
+	onChange := m.OnChange
+	m.mu.Unlock()
+	if recovered {
+		m.logger.Info("key source reachable again", "source", m.provider.Describe())
+	}
+	if changed {
+		m.logger.Info("keys changed", "source", m.provider.Describe(), "versions", fmt.Sprint(versionsOf(rings)))
+		if onChange != nil {
+			onChange()
+		}
+	}
+	return nil
+}
+
+// Run refreshes every interval until ctx is done or Close is called.
+func (m *Manager) Run(ctx context.Context, interval time.Duration) {
+	if interval <= 0 {
+		return
+	}
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			rctx, cancel := context.WithTimeout(ctx, max(interval, 10*time.Second))
+			_ = m.Refresh(rctx)
+			cancel()
+		}
+	}
+}
+
+// Close stops the provider's background work.
+func (m *Manager) Close() { m.provider.Close() }
+
+// String shows the source and versions only.
+func (m *Manager) String() string {
+	s := m.Status()
+	return fmt.Sprintf("keys.Manager{source: %s, versions: %v}", s.Source, s.Versions)
+}

@@ -1,0 +1,479 @@
+package keys
+
+import (
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"os"
+	"strings"
+	"sync"
+	"time"
+
+	vault "github.com/hashicorp/vault/api"
+)
+
+// VaultConfig is the `keys.vault` section of the configuration file.
+// Secrets (tokens, secret IDs, JWTs) are never written here: they come
+// from files or the environment.
+type VaultConfig struct {
+	// Address of Vault, e.g. https://vault.internal:8200. Default: the
+	// VAULT_ADDR environment variable.
+	Address string `yaml:"address"`
+	// CAFile is a PEM bundle trusted for Vault's certificate. Default:
+	// VAULT_CACERT, else the system roots.
+	CAFile string `yaml:"ca_file"`
+	// Namespace (Vault Enterprise / HCP). Optional.
+	Namespace string `yaml:"namespace"`
+	// Timeout of each request. Default 10s.
+	Timeout time.Duration `yaml:"timeout"`
+	// Auth is how pgmantle logs in.
+	Auth VaultAuth `yaml:"auth"`
+	// Tokenize is where the tokenize ring lives; required.
+	Tokenize VaultSource `yaml:"tokenize"`
+	// Hash is where the hash ring lives. Optional: without it hash keys
+	// are derived from the tokenize ring.
+	Hash *VaultSource `yaml:"hash"`
+}
+
+// VaultAuth selects the login method.
+type VaultAuth struct {
+	// Method is token (default), approle or kubernetes.
+	Method string `yaml:"method"`
+	// TokenFile holds the token (method token). Default: VAULT_TOKEN.
+	TokenFile string `yaml:"token_file"`
+	// RoleIDFile and SecretIDFile hold the AppRole credentials. Default:
+	// the environment variables PGMANTLE_VAULT_ROLE_ID and
+	// PGMANTLE_VAULT_SECRET_ID.
+	RoleIDFile   string `yaml:"role_id_file"`
+	SecretIDFile string `yaml:"secret_id_file"`
+	// Role is the Kubernetes auth role.
+	Role string `yaml:"role"`
+	// JWTFile is the service account token (method kubernetes). Default
+	// /var/run/secrets/kubernetes.io/serviceaccount/token.
+	JWTFile string `yaml:"jwt_file"`
+	// Mount is the auth method's mount path. Default: approle or
+	// kubernetes.
+	Mount string `yaml:"mount"`
+}
+
+// VaultSource is one ring's location: exactly one of KV and Transit.
+type VaultSource struct {
+	// KV is "MOUNT/PATH" of a KV version 2 secret whose versions are the
+	// key's versions; each holds base64 key material in Field.
+	KV string `yaml:"kv"`
+	// Field of the KV secret. Default "key".
+	Field string `yaml:"field"`
+	// Transit is "MOUNT/KEYNAME" of an exportable Transit key; every
+	// version is read through export/encryption-key.
+	Transit string `yaml:"transit"`
+}
+
+func (s VaultSource) String() string {
+	if s.KV != "" {
+		return "kv " + s.KV
+	}
+	return "transit " + s.Transit
+}
+
+// VaultProvider fetches rings from Vault and keeps its token alive.
+type VaultProvider struct {
+	cfg    VaultConfig
+	client *vault.Client
+	logger *slog.Logger
+
+	loginMu sync.Mutex
+	ttl     time.Duration // of the current token; 0: does not expire
+	renew   bool
+
+	stop     chan struct{}
+	stopOnce sync.Once
+	done     chan struct{}
+}
+
+// NewVaultProvider connects and logs in. Errors name the address, the
+// method and the path, never a credential.
+func NewVaultProvider(ctx context.Context, cfg VaultConfig, logger *slog.Logger) (*VaultProvider, error) {
+	if logger == nil {
+		logger = slog.Default()
+	}
+	if err := cfg.validate(); err != nil {
+		return nil, err
+	}
+	vc := vault.DefaultConfig()
+	if vc.Error != nil {
+		return nil, fmt.Errorf("vault: %w", vc.Error)
+	}
+	if cfg.Address != "" {
+		vc.Address = cfg.Address
+	}
+	if cfg.Timeout <= 0 {
+		cfg.Timeout = 10 * time.Second
+	}
+	vc.Timeout = cfg.Timeout
+	vc.MaxRetries = 1
+	if cfg.CAFile != "" {
+		if err := vc.ConfigureTLS(&vault.TLSConfig{CACert: cfg.CAFile}); err != nil {
+			return nil, fmt.Errorf("vault: ca_file %s: %w", cfg.CAFile, err)
+		}
+	}
+	client, err := vault.NewClient(vc)
+	if err != nil {
+		return nil, fmt.Errorf("vault at %s: %w", vc.Address, err)
+	}
+	client.ClearToken()
+	if cfg.Namespace != "" {
+		client.SetNamespace(cfg.Namespace)
+	}
+	p := &VaultProvider{cfg: cfg, client: client, logger: logger, stop: make(chan struct{}), done: make(chan struct{})}
+	if err := p.login(ctx); err != nil {
+		return nil, err
+	}
+	go p.renewLoop()
+	return p, nil
+}
+
+func (c *VaultConfig) validate() error {
+	switch c.Auth.Method {
+	case "", "token", "approle", "kubernetes":
+	default:
+		return fmt.Errorf("vault: auth.method %q (want token, approle or kubernetes)", c.Auth.Method)
+	}
+	check := func(name string, s VaultSource) error {
+		if (s.KV == "") == (s.Transit == "") {
+			return fmt.Errorf("vault: %s: give exactly one of kv and transit", name)
+		}
+		loc := s.KV + s.Transit
+		if i := strings.IndexByte(strings.Trim(loc, "/"), '/'); i <= 0 {
+			return fmt.Errorf("vault: %s: %q is not MOUNT/PATH", name, loc)
+		}
+		return nil
+	}
+	if err := check(Tokenize, c.Tokenize); err != nil {
+		return err
+	}
+	if c.Hash != nil {
+		if err := check(Hash, *c.Hash); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Describe names Vault's address and the sources.
+func (p *VaultProvider) Describe() string {
+	s := "vault " + p.client.Address() + " (" + Tokenize + ": " + p.cfg.Tokenize.String()
+	if p.cfg.Hash != nil {
+		s += ", " + Hash + ": " + p.cfg.Hash.String()
+	}
+	return s + ")"
+}
+
+// Close stops token renewal.
+func (p *VaultProvider) Close() {
+	p.stopOnce.Do(func() { close(p.stop) })
+	<-p.done
+}
+
+// secretFrom reads a credential from a file or an environment variable.
+func secretFrom(file, env, what string) (string, error) {
+	if file != "" {
+		b, err := os.ReadFile(file)
+		if err != nil {
+			return "", fmt.Errorf("vault: %s file: %w", what, err)
+		}
+		s := strings.TrimSpace(string(b))
+		if s == "" {
+			return "", fmt.Errorf("vault: %s file %s is empty", what, file)
+		}
+		return s, nil
+	}
+	if s := strings.TrimSpace(os.Getenv(env)); s != "" {
+		return s, nil
+	}
+	return "", fmt.Errorf("vault: no %s: set %s or give a file in the configuration", what, env)
+}
+
+// login authenticates with the configured method and records the token's
+// lifetime.
+func (p *VaultProvider) login(ctx context.Context) error {
+	p.loginMu.Lock()
+	defer p.loginMu.Unlock()
+	a := p.cfg.Auth
+	switch a.Method {
+	case "", "token":
+		tok, err := secretFrom(a.TokenFile, "VAULT_TOKEN", "token")
+		if err != nil {
+			return err
+		}
+		p.client.SetToken(tok)
+		s, err := p.client.Auth().Token().LookupSelfWithContext(ctx)
+		if err != nil {
+			return p.explain("token lookup", "auth/token/lookup-self", err)
+		}
+		ttl, _ := s.TokenTTL()
+		renewable, _ := s.TokenIsRenewable()
+		p.ttl, p.renew = ttl, renewable
+		return nil
+	case "approle":
+		roleID, err := secretFrom(a.RoleIDFile, "PGMANTLE_VAULT_ROLE_ID", "AppRole role_id")
+		if err != nil {
+			return err
+		}
+		secretID, err := secretFrom(a.SecretIDFile, "PGMANTLE_VAULT_SECRET_ID", "AppRole secret_id")
+		if err != nil {
+			return err
+		}
+		return p.loginWith(ctx, mountOr(a.Mount, "approle"), map[string]any{"role_id": roleID, "secret_id": secretID})
+	case "kubernetes":
+		jwtFile := a.JWTFile
+		if jwtFile == "" {
+			jwtFile = "/var/run/secrets/kubernetes.io/serviceaccount/token"
+		}
+		jwt, err := secretFrom(jwtFile, "", "Kubernetes service account token")
+		if err != nil {
+			return err
+		}
+		if a.Role == "" {
+			return errors.New("vault: auth.role is required for kubernetes auth")
+		}
+		return p.loginWith(ctx, mountOr(a.Mount, "kubernetes"), map[string]any{"role": a.Role, "jwt": jwt})
+	}
+	return fmt.Errorf("vault: unknown auth method %q", a.Method)
+}
+
+func mountOr(m, def string) string {
+	if m = strings.Trim(m, "/"); m != "" {
+		return m
+	}
+	return def
+}
+
+func (p *VaultProvider) loginWith(ctx context.Context, mount string, body map[string]any) error {
+	path := "auth/" + mount + "/login"
+	p.client.ClearToken()
+	s, err := p.client.Logical().WriteWithContext(ctx, path, body)
+	if err != nil {
+		return p.explain("login", path, err)
+	}
+	if s == nil || s.Auth == nil || s.Auth.ClientToken == "" {
+		return fmt.Errorf("vault: login at %s returned no token", path)
+	}
+	p.client.SetToken(s.Auth.ClientToken)
+	p.ttl = time.Duration(s.Auth.LeaseDuration) * time.Second
+	p.renew = s.Auth.Renewable
+	p.logger.Info("vault login", "method", p.cfg.Auth.Method, "mount", mount, "ttl", p.ttl, "renewable", p.renew)
+	return nil
+}
+
+// explain turns a Vault client error into one line naming the operation
+// and path.
+func (p *VaultProvider) explain(op, path string, err error) error {
+	var re *vault.ResponseError
+	if errors.As(err, &re) {
+		switch re.StatusCode {
+		case http.StatusForbidden:
+			return fmt.Errorf("vault %s: %s: permission denied (check the token and the Vault policy)", op, path)
+		case http.StatusNotFound:
+			return fmt.Errorf("vault %s: %s: not found", op, path)
+		case http.StatusBadRequest:
+			return fmt.Errorf("vault %s: %s: rejected (%s)", op, path, strings.Join(re.Errors, "; "))
+		}
+		return fmt.Errorf("vault %s: %s: HTTP %d", op, path, re.StatusCode)
+	}
+	return fmt.Errorf("vault %s: %s: Vault at %s unreachable: %w", op, path, p.client.Address(), errors.Unwrap(err))
+}
+
+// renewLoop renews the token at half its lifetime; when renewal fails or
+// the token cannot be renewed, it logs in again (AppRole, Kubernetes).
+func (p *VaultProvider) renewLoop() {
+	defer close(p.done)
+	for {
+		p.loginMu.Lock()
+		ttl := p.ttl
+		p.loginMu.Unlock()
+		wait := ttl / 2
+		if ttl <= 0 {
+			wait = time.Hour // a token without expiry: nothing to renew
+		}
+		wait = max(wait, time.Second)
+		select {
+		case <-p.stop:
+			return
+		case <-time.After(wait):
+		}
+		if ttl <= 0 {
+			continue
+		}
+		if err := p.renewOnce(); err != nil {
+			p.logger.Error("vault token renewal failed; cached keys keep serving", "err", err)
+		}
+	}
+}
+
+// renewOnce renews or re-logs in once.
+func (p *VaultProvider) renewOnce() error {
+	ctx, cancel := context.WithTimeout(context.Background(), p.cfg.Timeout)
+	defer cancel()
+	p.loginMu.Lock()
+	renewable := p.renew
+	p.loginMu.Unlock()
+	if renewable {
+		s, err := p.client.Auth().Token().RenewSelfWithContext(ctx, 0)
+		if err == nil && s != nil && s.Auth != nil {
+			p.loginMu.Lock()
+			p.ttl = time.Duration(s.Auth.LeaseDuration) * time.Second
+			p.renew = s.Auth.Renewable
+			p.loginMu.Unlock()
+			p.logger.Debug("vault token renewed", "ttl", p.ttl)
+			return nil
+		}
+		if p.cfg.Auth.Method == "" || p.cfg.Auth.Method == "token" {
+			if err == nil {
+				err = errors.New("empty renewal response")
+			}
+			return p.explain("token renewal", "auth/token/renew-self", err)
+		}
+	}
+	if p.cfg.Auth.Method == "" || p.cfg.Auth.Method == "token" {
+		return nil // a non-renewable token: nothing pgmantle can do
+	}
+	return p.login(ctx)
+}
+
+// RenewNow renews (or re-logs in) immediately; for tests and operators.
+func (p *VaultProvider) RenewNow() error { return p.renewOnce() }
+
+// TokenTTL is the current token's lifetime as last reported by Vault.
+func (p *VaultProvider) TokenTTL() time.Duration {
+	p.loginMu.Lock()
+	defer p.loginMu.Unlock()
+	return p.ttl
+}
+
+// Fetch reads every configured ring. A permission error after the token
+// expired triggers one new login (AppRole, Kubernetes) and a retry.
+func (p *VaultProvider) Fetch(ctx context.Context) (map[string]*Ring, error) {
+	rings, err := p.fetch(ctx)
+	if err != nil && p.cfg.Auth.Method != "" && p.cfg.Auth.Method != "token" && strings.Contains(err.Error(), "permission denied") {
+		if lerr := p.login(ctx); lerr == nil {
+			return p.fetch(ctx)
+		}
+	}
+	return rings, err
+}
+
+func (p *VaultProvider) fetch(ctx context.Context) (map[string]*Ring, error) {
+	rings := map[string]*Ring{}
+	sources := map[string]VaultSource{Tokenize: p.cfg.Tokenize}
+	if p.cfg.Hash != nil {
+		sources[Hash] = *p.cfg.Hash
+	}
+	for purpose, src := range sources {
+		var raw map[int][]byte
+		var err error
+		if src.KV != "" {
+			raw, err = p.readKV(ctx, src)
+		} else {
+			raw, err = p.readTransit(ctx, src)
+		}
+		if err != nil {
+			return nil, err
+		}
+		r, err := NewRing(raw)
+		if err != nil {
+			return nil, fmt.Errorf("vault %s: %w", src, err)
+		}
+		rings[purpose] = r
+	}
+	return rings, nil
+}
+
+func splitMount(loc string) (mount, path string) {
+	loc = strings.Trim(loc, "/")
+	i := strings.IndexByte(loc, '/')
+	return loc[:i], loc[i+1:]
+}
+
+// readKV reads every live version of a KV v2 secret.
+func (p *VaultProvider) readKV(ctx context.Context, src VaultSource) (map[int][]byte, error) {
+	mount, path := splitMount(src.KV)
+	field := src.Field
+	if field == "" {
+		field = "key"
+	}
+	kv := p.client.KVv2(mount)
+	meta, err := kv.GetVersionsAsList(ctx, path)
+	if err != nil {
+		return nil, p.explainKV("read key versions", mount+"/metadata/"+path, err)
+	}
+	raw := map[int][]byte{}
+	for _, m := range meta {
+		if m.Destroyed || !m.DeletionTime.IsZero() {
+			continue
+		}
+		s, err := kv.GetVersion(ctx, path, m.Version)
+		if err != nil {
+			return nil, p.explainKV("read key", fmt.Sprintf("%s/data/%s (version %d)", mount, path, m.Version), err)
+		}
+		v, ok := s.Data[field].(string)
+		if !ok {
+			return nil, fmt.Errorf("vault kv %s version %d: no string field %q", src.KV, m.Version, field)
+		}
+		k, err := base64.StdEncoding.DecodeString(strings.TrimSpace(v))
+		if err != nil {
+			return nil, fmt.Errorf("vault kv %s version %d: field %q is not base64", src.KV, m.Version, field)
+		}
+		raw[m.Version] = k
+	}
+	if len(raw) == 0 {
+		return nil, fmt.Errorf("vault kv %s: no live versions", src.KV)
+	}
+	return raw, nil
+}
+
+// explainKV handles the KV helper's errors, which wrap ResponseErrors or
+// report a missing secret in words.
+func (p *VaultProvider) explainKV(op, path string, err error) error {
+	if errors.Is(err, vault.ErrSecretNotFound) || strings.Contains(err.Error(), "no secret found") || strings.Contains(err.Error(), "secret not found") {
+		return fmt.Errorf("vault %s: %s: not found", op, path)
+	}
+	return p.explain(op, path, err)
+}
+
+// readTransit reads every version of an exportable Transit key.
+func (p *VaultProvider) readTransit(ctx context.Context, src VaultSource) (map[int][]byte, error) {
+	mount, name := splitMount(src.Transit)
+	path := mount + "/export/encryption-key/" + name
+	s, err := p.client.Logical().ReadWithContext(ctx, path)
+	if err != nil {
+		return nil, p.explain("export key", path, err)
+	}
+	if s == nil || s.Data == nil {
+		return nil, fmt.Errorf("vault export key: %s: not found (is the key exportable?)", path)
+	}
+	keys, ok := s.Data["keys"].(map[string]any)
+	if !ok {
+		return nil, fmt.Errorf("vault export key: %s: unexpected response", path)
+	}
+	raw := map[int][]byte{}
+	for vs, kv := range keys {
+		var v int
+		if err := json.Unmarshal([]byte(vs), &v); err != nil {
+			return nil, fmt.Errorf("vault export key: %s: version %q is not a number", path, vs)
+		}
+		b64, ok := kv.(string)
+		if !ok {
+			return nil, fmt.Errorf("vault export key: %s: version %d is not a string", path, v)
+		}
+		k, err := base64.StdEncoding.DecodeString(b64)
+		if err != nil {
+			return nil, fmt.Errorf("vault export key: %s: version %d is not base64", path, v)
+		}
+		raw[v] = k
+	}
+	return raw, nil
+}

@@ -1,0 +1,377 @@
+package masking
+
+import "fmt"
+
+// scheme tokenizes (enc) or detokenizes a value of a class's own shape in
+// place. Each maps the values of its shape onto values of the same shape,
+// one to one, so the shape of a token tells Detokenize which scheme made it.
+type scheme func(t *Tokenizer, st *tokState, enc bool) error
+
+var (
+	tweakID     = []byte("pgmantle/cn_id")
+	tweakCard   = []byte("pgmantle/bank_card")
+	tweakMobile = []byte("pgmantle/cn_mobile")
+	tweakUSCC   = []byte("pgmantle/uscc")
+)
+
+// shape returns the scheme of the class when the value has its shape.
+func (t *Tokenizer) shape(st *tokState) scheme {
+	switch t.class {
+	case "cn_id":
+		if idShape(st) {
+			return (*Tokenizer).cnID
+		}
+	case "bank_card":
+		if n := len(st.cats); n >= 13 && n <= 19 && allCat(st, catDigit) {
+			return (*Tokenizer).card
+		}
+	case "cn_mobile":
+		if mobileShape(st) {
+			return (*Tokenizer).mobile
+		}
+	case "uscc":
+		if usccTokenShape(st) {
+			return (*Tokenizer).uscc
+		}
+	case "person_name":
+		if n := len(st.cats); n >= 2 && n <= 4 && n == len(st.runes) && hanziOnly(st) {
+			return (*Tokenizer).name
+		}
+	}
+	return nil
+}
+
+func allCat(st *tokState, c uint8) bool {
+	for _, x := range st.cats {
+		if x != c {
+			return false
+		}
+	}
+	return true
+}
+
+func hanziOnly(st *tokState) bool {
+	for _, c := range st.cats {
+		if c != catHanzi1 && c != catHanzi2 {
+			return false
+		}
+	}
+	return true
+}
+
+// idShape: 18 significant characters, 17 digits the first non-zero, then
+// a digit or X.
+func idShape(st *tokState) bool {
+	if len(st.cats) != 18 || st.cats[0] != catDigit || st.nums[0] == 0 {
+		return false
+	}
+	for _, c := range st.cats[:17] {
+		if c != catDigit {
+			return false
+		}
+	}
+	return st.cats[17] == catDigit || (st.cats[17] == catUpper && st.nums[17] == 'X'-'A')
+}
+
+// mobileShape: a mainland mobile number 1[3-9]\d{9}, optionally after 86
+// or 0086 (a '+' is a separator).
+func mobileShape(st *tokState) bool {
+	n := len(st.cats)
+	if !allCat(st, catDigit) {
+		return false
+	}
+	switch n {
+	case 11:
+	case 13:
+		if st.nums[0] != 8 || st.nums[1] != 6 {
+			return false
+		}
+	case 15:
+		if st.nums[0] != 0 || st.nums[1] != 0 || st.nums[2] != 8 || st.nums[3] != 6 {
+			return false
+		}
+	default:
+		return false
+	}
+	return st.nums[n-11] == 1 && st.nums[n-10] >= 3
+}
+
+// usccTokenShape: 18 characters of the USCC alphabet.
+func usccTokenShape(st *tokState) bool {
+	if len(st.cats) != 18 {
+		return false
+	}
+	for i, c := range st.cats {
+		if c != catDigit && (c != catUpper || usccValue(byte(st.runes[st.pos[i]])) < 0) {
+			return false
+		}
+	}
+	return true
+}
+
+// crypt runs FF1 of radix over xs.
+func (t *Tokenizer) crypt(radix int, xs []uint16, tweak []byte, enc bool) error {
+	c := t.ciphers[radix]
+	var err error
+	if enc {
+		err = c.Encrypt(xs, xs, tweak)
+	} else {
+		err = c.Decrypt(xs, xs, tweak)
+	}
+	if err != nil {
+		return fmt.Errorf("masking: tokenize: %w", err)
+	}
+	return nil
+}
+
+// checkValue is the value 0..10 of an ID check character (X is 10).
+func idCheckValue(c uint8, n uint16) int {
+	if c == catUpper {
+		return 10
+	}
+	return int(n)
+}
+
+// idCheckOf returns the MOD 11-2 check value of 17 digit numerals.
+func idCheckOf(xs []uint16) int {
+	var b [17]byte
+	for i, x := range xs[:17] {
+		b[i] = '0' + byte(x)
+	}
+	c, _ := CNIDCheckChar(b[:])
+	if c == 'X' {
+		return 10
+	}
+	return int(c - '0')
+}
+
+// cnID tokenizes an ID number. One whose birth date is real and within
+// the pattern's 1800-2099 (GB 11643) gets a token of the same kind: its
+// region code (100000-999999), birth date and sequence number are read as
+// one integer below 900000·109572·1000 ≈ 9.86·10^13, FF1-encrypted as 14
+// digits and cycle-walked into that range, so the token has a real birth
+// date too. Any other ID-shaped value is FF1-encrypted over its 17 digits,
+// cycle-walked to keep the first digit non-zero and the date unreal. In
+// both, the check character moves with the digits: a valid one stays
+// valid, an invalid one keeps its offset from the valid one.
+func (t *Tokenizer) cnID(st *tokState, enc bool) error {
+	off := (idCheckValue(st.cats[17], st.nums[17]) - idCheckOf(st.nums) + 11) % 11
+	xs := st.nums[:17]
+	if n, ok := idNumber(xs); ok {
+		var ds [14]uint16
+		for range maxWalk {
+			for i := 13; i >= 0; i-- {
+				ds[i] = uint16(n % 10)
+				n /= 10
+			}
+			if err := t.crypt(10, ds[:], tweakID, enc); err != nil {
+				return err
+			}
+			for _, d := range ds {
+				n = n*10 + uint64(d)
+			}
+			if n < idDomain {
+				break
+			}
+		}
+		if n >= idDomain {
+			return errWalk
+		}
+		idDigits(n, xs)
+	} else {
+		for range maxWalk {
+			if err := t.crypt(10, xs, tweakIDOther, enc); err != nil {
+				return err
+			}
+			if _, real := idNumber(xs); xs[0] != 0 && !real {
+				break
+			}
+		}
+		if _, real := idNumber(xs); xs[0] == 0 || real {
+			return errWalk
+		}
+	}
+	// off was measured on the input (value or token); the output's check
+	// is the valid one of its digits plus the same offset.
+	check := (idCheckOf(xs) + off) % 11
+	if check == 10 {
+		st.cats[17], st.nums[17] = catUpper, 'X'-'A'
+	} else {
+		st.cats[17], st.nums[17] = catDigit, uint16(check)
+	}
+	st.store()
+	return nil
+}
+
+var tweakIDOther = []byte("pgmantle/cn_id/other")
+
+// idEpoch and idDays: birth dates 1800-01-01 to 2099-12-31.
+var (
+	idEpoch = daysFromCivil(1800, 1, 1)
+	idDays  = uint64(daysFromCivil(2100, 1, 1) - idEpoch)
+	// idDomain counts (region 100000-999999, date, sequence 000-999).
+	idDomain = 900000 * idDays * 1000
+)
+
+// idNumber reads 17 ID digits with a real birth date in 1800-2099 as
+// one integer below idDomain.
+func idNumber(xs []uint16) (uint64, bool) {
+	num := func(a, b int) int {
+		v := 0
+		for _, x := range xs[a:b] {
+			v = v*10 + int(x)
+		}
+		return v
+	}
+	region, y, m, d, seq := num(0, 6), num(6, 10), num(10, 12), num(12, 14), num(14, 17)
+	if region < 100000 || y < 1800 || y > 2099 || m < 1 || m > 12 || d < 1 || d > daysIn(y, m) {
+		return 0, false
+	}
+	day := uint64(daysFromCivil(y, m, d) - idEpoch)
+	return (uint64(region-100000)*idDays+day)*1000 + uint64(seq), true
+}
+
+// idDigits is idNumber's inverse.
+func idDigits(n uint64, xs []uint16) {
+	seq := int(n % 1000)
+	n /= 1000
+	day := int(n % idDays)
+	region := int(n/idDays) + 100000
+	y, m, d := civilFromDays(idEpoch + day)
+	put := func(a, b, v int) {
+		for i := b - 1; i >= a; i-- {
+			xs[i] = uint16(v % 10)
+			v /= 10
+		}
+	}
+	put(0, 6, region)
+	put(6, 10, y)
+	put(10, 12, m)
+	put(12, 14, d)
+	put(14, 17, seq)
+}
+
+// daysFromCivil and civilFromDays convert proleptic Gregorian dates to
+// day numbers and back (H. Hinnant's algorithms).
+func daysFromCivil(y, m, d int) int {
+	if m <= 2 {
+		y--
+	}
+	era := y / 400
+	yoe := y - era*400
+	mp := (m + 9) % 12
+	doy := (153*mp+2)/5 + d - 1
+	doe := yoe*365 + yoe/4 - yoe/100 + doy
+	return era*146097 + doe
+}
+
+func civilFromDays(z int) (y, m, d int) {
+	era := z / 146097
+	doe := z - era*146097
+	yoe := (doe - doe/1460 + doe/36524 - doe/146096) / 365
+	y = yoe + era*400
+	doy := doe - (365*yoe + yoe/4 - yoe/100)
+	mp := (5*doy + 2) / 153
+	d = doy - (153*mp+2)/5 + 1
+	m = mp + 3
+	if m > 12 {
+		m -= 12
+	}
+	if m <= 2 {
+		y++
+	}
+	return y, m, d
+}
+
+// luhnOf returns the Luhn check digit of digit numerals.
+func luhnOf(xs []uint16) int {
+	var b [19]byte
+	for i, x := range xs {
+		b[i] = '0' + byte(x)
+	}
+	d, _ := LuhnCheckDigit(b[:len(xs)])
+	return int(d - '0')
+}
+
+// card keeps the BIN, FF1 over the digits up to the last; the last digit
+// keeps its offset from the Luhn digit (zero for a valid card).
+func (t *Tokenizer) card(st *tokState, enc bool) error {
+	n := len(st.nums)
+	off := (int(st.nums[n-1]) - luhnOf(st.nums[:n-1]) + 10) % 10
+	if err := t.crypt(10, st.nums[6:n-1], tweakCard, enc); err != nil {
+		return err
+	}
+	st.nums[n-1] = uint16((luhnOf(st.nums[:n-1]) + off) % 10)
+	st.store()
+	return nil
+}
+
+// mobile keeps any country prefix, the 1 and the second digit; FF1 over
+// the last nine.
+func (t *Tokenizer) mobile(st *tokState, enc bool) error {
+	n := len(st.nums)
+	if err := t.crypt(10, st.nums[n-9:], tweakMobile, enc); err != nil {
+		return err
+	}
+	st.store()
+	return nil
+}
+
+// uscc: FF1 radix 31 over the first 17 characters; the check character
+// keeps its offset from the valid one.
+func (t *Tokenizer) uscc(st *tokState, enc bool) error {
+	var vals [18]uint16
+	for i := range 18 {
+		vals[i] = uint16(usccValue(byte(st.runes[st.pos[i]])))
+	}
+	off := (int(vals[17]) - usccCheckOf(vals[:17]) + 31) % 31
+	if err := t.crypt(31, vals[:17], tweakUSCC, enc); err != nil {
+		return err
+	}
+	vals[17] = uint16((usccCheckOf(vals[:17]) + off) % 31)
+	for i := range 18 {
+		st.runes[st.pos[i]] = rune(usccAlphabet[vals[i]])
+	}
+	return nil
+}
+
+func usccCheckOf(vals []uint16) int {
+	var b [17]byte
+	for i, v := range vals {
+		b[i] = usccAlphabet[v]
+	}
+	c, _ := USCCCheckChar(b[:])
+	return usccValue(c)
+}
+
+// name replaces a Chinese name by a pseudonym from the name lists, keyed
+// by HMAC of the whole name; the surname (compound if listed) is kept
+// unless keep_surname is false. One-way.
+func (t *Tokenizer) name(st *tokState, enc bool) error {
+	if !enc {
+		return ErrIrreversible
+	}
+	surname := 1
+	if len(st.runes) >= 3 && compoundSurnames[string(st.runes[:2])] {
+		surname = 2
+	}
+	st.mac.Reset()
+	var b [4]byte
+	for _, r := range st.runes {
+		st.mac.Write(b[:copy(b[:], string(r))])
+	}
+	sum := st.mac.Sum(st.sum[:0])
+	start := 0
+	if t.keepSurname {
+		start = surname
+	} else {
+		// a replaced surname is always a single character; the given name
+		// fills the rest, so the length is kept.
+		st.runes[0] = commonSurnames[(int(sum[0])<<8|int(sum[1]))%len(commonSurnames)]
+		start = 1
+	}
+	for i := start; i < len(st.runes); i++ {
+		st.runes[i] = givenChars[(int(sum[2*i+2])<<8|int(sum[2*i+3]))%len(givenChars)]
+	}
+	return nil
+}
