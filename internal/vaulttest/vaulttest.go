@@ -235,4 +235,3 @@ func (s *Server) Token(t testing.TB, policies []string, ttl time.Duration, renew
 
 // Log is Vault's own output so far.
 func (s *Server) Log() string { return s.log.String() }
-
