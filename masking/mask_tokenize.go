@@ -7,6 +7,7 @@ package masking
 // keeps.
 type tokenMask struct {
 	oid uint32
+	tc  textCol
 	t   *Tokenizer
 }
 
@@ -15,7 +16,7 @@ func newTokenize(opts Options, col Column, keys KeySource) (Masker, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &tokenMask{oid: col.TypeOID, t: t}, nil
+	return &tokenMask{oid: col.TypeOID, tc: newTextCol(col), t: t}, nil
 }
 
 func (m *tokenMask) Mask(dst, v []byte, format int16) ([]byte, bool, error) {
@@ -25,9 +26,12 @@ func (m *tokenMask) Mask(dst, v []byte, format int16) ([]byte, bool, error) {
 	if p := textProblem(v); p != "" {
 		return dst[:0], false, &ValueError{Mask: "tokenize", TypeOID: m.oid, Format: format, Reason: p}
 	}
-	out, err := m.t.Token(dst, v)
+	c, chars := m.tc.content(v)
+	out, err := m.t.Token(dst, c)
 	if err != nil {
 		return dst[:0], false, &ValueError{Mask: "tokenize", TypeOID: m.oid, Format: format, Reason: "cannot be tokenized"}
 	}
-	return out, false, nil
+	// A token has the value's length, so this only cuts or pads values
+	// that did not fit the column in the first place.
+	return m.tc.finish(out, 0, chars), false, nil
 }

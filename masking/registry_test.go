@@ -10,7 +10,7 @@ import (
 )
 
 func TestNames(t *testing.T) {
-	want := []string{"address", "band", "bank_card", "cn_id", "cn_mobile", "cn_name", "email", "generalize", "hash", "null", "partial", "redact", "round", "uscc"}
+	want := []string{"address", "band", "bank_card", "cn_id", "cn_mobile", "cn_name", "email", "generalize", "hash", "null", "partial", "redact", "round", "tokenize", "uscc"}
 	if got := Names(); !slices.Equal(got, want) {
 		t.Errorf("Names() = %v", got)
 	}

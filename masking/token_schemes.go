@@ -1,6 +1,9 @@
 package masking
 
-import "fmt"
+import (
+	"fmt"
+	"slices"
+)
 
 // scheme tokenizes (enc) or detokenizes a value of a class's own shape in
 // place. Each maps the values of its shape onto values of the same shape,
@@ -370,8 +373,21 @@ func (t *Tokenizer) name(st *tokState, enc bool) error {
 		st.runes[0] = commonSurnames[(int(sum[0])<<8|int(sum[1]))%len(commonSurnames)]
 		start = 1
 	}
+	var orig [4]rune // a name has 2-4 characters
+	copy(orig[:], st.runes)
 	for i := start; i < len(st.runes); i++ {
 		st.runes[i] = givenChars[(int(sum[2*i+2])<<8|int(sum[2*i+3]))%len(givenChars)]
+	}
+	if slices.Equal(orig[:len(st.runes)], st.runes) && start < len(st.runes) {
+		// A pseudonym equal to the name would show the name: take the next
+		// character of the list for the last one.
+		last := len(st.runes) - 1
+		for j, r := range givenChars {
+			if r == st.runes[last] {
+				st.runes[last] = givenChars[(j+1)%len(givenChars)]
+				break
+			}
+		}
 	}
 	return nil
 }

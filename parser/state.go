@@ -302,6 +302,9 @@ type prepEntry struct {
 	st    *Statement
 	epoch uint64
 	gen   uint64
+	// ambiguous: two Parses of the name are pending (the first may have
+	// failed); which one PostgreSQL holds is known only when it confirms.
+	ambiguous bool
 }
 
 // ReservedPrefix starts the names pgmantle itself uses for statements;
@@ -320,7 +323,11 @@ func (s *State) admitted(name string, st *Statement) {
 	if _, ok := s.prepared[name]; ok && name != "" {
 		return
 	}
-	if _, ok := s.pending[name]; ok && name != "" {
+	if e, ok := s.pending[name]; ok && name != "" {
+		if e.st != st {
+			e.ambiguous = true
+			s.pending[name] = e
+		}
 		return
 	}
 	s.pending[name] = prepEntry{st: st, epoch: s.changes, gen: s.Generation}
@@ -334,6 +341,7 @@ func (s *State) confirmPrepared(name string, st *Statement) {
 		e = prepEntry{epoch: ^uint64(0)}
 	}
 	e.st = st
+	e.ambiguous = false
 	s.prepared[name] = e
 	delete(s.pending, name)
 }
@@ -359,11 +367,15 @@ func (s *State) SimpleQuery() {
 }
 
 // entry returns a prepared statement's entry, confirmed or pending.
+//
+// A pending entry wins: a name is pending only while no statement of that
+// name exists, or for the unnamed statement, which the pending Parse
+// replaces (PostgreSQL drops the old one before parsing the new).
 func (s *State) entry(name string) (prepEntry, bool) {
-	if e, ok := s.prepared[name]; ok {
+	if e, ok := s.pending[name]; ok {
 		return e, true
 	}
-	e, ok := s.pending[name]
+	e, ok := s.prepared[name]
 	return e, ok
 }
 
@@ -407,6 +419,9 @@ func (s *State) CheckBind(name string) string {
 	if !ok {
 		return "binding a statement pgmantle has not seen prepared"
 	}
+	if e.ambiguous {
+		return "binding a statement prepared twice before PostgreSQL confirmed either"
+	}
 	if why := s.stale(e); why != "" {
 		return "binding " + why
 	}
@@ -414,6 +429,13 @@ func (s *State) CheckBind(name string) string {
 		s.addPath(*e.st.pathSetting)
 	}
 	return ""
+}
+
+// Prepared returns the analysis of the statement a Bind of name binds
+// (as admitted or confirmed), or nil.
+func (s *State) Prepared(name string) *Statement {
+	e, _ := s.entry(name)
+	return e.st
 }
 
 // BindPortal records a protocol Bind creating portal name: a cursor of

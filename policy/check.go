@@ -44,7 +44,8 @@ func (p *Policy) Check(snap *catalog.Snapshot) error {
 	}
 	checkRole := func(r *Role) {
 		for class, a := range r.Rules {
-			if a.Kind != Mask {
+			name := a.MaskName()
+			if name == "" {
 				continue
 			}
 			for _, ref := range colsOf[class] {
@@ -52,11 +53,11 @@ func (p *Policy) Check(snap *catalog.Snapshot) error {
 				if !ok {
 					continue
 				}
-				_, err := masking.New(a.Mask, a.Options, masking.Column{TypeOID: col.TypeOID, TypeMod: col.TypeMod, Class: class}, checkKeys{})
+				_, err := masking.New(name, a.Options, masking.Column{TypeOID: col.TypeOID, TypeMod: col.TypeMod, Class: class}, checkKeys{})
 				var te *masking.TypeError
 				switch {
 				case errors.As(err, &te):
-					add(a.pos, "role %s: mask %s does not accept column %s of type %s", r.Name, a.Mask, ref, col.TypeName)
+					add(a.pos, "role %s: %s does not accept column %s of type %s", r.Name, a, ref, col.TypeName)
 				case err != nil:
 					add(a.pos, "role %s, class %s: %v", r.Name, class, err)
 				}
@@ -74,7 +75,9 @@ func (p *Policy) Check(snap *catalog.Snapshot) error {
 	return errs.err()
 }
 
-// checkKeys lets hash masks be built during validation without real keys.
+// checkKeys lets hash and tokenize masks be built during validation
+// without real keys.
 type checkKeys struct{}
 
-func (checkKeys) HashKey(string) ([]byte, error) { return make([]byte, 32), nil }
+func (checkKeys) HashKey(string) ([]byte, error)  { return make([]byte, 32), nil }
+func (checkKeys) TokenKey(string) ([]byte, error) { return make([]byte, 32), nil }

@@ -57,6 +57,20 @@ type Action struct {
 	pos     position        // where the rule was written
 }
 
+// MaskName is the masking package's mask that shows the action's
+// values: the mask's name, "tokenize" or "hash"; "" for clear and deny.
+func (a Action) MaskName() string {
+	switch a.Kind {
+	case Mask:
+		return a.Mask
+	case Tokenize:
+		return "tokenize"
+	case Hash:
+		return "hash"
+	}
+	return ""
+}
+
 func (a Action) String() string {
 	if a.Kind == Mask {
 		return "mask " + a.Mask
@@ -127,6 +141,9 @@ type Policy struct {
 	// Functions are the functions outside pg_catalog ("schema.name") that
 	// restricted roles may call, besides the built-in allow-list.
 	Functions []string
+	// TokenKeyVersion is the key version that tokenizes (keys:
+	// tokenize_version); 0 means the newest.
+	TokenKeyVersion int
 }
 
 // position is a place in the policy file.

@@ -108,8 +108,10 @@ func (p *parser) parse(data []byte) *Policy {
 			pol.Default = p.role("default", k, v)
 		case "functions":
 			pol.Functions = p.functions(v)
+		case "keys":
+			pol.TokenKeyVersion = p.keys(v)
 		default:
-			p.errorf(k, "unknown key %q (want classes, roles, default or functions)", k.Value)
+			p.errorf(k, "unknown key %q (want classes, roles, default, functions or keys)", k.Value)
 		}
 	}
 	if pol.Default == nil {
@@ -118,6 +120,27 @@ func (p *parser) parse(data []byte) *Policy {
 	}
 	p.checkStatic(pol)
 	return pol
+}
+
+// keys parses `keys: {tokenize_version: N}`: the key version that
+// tokenizes (absent or 0: the newest the key source has).
+func (p *parser) keys(n *yaml.Node) int {
+	if !p.mapping(n, "keys") {
+		return 0
+	}
+	v := 0
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		k, val := n.Content[i], n.Content[i+1]
+		if k.Value != "tokenize_version" {
+			p.errorf(k, "keys: unknown key %q (want tokenize_version)", k.Value)
+			continue
+		}
+		if err := val.Decode(&v); err != nil || v < 0 {
+			p.errorf(val, "keys: tokenize_version must be a key version number (1, 2, ...)")
+			v = 0
+		}
+	}
+	return v
 }
 
 // functions parses `functions: [schema.name, ...]`: functions outside
@@ -216,7 +239,8 @@ func (p *parser) role(name string, key, n *yaml.Node) *Role {
 	return r
 }
 
-// action parses `clear | tokenize | hash | deny | {mask: NAME, option: value...}`.
+// action parses `clear | tokenize | hash | deny | {mask: NAME, option:
+// value...} | {action: tokenize, option: value...}`.
 func (p *parser) action(role string, key, n *yaml.Node) Action {
 	a := Action{pos: p.at(key)}
 	if n.Kind == yaml.ScalarNode {
@@ -242,10 +266,18 @@ func (p *parser) action(role string, key, n *yaml.Node) Action {
 	optNode := &yaml.Node{Kind: yaml.MappingNode, Line: n.Line}
 	for i := 0; i+1 < len(n.Content); i += 2 {
 		k, v := n.Content[i], n.Content[i+1]
+		if k.Value == "action" {
+			if v.Value != "tokenize" {
+				p.errorf(v, "role %s, class %s: action %q takes no options (only tokenize does, e.g. keep_surname)", role, key.Value, v.Value)
+				continue
+			}
+			a.Kind = Tokenize
+			continue
+		}
 		if k.Value == "mask" {
 			a.Kind, a.Mask = Mask, v.Value
 			if !knownMask(v.Value) {
-				p.errorf(v, "role %s, class %s: unknown mask %q (want one of %s)", role, key.Value, v.Value, strings.Join(masking.Names(), ", "))
+				p.errorf(v, "role %s, class %s: unknown mask %q (want one of %s)", role, key.Value, v.Value, strings.Join(maskNames(), ", "))
 			}
 			continue
 		}
@@ -255,8 +287,8 @@ func (p *parser) action(role string, key, n *yaml.Node) Action {
 		}
 		optNode.Content = append(optNode.Content, k, v)
 	}
-	if a.Kind != Mask {
-		p.errorf(n, "role %s, class %s: a rule mapping needs mask: NAME", role, key.Value)
+	if a.Kind != Mask && a.Kind != Tokenize {
+		p.errorf(n, "role %s, class %s: a rule mapping needs mask: NAME (or action: tokenize)", role, key.Value)
 		return a
 	}
 	if err := optNode.Decode(&a.Options); err != nil {
@@ -274,12 +306,24 @@ func (p *parser) action(role string, key, n *yaml.Node) Action {
 }
 
 func knownMask(name string) bool {
-	for _, n := range masking.Names() {
+	for _, n := range maskNames() {
 		if n == name {
 			return true
 		}
 	}
 	return false
+}
+
+// maskNames are the masks a `mask:` rule may name: every mask but
+// tokenize, which is an action of its own (its decisions differ).
+func maskNames() []string {
+	var out []string
+	for _, n := range masking.Names() {
+		if n != "tokenize" {
+			out = append(out, n)
+		}
+	}
+	return out
 }
 
 // maskOptionKeys are the yaml keys of masking.Options.

@@ -68,7 +68,7 @@ func (ss *session) forward(m message) error {
 			return malformed("Parse")
 		}
 		r = request{kind: reqParse, name: p.Name, sql: p.Query, params: p.ParameterOIDs}
-		if err := ss.admit(&r, Admission{SQL: r.sql, Name: p.Name}); err != nil {
+		if err := ss.admit(&r, Admission{SQL: r.sql, Name: p.Name, ParamOIDs: p.ParameterOIDs}); err != nil {
 			return err
 		}
 		if _, ok := ss.ic.(Admitter); ok && strings.HasPrefix(p.Name, reservedPrefix) {
@@ -86,7 +86,7 @@ func (ss *session) forward(m message) error {
 		if ss.described != nil {
 			ss.described[r.name] = false
 		}
-		if err := ss.admit(&r, Admission{Bind: true, Name: r.stmt, Portal: r.name}); err != nil {
+		if err := ss.admit(&r, Admission{Bind: true, Name: r.stmt, Portal: r.name, Body: m.body}); err != nil {
 			return err
 		}
 		if r.refused != nil {
@@ -150,7 +150,11 @@ func (ss *session) forward(m message) error {
 	if r.kind != 0 {
 		ss.q.push(r)
 	}
-	if _, err := ss.sw.Write(m.raw); err != nil {
+	raw := m.raw
+	if ss.replace != nil {
+		raw, ss.replace = ss.replace, nil
+	}
+	if _, err := ss.sw.Write(raw); err != nil {
 		return ss.upstreamLost(err)
 	}
 	if ss.described != nil && (r.kind == reqQuery || r.kind == reqExecute) {
@@ -193,11 +197,15 @@ func (ss *session) admit(r *request, a Admission) error {
 	}
 	a.Param = ss.param
 	ss.adm = a
+	ss.replace = nil
 	plan, err := ad.Admit(&ss.adm)
 	if err == nil {
 		r.plan = plan
+		ss.replace = ss.adm.Replace
+		ss.adm.Body = nil
 		return nil
 	}
+	ss.adm.Body = nil
 	var pe *Error
 	if errors.As(err, &pe) && pe.Severity == "ERROR" {
 		r.refused = pe

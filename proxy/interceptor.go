@@ -123,6 +123,16 @@ type Admission struct {
 	// Param returns the session's run-time parameters as PostgreSQL last
 	// reported them (client_encoding, standard_conforming_strings, ...).
 	Param func(name string) string
+	// ParamOIDs are a Parse's parameter types.
+	ParamOIDs []uint32
+	// Body is a Bind's message body (valid during Admit only).
+	Body []byte
+
+	// Replace, set by Admit, is the message to send to PostgreSQL instead
+	// of the client's (a whole encoded frontend message): a Query, Parse or
+	// Bind whose literals or parameters pgmantle rewrote. The client's
+	// request is answered as usual; nil sends the client's message.
+	Replace []byte
 }
 
 // Completer is an optional interface of an Interceptor, told what

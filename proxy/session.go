@@ -77,6 +77,7 @@ type session struct {
 	fscratch     []byte                   // client-to-server goroutine
 	unsynced     bool                     // client-to-server goroutine: extended-protocol messages sent since the last Sync
 	adm          Admission                // client-to-server goroutine: the message being admitted
+	replace      []byte                   // client-to-server goroutine: what Admit sends instead of the message
 	param        func(name string) string // ss.Parameter, bound once
 	row          pgproto3.DataRow
 }

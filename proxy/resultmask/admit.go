@@ -1,8 +1,11 @@
 package resultmask
 
 import (
+	"errors"
 	"fmt"
 	"strings"
+
+	"github.com/jackc/pgx/v5/pgproto3"
 
 	"github.com/pgmantle/pgmantle/parser"
 	"github.com/pgmantle/pgmantle/proxy"
@@ -28,7 +31,7 @@ func (s *session) Admit(adm *proxy.Admission) (any, error) {
 		if why := s.state.CheckBind(adm.Name); why != "" {
 			return nil, refuseStatement("%s is not available to role %q", why, s.info.User)
 		}
-		return nil, nil
+		return nil, s.detokenizeParams(adm, b)
 	case !adm.Simple && strings.HasPrefix(adm.Name, parser.ReservedPrefix):
 		return nil, refuseStatement("the statement name %s is reserved", adm.Name)
 	}
@@ -57,9 +60,12 @@ func (s *session) Admit(adm *proxy.Admission) (any, error) {
 		s.state.SimpleQuery()
 	}
 	s.state.Immediate = adm.Simple && adm.Idle
-	plan := s.e.plans().Plan(sql, b.env, s.state, s.info.User, rules, false)
+	plan := s.e.plans().Plan(sql, b.env, s.state, s.info.User, rules, b.keys != nil)
 	if why := plan.Refusal(); why != "" {
 		return nil, refuseStatement("%s", why)
+	}
+	if err := s.detokenizeLiterals(adm, b, rules, plan, sql); err != nil {
+		return nil, err
 	}
 	if !adm.Simple && len(plan.Statements) == 1 {
 		st := plan.Statements[0].Statement
@@ -71,6 +77,87 @@ func (s *session) Admit(adm *proxy.Admission) (any, error) {
 		}
 	}
 	return plan, nil
+}
+
+// detokenizeLiterals rewrites the token literals of an admitted Query or
+// Parse (adm.Replace). Parameters compared with tokens are detokenized at
+// Bind; those of SQL-level PREPARE cannot be (EXECUTE passes them as
+// expressions) and are refused.
+func (s *session) detokenizeLiterals(adm *proxy.Admission, b *binding, rules parser.Rules, plan *parser.Plan, sql string) error {
+	found := false
+	for _, d := range plan.Statements {
+		found = found || len(d.Detokenize) > 0
+	}
+	if !found {
+		return nil
+	}
+	sites, err := s.detokenizeSites(b, rules, plan.Statements)
+	if err != nil {
+		return err
+	}
+	if len(paramSites(sites)) > 0 && (adm.Simple || plan.Statements[0].Statement.Kind == "PREPARE") {
+		return refuseStatement("search by token through parameters of SQL PREPARE is not supported; compare with a quoted literal, or use the protocol's bind parameters")
+	}
+	rewritten, err := rewriteLiterals(sql, sites)
+	switch {
+	case errors.Is(err, errLiteralForm):
+		return refuseStatement("search by token needs tokens as plain quoted literals ('...')")
+	case err != nil:
+		return refuseStatement("a literal compared with a tokenized column is not a token pgmantle can search")
+	}
+	if rewritten == sql {
+		return nil
+	}
+	if codec, _ := codecFor(adm.Param("client_encoding")); codec != nil {
+		if rewritten, err = codec.NewEncoder().String(rewritten); err != nil {
+			return refuseStatement("a detokenized value cannot be encoded in %s", adm.Param("client_encoding"))
+		}
+	}
+	var msg pgproto3.FrontendMessage = &pgproto3.Query{String: rewritten}
+	if !adm.Simple {
+		msg = &pgproto3.Parse{Name: adm.Name, Query: rewritten, ParameterOIDs: adm.ParamOIDs}
+	}
+	if adm.Replace, err = msg.Encode(nil); err != nil {
+		return refuseStatement("a rewritten statement could not be encoded")
+	}
+	return nil
+}
+
+// detokenizeParams rewrites the parameters of a Bind whose statement
+// compares tokenized columns with them (adm.Replace).
+func (s *session) detokenizeParams(adm *proxy.Admission, b *binding) error {
+	if b == nil || b.keys == nil {
+		return nil
+	}
+	st := s.state.Prepared(adm.Name)
+	if st == nil || !hasParamEquality(st) {
+		return nil
+	}
+	rules := b.rulesFor(s.info.User)
+	d := parser.Decide(st, s.info.User, rules, true)
+	if d.Refusal != "" {
+		return refuseStatement("%s", d.Refusal)
+	}
+	sites, err := s.detokenizeSites(b, rules, []*parser.Decision{d})
+	if err != nil {
+		return err
+	}
+	ps := paramSites(sites)
+	if len(ps) == 0 {
+		return nil
+	}
+	adm.Replace, err = s.rewriteBind(adm.Body, ps, adm.Param("client_encoding"))
+	return err
+}
+
+// hasParamEquality reports a literal equality with a bind parameter.
+func hasParamEquality(st *parser.Statement) bool {
+	for _, u := range st.Uses {
+		if u.Kind == parser.UseLiteralEquality && len(u.Params) > 0 {
+			return true
+		}
+	}
+	return false
 }
 
 // confirmation is something PostgreSQL reported complete.
@@ -169,7 +256,7 @@ func (s *session) admitBinding() (*binding, parser.Rules) {
 	b := s.e.byDB[s.info.Database]
 	s.e.mu.Unlock()
 	snap, ok := s.e.Catalog.Cached(s.info.Database)
-	if b == nil || b.pol != s.e.Policy.Current() || ok && b.snap != snap {
+	if b == nil || !s.e.current(b, snap, ok) {
 		// A reloaded policy or a refreshed catalog applies from the next
 		// statement.
 		if nb, err := s.e.bindCached(s.info.Database); err == nil {

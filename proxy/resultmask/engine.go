@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/pgmantle/pgmantle/catalog"
+	"github.com/pgmantle/pgmantle/keys"
 	"github.com/pgmantle/pgmantle/masking"
 	"github.com/pgmantle/pgmantle/parser"
 	"github.com/pgmantle/pgmantle/policy"
@@ -19,10 +20,12 @@ import (
 type Engine struct {
 	Catalog *catalog.Manager
 	Policy  *policy.Store
-	// Keys supplies the keys of the hash action (and of tokenize until
-	// format-preserving tokens exist).
-	Keys   masking.KeySource
-	Logger *slog.Logger
+	// KeyManager supplies the keys of the tokenize and hash actions (from
+	// Vault or a key file); a rotation rebinds the policy. When nil, Keys
+	// (fixed keys, for tests) is used.
+	KeyManager *keys.Manager
+	Keys       masking.KeySource
+	Logger     *slog.Logger
 
 	mu    sync.Mutex
 	byDB  map[string]*binding
@@ -54,6 +57,13 @@ type binding struct {
 	protectedRels map[string]bool
 	// env resolves names for the query analysis.
 	env *parser.Env
+	// keys are the tokenize and hash keys under this policy (nil: none);
+	// keyGen the key manager's generation they came from.
+	keys   masking.KeySource
+	keyGen uint64
+
+	tokMu      sync.Mutex
+	tokenizers map[tokenizerKey]*masking.Tokenizer
 
 	rulesMu sync.Mutex
 	rules   map[string]*policy.Rules // by login role
@@ -103,7 +113,7 @@ func (e *Engine) bind(ctx context.Context, database string) (*binding, error) {
 		return nil, &proxy.Error{Severity: "FATAL", Code: "08006", Err: err,
 			Message: fmt.Sprintf("pgmantle cannot load the catalog of database %q, so it cannot protect this session", database)}
 	}
-	return e.bindTo(database, snap), nil
+	return e.bindTo(database, snap)
 }
 
 // bindCached is bind without loading: it uses the snapshot the catalog
@@ -113,21 +123,54 @@ func (e *Engine) bindCached(database string) (*binding, error) {
 	if !ok {
 		return nil, fmt.Errorf("no catalog snapshot of %q", database)
 	}
-	return e.bindTo(database, snap), nil
+	return e.bindTo(database, snap)
 }
 
 // bindTo returns the binding of the current policy to snap, reusing the
 // database's binding when it is that one.
-func (e *Engine) bindTo(database string, snap *catalog.Snapshot) *binding {
+func (e *Engine) bindTo(database string, snap *catalog.Snapshot) (*binding, error) {
 	pol := e.Policy.Current()
+	gen := e.keyGeneration()
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	if b := e.byDB[database]; b != nil && b.pol == pol && b.snap == snap {
-		return b
+	if b := e.byDB[database]; b != nil && b.pol == pol && b.snap == snap && b.keyGen == gen {
+		return b, nil
+	}
+	ks, err := e.keysFor(pol)
+	if err != nil {
+		return nil, &proxy.Error{Severity: "FATAL", Code: "42501", Err: err,
+			Message: "pgmantle has no usable keys for this policy, so it cannot protect this session"}
 	}
 	b := newBinding(pol, snap)
+	b.keys, b.keyGen = ks, gen
 	e.replace(database, b)
-	return b
+	return b, nil
+}
+
+// keyGeneration is the key manager's generation (0 without one).
+func (e *Engine) keyGeneration() uint64 {
+	if e.KeyManager == nil {
+		return 0
+	}
+	return e.KeyManager.Generation()
+}
+
+// keysFor returns the keys a policy uses: the key manager's set at the
+// policy's tokenize version, or the fixed Keys.
+func (e *Engine) keysFor(pol *policy.Policy) (masking.KeySource, error) {
+	if e.KeyManager == nil {
+		if e.Keys == nil {
+			return nil, nil
+		}
+		return e.Keys, nil
+	}
+	return e.KeyManager.Set(pol.TokenKeyVersion)
+}
+
+// current reports whether b is still the binding to use: same policy,
+// same snapshot (when one is cached) and same keys.
+func (e *Engine) current(b *binding, snap *catalog.Snapshot, haveSnap bool) bool {
+	return b.pol == e.Policy.Current() && (!haveSnap || snap == b.snap) && b.keyGen == e.keyGeneration()
 }
 
 // replace installs a database's new binding (e.mu held) and drops the
@@ -144,7 +187,7 @@ func (e *Engine) replace(database string, b *binding) {
 
 func newBinding(pol *policy.Policy, snap *catalog.Snapshot) *binding {
 	b := &binding{pol: pol, snap: snap, classOf: pol.ClassOf(snap), protectedRels: map[string]bool{},
-		rules: map[string]*policy.Rules{}}
+		rules: map[string]*policy.Rules{}, tokenizers: map[tokenizerKey]*masking.Tokenizer{}}
 	for ref := range b.classOf {
 		b.protectedRels[ref.Table] = true
 	}

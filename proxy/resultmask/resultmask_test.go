@@ -83,6 +83,13 @@ func newDatabase(t testing.TB, sqls ...string) string {
 // startProxy starts pgmantle with the policy file in front of db.
 func startProxy(t testing.TB, db, policyFile string) (addr string, store *policy.Store) {
 	t.Helper()
+	return startProxyWith(t, db, policyFile, nil)
+}
+
+// startProxyWith is startProxy with a hook that adjusts the engine (its
+// key manager) before the proxy starts.
+func startProxyWith(t testing.TB, db, policyFile string, configure func(*resultmask.Engine)) (addr string, store *policy.Store) {
+	t.Helper()
 	c := pgtest.Cluster(t)
 	ctx := pgtest.Context(t)
 	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
@@ -99,6 +106,9 @@ func startProxy(t testing.TB, db, policyFile string) (addr string, store *policy
 		t.Fatal(err)
 	}
 	engine := &resultmask.Engine{Catalog: mgr, Policy: store, Keys: masking.NewStaticKeys([]byte("0123456789abcdef0123456789abcdef"), nil), Logger: logger}
+	if configure != nil {
+		configure(engine)
+	}
 	srv := &proxy.Server{UpstreamAddr: c.Addr(), Logger: logger, Intercept: engine.Intercept}
 	store.OnChange = func(*policy.Policy) { srv.Reevaluate() }
 	l, err := net.Listen("tcp", "127.0.0.1:0")

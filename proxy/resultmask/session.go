@@ -142,15 +142,20 @@ func (s *session) unexpected(rs *proxy.ResultSet, class string) {
 
 // refresh picks up a reloaded policy or a refreshed catalog snapshot.
 func (s *session) refresh() {
-	pol := s.e.Policy.Current()
 	snap, ok := s.e.Catalog.Cached(s.info.Database)
-	if pol == s.b.pol && (!ok || snap == s.b.snap) {
+	if s.e.current(s.b, snap, ok) {
 		return
 	}
 	if !ok {
 		snap = s.b.snap
 	}
-	b := s.e.bindTo(s.info.Database, snap)
+	b, err := s.e.bindTo(s.info.Database, snap)
+	if err != nil {
+		// Keep the binding (and keys) the session has; the next statement
+		// tries again.
+		s.e.logger().Error("rebinding the policy failed; the session keeps its keys", "err", err, "session", s.info.ID)
+		return
+	}
 	s.b = b
 	s.rules = b.rulesFor(s.info.User)
 	clear(s.plans)
@@ -219,22 +224,14 @@ func (s *session) wrap(p *colPlan, f pgproto3.FieldDescription) (*colPlan, error
 // masker builds the masker an action calls for; nil for clear.
 func (s *session) masker(a policy.Action, class string, f pgproto3.FieldDescription, col catalog.Column) (masking.Masker, error) {
 	mc := masking.Column{TypeOID: f.DataTypeOID, TypeMod: f.TypeModifier, Class: class}
-	var name string
-	opts := a.Options
-	switch a.Kind {
-	case policy.Clear:
-		return nil, nil
-	case policy.Deny:
+	if a.Kind == policy.Deny {
 		return nil, refuse("class %s is denied to role %q (column %q)", class, s.info.User, string(f.Name))
-	case policy.Mask:
-		name = a.Mask
-	case policy.Hash, policy.Tokenize:
-		// Until reversible tokens exist, tokenize shows the same keyed
-		// pseudonym as hash: deterministic, so joins and grouping by the
-		// output still work, but one-way.
-		name = "hash"
 	}
-	m, err := masking.New(name, opts, mc, s.e.Keys)
+	name := a.MaskName()
+	if name == "" {
+		return nil, nil
+	}
+	m, err := masking.New(name, a.Options, mc, s.b.keys)
 	if err != nil {
 		var te *masking.TypeError
 		if errors.As(err, &te) {

@@ -1,0 +1,243 @@
+package resultmask
+
+import (
+	"errors"
+	"slices"
+	"strings"
+
+	"github.com/jackc/pgx/v5/pgproto3"
+
+	"github.com/pgmantle/pgmantle/masking"
+	"github.com/pgmantle/pgmantle/parser"
+	"github.com/pgmantle/pgmantle/policy"
+)
+
+// Search by token: an equality (=, <>, IN) between a tokenized column and
+// a literal or a bind parameter is served by detokenizing the literal or
+// parameter before the statement reaches PostgreSQL. An analyst who
+// copies a token from a result finds its row; a guessed real value
+// detokenizes to some other value and finds nothing. The rewritten text
+// holds real values, so it is never logged: only the client's text is.
+
+// tokenizerKey identifies a tokenizer: a class and its rule's options.
+type tokenizerKey struct {
+	class       string
+	keepSurname bool
+}
+
+// tokenizer returns the binding's tokenizer of a class under a rule.
+func (b *binding) tokenizer(class string, a policy.Action) (*masking.Tokenizer, error) {
+	k := tokenizerKey{class: class, keepSurname: a.Options.KeepSurname == nil || *a.Options.KeepSurname}
+	b.tokMu.Lock()
+	defer b.tokMu.Unlock()
+	if t := b.tokenizers[k]; t != nil {
+		return t, nil
+	}
+	t, err := masking.NewTokenizer(class, a.Options, b.keys)
+	if err != nil {
+		return nil, err
+	}
+	b.tokenizers[k] = t
+	return t, nil
+}
+
+// site is one literal or parameter to detokenize, with its tokenizer.
+type site struct {
+	offset int // byte offset of a literal in the analysed text, or -1
+	param  int // $n, or 0
+	class  string
+	t      *masking.Tokenizer
+}
+
+// detokenizeSites collects a plan's sites. A site compared with columns
+// of two classes, or with a class whose tokens are one-way, is refused.
+func (s *session) detokenizeSites(b *binding, rules parser.Rules, decisions []*parser.Decision) ([]site, error) {
+	var sites []site
+	add := func(st site) error {
+		for _, o := range sites {
+			if o.offset == st.offset && o.param == st.param {
+				if o.t != st.t {
+					return refuseStatement("a literal or parameter is compared with tokens of classes %s and %s at once; search one column at a time", o.class, st.class)
+				}
+				return nil
+			}
+		}
+		sites = append(sites, st)
+		return nil
+	}
+	for _, d := range decisions {
+		for _, u := range d.Detokenize {
+			class := u.Source.Class
+			t, err := b.tokenizer(class, rules.Action(class))
+			if err != nil {
+				return nil, refuseStatement("tokens of class %s cannot be searched: the class has no usable key", class)
+			}
+			if !t.Reversible() {
+				return nil, refuseStatement("role %q may not search class %s (%s) by token: its tokens are one-way pseudonyms", s.info.User, class, u.Source.Column)
+			}
+			for _, off := range u.Literals {
+				if err := add(site{offset: off, class: class, t: t}); err != nil {
+					return nil, err
+				}
+			}
+			for _, p := range u.Params {
+				if err := add(site{offset: -1, param: p, class: class, t: t}); err != nil {
+					return nil, err
+				}
+			}
+		}
+	}
+	return sites, nil
+}
+
+var (
+	errLiteralForm = errors.New("literal form")
+	errNoReverse   = errors.New("no reverse")
+)
+
+// rewriteLiterals returns sql (UTF-8) with each literal site replaced by
+// the quoted detokenized value. Only plain '...' and $$...$$ strings are
+// rewritten; other literal forms are refused (their decoding depends on
+// settings pgmantle would have to reproduce).
+func rewriteLiterals(sql string, sites []site) (string, error) {
+	lits := make([]site, 0, len(sites))
+	for _, st := range sites {
+		if st.offset >= 0 {
+			lits = append(lits, st)
+		}
+	}
+	if len(lits) == 0 {
+		return sql, nil
+	}
+	slices.SortFunc(lits, func(a, b site) int { return b.offset - a.offset })
+	out := sql
+	var buf []byte
+	for _, st := range lits {
+		val, end, err := readString(out, st.offset)
+		if err != nil {
+			return "", err
+		}
+		buf, err = st.t.Detokenize(buf[:0], []byte(val))
+		if err != nil {
+			return "", errNoReverse
+		}
+		out = out[:st.offset] + quoteLiteral(string(buf)) + out[end:]
+	}
+	return out, nil
+}
+
+// readString decodes the string constant starting at off: '...' (with ”
+// for a quote; standard_conforming_strings is on for restricted roles)
+// or a dollar-quoted string. It returns the value and the end offset.
+func readString(sql string, off int) (string, int, error) {
+	if off < 0 || off >= len(sql) {
+		return "", 0, errLiteralForm
+	}
+	switch sql[off] {
+	case '\'':
+		var b strings.Builder
+		i := off + 1
+		for i < len(sql) {
+			c := sql[i]
+			if c == '\'' {
+				if i+1 < len(sql) && sql[i+1] == '\'' {
+					b.WriteByte('\'')
+					i += 2
+					continue
+				}
+				end := i + 1
+				if continues(sql[end:]) {
+					// 'a' <newline> 'b' is one constant in SQL: not rewritten.
+					return "", 0, errLiteralForm
+				}
+				return b.String(), end, nil
+			}
+			b.WriteByte(c)
+			i++
+		}
+	case '$':
+		j := strings.IndexByte(sql[off+1:], '$')
+		if j < 0 {
+			break
+		}
+		tag := sql[off : off+j+2]
+		body := off + len(tag)
+		k := strings.Index(sql[body:], tag)
+		if k < 0 {
+			break
+		}
+		return sql[body : body+k], body + k + len(tag), nil
+	}
+	return "", 0, errLiteralForm
+}
+
+// continues reports whether a string constant continues after rest: only
+// white space including a newline, then a quote.
+func continues(rest string) bool {
+	newline := false
+	for i := 0; i < len(rest); i++ {
+		switch rest[i] {
+		case ' ', '\t', '\f', '\r':
+		case '\n':
+			newline = true
+		case '\'':
+			return newline
+		default:
+			return false
+		}
+	}
+	return false
+}
+
+func quoteLiteral(v string) string {
+	return "'" + strings.ReplaceAll(v, "'", "''") + "'"
+}
+
+// paramSites returns the sites of bind parameters.
+func paramSites(sites []site) []site {
+	var ps []site
+	for _, st := range sites {
+		if st.param > 0 {
+			ps = append(ps, st)
+		}
+	}
+	return ps
+}
+
+// rewriteBind returns the encoded Bind with the parameter sites
+// detokenized (in the client encoding), or nil when none applies.
+func (s *session) rewriteBind(body []byte, sites []site, enc string) ([]byte, error) {
+	var bind pgproto3.Bind
+	if err := bind.Decode(body); err != nil {
+		return nil, refuseStatement("a Bind message pgmantle cannot decode")
+	}
+	codec, _ := codecFor(enc)
+	var buf []byte
+	for _, st := range sites {
+		i := st.param - 1
+		if i < 0 || i >= len(bind.Parameters) || bind.Parameters[i] == nil {
+			continue // missing (PostgreSQL refuses the Bind) or NULL
+		}
+		v := bind.Parameters[i]
+		if codec != nil {
+			u, err := codec.NewDecoder().Bytes(v)
+			if err != nil {
+				return nil, refuseStatement("a parameter could not be decoded from %s", enc)
+			}
+			v = u
+		}
+		var err error
+		buf, err = st.t.Detokenize(buf[:0], v)
+		if err != nil {
+			return nil, refuseStatement("parameter $%d is not a token of class %s that pgmantle can search", st.param, st.class)
+		}
+		out := append([]byte(nil), buf...)
+		if codec != nil {
+			if out, err = codec.NewEncoder().Bytes(out); err != nil {
+				return nil, refuseStatement("parameter $%d cannot be encoded in %s", st.param, enc)
+			}
+		}
+		bind.Parameters[i] = out
+	}
+	return bind.Encode(nil)
+}
