@@ -158,3 +158,28 @@ func (p position) String() string {
 	}
 	return fmt.Sprintf("%s:%d", p.file, p.line)
 }
+
+// KeyUse names a rule that needs keys (tokenize or hash), or returns ok
+// false when none does.
+func (p *Policy) KeyUse() (role, class string, ok bool) {
+	for _, name := range sortedRoleNames(p) {
+		if c, found := keyRule(p.Roles[name]); found {
+			return name, c, true
+		}
+	}
+	if p.Default != nil {
+		if c, found := keyRule(p.Default); found {
+			return "default", c, true
+		}
+	}
+	return "", "", false
+}
+
+func keyRule(r *Role) (string, bool) {
+	for class, a := range r.Rules {
+		if a.Kind == Tokenize || a.Kind == Hash {
+			return class, true
+		}
+	}
+	return "", false
+}

@@ -3,6 +3,8 @@
 //	pgmantle serve --config FILE [--listen ADDR] [--upstream ADDR] [--log-level LEVEL]
 //	pgmantle demo
 //	pgmantle explain --config FILE --role ROLE "SQL"
+//	pgmantle keys init FILE | keys rotate FILE
+//	pgmantle detokenize --config FILE --class CLASS TOKEN...
 //	pgmantle version
 package main
 
@@ -21,6 +23,10 @@ Usage:
   pgmantle demo                          start a throwaway PostgreSQL with pgmantle in front
   pgmantle explain --config FILE --role ROLE "SQL"
                                          show what pgmantle decides for a statement
+  pgmantle keys init FILE                write a new local key file (insecure; demos)
+  pgmantle keys rotate [--ring R] FILE   add a key version to a local key file
+  pgmantle detokenize --config FILE --class CLASS [--key-version N] TOKEN...
+                                         reverse tokens (needs access to the keys)
   pgmantle version                       print the version
 
 Run "pgmantle COMMAND -h" for a command's flags.
@@ -44,6 +50,10 @@ func run(args []string, stdout, stderr io.Writer) int {
 		err = demoCmd(args[1:], stdout, stderr)
 	case "explain":
 		err = explainCmd(args[1:], stdout, stderr)
+	case "keys":
+		err = keysCmd(args[1:], stdout, stderr)
+	case "detokenize":
+		err = detokenizeCmd(args[1:], stdout, stderr)
 	case "version", "--version", "-v":
 		fmt.Fprintf(stdout, "pgmantle %s\n", version())
 		return 0

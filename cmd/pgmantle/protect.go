@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"crypto/rand"
 	"fmt"
 	"log/slog"
 	"os"
@@ -14,7 +13,7 @@ import (
 
 	"github.com/pgmantle/pgmantle/catalog"
 	"github.com/pgmantle/pgmantle/internal/config"
-	"github.com/pgmantle/pgmantle/masking"
+	"github.com/pgmantle/pgmantle/keys"
 	"github.com/pgmantle/pgmantle/policy"
 	"github.com/pgmantle/pgmantle/proxy"
 	"github.com/pgmantle/pgmantle/proxy/resultmask"
@@ -24,6 +23,7 @@ import (
 type protection struct {
 	catalog *catalog.Manager
 	store   *policy.Store
+	keys    *keys.Manager
 }
 
 // setupProtection loads the catalog and the policy (validated against the
@@ -40,8 +40,15 @@ func setupProtection(ctx context.Context, cfg config.Config, srv *proxy.Server, 
 		return nil, fmt.Errorf("catalog.dsn: %w", err)
 	}
 	checkDB := pcfg.Database
+	km, err := openKeys(ctx, cfg, logger)
+	if err != nil {
+		return nil, err
+	}
 	mgr := &catalog.Manager{DSN: cfg.Catalog.DSN, Interval: cfg.Catalog.RefreshInterval, Logger: logger}
 	check := func(p *policy.Policy) error {
+		if err := checkKeys(p, km); err != nil {
+			return err
+		}
 		cctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 		defer cancel()
 		mgr.Invalidate(checkDB)
@@ -54,14 +61,15 @@ func setupProtection(ctx context.Context, cfg config.Config, srv *proxy.Server, 
 	store, err := policy.Open(cfg.Policy.File, check, logger)
 	if err != nil {
 		mgr.Close()
+		if km != nil {
+			km.Close()
+		}
 		return nil, err
 	}
-	keys, err := hashKeys(logger)
-	if err != nil {
-		mgr.Close()
-		return nil, err
+	engine := &resultmask.Engine{Catalog: mgr, Policy: store, KeyManager: km, Logger: logger}
+	if km != nil {
+		go km.Run(ctx, cfg.Keys.RefreshInterval)
 	}
-	engine := &resultmask.Engine{Catalog: mgr, Policy: store, Keys: keys, Logger: logger}
 	srv.Intercept = engine.Intercept
 	srv.OnSchemaChange = func(info *proxy.SessionInfo) { mgr.Invalidate(info.Database) }
 	// A reload that restricts a role ends its sessions that were relayed
@@ -86,23 +94,32 @@ func setupProtection(ctx context.Context, cfg config.Config, srv *proxy.Server, 
 	if cfg.Policy.WatchInterval > 0 {
 		go store.Watch(ctx, cfg.Policy.WatchInterval)
 	}
-	return &protection{catalog: mgr, store: store}, nil
+	return &protection{catalog: mgr, store: store, keys: km}, nil
 }
 
 func (p *protection) close() {
 	if p != nil {
 		p.catalog.Close()
+		if p.keys != nil {
+			p.keys.Close()
+		}
 	}
 }
 
-// hashKeys returns the keys of the hash action. Until keys come from Vault,
-// a random key is made per process: pseudonyms are stable while pgmantle
-// runs and change when it restarts.
-func hashKeys(logger *slog.Logger) (masking.KeySource, error) {
-	key := make([]byte, 32)
-	if _, err := rand.Read(key); err != nil {
-		return nil, fmt.Errorf("generate hash key: %w", err)
+// checkKeys refuses a policy whose tokenize or hash rules have no keys,
+// or whose tokenize_version the key source does not have.
+func checkKeys(p *policy.Policy, km *keys.Manager) error {
+	if km == nil {
+		if role, class, ok := p.KeyUse(); ok {
+			return fmt.Errorf("%s: role %s tokenizes or hashes class %s, which needs keys: configure keys.vault, or create a key file with `pgmantle keys init FILE` and pass --keys-file FILE", p.File, role, class)
+		}
+		if p.TokenKeyVersion != 0 {
+			return fmt.Errorf("%s: keys.tokenize_version is set but no keys are configured", p.File)
+		}
+		return nil
 	}
-	logger.Warn("hash and tokenize use a random per-process key until a key provider is configured; pseudonyms change on restart")
-	return masking.NewStaticKeys(key, nil), nil
+	if _, err := km.Set(p.TokenKeyVersion); err != nil {
+		return fmt.Errorf("%s: %w", p.File, err)
+	}
+	return nil
 }

@@ -26,6 +26,7 @@ func serveCmd(args []string, stderr io.Writer) error {
 	level := fs.String("log-level", "", "log `LEVEL`: debug, info, warn, error (overrides log.level)")
 	policyFile := fs.String("policy", "", "policy `FILE` (overrides policy.file)")
 	catalogDSN := fs.String("catalog-dsn", "", "pgmantle's own `DSN` for reading the catalog (overrides catalog.dsn)")
+	keysFile := fs.String("keys-file", "", "local key `FILE` made by `pgmantle keys init` (overrides keys; insecure, for demos)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -33,7 +34,7 @@ func serveCmd(args []string, stderr io.Writer) error {
 		fmt.Fprintf(stderr, "serve: unexpected argument %q\n", fs.Arg(0))
 		return errUsage
 	}
-	cfg, err := loadConfig(*cfgFile, overrides{listen: *listen, upstream: *upstream, level: *level, policy: *policyFile, catalogDSN: *catalogDSN})
+	cfg, err := loadConfig(*cfgFile, overrides{listen: *listen, upstream: *upstream, level: *level, policy: *policyFile, catalogDSN: *catalogDSN, keysFile: *keysFile})
 	if err != nil {
 		return err
 	}
@@ -83,7 +84,7 @@ func serve(ctx context.Context, cfg config.Config, l net.Listener, logger *slog.
 	return nil
 }
 
-type overrides struct{ listen, upstream, level, policy, catalogDSN string }
+type overrides struct{ listen, upstream, level, policy, catalogDSN, keysFile string }
 
 // loadConfig reads the file (if any), applies command-line overrides and
 // validates the result.
@@ -109,6 +110,9 @@ func loadConfig(file string, o overrides) (config.Config, error) {
 	}
 	if o.catalogDSN != "" {
 		cfg.Catalog.DSN = o.catalogDSN
+	}
+	if o.keysFile != "" {
+		cfg.Keys.File, cfg.Keys.Vault = o.keysFile, nil
 	}
 	return cfg, cfg.Validate()
 }

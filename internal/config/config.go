@@ -9,6 +9,8 @@ package config
 
 import (
 	"time"
+
+	"github.com/pgmantle/pgmantle/keys"
 )
 
 // Config is the whole configuration file. Every field documents its default;
@@ -29,6 +31,9 @@ type Config struct {
 	Policy Policy `yaml:"policy"`
 	// Catalog is pgmantle's own connection for reading the catalog.
 	Catalog Catalog `yaml:"catalog"`
+	// Keys configures where the keys of the tokenize and hash actions come
+	// from: Vault, or a local key file (insecure, for demos).
+	Keys Keys `yaml:"keys"`
 
 	src *source // where the values came from, for error positions
 }
@@ -135,6 +140,18 @@ type Catalog struct {
 	RefreshInterval time.Duration `yaml:"refresh_interval"`
 }
 
+// Keys configures the key source.
+type Keys struct {
+	// File is a local key file (pgmantle keys init FILE). Insecure: the
+	// keys sit unencrypted on disk. Exclusive with Vault.
+	File string `yaml:"file"`
+	// Vault reads the keys from HashiCorp Vault (README, "Keys").
+	Vault *keys.VaultConfig `yaml:"vault"`
+	// RefreshInterval is how often keys are re-read (new versions after a
+	// rotation; recovery after an outage). Default 1m.
+	RefreshInterval time.Duration `yaml:"refresh_interval"`
+}
+
 // Default returns the configuration used when no file sets a value.
 func Default() Config {
 	return Config{
@@ -153,5 +170,6 @@ func Default() Config {
 		Log:     Log{Level: "info", Format: "text"},
 		Policy:  Policy{WatchInterval: 2 * time.Second},
 		Catalog: Catalog{RefreshInterval: 5 * time.Minute},
+		Keys:    Keys{RefreshInterval: time.Minute},
 	}
 }

@@ -103,6 +103,15 @@ func (c *Config) Validate() error {
 	if c.Catalog.RefreshInterval <= 0 {
 		bad("catalog.refresh_interval", "must be positive")
 	}
+	if c.Keys.File != "" && c.Keys.Vault != nil {
+		bad("keys.vault", "give either keys.file or keys.vault, not both")
+	}
+	if c.Keys.RefreshInterval <= 0 {
+		bad("keys.refresh_interval", "must be positive")
+	}
+	if v := c.Keys.Vault; v != nil && v.Tokenize.KV == "" && v.Tokenize.Transit == "" {
+		bad("keys.vault.tokenize", "required: {kv: MOUNT/PATH} or {transit: MOUNT/KEY}")
+	}
 	if len(errs) > 0 {
 		return &Error{Msg: strings.Join(errs, "\n")}
 	}
