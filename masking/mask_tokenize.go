@@ -19,6 +19,16 @@ func newTokenize(opts Options, col Column, keys KeySource) (Masker, error) {
 	return &tokenMask{oid: col.TypeOID, tc: newTextCol(col), t: t}, nil
 }
 
+// NewTokenMask is the tokenize mask of a column with a tokenizer the
+// caller shares between columns and sessions (so that its cache is
+// shared too). It accepts the types New("tokenize", ...) accepts.
+func NewTokenMask(t *Tokenizer, col Column) (Masker, error) {
+	if !contains(textTypes, col.TypeOID) {
+		return nil, &TypeError{Mask: "tokenize", TypeOID: col.TypeOID}
+	}
+	return &tokenMask{oid: col.TypeOID, tc: newTextCol(col), t: t}, nil
+}
+
 func (m *tokenMask) Mask(dst, v []byte, format int16) ([]byte, bool, error) {
 	if format != FormatText && format != FormatBinary {
 		return dst[:0], false, badFormat("tokenize", m.oid, format)

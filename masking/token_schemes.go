@@ -10,11 +10,14 @@ import (
 // one to one, so the shape of a token tells Detokenize which scheme made it.
 type scheme func(t *Tokenizer, st *tokState, enc bool) error
 
+// Tweaks tell the schemes apart. The key is already the class's own
+// (derived per class), so one byte suffices; a tweak this short keeps
+// FF1's PRF input to one AES block per round.
 var (
-	tweakID     = []byte("pgmantle/cn_id")
-	tweakCard   = []byte("pgmantle/bank_card")
-	tweakMobile = []byte("pgmantle/cn_mobile")
-	tweakUSCC   = []byte("pgmantle/uscc")
+	tweakID     = []byte{'I'}
+	tweakCard   = []byte{'C'}
+	tweakMobile = []byte{'M'}
+	tweakUSCC   = []byte{'U'}
 )
 
 // shape returns the scheme of the class when the value has its shape.
@@ -206,7 +209,7 @@ func (t *Tokenizer) cnID(st *tokState, enc bool) error {
 	return nil
 }
 
-var tweakIDOther = []byte("pgmantle/cn_id/other")
+var tweakIDOther = []byte{'i'}
 
 // idEpoch and idDays: birth dates 1800-01-01 to 2099-12-31.
 var (

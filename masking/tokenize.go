@@ -53,6 +53,7 @@ type Tokenizer struct {
 	ciphers     map[int]*ff1.Cipher // by radix
 	oneWay      []byte              // HMAC key for names and tiny domains
 	pool        sync.Pool           // *tokState
+	cache       *tokenCache
 }
 
 // TokenKeySource supplies the keys of the tokenize action: one AES key
@@ -90,7 +91,7 @@ func NewTokenizer(class string, opts Options, keys KeySource) (*Tokenizer, error
 	default:
 		return nil, &KeyError{Mask: "tokenize", Class: class, Err: errTokenKeyLen}
 	}
-	t := &Tokenizer{class: class, keepSurname: opts.KeepSurname == nil || *opts.KeepSurname, ciphers: map[int]*ff1.Cipher{}}
+	t := &Tokenizer{class: class, keepSurname: opts.KeepSurname == nil || *opts.KeepSurname, ciphers: map[int]*ff1.Cipher{}, cache: newTokenCache()}
 	for _, r := range []int{2, 10, 26, 31, catRadix(catHanzi1), catRadix(catHanzi2)} {
 		c, err := ff1.New(key, r)
 		if err != nil {
@@ -134,7 +135,14 @@ type tokState struct {
 
 // Token appends v's token to dst[:0]. v must be valid UTF-8.
 func (t *Tokenizer) Token(dst, v []byte) ([]byte, error) {
-	return t.run(dst, v, true)
+	if out, ok := t.cache.get(dst[:0], v); ok {
+		return out, nil
+	}
+	out, err := t.run(dst, v, true)
+	if err == nil {
+		t.cache.put(v, out)
+	}
+	return out, err
 }
 
 // Detokenize appends the value whose token is tok to dst[:0]. It returns
@@ -245,7 +253,7 @@ func (t *Tokenizer) generic(st *tokState, enc bool) error {
 
 var errWalk = errors.New("masking: tokenize: cycle walk did not end")
 
-var tweakGeneric = []byte("pgmantle/generic")
+var tweakGeneric = []byte{'G'}
 
 // domain reports the significant characters' radix when they share one
 // category, and whether their combined domain is below FF1's minimum.

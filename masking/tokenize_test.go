@@ -379,3 +379,42 @@ func FuzzTokenRoundTrip(f *testing.F) {
 		}
 	})
 }
+
+// TestTokenCache: cached tokens equal computed ones, through evictions
+// and concurrent use (run under -race).
+func TestTokenCache(t *testing.T) {
+	tk := tokenizerFor(t, "cn_id", 11, Options{})
+	rng := rand.New(rand.NewPCG(12, 13))
+	values := make([]string, 3000)
+	for i := range values {
+		values[i] = randomID(rng)
+	}
+	done := make(chan string, 4)
+	for g := range 4 {
+		go func() {
+			for k := range 20000 {
+				v := values[(k*7+g*13)%len(values)]
+				got, err := tk.Token(nil, []byte(v))
+				want, err2 := tk.run(nil, []byte(v), true)
+				if err != nil || err2 != nil || string(got) != string(want) {
+					done <- fmt.Sprintf("cached token of value %d differs", k)
+					return
+				}
+			}
+			done <- ""
+		}()
+	}
+	for range 4 {
+		if msg := <-done; msg != "" {
+			t.Fatal(msg)
+		}
+	}
+	// far more values than slots: still correct
+	for range 70000 {
+		v := randomID(rng)
+		got, _ := tk.Token(nil, []byte(v))
+		if back := detok(t, tk, string(got)); back != v {
+			t.Fatal("token from a thrashed cache does not reverse")
+		}
+	}
+}

@@ -147,10 +147,11 @@ func header(p *[16]byte, radix uint32, u, n, t int) {
 // prf is CBC-MAC over P (already enciphered as y) followed by q, whose
 // length is a multiple of 16. It leaves the result in y.
 func (c *Cipher) prf(y *[16]byte, q []byte) {
-	for len(q) > 0 {
-		for j := range 16 {
-			y[j] ^= q[j]
-		}
+	for len(q) >= 16 {
+		lo := binary.LittleEndian.Uint64(y[:8]) ^ binary.LittleEndian.Uint64(q[:8])
+		hi := binary.LittleEndian.Uint64(y[8:]) ^ binary.LittleEndian.Uint64(q[8:16])
+		binary.LittleEndian.PutUint64(y[:8], lo)
+		binary.LittleEndian.PutUint64(y[8:], hi)
 		c.block.Encrypt(y[:], y[:])
 		q = q[16:]
 	}

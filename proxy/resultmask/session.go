@@ -231,7 +231,18 @@ func (s *session) masker(a policy.Action, class string, f pgproto3.FieldDescript
 	if name == "" {
 		return nil, nil
 	}
-	m, err := masking.New(name, a.Options, mc, s.b.keys)
+	var m masking.Masker
+	var err error
+	if a.Kind == policy.Tokenize {
+		// One tokenizer per class and rule for all sessions of the
+		// binding: its token cache is shared.
+		var t *masking.Tokenizer
+		if t, err = s.b.tokenizer(class, a); err == nil {
+			m, err = masking.NewTokenMask(t, mc)
+		}
+	} else {
+		m, err = masking.New(name, a.Options, mc, s.b.keys)
+	}
 	if err != nil {
 		var te *masking.TypeError
 		if errors.As(err, &te) {

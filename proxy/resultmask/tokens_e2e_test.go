@@ -311,3 +311,8 @@ func writePolicy(t *testing.T, body string) string {
 	}
 	return pf
 }
+
+func checkChar(first17 string) byte {
+	c, _ := masking.CNIDCheckChar(first17)
+	return c
+}
