@@ -23,7 +23,7 @@ const (
 )
 
 type cacheShard struct {
-	mu    sync.Mutex
+	mu   sync.Mutex
 	sets [cacheSets][2]cacheSlot // [0] the newer
 }
 
