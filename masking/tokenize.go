@@ -175,9 +175,15 @@ func (t *Tokenizer) run(dst, v []byte, enc bool) ([]byte, error) {
 // load decodes v into runes with their categories, normalised.
 func (st *tokState) load(v []byte, class string) {
 	st.runes, st.cats, st.nums, st.pos = st.runes[:0], st.cats[:0], st.nums[:0], st.pos[:0]
-	for _, r := range string(v) {
-		r = halfWidth(r)
-		st.runes = append(st.runes, r)
+	for i := 0; i < len(v); {
+		if c := v[i]; c < utf8.RuneSelf {
+			st.runes = append(st.runes, rune(c))
+			i++
+			continue
+		}
+		r, size := utf8.DecodeRune(v[i:])
+		st.runes = append(st.runes, halfWidth(r))
+		i += size
 	}
 	if class == "cn_id" || class == "uscc" {
 		for i, r := range st.runes {

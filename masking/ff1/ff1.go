@@ -222,7 +222,12 @@ func (c *Cipher) small(dst, src []uint16, tweak []byte, enc bool, u, v int, modU
 		yy := binary.BigEndian.Uint64(sc.y[:8])
 		if enc {
 			sum, carry := bits.Add64(a, yy, 0)
-			cc := bits.Rem64(carry, sum, m)
+			var cc uint64
+			if carry == 0 {
+				cc = sum % m // one hardware division; Rem64 takes two
+			} else {
+				cc = bits.Rem64(carry, sum, m)
+			}
 			a, bb = bb, cc
 		} else {
 			ym := yy % m
