@@ -216,3 +216,35 @@ func TestPreparedConfirmed(t *testing.T) {
 		t.Fatal("Bind of an unknown statement allowed")
 	}
 }
+
+// TestPendingParses: a Bind sees the statement the newest Parse of the
+// unnamed statement prepares (PostgreSQL drops the old one first), and
+// refuses a name whose two pending Parses leave it unknown which one
+// PostgreSQL holds, until PostgreSQL confirms one.
+func TestPendingParses(t *testing.T) {
+	env, _ := testEnv(t)
+	st := parser.NewState("analyst")
+	parse := func(sql string) *parser.Statement {
+		s := parser.Analyze(sql, env, st).Statements[0]
+		return s
+	}
+	old := parse("SELECT id FROM bk.contacts WHERE id = $1")
+	st.ParseAdmitted("", old)
+	st.Parsed("", old)
+	newer := parse("SELECT id FROM bk.contacts WHERE id_no = $1")
+	st.ParseAdmitted("", newer)
+	if got := st.Prepared(""); got != newer {
+		t.Fatal("a Bind after a pipelined Parse sees the unnamed statement it replaced")
+	}
+	a := parse("SELECT id FROM bk.contacts WHERE id = $1")
+	b := parse("SELECT id FROM bk.contacts WHERE id_no = $1")
+	st.ParseAdmitted("s", a) // say PostgreSQL rejects this one
+	st.ParseAdmitted("s", b)
+	if why := st.CheckBind("s"); why == "" {
+		t.Fatal("Bind of a name with two pending Parses allowed")
+	}
+	st.Parsed("s", b)
+	if why := st.CheckBind("s"); why != "" || st.Prepared("s") != b {
+		t.Fatalf("after confirmation: %q", why)
+	}
+}

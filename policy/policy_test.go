@@ -61,6 +61,10 @@ func TestParseSmallErrors(t *testing.T) {
 		"mask no name":  {"classes: {a: [s.t.c]}\nroles:\n  r: {rules: {a: mask}}\n", "p.yaml:3: role r, class a: mask needs a name"},
 		"bad ref":       {"classes: {a: [t.c]}\n", "p.yaml:1: class a: \"t.c\" is not schema.table.column"},
 		"default allow": {"default: {unrestricted: true}\n", "default must be restrictive"},
+		"keys key":      {"keys: {tokenize_versoin: 2}\n", "p.yaml:1: keys: unknown key \"tokenize_versoin\""},
+		"keys version":  {"keys: {tokenize_version: two}\n", "p.yaml:1: keys: tokenize_version must be a key version number"},
+		"action hash":   {"classes: {a: [s.t.c]}\nroles:\n  r: {rules: {a: {action: hash, x: 1}}}\n", "p.yaml:3: role r, class a: action \"hash\" takes no options"},
+		"mask tokenize": {"classes: {a: [s.t.c]}\nroles:\n  r: {rules: {a: {mask: tokenize}}}\n", "unknown mask \"tokenize\""},
 	} {
 		t.Run(name, func(t *testing.T) {
 			_, err := Parse("p.yaml", []byte(c.yaml))
@@ -68,6 +72,22 @@ func TestParseSmallErrors(t *testing.T) {
 				t.Fatalf("got %v, want %q", err, c.want)
 			}
 		})
+	}
+}
+
+// TestParseKeysAndTokenizeOptions: keys.tokenize_version and the mapping
+// form of tokenize with its option.
+func TestParseKeysAndTokenizeOptions(t *testing.T) {
+	p, err := Parse("p.yaml", []byte("classes: {person_name: [s.t.name]}\nkeys: {tokenize_version: 3}\nroles:\n  r: {rules: {person_name: {action: tokenize, keep_surname: false}}}\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	a := p.Roles["r"].Rules["person_name"]
+	if p.TokenKeyVersion != 3 || a.Kind != Tokenize || a.Options.KeepSurname == nil || *a.Options.KeepSurname || a.MaskName() != "tokenize" {
+		t.Fatalf("version %d, action %+v", p.TokenKeyVersion, a)
+	}
+	if role, class, ok := p.KeyUse(); !ok || role != "r" || class != "person_name" {
+		t.Fatalf("KeyUse %s %s %v", role, class, ok)
 	}
 }
 
