@@ -117,6 +117,10 @@ type Use struct {
 	// column is compared with: the places a detokenizer rewrites.
 	Params   []int
 	Literals []int
+	// ParamLocs are the byte offsets of the Params' $n, in order: a
+	// parameter used anywhere else too cannot be detokenized (the real
+	// value would reach that other place).
+	ParamLocs []int
 }
 
 // Output is one column of a statement's result.

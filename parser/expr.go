@@ -22,7 +22,7 @@ func (a *analyzer) expr(n *pg_query.Node, sc *scope) (value, error) {
 	case *pg_query.Node_AConst:
 		return value{constant: true, literal: int(x.AConst.Location)}, nil
 	case *pg_query.Node_ParamRef:
-		return value{constant: true, param: int(x.ParamRef.Number), literal: -1}, nil
+		return value{constant: true, param: int(x.ParamRef.Number), paramLoc: int(x.ParamRef.Location), literal: -1}, nil
 	case *pg_query.Node_TypeCast:
 		v, err := a.expr(x.TypeCast.Arg, sc)
 		if err != nil || v.constant || v.clean() {
@@ -340,6 +340,7 @@ func (a *analyzer) literalEquality(col value, consts ...value) {
 		for _, c := range consts {
 			if c.param > 0 {
 				u.Params = append(u.Params, c.param)
+				u.ParamLocs = append(u.ParamLocs, c.paramLoc)
 			} else if c.literal >= 0 {
 				u.Literals = append(u.Literals, c.literal)
 			}

@@ -356,7 +356,7 @@ func (a *analyzer) values(lists []*pg_query.Node, sc *scope) (outputs, error) {
 			if err != nil {
 				return outputs{}, err
 			}
-			v.constant, v.param, v.literal = false, 0, 0
+			v.constant, v.param, v.paramLoc, v.literal = false, 0, 0, 0
 			if i >= len(outs.cols) {
 				outs.cols = append(outs.cols, column{name: "column" + itoa(i+1), v: v})
 			} else {

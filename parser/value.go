@@ -16,6 +16,7 @@ type value struct {
 	// it is, for detokenization.
 	constant bool
 	param    int // $n, or 0
+	paramLoc int // byte offset of the $n
 	literal  int // byte offset of a literal, or -1
 }
 

@@ -98,6 +98,9 @@ func (s *session) detokenizeLiterals(adm *proxy.Admission, b *binding, rules par
 	if len(paramSites(sites)) > 0 && (adm.Simple || plan.Statements[0].Statement.Kind == "PREPARE") {
 		return refuseStatement("search by token through parameters of SQL PREPARE is not supported; compare with a quoted literal, or use the protocol's bind parameters")
 	}
+	if err := paramsConfined(sql, sites); err != nil {
+		return err
+	}
 	rewritten, err := rewriteLiterals(sql, sites)
 	switch {
 	case errors.Is(err, errLiteralForm):

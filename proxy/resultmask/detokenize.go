@@ -3,7 +3,10 @@ package resultmask
 import (
 	"errors"
 	"slices"
+	"strconv"
 	"strings"
+
+	pg_query "github.com/pganalyze/pg_query_go/v6"
 
 	"github.com/jackc/pgx/v5/pgproto3"
 
@@ -43,8 +46,8 @@ func (b *binding) tokenizer(class string, a policy.Action) (*masking.Tokenizer, 
 
 // site is one literal or parameter to detokenize, with its tokenizer.
 type site struct {
-	offset int // byte offset of a literal in the analysed text, or -1
-	param  int // $n, or 0
+	offset int // byte offset of a literal (or of the $n) in the analysed text
+	param  int // $n, or 0 for a literal
 	class  string
 	t      *masking.Tokenizer
 }
@@ -80,8 +83,8 @@ func (s *session) detokenizeSites(b *binding, rules parser.Rules, decisions []*p
 					return nil, err
 				}
 			}
-			for _, p := range u.Params {
-				if err := add(site{offset: -1, param: p, class: class, t: t}); err != nil {
+			for i, p := range u.Params {
+				if err := add(site{offset: u.ParamLocs[i], param: p, class: class, t: t}); err != nil {
 					return nil, err
 				}
 			}
@@ -102,7 +105,7 @@ var (
 func rewriteLiterals(sql string, sites []site) (string, error) {
 	lits := make([]site, 0, len(sites))
 	for _, st := range sites {
-		if st.offset >= 0 {
+		if st.param == 0 {
 			lits = append(lits, st)
 		}
 	}
@@ -193,6 +196,38 @@ func quoteLiteral(v string) string {
 	return "'" + strings.ReplaceAll(v, "'", "''") + "'"
 }
 
+// paramsConfined checks that every parameter to be detokenized appears
+// only where it is compared with a tokenized column: used anywhere else
+// (SELECT $1, another predicate, a function), the real value it becomes
+// would reach that place.
+func paramsConfined(sql string, sites []site) error {
+	ps := paramSites(sites)
+	if len(ps) == 0 {
+		return nil
+	}
+	at := map[int]bool{}
+	nums := map[int]bool{}
+	for _, st := range ps {
+		at[st.offset] = true
+		nums[st.param] = true
+	}
+	scan, err := pg_query.Scan(sql)
+	if err != nil {
+		return refuseStatement("a statement pgmantle cannot scan")
+	}
+	for _, tok := range scan.Tokens {
+		if tok.Token != pg_query.Token_PARAM {
+			continue
+		}
+		n, err := strconv.Atoi(strings.TrimPrefix(sql[tok.Start:tok.End], "$"))
+		if err != nil || !nums[n] || at[int(tok.Start)] {
+			continue
+		}
+		return refuseStatement("parameter $%d is compared with a tokenized column and used elsewhere too; pass the token in a parameter of its own", n)
+	}
+	return nil
+}
+
 // paramSites returns the sites of bind parameters.
 func paramSites(sites []site) []site {
 	var ps []site
@@ -213,7 +248,15 @@ func (s *session) rewriteBind(body []byte, sites []site, enc string) ([]byte, er
 	}
 	codec, _ := codecFor(enc)
 	var buf []byte
+	done := map[int]*masking.Tokenizer{}
 	for _, st := range sites {
+		if t, seen := done[st.param]; seen {
+			if t != st.t {
+				return nil, refuseStatement("parameter $%d is compared with tokens of two classes; search one column at a time", st.param)
+			}
+			continue // detokenized once for all its places
+		}
+		done[st.param] = st.t
 		i := st.param - 1
 		if i < 0 || i >= len(bind.Parameters) || bind.Parameters[i] == nil {
 			continue // missing (PostgreSQL refuses the Bind) or NULL

@@ -268,6 +268,24 @@ func TestSearchByToken(t *testing.T) {
 			t.Errorf("%s: want 42501, got %v", sql, err)
 		}
 	}
+	// a parameter that is detokenized may not also reach anywhere else,
+	// where its real value would show
+	for _, sql := range []string{
+		"SELECT $1::text AS v, id FROM t.people WHERE id_no = $1",
+		"SELECT id FROM t.people WHERE id_no = $1 AND length($1) > 0",
+		"SELECT id FROM t.people WHERE id_no = $1 UNION ALL SELECT 1 WHERE $1 LIKE '3%'",
+	} {
+		r := pc.ExecParams(ctx, sql, [][]byte{[]byte(toks[3])}, nil, nil, nil).Read()
+		var pe *pgconn.PgError
+		if !errors.As(r.Err, &pe) || pe.Code != "42501" {
+			t.Errorf("%s: want 42501, got %v %q", sql, r.Err, r.Rows)
+		}
+	}
+	// the same parameter twice, both times against tokens, is fine
+	r := pc.ExecParams(ctx, "SELECT id::text FROM t.people WHERE id_no = $1 OR id_no IN ($1, $2)", [][]byte{[]byte(toks[3]), []byte(toks[8])}, nil, nil, nil).Read()
+	if r.Err != nil || len(r.Rows) != 2 {
+		t.Errorf("reused token parameter: %v %q", r.Err, r.Rows)
+	}
 }
 
 // TestTokenRotation: a new key version in Vault changes the tokens
