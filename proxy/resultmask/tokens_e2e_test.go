@@ -36,6 +36,7 @@ classes:
   cn_mobile: [t.people.mobile]
   bank_card: [t.people.card]
   person_name: [t.people.name]
+  location: [t.people.city]
 roles:
   analyst:
     rules:
@@ -43,6 +44,7 @@ roles:
       cn_mobile: tokenize
       bank_card: tokenize
       person_name: {action: tokenize, keep_surname: true}
+      location: hash
 %s
 `
 
@@ -151,6 +153,11 @@ func TestTokensEndToEnd(t *testing.T) {
 		if len(got) != 1 || got[0] != want || want == "0" {
 			t.Fatalf("%s: analyst %v, direct %s", q, got, want)
 		}
+	}
+	// hash, keyed from the same Vault ring: one pseudonym per value
+	cities := oneColumn(t, simple, "SELECT DISTINCT city FROM t.people")
+	if len(cities) != 1 || cities[0] == "shanghai" || len(cities[0]) == 0 {
+		t.Fatalf("hashed city %v", cities)
 	}
 	// the same person's token in payroll (char(18)) and people (varchar)
 	pt := oneColumn(t, simple, "SELECT DISTINCT r.id_no FROM t.payroll r JOIN t.people p ON p.id_no = r.id_no WHERE p.id = 2")
