@@ -23,6 +23,22 @@ func kvConfig(v *vaulttest.Server) VaultConfig {
 		Hash:     &VaultSource{KV: "secret/pgmantle/hash"}}
 }
 
+// startManager starts a Vault provider and a manager on it, logging to
+// logs; the provider stops with the test.
+func startManager(t *testing.T, cfg VaultConfig, logs *bytes.Buffer) (*VaultProvider, *Manager) {
+	t.Helper()
+	p, err := NewVaultProvider(context.Background(), cfg, testLogger(logs))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(p.Close)
+	m, err := NewManager(context.Background(), p, testLogger(logs))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p, m
+}
+
 func ringKey(t *testing.T, r *Ring, v int) string {
 	t.Helper()
 	return base64.StdEncoding.EncodeToString(r.versions[v])
@@ -40,15 +56,7 @@ func TestVaultKVRotation(t *testing.T) {
 	t.Setenv("VAULT_TOKEN", v.Token(t, []string{"pgmantle"}, time.Hour, true))
 
 	var logs bytes.Buffer
-	p, err := NewVaultProvider(context.Background(), kvConfig(v), testLogger(&logs))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer p.Close()
-	m, err := NewManager(context.Background(), p, testLogger(&logs))
-	if err != nil {
-		t.Fatal(err)
-	}
+	_, m := startManager(t, kvConfig(v), &logs)
 	r := m.Ring(Tokenize)
 	if got := r.Versions(); len(got) != 2 || ringKey(t, r, 1) != k1 || ringKey(t, r, 2) != k2 {
 		t.Fatalf("versions %v", got)
@@ -277,21 +285,13 @@ func TestVaultOutage(t *testing.T) {
 	cfg := kvConfig(v)
 	cfg.Timeout = 500 * time.Millisecond
 	var logs bytes.Buffer
-	p, err := NewVaultProvider(context.Background(), cfg, testLogger(&logs))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer p.Close()
-	m, err := NewManager(context.Background(), p, testLogger(&logs))
-	if err != nil {
-		t.Fatal(err)
-	}
+	_, m := startManager(t, cfg, &logs)
 	before, _ := m.Set(0)
 	kBefore, _ := before.TokenKey("cn_id")
 	if err := v.Pause(); err != nil {
 		t.Fatal(err)
 	}
-	err = m.Refresh(context.Background())
+	err := m.Refresh(context.Background())
 	v.Resume()
 	if err == nil {
 		t.Fatal("refresh against a hung Vault succeeded")

@@ -238,17 +238,12 @@ func (t *Tokenizer) generic(st *tokState, enc bool) error {
 	for range maxWalk {
 		var err error
 		if uniform {
-			c := t.ciphers[radix]
-			if enc {
-				err = c.Encrypt(st.nums, st.nums, tweakGeneric)
-			} else {
-				err = c.Decrypt(st.nums, st.nums, tweakGeneric)
-			}
+			err = t.crypt(radix, st.nums, tweakGeneric, enc)
 		} else {
 			err = t.mixed(st, enc)
 		}
 		if err != nil {
-			return fmt.Errorf("masking: tokenize: %w", err)
+			return err
 		}
 		if t.shape(st) == nil {
 			return nil
@@ -297,18 +292,11 @@ func (t *Tokenizer) mixed(st *tokState, enc bool) error {
 		xs = append(xs, 0)
 	}
 	st.tmp = xs
-	c := t.ciphers[2]
 	for range maxWalk {
 		for i := range xs {
 			xs[len(xs)-1-i] = uint16(n.Bit(i))
 		}
-		var err error
-		if enc {
-			err = c.Encrypt(xs, xs, tweakGeneric)
-		} else {
-			err = c.Decrypt(xs, xs, tweakGeneric)
-		}
-		if err != nil {
+		if err := t.crypt(2, xs, tweakGeneric, enc); err != nil {
 			return err
 		}
 		n.SetInt64(0)
