@@ -25,8 +25,19 @@ func (a *analyzer) expr(n *pg_query.Node, sc *scope) (value, error) {
 		return value{constant: true, param: int(x.ParamRef.Number), paramLoc: int(x.ParamRef.Location), literal: -1}, nil
 	case *pg_query.Node_TypeCast:
 		v, err := a.expr(x.TypeCast.Arg, sc)
-		if err != nil || v.constant || v.clean() {
+		if err != nil {
 			return v, err
+		}
+		if v.constant {
+			if !textType(x.TypeCast.TypeName) {
+				// A detokenized value cast to another type could fail to
+				// convert, and the error would tell something about it.
+				v.constant, v.param, v.paramLoc, v.literal = false, 0, 0, 0
+			}
+			return v, nil
+		}
+		if v.clean() {
+			return v, nil
 		}
 		return a.compute(UseFunction, v), nil
 	case *pg_query.Node_CollateClause:
@@ -292,6 +303,23 @@ func (a *analyzer) aExpr(x *pg_query.A_Expr, sc *scope) (value, error) {
 	}
 	_ = rest // operands on the right were charged as function arguments
 	return value{}, nil
+}
+
+// textType reports a cast to a character type (text, varchar, char,
+// name, unknown): one a detokenized string converts to without fail.
+func textType(tn *pg_query.TypeName) bool {
+	if tn == nil || len(tn.ArrayBounds) > 0 {
+		return false
+	}
+	parts, _ := names(tn.Names)
+	if len(parts) == 0 || len(parts) > 2 || (len(parts) == 2 && parts[0] != "pg_catalog") {
+		return false
+	}
+	switch parts[len(parts)-1] {
+	case "text", "varchar", "bpchar", "name", "unknown":
+		return true
+	}
+	return false
 }
 
 // equality charges l = r: a join if both sides are columns, a literal

@@ -300,6 +300,11 @@ func (a *analyzer) targetList(list []*pg_query.Node, sc *scope) (outputs, error)
 		if err != nil {
 			return outputs{}, err
 		}
+		// An output column is a column, not the literal or parameter it
+		// was computed from: compared with a tokenized column elsewhere, it
+		// must not be detokenized (it would be output, or tested, as the
+		// real value).
+		v.constant, v.param, v.paramLoc, v.literal = false, 0, 0, 0
 		name, sure := outputName(rt)
 		outs.cols = append(outs.cols, column{name: name, v: v, unsureName: !sure})
 	}

@@ -41,6 +41,10 @@ type State struct {
 	// a simple Query sent while no transaction was open and nothing else
 	// was in flight: a single SET in it takes effect if it completes.
 	Immediate bool
+	// Batch, set by the caller before ParseAdmitted, counts the Sync,
+	// Query and FunctionCall messages the client sent before the Parse
+	// (see Synced).
+	Batch uint64
 }
 
 // PathChange is a search_path change awaiting PostgreSQL's confirmation.
@@ -305,6 +309,8 @@ type prepEntry struct {
 	// ambiguous: two Parses of the name are pending (the first may have
 	// failed); which one PostgreSQL holds is known only when it confirms.
 	ambiguous bool
+	// batch is State.Batch when the Parse was admitted.
+	batch uint64
 }
 
 // ReservedPrefix starts the names pgmantle itself uses for statements;
@@ -313,7 +319,18 @@ const ReservedPrefix = "pgmantle_reserved"
 
 // ParseAdmitted records a protocol Parse of a statement name as it is
 // sent (the unnamed statement is "").
-func (s *State) ParseAdmitted(name string, st *Statement) { s.admitted(name, st) }
+func (s *State) ParseAdmitted(name string, st *Statement) { s.admitted(protocolName(name), st) }
+
+// protocolName is a statement or portal name of the extended protocol as
+// PostgreSQL keys it: its first 63 bytes (NAMEDATALEN - 1, cut bytewise:
+// the hash tables of prepared statements and portals compare that much),
+// so "s…s_x" and "s…s_y" of 64 bytes or more are one name.
+func protocolName(name string) string {
+	if len(name) > maxIdentifierLen {
+		return name[:maxIdentifierLen]
+	}
+	return name
+}
 
 // admitted notes a statement name being prepared, until PostgreSQL
 // confirms it. A name already prepared keeps its entry: PostgreSQL
@@ -330,7 +347,25 @@ func (s *State) admitted(name string, st *Statement) {
 		}
 		return
 	}
-	s.pending[name] = prepEntry{st: st, epoch: s.changes, gen: s.Generation}
+	s.pending[name] = prepEntry{st: st, epoch: s.changes, gen: s.Generation, batch: s.Batch}
+}
+
+// Synced records that PostgreSQL answered the client's batch-th Sync (or
+// Query, FunctionCall) with ReadyForQuery. A Parse of an earlier batch it
+// has not confirmed failed or was skipped after an error: its name is not
+// prepared. For the unnamed statement it is then unknown whether the old
+// one survives (skipped) or not (failed, after PostgreSQL dropped it):
+// it is forgotten, and binding it is refused until a new Parse.
+func (s *State) Synced(batch uint64) {
+	for name, e := range s.pending {
+		if e.batch >= batch {
+			continue // sent after that Sync: still in flight
+		}
+		delete(s.pending, name)
+		if name == "" {
+			delete(s.prepared, "")
+		}
+	}
 }
 
 // confirmPrepared moves a pending name to the prepared ones.
@@ -348,6 +383,7 @@ func (s *State) confirmPrepared(name string, st *Statement) {
 
 // Parsed records a protocol Parse PostgreSQL confirmed (ParseComplete).
 func (s *State) Parsed(name string, st *Statement) {
+	name = protocolName(name)
 	if st != nil {
 		s.confirmPrepared(name, st)
 	}
@@ -355,6 +391,7 @@ func (s *State) Parsed(name string, st *Statement) {
 
 // Closed records a protocol Close of a statement PostgreSQL confirmed.
 func (s *State) Closed(name string) {
+	name = protocolName(name)
 	delete(s.prepared, name)
 	delete(s.pending, name)
 }
@@ -415,7 +452,7 @@ func (s *State) preparedStatement(name string) (*Statement, string) {
 // statement that changes search_path makes that path possible again each
 // time it runs.
 func (s *State) CheckBind(name string) string {
-	e, ok := s.entry(name)
+	e, ok := s.entry(protocolName(name))
 	if !ok {
 		return "binding a statement pgmantle has not seen prepared"
 	}
@@ -434,7 +471,7 @@ func (s *State) CheckBind(name string) string {
 // Prepared returns the analysis of the statement a Bind of name binds
 // (as admitted or confirmed), or nil.
 func (s *State) Prepared(name string) *Statement {
-	e, _ := s.entry(name)
+	e, _ := s.entry(protocolName(name))
 	return e.st
 }
 
@@ -442,7 +479,7 @@ func (s *State) Prepared(name string) *Statement {
 // that name pgmantle knew is gone.
 func (s *State) BindPortal(name string) {
 	if name != "" {
-		delete(s.cursors, name)
+		delete(s.cursors, protocolName(name))
 	}
 }
 

@@ -498,6 +498,9 @@ func (ss *session) readyForQuery(m message) error {
 	if r.injected {
 		return nil // the end of pgmantle's own Parse/Describe/Sync
 	}
+	if sy, ok := ss.ic.(Syncer); ok {
+		sy.Synced(r.batch)
+	}
 	ss.res = resultState{}
 	ss.predescribed = nil
 	ss.stmtIndex = 0

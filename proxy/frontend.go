@@ -38,15 +38,20 @@ func (ss *session) clientToServer() error {
 // upstream.
 func (ss *session) forward(m message) error {
 	var r request
+	batch := ss.batches // Sync-ended batches the client sent before m
+	switch m.typ {
+	case 'S', 'Q', 'F':
+		ss.batches++
+	}
 	switch m.typ {
 	case 'Q':
 		sql, _, ok := cstring(m.body)
 		if !ok {
 			return malformed("Query")
 		}
-		r = request{kind: reqQuery, sql: string(sql)}
+		r = request{kind: reqQuery, sql: string(sql), batch: ss.batches}
 		idle := ss.q.idle() && ss.txStatus.Load() == 'I' && !ss.unsynced
-		if err := ss.admit(&r, Admission{SQL: r.sql, Simple: true, Idle: idle}); err != nil {
+		if err := ss.admit(&r, Admission{SQL: r.sql, Simple: true, Idle: idle, Batch: batch}); err != nil {
 			return err
 		}
 		if r.refused != nil {
@@ -68,7 +73,7 @@ func (ss *session) forward(m message) error {
 			return malformed("Parse")
 		}
 		r = request{kind: reqParse, name: p.Name, sql: p.Query, params: p.ParameterOIDs}
-		if err := ss.admit(&r, Admission{SQL: r.sql, Name: p.Name, ParamOIDs: p.ParameterOIDs}); err != nil {
+		if err := ss.admit(&r, Admission{SQL: r.sql, Name: p.Name, ParamOIDs: p.ParameterOIDs, Batch: batch}); err != nil {
 			return err
 		}
 		if _, ok := ss.ic.(Admitter); ok && strings.HasPrefix(p.Name, reservedPrefix) {
@@ -86,7 +91,7 @@ func (ss *session) forward(m message) error {
 		if ss.described != nil {
 			ss.described[r.name] = false
 		}
-		if err := ss.admit(&r, Admission{Bind: true, Name: r.stmt, Portal: r.name, Body: m.body}); err != nil {
+		if err := ss.admit(&r, Admission{Bind: true, Name: r.stmt, Portal: r.name, Body: m.body, Batch: batch}); err != nil {
 			return err
 		}
 		if r.refused != nil {
@@ -115,10 +120,10 @@ func (ss *session) forward(m message) error {
 			return err
 		}
 	case 'S':
-		r = request{kind: reqSync}
+		r = request{kind: reqSync, batch: ss.batches}
 	case 'F':
-		r = request{kind: reqFunctionCall}
-		if err := ss.admit(&r, Admission{FunctionCall: true}); err != nil {
+		r = request{kind: reqFunctionCall, batch: ss.batches}
+		if err := ss.admit(&r, Admission{FunctionCall: true, Batch: batch}); err != nil {
 			return err
 		}
 		if _, ok := ss.ic.(Admitter); ss.ic != nil && !ok {

@@ -125,6 +125,10 @@ type Admission struct {
 	Param func(name string) string
 	// ParamOIDs are a Parse's parameter types.
 	ParamOIDs []uint32
+	// Batch counts the Sync, Query and FunctionCall messages the client
+	// sent before this one: messages with equal Batch end at the same
+	// ReadyForQuery (see Syncer).
+	Batch uint64
 	// Body is a Bind's message body (valid during Admit only).
 	Body []byte
 
@@ -145,6 +149,17 @@ type Completer interface {
 	StatementCompleted(plan any, index int)
 	StatementParsed(name string, plan any)
 	StatementClosed(name string)
+}
+
+// Syncer is an optional interface of an Interceptor, told of each
+// ReadyForQuery that answers the client's Sync, Query or FunctionCall.
+// batch is that message's count (Admission.Batch of the messages it ends,
+// plus one). A Parse of an earlier batch that PostgreSQL did not confirm
+// with ParseComplete by then failed or was skipped after an error. It runs
+// on the server-to-client goroutine, after the Completer calls of the
+// responses before it.
+type Syncer interface {
+	Synced(batch uint64)
 }
 
 // SessionProber is an optional interface of an Interceptor: when the login

@@ -56,6 +56,9 @@ type request struct {
 	// refused: the client's message was replaced by a stand-in PostgreSQL
 	// rejects; the error answering it is replaced by this one.
 	refused *Error
+	// batch: for a Sync, Query or FunctionCall, how many of those the
+	// client had sent including this one (Syncer.Synced gets it back).
+	batch uint64
 }
 
 // queue is the FIFO of requests awaiting responses. The client-to-server

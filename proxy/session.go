@@ -76,6 +76,7 @@ type session struct {
 	scratch      []byte                   // server-to-client goroutine and the final error
 	fscratch     []byte                   // client-to-server goroutine
 	unsynced     bool                     // client-to-server goroutine: extended-protocol messages sent since the last Sync
+	batches      uint64                   // client-to-server goroutine: Sync, Query and FunctionCall messages sent
 	adm          Admission                // client-to-server goroutine: the message being admitted
 	replace      []byte                   // client-to-server goroutine: what Admit sends instead of the message
 	param        func(name string) string // ss.Parameter, bound once

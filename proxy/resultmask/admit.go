@@ -19,6 +19,7 @@ import (
 // and the session goes on. The plan is returned for Result.
 func (s *session) Admit(adm *proxy.Admission) (any, error) {
 	s.applyConfirmations()
+	s.state.Batch = adm.Batch
 	switch {
 	case adm.FunctionCall:
 		return nil, refuseStatement("the FunctionCall message is not available to role %q", s.info.User)
@@ -101,6 +102,9 @@ func (s *session) detokenizeLiterals(adm *proxy.Admission, b *binding, rules par
 	if err := paramsConfined(sql, sites); err != nil {
 		return err
 	}
+	if err := paramTypesText(adm.ParamOIDs, sites); err != nil {
+		return err
+	}
 	rewritten, err := rewriteLiterals(sql, sites)
 	switch {
 	case errors.Is(err, errLiteralForm):
@@ -169,6 +173,7 @@ type confirmation struct {
 	name   string            // the statement name of a Parse or Close
 	parsed bool
 	closed bool
+	synced uint64 // a ReadyForQuery ending the client's synced-th batch
 }
 
 // applyConfirmations passes what PostgreSQL confirmed since the last
@@ -180,6 +185,8 @@ func (s *session) applyConfirmations() {
 	s.confirmMu.Unlock()
 	for _, c := range cs {
 		switch {
+		case c.synced > 0:
+			s.state.Synced(c.synced)
 		case c.parsed:
 			s.state.Parsed(c.name, c.st)
 		case c.closed:
@@ -210,6 +217,12 @@ func (s *session) StatementParsed(name string, plan any) {
 	if st := statementOf(plan, 0); st != nil {
 		s.confirm(confirmation{st: st, name: name, parsed: true})
 	}
+}
+
+// Synced records a ReadyForQuery: Parses of earlier batches PostgreSQL
+// did not confirm are forgotten (proxy.Syncer).
+func (s *session) Synced(batch uint64) {
+	s.confirm(confirmation{synced: batch})
 }
 
 // StatementClosed records a statement PostgreSQL closed.

@@ -112,6 +112,19 @@ func rewriteLiterals(sql string, sites []site) (string, error) {
 	if len(lits) == 0 {
 		return sql, nil
 	}
+	// The lexer's own idea of where each string constant ends: a
+	// constant continued on another line ('a' <newline or CR> 'b') is one
+	// token, and must not be read as its first piece.
+	scan, err := pg_query.Scan(sql)
+	if err != nil {
+		return "", errLiteralForm
+	}
+	ends := map[int]int{}
+	for _, tok := range scan.Tokens {
+		if tok.Token == pg_query.Token_SCONST {
+			ends[int(tok.Start)] = int(tok.End)
+		}
+	}
 	slices.SortFunc(lits, func(a, b site) int { return b.offset - a.offset })
 	out := sql
 	var buf []byte
@@ -119,6 +132,9 @@ func rewriteLiterals(sql string, sites []site) (string, error) {
 		val, end, err := readString(out, st.offset)
 		if err != nil {
 			return "", err
+		}
+		if tokEnd, ok := ends[st.offset]; !ok || tokEnd != end {
+			return "", errLiteralForm
 		}
 		buf, err = st.t.Detokenize(buf[:0], []byte(val))
 		if err != nil {
@@ -149,10 +165,6 @@ func readString(sql string, off int) (string, int, error) {
 					continue
 				}
 				end := i + 1
-				if continues(sql[end:]) {
-					// 'a' <newline> 'b' is one constant in SQL: not rewritten.
-					return "", 0, errLiteralForm
-				}
 				return b.String(), end, nil
 			}
 			b.WriteByte(c)
@@ -172,24 +184,6 @@ func readString(sql string, off int) (string, int, error) {
 		return sql[body : body+k], body + k + len(tag), nil
 	}
 	return "", 0, errLiteralForm
-}
-
-// continues reports whether a string constant continues after rest: only
-// white space including a newline, then a quote.
-func continues(rest string) bool {
-	newline := false
-	for i := 0; i < len(rest); i++ {
-		switch rest[i] {
-		case ' ', '\t', '\f', '\r':
-		case '\n':
-			newline = true
-		case '\'':
-			return newline
-		default:
-			return false
-		}
-	}
-	return false
 }
 
 func quoteLiteral(v string) string {
@@ -224,6 +218,22 @@ func paramsConfined(sql string, sites []site) error {
 			continue
 		}
 		return refuseStatement("parameter $%d is compared with a tokenized column and used elsewhere too; pass the token in a parameter of its own", n)
+	}
+	return nil
+}
+
+// textParamOIDs are the parameter types a detokenized string is sent as
+// without conversion (0: PostgreSQL infers it from the comparison).
+var textParamOIDs = map[uint32]bool{0: true, 25: true, 1043: true, 1042: true, 19: true, 705: true}
+
+// paramTypesText refuses parameters to be detokenized that a Parse
+// declares of another type: the real value would be converted, and a
+// conversion error would tell something about it.
+func paramTypesText(oids []uint32, sites []site) error {
+	for _, st := range paramSites(sites) {
+		if i := st.param - 1; i < len(oids) && !textParamOIDs[oids[i]] {
+			return refuseStatement("parameter $%d is compared with a tokenized column but declared of a non-text type; send it untyped or as text", st.param)
+		}
 	}
 	return nil
 }
