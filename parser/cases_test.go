@@ -247,4 +247,29 @@ func TestPendingParses(t *testing.T) {
 	if why := st.CheckBind("s"); why != "" || st.Prepared("s") != b {
 		t.Fatalf("after confirmation: %q", why)
 	}
+
+	// A ReadyForQuery forgets the Parses of earlier batches it did not
+	// confirm (failed, or skipped after an error), and the unnamed
+	// statement with them; Parses of later batches stay pending.
+	st.Batch = 7
+	st.ParseAdmitted("", newer)
+	st.ParseAdmitted("t", a)
+	st.Batch = 8
+	st.ParseAdmitted("u", b)
+	st.Synced(8) // the Sync that ended batch 7
+	if st.CheckBind("") == "" || st.CheckBind("t") == "" {
+		t.Fatal("a Parse PostgreSQL skipped or refused is still bindable")
+	}
+	if why := st.CheckBind("u"); why != "" {
+		t.Fatalf("a Parse of the next batch was forgotten: %s", why)
+	}
+
+	// PostgreSQL keys statement names by their first 63 bytes.
+	long := strings.Repeat("s", 63)
+	st.ParseAdmitted(long+"_x", a)
+	st.Parsed(long+"_x", a)
+	st.ParseAdmitted(long+"_y", b) // PostgreSQL: already exists
+	if st.Prepared(long+"_y") != a {
+		t.Fatal("a 64-byte name is not the same statement as its 63-byte prefix")
+	}
 }
