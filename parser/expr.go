@@ -202,7 +202,7 @@ func (a *analyzer) columnRef(c *pg_query.ColumnRef, sc *scope) (value, error) {
 		}
 		return a.wholeRow(parts[len(parts)-1], sc)
 	}
-	v, err := sc.column(parts)
+	v, found, err := sc.column(parts)
 	if err != nil {
 		if len(parts) == 1 {
 			if it := sc.item(parts[0]); it != nil {
@@ -210,6 +210,29 @@ func (a *analyzer) columnRef(c *pg_query.ColumnRef, sc *scope) (value, error) {
 			}
 		}
 		return value{}, a.unresolvedName("%v", err)
+	}
+	// Where pgmantle cannot be sure of the column, PostgreSQL may read the
+	// name otherwise: a lone name as a whole-row reference to the FROM
+	// item of that name (c in SELECT c::text when another item's columns
+	// are unknown), t.f as the function call f(t) on t's whole row when t's
+	// columns are unknown. Count those readings too.
+	switch {
+	case len(parts) == 1 && !found && sc.item(parts[0]) != nil:
+		w, err := a.wholeRow(parts[0], sc)
+		if err != nil {
+			return value{}, err
+		}
+		v = union(v, w)
+	case len(parts) == 2:
+		if it := sc.item(parts[0]); it != nil && it.anyCol != nil {
+			if _, sure := it.col(parts[1]); !sure {
+				w, err := a.wholeRow(parts[0], sc)
+				if err != nil {
+					return value{}, err
+				}
+				v = union(v, w)
+			}
+		}
 	}
 	if !v.direct && !v.clean() {
 		// A column computed from protected ones (a view's, a subquery's):

@@ -192,7 +192,12 @@ func (a *analyzer) rangeFunction(rf *pg_query.RangeFunction, sc *scope) (*fromIt
 		}
 	}
 	v := derived(vs...)
-	it := &fromItem{name: strings.Join(funcNames, "_")}
+	// Unaliased, the item is named after its (first) function, as
+	// PostgreSQL names a ROWS FROM of several.
+	it := &fromItem{}
+	if len(funcNames) > 0 {
+		it.name = funcNames[0]
+	}
 	var aliasCols []string
 	if rf.Alias != nil {
 		it.name = rf.Alias.Aliasname
@@ -207,12 +212,15 @@ func (a *analyzer) rangeFunction(rf *pg_query.RangeFunction, sc *scope) (*fromIt
 		}
 	case len(rf.Functions) == 1 && len(funcNames) == 1 && scalarResult(a, rf.Functions[0]):
 		// A function returning a scalar gives one column named after the
-		// alias (or the function).
+		// alias (or the function) — unless the function has a named OUT
+		// parameter, whose name PostgreSQL uses instead (json_array_elements
+		// gives "value"): the name is a guess unless the alias list names
+		// the column.
 		name := funcNames[0]
 		if rf.Alias != nil {
 			name = rf.Alias.Aliasname
 		}
-		it.cols = []column{{name: name, v: v}}
+		it.cols = []column{{name: name, v: v, unsureName: len(aliasCols) == 0}}
 	default:
 		it.anyCol = &v
 	}
@@ -227,6 +235,16 @@ func (a *analyzer) rangeFunction(rf *pg_query.RangeFunction, sc *scope) (*fromIt
 	}
 	sc.named = append(sc.named, it)
 	return it, nil
+}
+
+// unsureNames reports an item with a column whose name is a guess.
+func unsureNames(it *fromItem) bool {
+	for _, c := range it.cols {
+		if c.unsureName {
+			return true
+		}
+	}
+	return false
 }
 
 // scalarResult reports whether a FROM function returns a base type (one
@@ -295,6 +313,11 @@ func (a *analyzer) joinExpr(j *pg_query.JoinExpr, sc *scope) (*fromItem, error) 
 	using, _ := names(j.UsingClause)
 	if j.IsNatural && (l.anyCol != nil || r.anyCol != nil) {
 		return nil, a.refuse("NATURAL JOIN with a function whose result columns pgmantle cannot establish")
+	}
+	if j.IsNatural && (unsureNames(l) || unsureNames(r)) {
+		// The join columns are the common names PostgreSQL gives; a
+		// column whose name pgmantle only guesses may be one of them.
+		return nil, a.refuse("NATURAL JOIN with a column whose name pgmantle cannot establish; name it with AS, or join with USING or ON")
 	}
 	if j.IsNatural {
 		using = nil

@@ -74,8 +74,10 @@ func (a *analyzer) window(w *pg_query.WindowDef, sc *scope) error {
 			return err
 		}
 	}
+	// Partitions are formed by sorting on their keys, and the rows come
+	// back in that order: an ordering use.
 	for _, p := range w.PartitionClause {
-		if err := a.consume(p, sc, UseGroup); err != nil {
+		if err := a.consume(p, sc, UseOrder); err != nil {
 			return err
 		}
 	}

@@ -80,24 +80,28 @@ var systemColumns = map[string]bool{"ctid": true, "xmin": true, "xmax": true, "c
 // include one whose columns are unknown (a function returning a record)
 // may or may not hold an unqualified name: the lineage is then the union
 // of that item's and of whatever an enclosing level resolves the name to.
-func (s *scope) column(parts []string) (value, error) {
+//
+// found is false when the name matched no column pgmantle is sure of, only
+// columns that may or may not bear it: PostgreSQL may then find no column
+// at all and read the name as a whole-row reference to a FROM item.
+func (s *scope) column(parts []string) (v value, found bool, err error) {
 	var maybe []value
 	for sc := s; sc != nil; sc = sc.parent {
 		v, found, err := sc.columnHere(parts)
 		if err != nil {
-			return value{}, err
+			return value{}, false, err
 		}
 		if found {
-			return unionAll(append(maybe, v)), nil
+			return unionAll(append(maybe, v)), true, nil
 		}
 		if len(parts) == 1 {
 			maybe = append(maybe, sc.unknownColumns()...)
 		}
 	}
 	if len(maybe) > 0 {
-		return unionAll(maybe), nil
+		return unionAll(maybe), false, nil
 	}
-	return value{}, fmt.Errorf("column %s cannot be resolved", joinName(parts))
+	return value{}, false, fmt.Errorf("column %s cannot be resolved", joinName(parts))
 }
 
 // unknownColumns returns the lineage of this level's items whose columns

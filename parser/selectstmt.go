@@ -184,7 +184,9 @@ func (a *analyzer) simpleSelect(sel *pg_query.SelectStmt, sc *scope) (outputs, e
 				if err != nil {
 					return outputs{}, err
 				}
-				a.charge(v, UseGroup)
+				// PostgreSQL sorts by the DISTINCT ON expressions: the rows
+				// come back in their order, which is an ordering use.
+				a.charge(v, UseOrder)
 			}
 		}
 	}
@@ -341,7 +343,19 @@ func outputName(rt *pg_query.ResTarget) (string, bool) {
 			return "?column?", true
 		}
 	case *pg_query.Node_CaseExpr:
-		return "case", true
+		// PostgreSQL names a CASE after its ELSE result when that has a
+		// name of its own (CASE ... ELSE c.id END is "id"), else "case".
+		if x.CaseExpr.Defresult == nil {
+			return "case", true
+		}
+		name, sure := outputName(&pg_query.ResTarget{Val: x.CaseExpr.Defresult})
+		switch {
+		case !sure:
+			return "case", false
+		case name == "?column?":
+			return "case", true
+		}
+		return name, true
 	case *pg_query.Node_CoalesceExpr:
 		return "coalesce", true
 	}
@@ -406,7 +420,9 @@ func (a *analyzer) setOp(sel *pg_query.SelectStmt, sc *scope) (outputs, error) {
 			// UNION removes duplicates across both sides.
 			a.charge(u, UseGroup)
 		}
-		outs.cols[i] = column{name: l.cols[i].name, v: u}
+		// PostgreSQL names the result after the left side: a guess there
+		// stays a guess.
+		outs.cols[i] = column{name: l.cols[i].name, v: u, unsureName: l.cols[i].unsureName}
 	}
 	return outs, nil
 }

@@ -175,6 +175,14 @@ func (a *analyzer) set(v *pg_query.VariableSetStmt) error {
 		return a.refuse("changing standard_conforming_strings")
 	case "client_encoding", "names":
 		return a.refuse("changing client_encoding (set it when connecting)")
+	}
+	if name := lower(v.Name); strings.HasPrefix(name, "enable_") && v.Kind != pg_query.VariableSetKind_VAR_RESET && v.Kind != pg_query.VariableSetKind_VAR_RESET_ALL {
+		// Planner method switches (enable_hashagg = off) force grouping
+		// and DISTINCT by sorting, whose row order would follow the real
+		// values of a tokenized or hashed column.
+		return a.refuse("changing planner method settings (%s)", name)
+	}
+	switch lower(v.Name) {
 	case "search_path":
 		if v.Kind == pg_query.VariableSetKind_VAR_SET_VALUE && a.state != nil {
 			next := pathSetting(v.Args)
