@@ -128,6 +128,11 @@ type Output struct {
 	Name    string
 	Lineage Lineage
 	Sources []Source // the protected columns it copies or derives from
+	// Mixed: besides copies of Sources, the column holds other rows (a
+	// literal or a clean column, through UNION or VALUES): a token or
+	// pseudonym of those would be computed for values of the client's
+	// choosing.
+	Mixed bool
 }
 
 // Statement is the analysis of one SQL statement.

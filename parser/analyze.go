@@ -249,6 +249,15 @@ func (a *analyzer) refers() error {
 	}
 	a.st.Outputs = a.st.Refers.Outputs
 	a.st.OutputsExact, a.st.OutputsUnknown = a.st.Refers.OutputsExact, a.st.Refers.OutputsUnknown
+	// A statement prepared with $n compared with a protected column was
+	// allowed because a Bind's parameters can be detokenized; EXECUTE's
+	// arguments are expressions of the client's, which cannot: there the
+	// comparison is a plain predicate.
+	for _, u := range a.st.Refers.Uses {
+		if u.Kind == UseLiteralEquality && len(u.Params) > 0 {
+			a.use(Use{Kind: UsePredicate, Source: u.Source})
+		}
+	}
 	return nil
 }
 

@@ -197,6 +197,10 @@ func TestPreparedConfirmed(t *testing.T) {
 	first := run("PREPARE q AS SELECT name FROM bk.contacts UNION ALL SELECT employee FROM bk.payroll")
 	st.Completed(first)
 	run("PREPARE q AS SELECT 'x'::text AS name") // PostgreSQL refuses it: never confirmed
+	if d := parser.Decide(run("EXECUTE q"), "analyst", rules, false); d.Refusal == "" {
+		t.Fatal("EXECUTE of a name with two PREPAREs in flight allowed")
+	}
+	st.Synced(1) // its ReadyForQuery: the second PREPARE is forgotten
 	exec := run("EXECUTE q")
 	d := parser.Decide(exec, "analyst", rules, false)
 	if d.Refusal != "" || len(d.Outputs) != 1 || d.Outputs[0].Class != "person_name" {
@@ -268,8 +272,13 @@ func TestPendingParses(t *testing.T) {
 	long := strings.Repeat("s", 63)
 	st.ParseAdmitted(long+"_x", a)
 	st.Parsed(long+"_x", a)
-	st.ParseAdmitted(long+"_y", b) // PostgreSQL: already exists
-	if st.Prepared(long+"_y") != a {
+	st.Batch = 9
+	st.ParseAdmitted(long+"_y", b) // PostgreSQL: already exists (unless a Close came first)
+	if st.CheckBind(long+"_y") == "" {
+		t.Fatal("a Bind of a name being prepared again was allowed before PostgreSQL answered")
+	}
+	st.Synced(10) // no ParseComplete: it was refused
+	if st.Prepared(long+"_y") != a || st.CheckBind(long+"_y") != "" {
 		t.Fatal("a 64-byte name is not the same statement as its 63-byte prefix")
 	}
 }

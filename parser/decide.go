@@ -85,6 +85,11 @@ func outputPlan(o Output, role string, rules Rules) (OutputPlan, string) {
 		if o.Lineage == Derived {
 			return p, fmt.Sprintf("result column %q is computed from class %s (%s), which role %s sees as %s", o.Name, s.Class, s.Column, quote(role), a)
 		}
+		if o.Mixed && (a.Kind == policy.Tokenize || a.Kind == policy.Hash) {
+			// Tokenizing or hashing values the client supplies (UNION ALL
+			// SELECT 'guess') would let it compare them with the column's.
+			return p, fmt.Sprintf("result column %q mixes class %s (%s) with other values; role %s sees the class as %s, which would be computed for those values too", o.Name, s.Class, s.Column, quote(role), a)
+		}
 		if p.Class != "" && p.Class != s.Class {
 			return p, fmt.Sprintf("result column %q mixes classes %s and %s; it is not available to role %s", o.Name, p.Class, s.Class, quote(role))
 		}

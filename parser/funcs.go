@@ -172,6 +172,9 @@ var deniedNames = map[string]bool{
 	"pg_mcv_list_items": true, "pg_import_system_collations": true, "pg_stat_statements": true,
 	"pg_stat_statements_reset": true, "pg_stat_reset": true, "dblink": true, "dblink_exec": true,
 	"pg_sleep": true, "pg_sleep_for": true, "pg_sleep_until": true,
+	// the text PostgreSQL runs, which holds the real values of detokenized
+	// literals (search by token)
+	"current_query": true,
 }
 
 var deniedPrefixes = []string{"lo_", "pg_read_", "pg_ls_", "pg_stat_file", "pg_stat_get_", "pg_logical_",

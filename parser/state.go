@@ -345,7 +345,13 @@ func protocolName(name string) string {
 // refuses to prepare it again (except the unnamed statement, which each
 // Parse replaces).
 func (s *State) admitted(name string, st *Statement) {
-	if _, ok := s.prepared[name]; ok && name != "" {
+	if e, ok := s.prepared[name]; ok && name != "" {
+		if e.st != st {
+			// PostgreSQL refuses the Parse unless a Close or DEALLOCATE
+			// sent before it frees the name first: which statement the name
+			// stands for is known only when PostgreSQL answers.
+			s.pending[name] = prepEntry{st: st, epoch: s.changes, gen: s.Generation, batch: s.Batch, ambiguous: true}
+		}
 		return
 	}
 	if e, ok := s.pending[name]; ok && name != "" {
@@ -398,10 +404,12 @@ func (s *State) Parsed(name string, st *Statement) {
 }
 
 // Closed records a protocol Close of a statement PostgreSQL confirmed.
+//
+// A pending Parse of the name stays pending: confirmations arrive in
+// order, so one admitted before the Close was confirmed before it, and
+// one still pending was sent after the Close.
 func (s *State) Closed(name string) {
-	name = protocolName(name)
-	delete(s.prepared, name)
-	delete(s.pending, name)
+	delete(s.prepared, protocolName(name))
 }
 
 // SimpleQuery records that a simple Query was sent: it destroys the
@@ -442,15 +450,18 @@ func (s *State) stale(e prepEntry) string {
 // preparedStatement returns the confirmed analysis of a prepared
 // statement (nil if none), or why running it must be refused.
 func (s *State) preparedStatement(name string) (*Statement, string) {
-	e, ok := s.entry(name)
+	if e, ok := s.pending[name]; ok {
+		if e.ambiguous {
+			return nil, "a statement prepared twice before PostgreSQL confirmed either"
+		}
+		return nil, "" // not confirmed yet: its rows are checked by their origins
+	}
+	e, ok := s.prepared[name]
 	if !ok {
 		return nil, ""
 	}
 	if why := s.stale(e); why != "" {
 		return nil, why
-	}
-	if _, confirmed := s.prepared[name]; !confirmed {
-		return nil, ""
 	}
 	return e.st, ""
 }

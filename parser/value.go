@@ -84,7 +84,7 @@ next:
 
 // lineage converts a value to an output's lineage.
 func (v value) output(name string) Output {
-	o := Output{Name: name, Sources: v.srcs}
+	o := Output{Name: name, Sources: v.srcs, Mixed: v.mixed}
 	switch {
 	case v.clean():
 		o.Lineage = Clean

@@ -183,7 +183,8 @@ var Cases = []Case{
 	ok("set-operation", a, "SELECT mobile FROM bk.contacts EXCEPT SELECT mobile FROM bk.contacts WHERE id = 1", "cn_mobile"),
 	ok("set-operation", a, "SELECT name, 'x' FROM bk.contacts UNION ALL SELECT legal_rep, 'y' FROM bk.client_companies", "person_name", ""),
 	no("set-operation", a, "SELECT id_no FROM bk.contacts UNION ALL SELECT uscc FROM bk.client_companies"),
-	ok("set-operation", a, "SELECT id_no FROM bk.contacts UNION ALL SELECT id_no FROM staging.contacts", "cn_id"),
+	// Tokens of staging's clear IDs would link them to bk's tokens.
+	no("set-operation", a, "SELECT id_no FROM bk.contacts UNION ALL SELECT id_no FROM staging.contacts"),
 
 	// Lineage through CTEs, subqueries, LATERAL, views, * and quoting.
 	ok("lineage", a, "WITH x AS (SELECT name, id_no FROM bk.contacts) SELECT * FROM x", "person_name", "cn_id"),
@@ -276,7 +277,7 @@ var Cases = []Case{
 
 // Cases found by reviews attacking the analysis; each was a bypass once.
 var reviewCases = []Case{
-	ok("review", a, `SELECT (SELECT mobile FROM jsonb_each('{"a":1}') LIMIT 1) FROM bk.contacts`, "cn_mobile"),
+	no("review", a, `SELECT (SELECT mobile FROM jsonb_each('{"a":1}') LIMIT 1) FROM bk.contacts`), // mixed: a hash of unknown values
 	no("review", i, `SELECT (SELECT id_no FROM jsonb_each('{"a":1}') LIMIT 1) FROM bk.contacts`),
 	no("review", a, `SELECT id FROM bk.contacts WHERE EXISTS (SELECT 1 FROM jsonb_each('{"a":1}') WHERE id_no LIKE '3101%')`),
 	no("review", a, `INSERT INTO staging.contacts (id, note) SELECT id + 100, (SELECT mobile FROM jsonb_each('{"a":1}') LIMIT 1) FROM bk.contacts`),
@@ -311,8 +312,8 @@ func init() {
 	// the outer name is what they stand for, masked.
 	Cases = append(Cases,
 		ok("review", a, `SELECT (SELECT "?column?" FROM (SELECT (1 + 1)::int) x) FROM (SELECT name AS "?column?" FROM bk.contacts) s`, "person_name"),
-		ok("review", a, `SELECT (SELECT "case" FROM (SELECT CASE WHEN true THEN 1 END::int) x) FROM (SELECT id_no AS "case" FROM bk.contacts) s`, "cn_id"),
-		ok("review", a, `SELECT (SELECT "?column?" FROM (SELECT ARRAY[1]) x) FROM (SELECT id_no AS "?column?" FROM bk.contacts) s`, "cn_id"),
+		no("review", a, `SELECT (SELECT "case" FROM (SELECT CASE WHEN true THEN 1 END::int) x) FROM (SELECT id_no AS "case" FROM bk.contacts) s`),
+		no("review", a, `SELECT (SELECT "?column?" FROM (SELECT ARRAY[1]) x) FROM (SELECT id_no AS "?column?" FROM bk.contacts) s`),
 		no("review", a, `SELECT id FROM bk.contact_regions WHERE region = '310105'`),
 		no("review", a, `SELECT id, count(*) OVER (ORDER BY id ROWS BETWEEN (SELECT count(*) FROM bk.contacts WHERE id_no LIKE '3101%') PRECEDING AND CURRENT ROW) FROM bk.contacts`),
 		no("review", a, `SELECT c.id_no || '' FROM (staging.contacts c JOIN bk.departments d ON true) j, bk.contacts c`),
@@ -328,7 +329,7 @@ func init() {
 	const rotMobile = `WITH RECURSIVE t(a, b, c, d, n) AS (SELECT mobile, ''::varchar(20), ''::varchar(20), ''::varchar(20), 1 FROM bk.contacts
 		UNION ALL SELECT d, a, b, c, n + 1 FROM t WHERE n < 4) `
 	Cases = append(Cases,
-		ok("review", a, rot+`SELECT d FROM t`, "cn_id"),
+		no("review", a, rot+`SELECT d FROM t`), // tokens of '' mixed in
 		no("review", a, rot+`SELECT d || '' FROM t`),
 		no("review", i, rotMobile+`SELECT d FROM t`),
 		no("review", a, rotMobile+`SELECT count(*) FROM t WHERE d = '13812345678'`),
