@@ -82,7 +82,14 @@ func (ss *session) authenticate() error {
 // probeQuery reads what SessionProber needs. current_setting is qualified:
 // a search_path set at startup could otherwise put another function of
 // that name first; current_user and session_user are keywords.
-const probeQuery = "SELECT pg_catalog.current_setting('search_path'), current_user, session_user"
+//
+// The fourth column names the planner method switches the client turned
+// off in its startup packet (options=-c enable_hashagg=off): they can make
+// PostgreSQL group by sorting, so that grouped rows come back in the order
+// of the values grouped.
+const probeQuery = "SELECT pg_catalog.current_setting('search_path'), current_user, session_user, " +
+	"(SELECT pg_catalog.string_agg(name, ',') FROM pg_catalog.pg_settings " +
+	"WHERE name LIKE 'enable\\_%' AND source = 'client' AND setting = 'off')"
 
 // probeSession asks PostgreSQL for the session's search_path and roles,
 // for an interceptor that needs them (SessionProber), before the client
@@ -112,9 +119,9 @@ func (ss *session) probeSession() error {
 		switch m.typ {
 		case 'D':
 			var row pgproto3.DataRow
-			if err := row.Decode(m.body); err == nil && len(row.Values) == 3 {
+			if err := row.Decode(m.body); err == nil && len(row.Values) == 4 {
 				for _, v := range row.Values {
-					values = append(values, string(v))
+					values = append(values, string(v)) // NULL: ""
 				}
 			}
 		case 'E':
@@ -124,10 +131,11 @@ func (ss *session) probeSession() error {
 				return err
 			}
 		case 'Z':
-			if failed || len(values) != 3 {
+			if failed || len(values) != 4 {
 				return fatalf(codeInternalError, nil, "pgmantle could not read the session's search_path and role, so it cannot protect the session")
 			}
-			return recv.ProbeSession(values[0], values[1], values[2], ss.Parameter("client_encoding"))
+			return recv.ProbeSession(SessionProbe{SearchPath: values[0], CurrentUser: values[1], SessionUser: values[2],
+				PlannerOff: values[3], ClientEncoding: ss.Parameter("client_encoding")})
 		}
 	}
 }

@@ -151,6 +151,16 @@ type Completer interface {
 	StatementClosed(name string)
 }
 
+// SessionProbe is what PostgreSQL reports at login, as it sent it (in the
+// session's client encoding).
+type SessionProbe struct {
+	SearchPath, CurrentUser, SessionUser string
+	// PlannerOff lists the enable_* settings the startup packet turned
+	// off, comma-separated ("" for none).
+	PlannerOff     string
+	ClientEncoding string
+}
+
 // Syncer is an optional interface of an Interceptor, told of each
 // ReadyForQuery that answers the client's Sync, Query or FunctionCall.
 // batch is that message's count (Admission.Batch of the messages it ends,
@@ -171,5 +181,5 @@ type Syncer interface {
 type SessionProber interface {
 	// ProbeSession gets the values as PostgreSQL sent them, in the
 	// session's client encoding.
-	ProbeSession(searchPath, currentUser, sessionUser, clientEncoding string) error
+	ProbeSession(p SessionProbe) error
 }

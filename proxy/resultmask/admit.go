@@ -242,7 +242,11 @@ func (s *session) StatementCompleted(plan any, index int) {
 // ProbeSession receives the session's search_path and roles at login. A
 // session whose role is not the login role (role=... or options=-c role=...
 // in the startup packet) is refused: the policy decided on the login role.
-func (s *session) ProbeSession(searchPath, currentUser, sessionUser, clientEncoding string) error {
+func (s *session) ProbeSession(p proxy.SessionProbe) error {
+	searchPath, currentUser, sessionUser, clientEncoding := p.SearchPath, p.CurrentUser, p.SessionUser, p.ClientEncoding
+	if p.PlannerOff != "" {
+		return refuse("role %q may not turn planner methods off at startup (options=-c enable_...=off)", s.info.User)
+	}
 	codec, err := codecFor(clientEncoding)
 	if err != nil {
 		return refuse("client_encoding %s cannot be checked", clientEncoding)

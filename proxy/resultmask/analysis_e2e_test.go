@@ -212,7 +212,8 @@ func TestStartupParameters(t *testing.T) {
 		}
 		return pgconn.ConnectConfig(ctx, cfg)
 	}
-	for _, params := range []map[string]string{{"role": "analyst"}, {"options": "-c role=analyst"}} {
+	for _, params := range []map[string]string{{"role": "analyst"}, {"options": "-c role=analyst"},
+		{"options": "-c enable_hashagg=off"}, {"enable_sort": "off", "options": "-c enable_hashagg=off -c enable_seqscan=on"}} {
 		conn, err := connect("zhang", params)
 		var pe *pgconn.PgError
 		if err == nil {
@@ -222,6 +223,14 @@ func TestStartupParameters(t *testing.T) {
 		if !errors.As(err, &pe) || pe.Code != "42501" {
 			t.Errorf("zhang with %v: %v, want a 42501 refusal", params, err)
 		}
+	}
+	// Switching a planner method on is harmless (nothing forces sorting).
+	if c, err := connect("analyst", map[string]string{"options": "-c enable_seqscan=on"}); err != nil {
+		t.Fatalf("enable_seqscan=on at startup: %v", err)
+	} else if _, err := c.Exec(ctx, "SELECT 1").ReadAll(); err != nil {
+		t.Fatalf("enable_seqscan=on at startup: %v", err)
+	} else {
+		c.Close(ctx)
 	}
 	conn, err := connect("analyst", map[string]string{"options": "-c search_path=staging"})
 	if err != nil {
