@@ -116,6 +116,7 @@ func mergeStatements(acc, s *Statement) *Statement {
 		if i < len(s.Outputs) {
 			o := &acc.Outputs[i]
 			o.Sources = appendSources(o.Sources, s.Outputs[i].Sources...)
+			o.Mixed = o.Mixed || s.Outputs[i].Mixed
 			if s.Outputs[i].Lineage > o.Lineage {
 				o.Lineage = s.Outputs[i].Lineage
 			}

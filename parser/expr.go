@@ -200,7 +200,7 @@ func (a *analyzer) columnRef(c *pg_query.ColumnRef, sc *scope) (value, error) {
 		if len(parts) == 0 {
 			return value{}, a.refuse("* in this position")
 		}
-		return a.wholeRow(parts[len(parts)-1], sc)
+		return a.wholeRowOf(parts, sc)
 	}
 	v, found, err := sc.column(parts)
 	if err != nil {
@@ -246,9 +246,15 @@ func (a *analyzer) columnRef(c *pg_query.ColumnRef, sc *scope) (value, error) {
 
 // wholeRow charges a whole-row reference to a FROM item.
 func (a *analyzer) wholeRow(name string, sc *scope) (value, error) {
-	it := sc.item(name)
+	return a.wholeRowOf([]string{name}, sc)
+}
+
+// wholeRowOf charges a whole-row reference to the item a qualifier
+// (t or schema.t) names.
+func (a *analyzer) wholeRowOf(parts []string, sc *scope) (value, error) {
+	it := sc.itemFor(parts)
 	if it == nil {
-		return value{}, a.refuse("%s cannot be resolved", name)
+		return value{}, a.refuse("%s cannot be resolved", joinName(parts))
 	}
 	v := it.whole()
 	for _, s := range v.srcs {

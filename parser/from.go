@@ -92,7 +92,7 @@ func (a *analyzer) rangeVar(rv *pg_query.RangeVar, sc *scope) (*fromItem, error)
 	if err != nil {
 		return nil, err
 	}
-	it := &fromItem{name: alias, rel: rel}
+	it := &fromItem{name: alias, rel: rel, aliased: rv.Alias != nil}
 	for i, col := range rel.Columns {
 		c := column{name: col.Name, v: a.env.columnValue(rel, col, i)}
 		if i < len(aliasCols) {
@@ -157,6 +157,11 @@ func (a *analyzer) rangeSubselect(rs *pg_query.RangeSubselect, sc *scope) (*from
 	if rs.Alias != nil {
 		it.name = rs.Alias.Aliasname
 		aliasCols, _ = names(rs.Alias.Colnames)
+	}
+	if !outs.exact && len(aliasCols) > 0 {
+		// PostgreSQL gives the aliases to all the columns, in order,
+		// including those pgmantle cannot count.
+		return nil, a.refuse("a column alias list over a subquery whose result columns pgmantle cannot establish")
 	}
 	it.cols = rename(outs.cols, aliasCols)
 	if !outs.exact {
@@ -322,7 +327,7 @@ func (a *analyzer) joinExpr(j *pg_query.JoinExpr, sc *scope) (*fromItem, error) 
 	if j.IsNatural {
 		using = nil
 		for _, lc := range l.cols {
-			if _, ok := r.col(lc.name); ok {
+			if _, ok := r.realCol(lc.name); ok {
 				using = append(using, lc.name)
 			}
 		}
@@ -363,6 +368,9 @@ func (a *analyzer) joinExpr(j *pg_query.JoinExpr, sc *scope) (*fromItem, error) 
 	if j.Alias != nil {
 		it.name, it.hidden = j.Alias.Aliasname, false
 		aliasCols, _ := names(j.Alias.Colnames)
+		if len(aliasCols) > 0 && (it.anyCol != nil || unsureNames(it)) {
+			return nil, a.refuse("a column alias list over a join with columns pgmantle cannot establish")
+		}
 		it.cols = rename(it.cols, aliasCols)
 	}
 	if j.JoinUsingAlias != nil {

@@ -29,6 +29,9 @@ type fromItem struct {
 	// hidden: the item's name does not qualify columns (a join without an
 	// alias).
 	hidden bool
+	// aliased: a table reference with an alias; a schema-qualified name
+	// (bk.contacts.x) never refers to it.
+	aliased bool
 }
 
 // scope is the namespace of one query level.
@@ -144,7 +147,7 @@ func (s *scope) columnHere(parts []string) (value, bool, error) {
 			schema = parts[len(parts)-3]
 		}
 		for _, it := range s.named {
-			if it.name != relName || it.hidden || (schema != "" && (it.rel == nil || it.rel.Schema != schema)) {
+			if it.name != relName || it.hidden || (schema != "" && (it.rel == nil || it.aliased || it.rel.Schema != schema)) {
 				continue
 			}
 			if c, ok := it.col(colName); ok {
@@ -153,7 +156,7 @@ func (s *scope) columnHere(parts []string) (value, bool, error) {
 			if it.anyCol != nil {
 				return *it.anyCol, true, nil
 			}
-			if it.rel != nil && systemColumns[colName] {
+			if it.hasSystemColumns() && systemColumns[colName] {
 				return value{}, true, nil
 			}
 			return value{}, false, fmt.Errorf("column %s cannot be resolved", joinName(parts))
@@ -164,11 +167,28 @@ func (s *scope) columnHere(parts []string) (value, bool, error) {
 
 // item finds a FROM item by name, for t.* and whole-row references.
 func (s *scope) item(name string) *fromItem {
+	return s.itemFor([]string{name})
+}
+
+// itemFor finds the FROM item a qualifier names: t, or schema.t, which
+// only an unaliased reference to that schema's table matches.
+func (s *scope) itemFor(parts []string) *fromItem {
+	if len(parts) == 0 {
+		return nil
+	}
+	name, schema := parts[len(parts)-1], ""
+	if len(parts) >= 2 {
+		schema = parts[len(parts)-2]
+	}
 	for sc := s; sc != nil; sc = sc.parent {
 		for _, it := range sc.named {
-			if it.name == name && !it.hidden {
-				return it
+			if it.name != name || it.hidden {
+				continue
 			}
+			if schema != "" && (it.rel == nil || it.aliased || it.rel.Schema != schema) {
+				continue
+			}
+			return it
 		}
 	}
 	return nil
@@ -181,10 +201,27 @@ func (it *fromItem) col(name string) (value, bool) {
 			return c.v, true
 		}
 	}
-	if it.rel != nil && systemColumns[name] {
+	if it.hasSystemColumns() && systemColumns[name] {
 		return value{}, true
 	}
 	return value{}, false
+}
+
+// realCol is col without system columns (NATURAL JOIN ignores them).
+func (it *fromItem) realCol(name string) (value, bool) {
+	for _, c := range it.cols {
+		if c.name == name && !c.unsureName {
+			return c.v, true
+		}
+	}
+	return value{}, false
+}
+
+// hasSystemColumns: tables, partitions, materialized views and foreign
+// tables have ctid, xmin, ...; views do not (PostgreSQL then resolves the
+// name elsewhere, e.g. to an outer query's column).
+func (it *fromItem) hasSystemColumns() bool {
+	return it.rel != nil && it.rel.Kind != catalog.KindView
 }
 
 // whole returns the lineage of the item's whole row.

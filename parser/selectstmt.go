@@ -246,11 +246,15 @@ func (a *analyzer) sortExpr(n *pg_query.Node, sc *scope, preferOutput bool) (val
 				}
 			}
 			_, isInput, _ := sc.columnHere(parts)
+			// Input columns whose names pgmantle only guesses (or cannot
+			// know) may bear the name too: count them with any choice.
+			unsure = append(unsure, sc.unknownColumns()...)
 			switch {
 			case preferOutput && len(sure) > 0, !preferOutput && !isInput && len(sure) > 0:
 				return unionAll(append(sure, unsure...)), nil
 			case !preferOutput && isInput:
-				// GROUP BY prefers input columns.
+				// GROUP BY prefers input columns (a.expr counts the unsure
+				// ones of the level too).
 			case len(unsure) > 0:
 				// An output pgmantle cannot name may be the one meant, or
 				// the input column of that name: count both.
@@ -280,9 +284,9 @@ func (a *analyzer) targetList(list []*pg_query.Node, sc *scope) (outputs, error)
 			if parts, star := names(cr.Fields); star {
 				items := sc.items
 				if len(parts) > 0 {
-					it := sc.item(parts[len(parts)-1])
+					it := sc.itemFor(parts)
 					if it == nil {
-						return outputs{}, a.refuse("%s.* cannot be resolved", parts[len(parts)-1])
+						return outputs{}, a.refuse("%s.* cannot be resolved", joinName(parts))
 					}
 					items = []*fromItem{it}
 				}

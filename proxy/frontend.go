@@ -72,7 +72,7 @@ func (ss *session) forward(m message) error {
 		if err := p.Decode(m.body); err != nil {
 			return malformed("Parse")
 		}
-		r = request{kind: reqParse, name: p.Name, sql: p.Query, params: p.ParameterOIDs}
+		r = request{kind: reqParse, name: pgName(p.Name), sql: p.Query, params: p.ParameterOIDs}
 		if err := ss.admit(&r, Admission{SQL: r.sql, Name: p.Name, ParamOIDs: p.ParameterOIDs, Batch: batch}); err != nil {
 			return err
 		}
@@ -87,7 +87,7 @@ func (ss *session) forward(m message) error {
 		if err != nil {
 			return err
 		}
-		r = request{kind: reqBind, name: string(b.portal), stmt: string(b.stmt), formats: b.formats}
+		r = request{kind: reqBind, name: pgName(string(b.portal)), stmt: pgName(string(b.stmt)), formats: b.formats}
 		if ss.described != nil {
 			ss.described[r.name] = false
 		}
@@ -106,7 +106,7 @@ func (ss *session) forward(m message) error {
 		if !ok || (m.body[0] != 'S' && m.body[0] != 'P') {
 			return malformed("Describe or Close")
 		}
-		r = request{kind: describeOrClose(m.typ, m.body[0]), name: string(name)}
+		r = request{kind: describeOrClose(m.typ, m.body[0]), name: pgName(string(name))}
 		if ss.described != nil && (r.kind == reqDescribePortal || r.kind == reqClosePortal) {
 			ss.described[r.name] = r.kind == reqDescribePortal
 		}
@@ -115,7 +115,7 @@ func (ss *session) forward(m message) error {
 		if !ok || len(rest) != 4 {
 			return malformed("Execute")
 		}
-		r = request{kind: reqExecute, name: string(name)}
+		r = request{kind: reqExecute, name: pgName(string(name))}
 		if err := ss.ensureDescribed(r.name); err != nil {
 			return err
 		}
@@ -173,6 +173,17 @@ func (ss *session) forward(m message) error {
 		}
 	}
 	return nil
+}
+
+// pgName is a statement or portal name as PostgreSQL keys it: its first
+// NAMEDATALEN-1 = 63 bytes (cut bytewise; for a client encoding other
+// than UTF-8 PostgreSQL converts the name first, which is why restricted
+// sessions in those encodings may use only ASCII names).
+func pgName(name string) string {
+	if len(name) > 63 {
+		return name[:63]
+	}
+	return name
 }
 
 // standInSQL replaces a refused statement: PostgreSQL rejects it with a

@@ -20,6 +20,11 @@ import (
 func (s *session) Admit(adm *proxy.Admission) (any, error) {
 	s.applyConfirmations()
 	s.state.Batch = adm.Batch
+	if enc := adm.Param("client_encoding"); (!asciiName(adm.Name) || !asciiName(adm.Portal)) && !isUTF8(enc) {
+		// PostgreSQL converts a protocol name to UTF-8 before keying it (by
+		// its first 63 bytes); pgmantle would key the client's bytes.
+		return nil, refuseStatement("statement and portal names must be ASCII in a %s session", enc)
+	}
 	switch {
 	case adm.FunctionCall:
 		return nil, refuseStatement("the FunctionCall message is not available to role %q", s.info.User)
@@ -105,8 +110,10 @@ func (s *session) detokenizeLiterals(adm *proxy.Admission, b *binding, rules par
 	if err := paramTypesText(adm.ParamOIDs, sites); err != nil {
 		return err
 	}
-	rewritten, err := rewriteLiterals(sql, sites)
+	rewritten, err := rewriteLiterals(sql, sites, !isUTF8(adm.Param("client_encoding")))
 	switch {
+	case errors.Is(err, errNonASCII):
+		return refuseStatement("in a %s session, search by token takes tokens of ASCII characters only", adm.Param("client_encoding"))
 	case errors.Is(err, errLiteralForm):
 		return refuseStatement("search by token needs tokens as plain quoted literals ('...')")
 	case err != nil:
@@ -155,6 +162,20 @@ func (s *session) detokenizeParams(adm *proxy.Admission, b *binding) error {
 	}
 	adm.Replace, err = s.rewriteBind(adm.Body, ps, adm.Param("client_encoding"))
 	return err
+}
+
+func asciiName(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] >= 0x80 {
+			return false
+		}
+	}
+	return true
+}
+
+func isUTF8(enc string) bool {
+	e := strings.ToUpper(strings.ReplaceAll(enc, "-", ""))
+	return e == "" || e == "UTF8" || e == "UNICODE"
 }
 
 // hasParamEquality reports a literal equality with a bind parameter.

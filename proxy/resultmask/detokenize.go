@@ -96,13 +96,19 @@ func (s *session) detokenizeSites(b *binding, rules parser.Rules, decisions []*p
 var (
 	errLiteralForm = errors.New("literal form")
 	errNoReverse   = errors.New("no reverse")
+	errNonASCII    = errors.New("non-ASCII token")
 )
 
 // rewriteLiterals returns sql (UTF-8) with each literal site replaced by
 // the quoted detokenized value. Only plain '...' and $$...$$ strings are
 // rewritten; other literal forms are refused (their decoding depends on
 // settings pgmantle would have to reproduce).
-func rewriteLiterals(sql string, sites []site) (string, error) {
+//
+// asciiOnly (a session whose client encoding is not UTF-8) refuses tokens
+// with other characters: their real values might not be representable in
+// the session's encoding, and refusing only then would tell so. Tokens
+// keep each character's kind, so an ASCII token stands for an ASCII value.
+func rewriteLiterals(sql string, sites []site, asciiOnly bool) (string, error) {
 	lits := make([]site, 0, len(sites))
 	for _, st := range sites {
 		if st.param == 0 {
@@ -135,6 +141,9 @@ func rewriteLiterals(sql string, sites []site) (string, error) {
 		}
 		if tokEnd, ok := ends[st.offset]; !ok || tokEnd != end {
 			return "", errLiteralForm
+		}
+		if asciiOnly && !asciiToken(val) {
+			return "", errNonASCII
 		}
 		buf, err = st.t.Detokenize(buf[:0], []byte(val))
 		if err != nil {
@@ -222,6 +231,17 @@ func paramsConfined(sql string, sites []site) error {
 	return nil
 }
 
+// asciiToken reports a token of ASCII characters, full-width forms of
+// them (which tokens read as ASCII) included.
+func asciiToken(s string) bool {
+	for _, r := range s {
+		if r >= 0x80 && !(r >= 0xFF01 && r <= 0xFF5E) && r != 0x3000 {
+			return false
+		}
+	}
+	return true
+}
+
 // textParamOIDs are the parameter types a detokenized string is sent as
 // without conversion (0: PostgreSQL infers it from the comparison).
 var textParamOIDs = map[uint32]bool{0: true, 25: true, 1043: true, 1042: true, 19: true, 705: true}
@@ -278,6 +298,9 @@ func (s *session) rewriteBind(body []byte, sites []site, enc string) ([]byte, er
 				return nil, refuseStatement("a parameter could not be decoded from %s", enc)
 			}
 			v = u
+		}
+		if codec != nil && !asciiToken(string(v)) {
+			return nil, refuseStatement("in a %s session, search by token takes tokens of ASCII characters only (parameter $%d)", enc, st.param)
 		}
 		var err error
 		buf, err = st.t.Detokenize(buf[:0], v)
