@@ -73,6 +73,12 @@ func (s *session) Admit(adm *proxy.Admission) (any, error) {
 	if err := s.detokenizeLiterals(adm, b, rules, plan, sql); err != nil {
 		return nil, err
 	}
+	if !adm.Simple && len(plan.Statements) != 1 {
+		// An empty Parse (";") still replaces the unnamed statement, and a
+		// Parse of several fails after dropping it: record it, so that what
+		// the name stood for before is forgotten.
+		s.state.ParseAdmitted(adm.Name, &parser.Statement{Kind: "EMPTY"})
+	}
 	if !adm.Simple && len(plan.Statements) == 1 {
 		st := plan.Statements[0].Statement
 		s.state.ParseAdmitted(adm.Name, st)
