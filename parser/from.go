@@ -319,10 +319,10 @@ func (a *analyzer) joinExpr(j *pg_query.JoinExpr, sc *scope) (*fromItem, error) 
 	if j.IsNatural && (l.anyCol != nil || r.anyCol != nil) {
 		return nil, a.refuse("NATURAL JOIN with a function whose result columns pgmantle cannot establish")
 	}
-	if j.IsNatural && (unsureNames(l) || unsureNames(r)) {
+	if (j.IsNatural || len(using) > 0) && (unsureNames(l) || unsureNames(r)) {
 		// The join columns are the common names PostgreSQL gives; a
 		// column whose name pgmantle only guesses may be one of them.
-		return nil, a.refuse("NATURAL JOIN with a column whose name pgmantle cannot establish; name it with AS, or join with USING or ON")
+		return nil, a.refuse("NATURAL JOIN or JOIN USING over a column whose name pgmantle cannot establish; name it with AS, or join with ON")
 	}
 	if j.IsNatural {
 		using = nil
