@@ -80,17 +80,7 @@ func TestTokensReview2(t *testing.T) {
 	direct := pgtest.Connect(t, pgtest.Cluster(t).DSN("postgres", "", db))
 	analyst := connectAs(t, addr, db, "analyst", pgx.QueryExecModeSimpleProtocol)
 	f := &rtFixture{addr: addr, db: db, ids: ids}
-	f.idToks = oneColumn(t, analyst, "SELECT id_no FROM t.people ORDER BY id")
-	f.mobileToks = oneColumn(t, analyst, "SELECT mobile FROM t.people ORDER BY id")
-	f.cardToks = oneColumn(t, analyst, "SELECT card FROM t.people ORDER BY id")
-	f.mobiles = oneColumn(t, direct, "SELECT mobile FROM t.people ORDER BY id")
-	f.cards = oneColumn(t, direct, "SELECT card FROM t.people ORDER BY id")
-	f.fakeID = "11010119900101123" + string(checkChar("11010119900101123"))
-	for i := range ids {
-		if f.idToks[i] == ids[i] || f.mobileToks[i] == f.mobiles[i] || f.cardToks[i] == f.cards[i] {
-			t.Fatalf("row %d: token equals the real value", i+1)
-		}
-	}
+	f.readTokens(t, analyst, direct)
 	// xRow is a row whose real ID number ends in X.
 	xRow := -1
 	for i, id := range ids {
@@ -109,25 +99,9 @@ func TestTokensReview2(t *testing.T) {
 		}
 	}
 
-	noLeak := func(t *testing.T, what string, o string) {
-		t.Helper()
-		if v := f.leak(o); v != "" {
-			t.Errorf("LEAK (%s): the real value %s reached the client:\n%s", what, v, o)
-		}
-	}
-	refused := func(t *testing.T, sql string, o rtOut) {
-		t.Helper()
-		if o.code != "42501" {
-			t.Errorf("want 42501 for %q; got code %q rows %v err %v", sql, o.code, o.rows, o.err)
-		}
-	}
-	sameAnswer := func(t *testing.T, what string, real, fake rtOut) {
-		t.Helper()
-		if fmt.Sprint(real.rows) != fmt.Sprint(fake.rows) || real.code != fake.code {
-			t.Errorf("CONFIRMATION ORACLE (%s): real guess -> rows %v code %q; fake guess -> rows %v code %q",
-				what, real.rows, real.code, fake.rows, fake.code)
-		}
-	}
+	noLeak := f.noLeak
+	refused := rtRefused
+	sameAnswer := rtSameAnswer
 	// tags is the command tags (row counts) of a result, for DML oracles.
 	tags := func(o rtOut) string {
 		var out []string

@@ -23,19 +23,9 @@ func TestTokensReview4(t *testing.T) {
 	direct := pgtest.Connect(t, pgtest.Cluster(t).DSN("postgres", "", db))
 	analyst := connectAs(t, addr, db, "analyst", pgx.QueryExecModeSimpleProtocol)
 	f := &rtFixture{addr: addr, db: db, ids: ids}
-	f.idToks = oneColumn(t, analyst, "SELECT id_no FROM t.people ORDER BY id")
-	f.mobileToks = oneColumn(t, analyst, "SELECT mobile FROM t.people ORDER BY id")
-	f.cardToks = oneColumn(t, analyst, "SELECT card FROM t.people ORDER BY id")
-	f.mobiles = oneColumn(t, direct, "SELECT mobile FROM t.people ORDER BY id")
-	f.cards = oneColumn(t, direct, "SELECT card FROM t.people ORDER BY id")
-	f.fakeID = "11010119900101123" + string(checkChar("11010119900101123"))
+	f.readTokens(t, analyst, direct)
 
-	noLeak := func(t *testing.T, what, o string) {
-		t.Helper()
-		if v := f.leak(o); v != "" {
-			t.Errorf("LEAK (%s): the real value %s reached the client:\n%s", what, v, o)
-		}
-	}
+	noLeak := f.noLeak
 	rawOut := func(b rtRawOut) rtOut {
 		o := rtOut{rows: b.rows, all: b.all}
 		if len(b.errors) > 0 {
@@ -43,13 +33,7 @@ func TestTokensReview4(t *testing.T) {
 		}
 		return o
 	}
-	sameAnswer := func(t *testing.T, what string, real, fake rtOut) {
-		t.Helper()
-		if fmt.Sprint(real.rows) != fmt.Sprint(fake.rows) || real.code != fake.code {
-			t.Errorf("CONFIRMATION ORACLE (%s): real guess -> rows %v code %q; fake guess -> rows %v code %q",
-				what, real.rows, real.code, fake.rows, fake.code)
-		}
-	}
+	sameAnswer := rtSameAnswer
 
 	// A Parse whose text is empty (";") makes pgmantle record nothing
 	// (its plan has no statement), while PostgreSQL replaces the unnamed

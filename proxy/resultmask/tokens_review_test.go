@@ -227,6 +227,49 @@ type rtFixture struct {
 }
 
 // leak returns a real protected value found in s, or "".
+// readTokens reads the tokens the analyst sees and the real values beside
+// them, and checks that no token equals its value.
+func (f *rtFixture) readTokens(t *testing.T, analyst, direct *pgx.Conn) {
+	t.Helper()
+	f.idToks = oneColumn(t, analyst, "SELECT id_no FROM t.people ORDER BY id")
+	f.mobileToks = oneColumn(t, analyst, "SELECT mobile FROM t.people ORDER BY id")
+	f.cardToks = oneColumn(t, analyst, "SELECT card FROM t.people ORDER BY id")
+	f.mobiles = oneColumn(t, direct, "SELECT mobile FROM t.people ORDER BY id")
+	f.cards = oneColumn(t, direct, "SELECT card FROM t.people ORDER BY id")
+	f.fakeID = "11010119900101123" + string(checkChar("11010119900101123"))
+	for i := range f.ids {
+		if f.idToks[i] == f.ids[i] || f.mobileToks[i] == f.mobiles[i] || f.cardToks[i] == f.cards[i] {
+			t.Fatalf("row %d: token equals the real value", i+1)
+		}
+	}
+}
+
+// noLeak fails if anything the client received holds a real value.
+func (f *rtFixture) noLeak(t *testing.T, what, o string) {
+	t.Helper()
+	if v := f.leak(o); v != "" {
+		t.Errorf("LEAK (%s): the real value %s reached the client:\n%s", what, v, o)
+	}
+}
+
+// rtRefused fails unless the statement was refused with 42501.
+func rtRefused(t *testing.T, sql string, o rtOut) {
+	t.Helper()
+	if o.code != "42501" {
+		t.Errorf("want 42501 for %q; got code %q rows %v err %v", sql, o.code, o.rows, o.err)
+	}
+}
+
+// rtSameAnswer fails if a real guess and a fake one get different answers
+// (rows or error code).
+func rtSameAnswer(t *testing.T, what string, real, fake rtOut) {
+	t.Helper()
+	if fmt.Sprint(real.rows) != fmt.Sprint(fake.rows) || real.code != fake.code {
+		t.Errorf("CONFIRMATION ORACLE (%s): real guess -> rows %v code %q; fake guess -> rows %v code %q",
+			what, real.rows, real.code, fake.rows, fake.code)
+	}
+}
+
 func (f *rtFixture) leak(s string) string {
 	for _, list := range [][]string{f.ids, f.mobiles, f.cards} {
 		for _, v := range list {
@@ -244,42 +287,12 @@ func TestTokensReview(t *testing.T) {
 	direct := pgtest.Connect(t, pgtest.Cluster(t).DSN("postgres", "", db))
 	analyst := connectAs(t, addr, db, "analyst", pgx.QueryExecModeSimpleProtocol)
 	f := &rtFixture{addr: addr, db: db, ids: ids}
-	f.idToks = oneColumn(t, analyst, "SELECT id_no FROM t.people ORDER BY id")
-	f.mobileToks = oneColumn(t, analyst, "SELECT mobile FROM t.people ORDER BY id")
-	f.cardToks = oneColumn(t, analyst, "SELECT card FROM t.people ORDER BY id")
-	f.mobiles = oneColumn(t, direct, "SELECT mobile FROM t.people ORDER BY id")
-	f.cards = oneColumn(t, direct, "SELECT card FROM t.people ORDER BY id")
-	f.fakeID = "11010119900101123" + string(checkChar("11010119900101123"))
-	for i := range ids {
-		if f.idToks[i] == ids[i] || f.mobileToks[i] == f.mobiles[i] || f.cardToks[i] == f.cards[i] {
-			t.Fatalf("row %d: token equals the real value", i+1)
-		}
-	}
+	f.readTokens(t, analyst, direct)
 	ctx := pgtest.Context(t)
 
-	// noLeak fails if anything the client received holds a real value.
-	noLeak := func(t *testing.T, what string, o string) {
-		t.Helper()
-		if v := f.leak(o); v != "" {
-			t.Errorf("LEAK (%s): the real value %s reached the client:\n%s", what, v, o)
-		}
-	}
-	// refused fails unless the statement was refused with 42501.
-	refused := func(t *testing.T, sql string, o rtOut) {
-		t.Helper()
-		if o.code != "42501" {
-			t.Errorf("want 42501 for %q; got code %q rows %v err %v", sql, o.code, o.rows, o.err)
-		}
-	}
-	// sameAnswer fails if a real guess and a fake one get different
-	// answers (rows or error code).
-	sameAnswer := func(t *testing.T, what string, real, fake rtOut) {
-		t.Helper()
-		if fmt.Sprint(real.rows) != fmt.Sprint(fake.rows) || real.code != fake.code {
-			t.Errorf("CONFIRMATION ORACLE (%s): real guess -> rows %v code %q; fake guess -> rows %v code %q",
-				what, real.rows, real.code, fake.rows, fake.code)
-		}
-	}
+	noLeak := f.noLeak
+	refused := rtRefused
+	sameAnswer := rtSameAnswer
 	// ---------------------------------------------------------------
 	// (a)/(c): a literal or parameter that reaches the comparison through
 	// a subquery or CTE column is detokenized in place, and the same
