@@ -28,7 +28,7 @@ WHERE c.relkind IN ` + relKinds + ` AND c.relpersistence <> 't'`
 
 	queryColumns = `
 SELECT a.attrelid, a.attnum, a.attname, a.atttypid, a.atttypmod,
-       pg_catalog.format_type(a.atttypid, a.atttypmod)
+       pg_catalog.format_type(a.atttypid, a.atttypmod), a.attgenerated <> ''
 FROM pg_catalog.pg_attribute a
 JOIN pg_catalog.pg_class c ON c.oid = a.attrelid
 WHERE c.relkind IN ` + relKinds + ` AND c.relpersistence <> 't'
@@ -160,7 +160,7 @@ func readColumns(ctx context.Context, tx pgx.Tx, raw *rawCatalog) error {
 	rows, _ := tx.Query(ctx, queryColumns)
 	var rel uint32
 	var c Column
-	_, err := pgx.ForEachRow(rows, []any{&rel, &c.Num, &c.Name, &c.TypeOID, &c.TypeMod, &c.TypeName}, func() error {
+	_, err := pgx.ForEachRow(rows, []any{&rel, &c.Num, &c.Name, &c.TypeOID, &c.TypeMod, &c.TypeName, &c.Generated}, func() error {
 		// Same snapshot, same filter: the relation is always there.
 		if r := byOID[rel]; r != nil {
 			r.Columns = append(r.Columns, c)

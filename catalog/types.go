@@ -26,6 +26,9 @@ type Column struct {
 	// varying(18)"; types outside pg_catalog are schema-qualified
 	// ("public.cn_id") whatever the catalog role's search_path.
 	TypeName string
+	// Generated: a generated column (attgenerated), which COPY without a
+	// column list leaves out.
+	Generated bool
 }
 
 // Relation kinds (pg_class.relkind) a Snapshot holds. Indexes and TOAST

@@ -315,7 +315,11 @@ func (a *analyzer) copyStmt(c *pg_query.CopyStmt) error {
 	sc.add(it)
 	cols, _ := names(c.Attlist)
 	if len(cols) == 0 {
-		for _, col := range it.cols {
+		for i, col := range it.cols {
+			// Without a column list COPY leaves generated columns out.
+			if i < len(it.rel.Columns) && it.rel.Columns[i].Generated {
+				continue
+			}
 			cols = append(cols, col.name)
 		}
 	}

@@ -40,7 +40,9 @@ func (s *session) copyPlan(rs *proxy.ResultSet) (proxy.RowRewriter, error) {
 	names := st.Columns
 	if names == nil {
 		for _, c := range rel.Columns {
-			names = append(names, c.Name)
+			if !c.Generated { // COPY without a column list leaves them out
+				names = append(names, c.Name)
+			}
 		}
 	}
 	format := masking.FormatText
