@@ -213,8 +213,8 @@ var tweakIDOther = []byte{'i'}
 
 // idEpoch and idDays: birth dates 1800-01-01 to 2099-12-31.
 var (
-	idEpoch = daysFromCivil(1800, 1, 1)
-	idDays  = uint64(daysFromCivil(2100, 1, 1) - idEpoch)
+	idEpoch = date2j(1800, 1, 1)
+	idDays  = uint64(date2j(2100, 1, 1) - idEpoch)
 	// idDomain counts (region 100000-999999, date, sequence 000-999).
 	idDomain = 900000 * idDays * 1000
 )
@@ -233,7 +233,7 @@ func idNumber(xs []uint16) (uint64, bool) {
 	if region < 100000 || y < 1800 || y > 2099 || m < 1 || m > 12 || d < 1 || d > daysIn(y, m) {
 		return 0, false
 	}
-	day := uint64(daysFromCivil(y, m, d) - idEpoch)
+	day := uint64(date2j(y, m, d) - idEpoch)
 	return (uint64(region-100000)*idDays+day)*1000 + uint64(seq), true
 }
 
@@ -243,7 +243,7 @@ func idDigits(n uint64, xs []uint16) {
 	n /= 1000
 	day := int(n % idDays)
 	region := int(n/idDays) + 100000
-	y, m, d := civilFromDays(idEpoch + day)
+	y, m, d := j2date(idEpoch + day)
 	put := func(a, b, v int) {
 		for i := b - 1; i >= a; i-- {
 			xs[i] = uint16(v % 10)
@@ -255,38 +255,6 @@ func idDigits(n uint64, xs []uint16) {
 	put(10, 12, m)
 	put(12, 14, d)
 	put(14, 17, seq)
-}
-
-// daysFromCivil and civilFromDays convert proleptic Gregorian dates to
-// day numbers and back (H. Hinnant's algorithms).
-func daysFromCivil(y, m, d int) int {
-	if m <= 2 {
-		y--
-	}
-	era := y / 400
-	yoe := y - era*400
-	mp := (m + 9) % 12
-	doy := (153*mp+2)/5 + d - 1
-	doe := yoe*365 + yoe/4 - yoe/100 + doy
-	return era*146097 + doe
-}
-
-func civilFromDays(z int) (y, m, d int) {
-	era := z / 146097
-	doe := z - era*146097
-	yoe := (doe - doe/1460 + doe/36524 - doe/146096) / 365
-	y = yoe + era*400
-	doy := doe - (365*yoe + yoe/4 - yoe/100)
-	mp := (5*doy + 2) / 153
-	d = doy - (153*mp+2)/5 + 1
-	m = mp + 3
-	if m > 12 {
-		m -= 12
-	}
-	if m <= 2 {
-		y++
-	}
-	return y, m, d
 }
 
 // luhnOf returns the Luhn check digit of digit numerals.
