@@ -284,7 +284,7 @@ func (p *VaultProvider) explain(op, path string, err error) error {
 		}
 		return fmt.Errorf("vault %s: %s: HTTP %d", op, path, re.StatusCode)
 	}
-	return fmt.Errorf("vault %s: %s: Vault at %s unreachable: %w", op, path, p.client.Address(), errors.Unwrap(err))
+	return fmt.Errorf("vault %s: %s: Vault at %s unreachable: %w", op, path, p.client.Address(), err)
 }
 
 // renewLoop renews the token at half its lifetime; when renewal fails or

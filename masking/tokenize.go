@@ -154,12 +154,11 @@ func (t *Tokenizer) Detokenize(dst, tok []byte) ([]byte, error) {
 }
 
 func (t *Tokenizer) run(dst, v []byte, enc bool) ([]byte, error) {
-	if !utf8.Valid(v) {
-		return dst[:0], errNotToken
-	}
 	st := t.pool.Get().(*tokState)
 	defer t.pool.Put(st)
-	st.load(v, t.class)
+	if !st.load(v, t.class) {
+		return dst[:0], errNotToken
+	}
 	if len(st.pos) > 0 {
 		if err := t.transform(st, enc); err != nil {
 			return dst[:0], err
@@ -172,8 +171,9 @@ func (t *Tokenizer) run(dst, v []byte, enc bool) ([]byte, error) {
 	return out, nil
 }
 
-// load decodes v into runes with their categories, normalised.
-func (st *tokState) load(v []byte, class string) {
+// load decodes v into runes with their categories, normalised. It
+// reports false for a value that is not valid UTF-8.
+func (st *tokState) load(v []byte, class string) bool {
 	st.runes, st.cats, st.nums, st.pos = st.runes[:0], st.cats[:0], st.nums[:0], st.pos[:0]
 	for i := 0; i < len(v); {
 		if c := v[i]; c < utf8.RuneSelf {
@@ -182,6 +182,9 @@ func (st *tokState) load(v []byte, class string) {
 			continue
 		}
 		r, size := utf8.DecodeRune(v[i:])
+		if r == utf8.RuneError && size <= 1 {
+			return false
+		}
 		st.runes = append(st.runes, halfWidth(r))
 		i += size
 	}
@@ -201,6 +204,7 @@ func (st *tokState) load(v []byte, class string) {
 		st.nums = append(st.nums, n)
 		st.pos = append(st.pos, i)
 	}
+	return true
 }
 
 // store writes the significant characters back into the runes.

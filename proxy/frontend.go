@@ -73,7 +73,7 @@ func (ss *session) forward(m message) error {
 			return malformed("Parse")
 		}
 		r = request{kind: reqParse, name: pgName(p.Name), sql: p.Query, params: p.ParameterOIDs}
-		if err := ss.admit(&r, Admission{SQL: r.sql, Name: p.Name, ParamOIDs: p.ParameterOIDs, Batch: batch}); err != nil {
+		if err := ss.admit(&r, Admission{SQL: r.sql, Name: r.name, ParamOIDs: p.ParameterOIDs, Batch: batch}); err != nil {
 			return err
 		}
 		if _, ok := ss.ic.(Admitter); ok && strings.HasPrefix(p.Name, reservedPrefix) {

@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/jackc/pgx/v5/pgproto3"
+	pg_query "github.com/pganalyze/pg_query_go/v6"
 
 	"github.com/pgmantle/pgmantle/parser"
 	"github.com/pgmantle/pgmantle/proxy"
@@ -30,9 +31,12 @@ func (s *session) Admit(adm *proxy.Admission) (any, error) {
 		return nil, refuseStatement("the FunctionCall message is not available to role %q", s.info.User)
 	case adm.Bind:
 		b, _ := s.admitBinding()
-		if b != nil {
-			s.state.Generation = b.pol.Generation
+		if b == nil {
+			// Without the binding, a parameter compared with a tokenized
+			// column could not be detokenized: a real guess would match.
+			return nil, refuseStatement("pgmantle cannot apply the current policy to this session's statements")
 		}
+		s.state.Generation = b.pol.Generation
 		s.state.BindPortal(adm.Portal)
 		if why := s.state.CheckBind(adm.Name); why != "" {
 			return nil, refuseStatement("%s is not available to role %q", why, s.info.User)
@@ -59,7 +63,7 @@ func (s *session) Admit(adm *proxy.Admission) (any, error) {
 	}
 	b, rules := s.admitBinding()
 	if b == nil {
-		return nil, refuseStatement("the catalog of database %q is not loaded", s.info.Database)
+		return nil, refuseStatement("pgmantle cannot apply the current policy to this session's statements")
 	}
 	s.state.Generation = b.pol.Generation
 	if adm.Simple {
@@ -110,13 +114,17 @@ func (s *session) detokenizeLiterals(adm *proxy.Admission, b *binding, rules par
 	if len(paramSites(sites)) > 0 && (adm.Simple || plan.Statements[0].Statement.Kind == "PREPARE") {
 		return refuseStatement("search by token through parameters of SQL PREPARE is not supported; compare with a quoted literal, or use the protocol's bind parameters")
 	}
-	if err := paramsConfined(sql, sites); err != nil {
+	scan, err := pg_query.Scan(sql)
+	if err != nil {
+		return refuseStatement("a statement pgmantle cannot scan")
+	}
+	if err := paramsConfined(sql, scan.Tokens, sites); err != nil {
 		return err
 	}
 	if err := paramTypesText(adm.ParamOIDs, sites); err != nil {
 		return err
 	}
-	rewritten, err := rewriteLiterals(sql, sites, !isUTF8(adm.Param("client_encoding")))
+	rewritten, err := rewriteLiterals(sql, scan.Tokens, sites, !isUTF8(adm.Param("client_encoding")))
 	switch {
 	case errors.Is(err, errNonASCII):
 		return refuseStatement("in a %s session, search by token takes tokens of ASCII characters only", adm.Param("client_encoding"))
@@ -146,7 +154,7 @@ func (s *session) detokenizeLiterals(adm *proxy.Admission, b *binding, rules par
 // detokenizeParams rewrites the parameters of a Bind whose statement
 // compares tokenized columns with them (adm.Replace).
 func (s *session) detokenizeParams(adm *proxy.Admission, b *binding) error {
-	if b == nil || b.keys == nil {
+	if b.keys == nil {
 		return nil
 	}
 	st := s.state.Prepared(adm.Name)
@@ -297,21 +305,28 @@ func (s *session) ProbeSession(p proxy.SessionProbe) error {
 }
 
 // admitBinding returns the current binding and the session's rules under
-// it, for the client-to-server goroutine.
+// it, for the client-to-server goroutine. A reloaded policy, refreshed
+// catalog or rotated keys apply from the next statement; when they cannot
+// be applied (keys the policy needs are gone) it returns nil and the
+// statement is refused: never decided under the rules it replaced.
 func (s *session) admitBinding() (*binding, parser.Rules) {
 	s.e.mu.Lock()
 	b := s.e.byDB[s.info.Database]
 	s.e.mu.Unlock()
 	snap, ok := s.e.Catalog.Cached(s.info.Database)
 	if b == nil || !s.e.current(b, snap, ok) {
-		// A reloaded policy or a refreshed catalog applies from the next
-		// statement.
-		if nb, err := s.e.bindCached(s.info.Database); err == nil {
-			b = nb
+		if !ok {
+			if b == nil {
+				return nil, nil
+			}
+			snap = b.snap // evicted after DDL: keep deciding on the last one
 		}
-	}
-	if b == nil {
-		return nil, nil
+		nb, err := s.e.bindTo(s.info.Database, snap)
+		if err != nil {
+			s.e.logger().Error("the current policy cannot be applied; statements are refused", "err", err, "session", s.info.ID)
+			return nil, nil
+		}
+		b = nb
 	}
 	return b, b.rulesFor(s.info.User)
 }

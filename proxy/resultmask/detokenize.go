@@ -108,7 +108,7 @@ var (
 // with other characters: their real values might not be representable in
 // the session's encoding, and refusing only then would tell so. Tokens
 // keep each character's kind, so an ASCII token stands for an ASCII value.
-func rewriteLiterals(sql string, sites []site, asciiOnly bool) (string, error) {
+func rewriteLiterals(sql string, toks []*pg_query.ScanToken, sites []site, asciiOnly bool) (string, error) {
 	lits := make([]site, 0, len(sites))
 	for _, st := range sites {
 		if st.param == 0 {
@@ -121,12 +121,8 @@ func rewriteLiterals(sql string, sites []site, asciiOnly bool) (string, error) {
 	// The lexer's own idea of where each string constant ends: a
 	// constant continued on another line ('a' <newline or CR> 'b') is one
 	// token, and must not be read as its first piece.
-	scan, err := pg_query.Scan(sql)
-	if err != nil {
-		return "", errLiteralForm
-	}
 	ends := map[int]int{}
-	for _, tok := range scan.Tokens {
+	for _, tok := range toks {
 		if tok.Token == pg_query.Token_SCONST {
 			ends[int(tok.Start)] = int(tok.End)
 		}
@@ -154,9 +150,9 @@ func rewriteLiterals(sql string, sites []site, asciiOnly bool) (string, error) {
 	return out, nil
 }
 
-// readString decodes the string constant starting at off: '...' (with ”
-// for a quote; standard_conforming_strings is on for restricted roles)
-// or a dollar-quoted string. It returns the value and the end offset.
+// readString decodes the string constant starting at off: a quoted one
+// (a doubled quote stands for a quote; standard_conforming_strings is on
+// for restricted roles) or a dollar-quoted one. It returns the value and the end offset.
 func readString(sql string, off int) (string, int, error) {
 	if off < 0 || off >= len(sql) {
 		return "", 0, errLiteralForm
@@ -203,7 +199,7 @@ func quoteLiteral(v string) string {
 // only where it is compared with a tokenized column: used anywhere else
 // (SELECT $1, another predicate, a function), the real value it becomes
 // would reach that place.
-func paramsConfined(sql string, sites []site) error {
+func paramsConfined(sql string, toks []*pg_query.ScanToken, sites []site) error {
 	ps := paramSites(sites)
 	if len(ps) == 0 {
 		return nil
@@ -214,11 +210,7 @@ func paramsConfined(sql string, sites []site) error {
 		at[st.offset] = true
 		nums[st.param] = true
 	}
-	scan, err := pg_query.Scan(sql)
-	if err != nil {
-		return refuseStatement("a statement pgmantle cannot scan")
-	}
-	for _, tok := range scan.Tokens {
+	for _, tok := range toks {
 		if tok.Token != pg_query.Token_PARAM {
 			continue
 		}
@@ -276,7 +268,10 @@ func (s *session) rewriteBind(body []byte, sites []site, enc string) ([]byte, er
 	if err := bind.Decode(body); err != nil {
 		return nil, refuseStatement("a Bind message pgmantle cannot decode")
 	}
-	codec, _ := codecFor(enc)
+	codec, err := codecFor(enc)
+	if err != nil {
+		return nil, refuseStatement("client_encoding %s cannot be checked", enc)
+	}
 	var buf []byte
 	done := map[int]*masking.Tokenizer{}
 	for _, st := range sites {
@@ -302,7 +297,6 @@ func (s *session) rewriteBind(body []byte, sites []site, enc string) ([]byte, er
 		if codec != nil && !asciiToken(string(v)) {
 			return nil, refuseStatement("in a %s session, search by token takes tokens of ASCII characters only (parameter $%d)", enc, st.param)
 		}
-		var err error
 		buf, err = st.t.Detokenize(buf[:0], v)
 		if err != nil {
 			return nil, refuseStatement("parameter $%d is not a token of class %s that pgmantle can search", st.param, st.class)

@@ -53,7 +53,9 @@ type colPlan struct {
 
 // Result builds the masking plan of a result set from its columns.
 func (s *session) Result(rs *proxy.ResultSet) (proxy.RowRewriter, error) {
-	s.refresh()
+	if err := s.refresh(); err != nil {
+		return nil, err
+	}
 	if rs.ClientEncoding != s.enc || s.plans == nil {
 		s.setEncoding(rs.ClientEncoding)
 	}
@@ -140,25 +142,25 @@ func (s *session) unexpected(rs *proxy.ResultSet, class string) {
 		"class", class, "fingerprint", fp, "session", s.info.ID)
 }
 
-// refresh picks up a reloaded policy or a refreshed catalog snapshot.
-func (s *session) refresh() {
+// refresh picks up a reloaded policy, a refreshed catalog snapshot or
+// rotated keys. When they cannot be applied the session ends: its results
+// are never masked under the rules they replaced.
+func (s *session) refresh() error {
 	snap, ok := s.e.Catalog.Cached(s.info.Database)
 	if s.e.current(s.b, snap, ok) {
-		return
+		return nil
 	}
 	if !ok {
 		snap = s.b.snap
 	}
 	b, err := s.e.bindTo(s.info.Database, snap)
 	if err != nil {
-		// Keep the binding (and keys) the session has; the next statement
-		// tries again.
-		s.e.logger().Error("rebinding the policy failed; the session keeps its keys", "err", err, "session", s.info.ID)
-		return
+		return err
 	}
 	s.b = b
 	s.rules = b.rulesFor(s.info.User)
 	clear(s.plans)
+	return nil
 }
 
 // setEncoding records the client encoding text values arrive in; plans

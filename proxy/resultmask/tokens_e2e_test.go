@@ -341,3 +341,62 @@ func checkChar(first17 string) byte {
 	c, _ := masking.CNIDCheckChar(first17)
 	return c
 }
+
+// TestKeysGoneFailClosed: when the key version the policy pins
+// disappears (deleted from the key source), a session's statements are
+// refused and its results are not served under the keys and rules it had.
+func TestKeysGoneFailClosed(t *testing.T) {
+	dir := t.TempDir()
+	kf := filepath.Join(dir, "keys.yaml")
+	if err := keys.InitFile(kf); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := keys.RotateFile(kf, keys.Tokenize); err != nil {
+		t.Fatal(err)
+	}
+	p, err := keys.NewFileProvider(kf, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	km, err := keys.NewManager(context.Background(), p, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr, db, _ := tokenProxy(t, km, "keys:\n  tokenize_version: 1")
+	conn := connectAs(t, addr, db, "analyst", pgx.QueryExecModeSimpleProtocol)
+	tok := oneColumn(t, conn, "SELECT id_no FROM t.people WHERE id = 3")
+	if len(tok) != 1 {
+		t.Fatal("no token")
+	}
+	// version 1 is removed from the key file
+	raw, _ := os.ReadFile(kf)
+	var kept []string
+	inTokenize := false
+	for _, l := range strings.Split(string(raw), "\n") {
+		if strings.HasSuffix(l, ":") && !strings.HasPrefix(l, " ") {
+			inTokenize = l == "tokenize:"
+		}
+		if inTokenize && strings.HasPrefix(l, "  1:") {
+			continue
+		}
+		kept = append(kept, l)
+	}
+	os.WriteFile(kf, []byte(strings.Join(kept, "\n")), 0o600)
+	if err := km.Refresh(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	for _, q := range []string{"SELECT id_no FROM t.people WHERE id = 3", "SELECT 1"} {
+		_, err := conn.Exec(pgtest.Context(t), q)
+		var pe *pgconn.PgError
+		if !errors.As(err, &pe) || pe.Code != "42501" {
+			t.Fatalf("%s after the pinned key version vanished: %v, want 42501", q, err)
+		}
+	}
+	// the extended protocol too: Bind of a token search is refused
+	pc := conn.PgConn()
+	r := pc.ExecParams(pgtest.Context(t), "SELECT id::text FROM t.people WHERE id_no = $1", [][]byte{[]byte(tok[0])}, nil, nil, nil).Read()
+	var pe *pgconn.PgError
+	if !errors.As(r.Err, &pe) || pe.Code != "42501" {
+		t.Fatalf("token search after the pinned key version vanished: %v %q", r.Err, r.Rows)
+	}
+}
