@@ -44,6 +44,7 @@ func (ss *session) authenticate() error {
 				return err
 			}
 		case 'E':
+			ss.loginCode = string(errorField(m.body, 'C'))
 			ss.cw.Write(m.raw)
 			ss.cw.Flush()
 			return errLoginFailed
@@ -134,6 +135,7 @@ func (ss *session) probeSession() error {
 			if failed || len(values) != 4 {
 				return fatalf(codeInternalError, nil, "pgmantle could not read the session's search_path and role, so it cannot protect the session")
 			}
+			ss.info.EffectiveRole = values[1]
 			return recv.ProbeSession(SessionProbe{SearchPath: values[0], CurrentUser: values[1], SessionUser: values[2],
 				PlannerOff: values[3], ClientEncoding: ss.Parameter("client_encoding")})
 		}

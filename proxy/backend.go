@@ -87,6 +87,10 @@ func (ss *session) shrinkBuffers() {
 func (ss *session) relayServerMessage(m message) error {
 	switch m.typ {
 	case 'D': // DataRow: the hot path
+		if ss.aud != nil {
+			ss.rows++
+			ss.bytes += int64(len(m.raw))
+		}
 		if ss.ic == nil {
 			break // fast path: relay the raw bytes
 		}
@@ -99,6 +103,10 @@ func (ss *session) relayServerMessage(m message) error {
 			return ss.rewriteRow(m)
 		}
 	case 'd': // CopyData (COPY TO STDOUT)
+		if ss.aud != nil {
+			ss.rows++
+			ss.bytes += int64(len(m.raw))
+		}
 		if ss.ic == nil {
 			break
 		}
@@ -118,9 +126,14 @@ func (ss *session) relayServerMessage(m message) error {
 		if r, ok := ss.q.peek(); ok && r.injected {
 			return nil
 		}
-	case 'c', 'V':
-		// CopyDone, FunctionCallResponse: relayed; the request they answer
-		// completes with a later message.
+	case 'V':
+		// FunctionCallResponse: relayed; the FunctionCall completes with
+		// ReadyForQuery.
+		if r, ok := ss.q.peek(); ok && r.kind == reqFunctionCall && ss.aud != nil {
+			ss.audit(StatementEvent{Protocol: ProtocolFunction, Outcome: OutcomeOK}, r.sent)
+		}
+	case 'c':
+		// CopyDone: relayed; the COPY completes with CommandComplete.
 	case 'G':
 		// CopyInResponse: relayed; the COPY completes with a later message.
 		ss.q.startCopyIn()
@@ -147,6 +160,9 @@ func (ss *session) relayServerMessage(m message) error {
 			// Execute is relayed: the Execute it precedes is skipped.)
 			ss.q.skipToSync()
 			return nil
+		}
+		if ss.aud != nil {
+			ss.auditError(m.body)
 		}
 		if r, ok := ss.q.peek(); ok && r.refused != nil && standInRejected(r.kind, m.body) {
 			ss.errorResponse(m)
@@ -413,6 +429,9 @@ func (ss *session) commandComplete(m message) error {
 	if err != nil {
 		return err
 	}
+	if ss.aud != nil {
+		ss.auditComplete(r, m)
+	}
 	switch r.kind {
 	case reqQuery:
 		if c, ok := ss.ic.(Completer); ok && m.typ == 'C' {
@@ -497,6 +516,9 @@ func (ss *session) readyForQuery(m message) error {
 	}
 	if r.injected {
 		return nil // the end of pgmantle's own Parse/Describe/Sync
+	}
+	if ss.aud != nil {
+		ss.aud.Synced()
 	}
 	if sy, ok := ss.ic.(Syncer); ok {
 		sy.Synced(r.batch)

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/jackc/pgx/v5/pgproto3"
 )
@@ -153,6 +154,9 @@ func (ss *session) forward(m message) error {
 		ss.unsynced = false
 	}
 	if r.kind != 0 {
+		if ss.srv.Audit != nil {
+			r.sent = time.Now()
+		}
 		ss.q.push(r)
 	}
 	raw := m.raw
@@ -204,6 +208,14 @@ const (
 // one per-session value, so that admitting allocates nothing (and
 // sessions without an Admitter pay nothing).
 func (ss *session) admit(r *request, a Admission) error {
+	if ss.srv.Audit != nil && (a.Simple || a.Bind || a.FunctionCall) {
+		// A Query, Bind or FunctionCall is refused while it cannot be
+		// audited (a Parse runs nothing).
+		if e := ss.srv.Audit.Refuse(); e != nil {
+			r.refused = e
+			return nil
+		}
+	}
 	ad, ok := ss.ic.(Admitter)
 	if !ok {
 		return nil
@@ -238,6 +250,9 @@ func (ss *session) forwardStandIn(r request, msg pgproto3.FrontendMessage) error
 		return fmt.Errorf("encode stand-in: %w", err)
 	}
 	ss.fscratch = buf[:0]
+	if ss.srv.Audit != nil {
+		r.sent = time.Now()
+	}
 	ss.q.push(r)
 	if _, err := ss.sw.Write(buf); err != nil {
 		return ss.upstreamLost(err)

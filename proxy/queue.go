@@ -2,6 +2,7 @@ package proxy
 
 import (
 	"sync"
+	"time"
 )
 
 // reqKind is the kind of client request that expects responses.
@@ -59,6 +60,8 @@ type request struct {
 	// batch: for a Sync, Query or FunctionCall, how many of those the
 	// client had sent including this one (Syncer.Synced gets it back).
 	batch uint64
+	// sent: when the client's message was forwarded (with an Auditor).
+	sent time.Time
 }
 
 // queue is the FIFO of requests awaiting responses. The client-to-server

@@ -54,9 +54,14 @@ type Server struct {
 	// tag begins CREATE, ALTER, DROP, COMMENT, GRANT, REVOKE or SECURITY
 	// LABEL — has ended, so that catalog snapshots can be refreshed.
 	OnSchemaChange func(*SessionInfo)
+	// Audit, if non-nil, is told of every session and statement, and can
+	// refuse statements while they cannot be audited.
+	Audit Auditor
 
 	keys       keyTable
 	policyGen  atomic.Uint64 // bumped by Reevaluate
+	conns      atomic.Int64  // client connections being served
+	upErrors   atomic.Uint64 // upstream connections that failed or were lost
 	nextID     atomic.Uint64
 	mu         sync.Mutex
 	listeners  map[net.Listener]struct{}
@@ -125,8 +130,29 @@ func (s *Server) Serve(l net.Listener) error {
 	}
 }
 
+// Stats are a Server's counters, for metrics.
+type Stats struct {
+	Connections    int64  // client connections being served (logging in or in session)
+	UpstreamErrors uint64 // upstream connections that could not be made or were lost
+}
+
+// Stats reports the server's counters.
+func (s *Server) Stats() Stats {
+	return Stats{Connections: s.conns.Load(), UpstreamErrors: s.upErrors.Load()}
+}
+
+// noteUpstream counts err if it is a failure of the upstream connection.
+func (s *Server) noteUpstream(err error) {
+	var pe *Error
+	if errors.As(err, &pe) && (pe.Code == codeConnectionFailure || pe.Code == codeCannotConnect) {
+		s.upErrors.Add(1)
+	}
+}
+
 func (s *Server) serveConn(conn net.Conn) {
 	defer s.active.Done()
+	s.conns.Add(1)
+	defer s.conns.Add(-1)
 	if tc, ok := conn.(*net.TCPConn); ok {
 		tc.SetNoDelay(true)
 		tc.SetKeepAlive(true)

@@ -27,6 +27,9 @@ type SessionInfo struct {
 	// passwords are not startup parameters).
 	StartupParams map[string]string
 	TLS           bool
+	// EffectiveRole is current_user after login, when pgmantle asked
+	// (sessions with an interceptor); "" otherwise.
+	EffectiveRole string
 }
 
 // session is one client connection and its upstream connection.
@@ -81,6 +84,15 @@ type session struct {
 	replace      []byte                   // client-to-server goroutine: what Admit sends instead of the message
 	param        func(name string) string // ss.Parameter, bound once
 	row          pgproto3.DataRow
+
+	// With an Auditor (server-to-client goroutine): the session's
+	// auditor, the rows and bytes relayed for the current statement, and
+	// when the previous statement ended.
+	aud       SessionAuditor
+	rows      int64
+	bytes     int64
+	lastEnd   time.Time
+	loginCode string // the SQLSTATE of PostgreSQL's refusal of the login
 }
 
 // run serves one accepted connection: each step below either completes or
@@ -107,6 +119,7 @@ func (ss *session) run(ctx context.Context) {
 
 	// 2. Connect upstream and send the client's startup parameters.
 	if ss.server, err = ss.srv.dialUpstream(ctx); err != nil {
+		ss.srv.noteUpstream(err)
 		ss.failStartup(err)
 		return
 	}
@@ -136,10 +149,17 @@ func (ss *session) run(ctx context.Context) {
 	ss.server.SetDeadline(time.Time{})
 	ss.log.Info("session started", "user", ss.info.User, "database", ss.info.Database,
 		"application_name", ss.info.StartupParams["application_name"], "tls", ss.info.TLS)
+	if ss.srv.Audit != nil {
+		ss.aud = ss.srv.Audit.Open(&ss.info)
+	}
 
 	// 4. Relay in both directions until one side ends; the first error wins.
 	err = ss.relay()
+	ss.srv.noteUpstream(err)
 	ss.log.Info("session ended", "reason", describeEnd(err))
+	if ss.aud != nil {
+		ss.aud.Ended(describeEnd(err))
+	}
 }
 
 // adoptHello records what the startup packet said and sizes the client reader.
@@ -235,6 +255,9 @@ func (ss *session) endStartup(err error) {
 	switch {
 	case errors.Is(err, errLoginFailed):
 		ss.log.Info("login failed", "user", ss.info.User, "database", ss.info.Database)
+		if ss.srv.Audit != nil {
+			ss.srv.Audit.LoginFailed(&ss.info, ss.loginCode)
+		}
 	case reportable(err):
 		ss.cw.Write(appendError(ss.scratch[:0], err))
 		ss.cw.Flush()

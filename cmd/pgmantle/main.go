@@ -1,10 +1,11 @@
 // Command pgmantle is a transparent PII-masking proxy for PostgreSQL.
 //
-//	pgmantle serve --config FILE [--listen ADDR] [--upstream ADDR] [--log-level LEVEL]
+//	pgmantle serve --config FILE [--listen ADDR] [--upstream ADDR] [--log-level LEVEL] [--audit-file FILE] [--admin-listen ADDR]
 //	pgmantle demo
 //	pgmantle explain --config FILE --role ROLE "SQL"
 //	pgmantle keys init FILE | keys rotate FILE
 //	pgmantle detokenize --config FILE --class CLASS TOKEN...
+//	pgmantle audit verify [--open] FILE...
 //	pgmantle version
 package main
 
@@ -27,6 +28,7 @@ Usage:
   pgmantle keys rotate [--ring R] FILE   add a key version to a local key file
   pgmantle detokenize --config FILE --class CLASS [--key-version N] TOKEN...
                                          reverse tokens (needs access to the keys)
+  pgmantle audit verify [--open] FILE... check an audit log's hash chain
   pgmantle version                       print the version
 
 Run "pgmantle COMMAND -h" for a command's flags.
@@ -54,6 +56,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		err = keysCmd(args[1:], stdout, stderr)
 	case "detokenize":
 		err = detokenizeCmd(args[1:], stdout, stderr)
+	case "audit":
+		err = auditCmd(args[1:], stdout, stderr)
 	case "version", "--version", "-v":
 		fmt.Fprintf(stdout, "pgmantle %s\n", version())
 		return 0

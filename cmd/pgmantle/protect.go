@@ -24,6 +24,7 @@ type protection struct {
 	catalog *catalog.Manager
 	store   *policy.Store
 	keys    *keys.Manager
+	engine  *resultmask.Engine
 }
 
 // setupProtection loads the catalog and the policy (validated against the
@@ -94,7 +95,7 @@ func setupProtection(ctx context.Context, cfg config.Config, srv *proxy.Server, 
 	if cfg.Policy.WatchInterval > 0 {
 		go store.Watch(ctx, cfg.Policy.WatchInterval)
 	}
-	return &protection{catalog: mgr, store: store, keys: km}, nil
+	return &protection{catalog: mgr, store: store, keys: km, engine: engine}, nil
 }
 
 func (p *protection) close() {

@@ -27,6 +27,8 @@ func serveCmd(args []string, stderr io.Writer) error {
 	policyFile := fs.String("policy", "", "policy `FILE` (overrides policy.file)")
 	catalogDSN := fs.String("catalog-dsn", "", "pgmantle's own `DSN` for reading the catalog (overrides catalog.dsn)")
 	keysFile := fs.String("keys-file", "", "local key `FILE` made by `pgmantle keys init` (overrides keys; insecure, for demos)")
+	auditFile := fs.String("audit-file", "", "audit log `FILE` (overrides audit.file; JSON Lines, hash-chained)")
+	adminListen := fs.String("admin-listen", "", "admin `ADDR` for /metrics, /healthz, /readyz (overrides admin.listen)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -34,7 +36,8 @@ func serveCmd(args []string, stderr io.Writer) error {
 		fmt.Fprintf(stderr, "serve: unexpected argument %q\n", fs.Arg(0))
 		return errUsage
 	}
-	cfg, err := loadConfig(*cfgFile, overrides{listen: *listen, upstream: *upstream, level: *level, policy: *policyFile, catalogDSN: *catalogDSN, keysFile: *keysFile})
+	cfg, err := loadConfig(*cfgFile, overrides{listen: *listen, upstream: *upstream, level: *level, policy: *policyFile, catalogDSN: *catalogDSN, keysFile: *keysFile,
+		auditFile: *auditFile, adminListen: *adminListen})
 	if err != nil {
 		return err
 	}
@@ -62,6 +65,12 @@ func serve(ctx context.Context, cfg config.Config, l net.Listener, logger *slog.
 		return err
 	}
 	defer prot.close()
+	obs, err := setupObservation(cfg, srv, prot, logger)
+	if err != nil {
+		l.Close()
+		return err
+	}
+	defer obs.close()
 	logger.Info("pgmantle listening", "listen", l.Addr().String(), "upstream", cfg.Upstream.Address,
 		"client_tls", cfg.TLS.Mode, "upstream_tls", cfg.Upstream.TLS.Mode, "version", version())
 	errc := make(chan error, 1)
@@ -84,7 +93,10 @@ func serve(ctx context.Context, cfg config.Config, l net.Listener, logger *slog.
 	return nil
 }
 
-type overrides struct{ listen, upstream, level, policy, catalogDSN, keysFile string }
+type overrides struct {
+	listen, upstream, level, policy, catalogDSN, keysFile string
+	auditFile, adminListen                                string
+}
 
 // loadConfig reads the file (if any), applies command-line overrides and
 // validates the result.
@@ -113,6 +125,12 @@ func loadConfig(file string, o overrides) (config.Config, error) {
 	}
 	if o.keysFile != "" {
 		cfg.Keys.File, cfg.Keys.Vault = o.keysFile, nil
+	}
+	if o.auditFile != "" {
+		cfg.Audit.File, cfg.Audit.Sink = o.auditFile, config.AuditSinkFile
+	}
+	if o.adminListen != "" {
+		cfg.Admin.Listen = o.adminListen
 	}
 	return cfg, cfg.Validate()
 }

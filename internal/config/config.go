@@ -34,6 +34,10 @@ type Config struct {
 	// Keys configures where the keys of the tokenize and hash actions come
 	// from: Vault, or a local key file (insecure, for demos).
 	Keys Keys `yaml:"keys"`
+	// Audit configures the audit log. Without a sink, nothing is audited.
+	Audit Audit `yaml:"audit"`
+	// Admin configures the admin listener (metrics, health).
+	Admin Admin `yaml:"admin"`
 
 	src *source // where the values came from, for error positions
 }
@@ -152,6 +156,43 @@ type Keys struct {
 	RefreshInterval time.Duration `yaml:"refresh_interval"`
 }
 
+// Audit sinks.
+const (
+	AuditSinkNone   = "none"   // no audit log
+	AuditSinkFile   = "file"   // JSON Lines in File, rotated
+	AuditSinkStdout = "stdout" // JSON Lines on standard output
+)
+
+// Audit configures the audit log (README, "Audit log").
+type Audit struct {
+	// Sink is none, file or stdout. Default file when File is set, none
+	// otherwise.
+	Sink string `yaml:"sink"`
+	// File is the audit log's path (the active file; rotated files get a
+	// time suffix).
+	File string `yaml:"file"`
+	// Sync is interval (default: records are synced every SyncInterval)
+	// or always (a statement's answer waits until its record is synced).
+	Sync         string        `yaml:"sync"`
+	SyncInterval time.Duration `yaml:"sync_interval"`
+	// OnFailure is refuse (default: statements are refused while the sink
+	// cannot be written) or continue (they go on, logged loudly).
+	OnFailure string `yaml:"on_failure"`
+	// QueueSize bounds the records waiting to be written. Default 8192.
+	QueueSize int `yaml:"queue_size"`
+	// RotateSize and RotateInterval start a new file when the active one
+	// reaches this size or age (0: never). Default 100MB and 24h.
+	RotateSize     ByteSize      `yaml:"rotate_size"`
+	RotateInterval time.Duration `yaml:"rotate_interval"`
+}
+
+// Admin configures the admin HTTP listener.
+type Admin struct {
+	// Listen is the address of /metrics, /healthz and /readyz. Empty: no
+	// admin listener.
+	Listen string `yaml:"listen"`
+}
+
 // Default returns the configuration used when no file sets a value.
 func Default() Config {
 	return Config{
@@ -171,5 +212,7 @@ func Default() Config {
 		Policy:  Policy{WatchInterval: 2 * time.Second},
 		Catalog: Catalog{RefreshInterval: 5 * time.Minute},
 		Keys:    Keys{RefreshInterval: time.Minute},
+		Audit: Audit{Sync: "interval", SyncInterval: time.Second, OnFailure: "refuse", QueueSize: 8192,
+			RotateSize: 100 << 20, RotateInterval: 24 * time.Hour},
 	}
 }

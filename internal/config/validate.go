@@ -109,6 +109,12 @@ func (c *Config) Validate() error {
 	if c.Keys.RefreshInterval <= 0 {
 		bad("keys.refresh_interval", "must be positive")
 	}
+	c.validateAudit(bad)
+	if c.Admin.Listen != "" {
+		if err := checkAddr(c.Admin.Listen); err != nil {
+			bad("admin.listen", "%v", err)
+		}
+	}
 	if v := c.Keys.Vault; v != nil && v.Tokenize.KV == "" && v.Tokenize.Transit == "" {
 		bad("keys.vault.tokenize", "required: {kv: MOUNT/PATH} or {transit: MOUNT/KEY}")
 	}
@@ -142,4 +148,41 @@ func ParseLevel(s string) (slog.Level, error) {
 		return 0, fmt.Errorf("must be debug, info, warn or error, not %q", s)
 	}
 	return l, nil
+}
+
+func (c *Config) validateAudit(bad func(string, string, ...any)) {
+	a := &c.Audit
+	if a.Sink == "" {
+		a.Sink = AuditSinkNone
+		if a.File != "" {
+			a.Sink = AuditSinkFile
+		}
+	}
+	switch a.Sink {
+	case AuditSinkNone, AuditSinkStdout:
+	case AuditSinkFile:
+		if a.File == "" {
+			bad("audit.file", "the file sink needs a path")
+		}
+	default:
+		bad("audit.sink", "must be none, file or stdout, not %q", a.Sink)
+	}
+	if a.Sync != "always" && a.Sync != "interval" {
+		bad("audit.sync", "must be always or interval, not %q", a.Sync)
+	}
+	if a.SyncInterval <= 0 {
+		bad("audit.sync_interval", "must be positive")
+	}
+	if a.OnFailure != "refuse" && a.OnFailure != "continue" {
+		bad("audit.on_failure", "must be refuse or continue, not %q", a.OnFailure)
+	}
+	if a.QueueSize <= 0 {
+		bad("audit.queue_size", "must be positive")
+	}
+	if a.RotateSize < 0 {
+		bad("audit.rotate_size", "must not be negative")
+	}
+	if a.RotateInterval < 0 {
+		bad("audit.rotate_interval", "must not be negative")
+	}
 }

@@ -1,0 +1,324 @@
+package audit
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+
+	pg_query "github.com/pganalyze/pg_query_go/v6"
+	"google.golang.org/protobuf/reflect/protoreflect"
+)
+
+// Statement is what an audit record says of a statement's text.
+type Statement struct {
+	// SQL is the normalized text: every literal replaced by $n
+	// (pg_query.Normalize), comments removed. For text pg_query cannot
+	// parse it is a redacted form: keywords and punctuation only.
+	SQL string
+	// Fingerprint is pg_query's fingerprint of the normalized text (""
+	// when it cannot be parsed); equal for statements that differ only
+	// in their literals.
+	Fingerprint string
+	// Hash is set for text that cannot be parsed: the SHA-256 of the
+	// text, so a client's own log can be matched without the record
+	// holding the text.
+	Hash   string
+	Kind   string   // SELECT, INSERT, CREATE TABLE, ... ("" if unknown)
+	Tables []string // relations the statement names, as written (schema.name or name)
+}
+
+// Normalizer normalizes statements, caching what it derives from each
+// normalized text. It is safe for concurrent use.
+type Normalizer struct {
+	mu    sync.Mutex
+	max   int
+	cache map[string]*shape
+}
+
+// shape is what is derived from a normalized text.
+type shape struct {
+	fingerprint string
+	kind        string
+	tables      []string
+}
+
+// NewNormalizer returns a Normalizer whose cache holds up to max shapes.
+func NewNormalizer(max int) *Normalizer {
+	return &Normalizer{max: max, cache: map[string]*shape{}}
+}
+
+// Split normalizes a whole simple Query and returns its statements'
+// normalized texts, in order; ok is false when it cannot be parsed.
+func (n *Normalizer) Split(sql string) (parts []string, ok bool) {
+	norm, err := pg_query.Normalize(sql)
+	if err != nil {
+		return nil, false
+	}
+	norm = scrub(norm)
+	if !severalStatements(norm) {
+		return []string{strings.TrimRight(strings.TrimSpace(norm), ";")}, true
+	}
+	stmts, err := pg_query.SplitWithScanner(norm, true)
+	if err != nil {
+		return nil, false
+	}
+	for i, s := range stmts {
+		stmts[i] = strings.TrimSpace(s)
+	}
+	return stmts, true
+}
+
+// severalStatements reports whether text may hold more than one statement:
+// a semicolon with anything but space after it.
+func severalStatements(s string) bool {
+	i := strings.IndexByte(s, ';')
+	return i >= 0 && strings.TrimRight(s[i:], "; \t\r\n") != ""
+}
+
+// Describe returns the record fields of a normalized statement text (one
+// of Split's parts). raw and index give the statement's original text
+// (the whole Query and the statement's position in it), from which the
+// kind and fingerprint are derived when the normalized text does not
+// parse (a utility statement where a literal cannot be a parameter, such
+// as CREATE ROLE ... PASSWORD $1).
+func (n *Normalizer) Describe(norm, raw string, index int) Statement {
+	n.mu.Lock()
+	sh := n.cache[norm]
+	n.mu.Unlock()
+	if sh == nil {
+		sh = derive(norm, raw, index)
+		n.mu.Lock()
+		if len(n.cache) >= n.max {
+			clear(n.cache) // crude but bounded; shapes are few in practice
+		}
+		n.cache[norm] = sh
+		n.mu.Unlock()
+	}
+	return Statement{SQL: norm, Fingerprint: sh.fingerprint, Kind: sh.kind, Tables: sh.tables}
+}
+
+// Unparsed returns the record fields of text pg_query cannot parse: a
+// redacted form and a hash, never the text.
+func Unparsed(sql string) Statement {
+	sum := sha256.Sum256([]byte(sql))
+	return Statement{SQL: Redact(sql), Hash: hex.EncodeToString(sum[:])}
+}
+
+func derive(norm, raw string, index int) *shape {
+	sh := &shape{}
+	text := norm
+	tree, err := pg_query.Parse(norm)
+	if err != nil {
+		// Parse the original statement instead; nothing of it is kept
+		// but its kind, relation names and fingerprint.
+		stmts, serr := pg_query.SplitWithScanner(raw, true)
+		if serr != nil || index >= len(stmts) {
+			return sh
+		}
+		text = stmts[index]
+		if tree, err = pg_query.Parse(text); err != nil {
+			return sh
+		}
+	}
+	if fp, err := pg_query.Fingerprint(text); err == nil {
+		sh.fingerprint = fp
+	}
+	if len(tree.Stmts) == 0 {
+		return sh
+	}
+	sh.kind = kindOf(tree.Stmts[0].Stmt)
+	ctes := map[string]bool{}
+	seen := map[string]bool{}
+	var walk func(m protoreflect.Message)
+	walk = func(m protoreflect.Message) {
+		switch v := m.Interface().(type) {
+		case *pg_query.CommonTableExpr:
+			ctes[v.Ctename] = true
+		case *pg_query.RangeVar:
+			name := v.Relname
+			if v.Schemaname != "" {
+				name = v.Schemaname + "." + name
+			}
+			seen[name] = true
+		}
+		m.Range(func(fd protoreflect.FieldDescriptor, v protoreflect.Value) bool {
+			if fd.Message() == nil || fd.IsMap() {
+				return true
+			}
+			if fd.IsList() {
+				l := v.List()
+				for i := 0; i < l.Len(); i++ {
+					walk(l.Get(i).Message())
+				}
+				return true
+			}
+			walk(v.Message())
+			return true
+		})
+	}
+	walk(tree.ProtoReflect())
+	for name := range seen {
+		if !ctes[name] {
+			sh.tables = append(sh.tables, name)
+		}
+	}
+	sort.Strings(sh.tables)
+	return sh
+}
+
+// kindOf names a statement's kind after its command tag.
+func kindOf(n *pg_query.Node) string {
+	if n == nil || n.Node == nil {
+		return ""
+	}
+	name := string(n.ProtoReflect().WhichOneof(n.ProtoReflect().Descriptor().Oneofs().Get(0)).Message().Name())
+	if k, ok := kinds[name]; ok {
+		return k
+	}
+	name = strings.TrimSuffix(name, "Stmt")
+	var b strings.Builder
+	for i, r := range name {
+		if i > 0 && r >= 'A' && r <= 'Z' {
+			b.WriteByte(' ')
+		}
+		b.WriteRune(r)
+	}
+	return strings.ToUpper(b.String())
+}
+
+var kinds = map[string]string{
+	"SelectStmt": "SELECT", "InsertStmt": "INSERT", "UpdateStmt": "UPDATE", "DeleteStmt": "DELETE",
+	"MergeStmt": "MERGE", "CopyStmt": "COPY", "TransactionStmt": "TRANSACTION", "VariableSetStmt": "SET",
+	"VariableShowStmt": "SHOW", "CreateStmt": "CREATE TABLE", "CreateTableAsStmt": "CREATE TABLE AS",
+	"ViewStmt": "CREATE VIEW", "IndexStmt": "CREATE INDEX", "DropStmt": "DROP", "AlterTableStmt": "ALTER TABLE",
+	"CreateRoleStmt": "CREATE ROLE", "AlterRoleStmt": "ALTER ROLE", "DropRoleStmt": "DROP ROLE",
+	"GrantStmt": "GRANT", "GrantRoleStmt": "GRANT ROLE", "ExplainStmt": "EXPLAIN", "PrepareStmt": "PREPARE",
+	"ExecuteStmt": "EXECUTE", "DeallocateStmt": "DEALLOCATE", "DeclareCursorStmt": "DECLARE CURSOR",
+	"FetchStmt": "FETCH", "ClosePortalStmt": "CLOSE", "TruncateStmt": "TRUNCATE", "DoStmt": "DO",
+	"CallStmt": "CALL", "CreateFunctionStmt": "CREATE FUNCTION", "VacuumStmt": "VACUUM",
+	"DiscardStmt": "DISCARD", "ListenStmt": "LISTEN", "NotifyStmt": "NOTIFY", "LockStmt": "LOCK",
+	"CreateSchemaStmt": "CREATE SCHEMA", "CommentStmt": "COMMENT", "RenameStmt": "ALTER RENAME",
+}
+
+// scrub removes from pg_query.Normalize's output what it leaves in:
+// comments, which can hold anything, and the literals of utility
+// statements (COPY ... FROM 'file', EXECUTE p('...'), COMMENT ... IS
+// '...', a column's DEFAULT, ALTER SYSTEM SET ... = '...'), which become
+// $n too.
+func scrub(s string) string {
+	if !strings.Contains(s, "--") && !strings.Contains(s, "/*") && !mayHoldConstant(s) {
+		return s
+	}
+	res, err := pg_query.Scan(s)
+	if err != nil {
+		return Redact(s)
+	}
+	next := 1
+	for _, t := range res.Tokens {
+		if t.Token == pg_query.Token_PARAM {
+			if n, err := strconv.Atoi(s[t.Start+1 : t.End]); err == nil && n >= next {
+				next = n + 1
+			}
+		}
+	}
+	var b strings.Builder
+	last := 0
+	for _, t := range res.Tokens {
+		switch t.Token {
+		case pg_query.Token_SQL_COMMENT, pg_query.Token_C_COMMENT:
+			b.WriteString(s[last:t.Start])
+			b.WriteByte(' ')
+		case pg_query.Token_SCONST, pg_query.Token_USCONST, pg_query.Token_ICONST, pg_query.Token_FCONST,
+			pg_query.Token_BCONST, pg_query.Token_XCONST:
+			b.WriteString(s[last:t.Start])
+			b.WriteByte('$')
+			b.WriteString(strconv.Itoa(next))
+			next++
+		default:
+			continue
+		}
+		last = int(t.End)
+	}
+	b.WriteString(s[last:])
+	return b.String()
+}
+
+// mayHoldConstant is a cheap test for scrub: whether s has a quote, a
+// dollar quote, or a digit that does not belong to a name or a $n.
+func mayHoldConstant(s string) bool {
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case c == '\'' || c == '\\':
+			return true
+		case c == '"':
+			j := strings.IndexByte(s[i+1:], '"')
+			if j < 0 {
+				return true
+			}
+			i += j + 1
+		case c == '$':
+			if i+1 >= len(s) || !isDigit(s[i+1]) {
+				return true
+			}
+			for i+1 < len(s) && isDigit(s[i+1]) {
+				i++
+			}
+		case isDigit(c):
+			if i == 0 || !identByte(s[i-1]) {
+				return true
+			}
+			for i+1 < len(s) && identByte(s[i+1]) {
+				i++
+			}
+		case identByte(c):
+			for i+1 < len(s) && identByte(s[i+1]) {
+				i++
+			}
+		}
+	}
+	return false
+}
+
+func isDigit(c byte) bool { return c >= '0' && c <= '9' }
+
+func identByte(c byte) bool {
+	return c == '_' || c == '$' || isDigit(c) || (c|0x20 >= 'a' && c|0x20 <= 'z') || c >= 0x80
+}
+
+// Redact keeps only the keywords, operators and punctuation of text:
+// identifiers and literals become ?, comments disappear. Text the scanner
+// cannot read redacts to "?".
+func Redact(s string) string {
+	res, err := pg_query.Scan(s)
+	if err != nil {
+		return "?"
+	}
+	var b strings.Builder
+	for _, t := range res.Tokens {
+		if t.Token == pg_query.Token_SQL_COMMENT || t.Token == pg_query.Token_C_COMMENT {
+			continue
+		}
+		if b.Len() > 0 {
+			b.WriteByte(' ')
+		}
+		tok := s[t.Start:t.End]
+		switch {
+		case t.KeywordKind != pg_query.KeywordKind_NO_KEYWORD:
+			b.WriteString(strings.ToUpper(tok))
+		case t.Token == pg_query.Token_PARAM:
+			b.WriteString(tok)
+		case len(tok) <= 2 && strings.Trim(tok, "()[],;.:=<>+-*/%^|&!~@#?") == "":
+			b.WriteString(tok)
+		default:
+			b.WriteByte('?')
+		}
+	}
+	if b.Len() == 0 {
+		return "?"
+	}
+	return b.String()
+}

@@ -1,0 +1,190 @@
+package audit
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"sort"
+)
+
+// Entry is a record as read back from the log.
+type Entry struct {
+	Seq             uint64   `json:"seq"`
+	Prev            string   `json:"prev"`
+	Time            string   `json:"time"`
+	Type            string   `json:"type"`
+	Session         uint64   `json:"session"`
+	Client          string   `json:"client"`
+	Role            string   `json:"role"`
+	EffectiveRole   string   `json:"effective_role"`
+	Database        string   `json:"database"`
+	ApplicationName string   `json:"application_name"`
+	Kind            string   `json:"kind"`
+	Protocol        string   `json:"protocol"`
+	SQL             string   `json:"sql"`
+	Fingerprint     string   `json:"fingerprint"`
+	SQLHash         string   `json:"sql_hash"`
+	Tables          []string `json:"tables"`
+	Columns         []string `json:"columns"`
+	Classes         []string `json:"classes"`
+	Decision        string   `json:"decision"`
+	Reason          string   `json:"reason"`
+	Masks           []string `json:"masks"`
+	Rows            int64    `json:"rows"`
+	Bytes           int64    `json:"bytes"`
+	DurationUS      int64    `json:"duration_us"`
+	SQLState        string   `json:"sqlstate"`
+	PolicyGen       uint64   `json:"policy_generation"`
+	Recovered       bool     `json:"recovered"`
+	TruncatedBytes  int64    `json:"truncated_bytes"`
+	Count           uint64   `json:"count"`
+}
+
+// Broken describes where a chain breaks.
+type Broken struct {
+	File string
+	Line int    // 1-based line in File
+	Seq  uint64 // the sequence number the record should have had
+	Why  string
+}
+
+func (b *Broken) Error() string {
+	return fmt.Sprintf("%s:%d: record %d: %s", b.File, b.Line, b.Seq, b.Why)
+}
+
+// Summary is what Verify found on an intact chain.
+type Summary struct {
+	Records   int    // records verified
+	First     uint64 // sequence number of the first
+	Last      uint64
+	Anchored  bool // the chain starts at the log's first record (seq 1)
+	Closed    bool // the last record is a close record
+	Restarts  int  // open records after the first (restarts continuing the chain)
+	Recovered int  // restarts after an interrupted run
+}
+
+// Verify reads the given files (in any order: they are put in chain order
+// by their first record) and checks the chain: every record parses, its
+// sequence number follows the previous one and its prev is the SHA-256 of
+// the previous line. The first record of the earliest file anchors the
+// chain (its prev is trusted unless it is record 1). The last file must
+// end with a close record unless open is true (the log is still being
+// written). It returns the first break as *Broken.
+func Verify(files []string, open bool) (Summary, error) {
+	type fileHead struct {
+		name  string
+		first uint64
+	}
+	var heads []fileHead
+	for _, name := range files {
+		first, err := firstSeq(name)
+		if err != nil {
+			return Summary{}, err
+		}
+		heads = append(heads, fileHead{name, first})
+	}
+	sort.SliceStable(heads, func(i, j int) bool { return heads[i].first < heads[j].first })
+
+	var s Summary
+	var prevLine []byte
+	var lastType, prevFile string
+	prevLineNo := 0
+	for _, h := range heads {
+		f, err := os.Open(h.name)
+		if err != nil {
+			return s, err
+		}
+		r := bufio.NewReaderSize(f, 1<<20)
+		lineNo := 0
+		for {
+			line, err := r.ReadBytes('\n')
+			if err == io.EOF && len(line) == 0 {
+				break
+			}
+			lineNo++
+			want := s.Last + 1
+			if s.Records == 0 {
+				want = 0
+			}
+			if err == io.EOF {
+				f.Close()
+				return s, &Broken{h.name, lineNo, max(want, 1), "incomplete record at the end of the file (cut short: a crash or a full disk while writing, or the file was truncated); restarting pgmantle removes it and notes it in the next open record"}
+			}
+			if err != nil {
+				f.Close()
+				return s, err
+			}
+			line = line[:len(line)-1]
+			var e Entry
+			if err := json.Unmarshal(line, &e); err != nil || e.Seq == 0 || len(e.Prev) != 64 {
+				f.Close()
+				return s, &Broken{h.name, lineNo, max(want, 1), "not a valid record (edited or inserted)"}
+			}
+			switch {
+			case s.Records == 0:
+				s.First = e.Seq
+				s.Anchored = e.Seq == 1
+				if e.Seq == 1 && e.Prev != genesis {
+					f.Close()
+					return s, &Broken{h.name, lineNo, 1, "the first record does not start a chain"}
+				}
+			case e.Seq != want:
+				f.Close()
+				return s, &Broken{h.name, lineNo, want, fmt.Sprintf("found record %d: records were removed, inserted or reordered before it", e.Seq)}
+			case e.Prev != link(prevLine):
+				f.Close()
+				return s, &Broken{prevFile, prevLineNo, want - 1, "its content does not match the hash the next record holds (edited, or replaced)"}
+			}
+			if e.Type == TypeOpen && s.Records > 0 {
+				s.Restarts++
+				if e.Recovered {
+					s.Recovered++
+				} else if lastType != TypeClose {
+					f.Close()
+					return s, &Broken{h.name, lineNo, e.Seq, "a restart follows a run that did not end with a close record, yet it claims a clean start"}
+				}
+			}
+			if lastType == TypeClose && e.Type != TypeOpen {
+				f.Close()
+				return s, &Broken{h.name, lineNo, e.Seq, "a record follows a close record without an open record"}
+			}
+			prevLine = append(prevLine[:0], line...)
+			prevFile, prevLineNo = h.name, lineNo
+			lastType = e.Type
+			s.Last = e.Seq
+			s.Records++
+		}
+		f.Close()
+	}
+	if s.Records == 0 {
+		return s, fmt.Errorf("no records")
+	}
+	s.Closed = lastType == TypeClose
+	if !s.Closed && !open {
+		last := heads[len(heads)-1].name
+		return s, &Broken{last, 0, s.Last + 1, fmt.Sprintf("the log ends at record %d without a close record: records after it were removed, or pgmantle is still writing it (use --open) or stopped without closing it (its next start records that)", s.Last)}
+	}
+	return s, nil
+}
+
+// firstSeq reads the sequence number of a file's first record (0 for an
+// empty file or one whose first line is not a record).
+func firstSeq(name string) (uint64, error) {
+	f, err := os.Open(name)
+	if err != nil {
+		return 0, err
+	}
+	defer f.Close()
+	line, err := bufio.NewReaderSize(f, 64<<10).ReadBytes('\n')
+	if err != nil && err != io.EOF {
+		return 0, err
+	}
+	var e struct {
+		Seq uint64 `json:"seq"`
+	}
+	json.Unmarshal(bytes.TrimSpace(line), &e)
+	return e.Seq, nil
+}

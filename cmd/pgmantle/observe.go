@@ -1,0 +1,96 @@
+package main
+
+import (
+	"fmt"
+	"log/slog"
+	"os"
+
+	"github.com/pgmantle/pgmantle/admin"
+	"github.com/pgmantle/pgmantle/audit"
+	"github.com/pgmantle/pgmantle/internal/config"
+	"github.com/pgmantle/pgmantle/proxy"
+	"github.com/pgmantle/pgmantle/proxy/audithook"
+)
+
+// observer is the audit log and the admin listener of a running proxy.
+type observer struct {
+	writer *audit.Writer
+	admin  *admin.Server
+	logger *slog.Logger
+}
+
+// setupObservation opens the audit log and starts the admin listener, as
+// configured, and installs the audit hook on srv. With neither, srv gets
+// no hook (nothing is normalized or counted).
+func setupObservation(cfg config.Config, srv *proxy.Server, prot *protection, logger *slog.Logger) (*observer, error) {
+	o := &observer{logger: logger}
+	var sink audit.Sink
+	switch cfg.Audit.Sink {
+	case config.AuditSinkFile:
+		fs, err := audit.OpenFileSink(cfg.Audit.File, int64(cfg.Audit.RotateSize), cfg.Audit.RotateInterval)
+		if err != nil {
+			return nil, err
+		}
+		sink = fs
+	case config.AuditSinkStdout:
+		sink = audit.NewWriterSink(os.Stdout)
+	}
+	if sink != nil {
+		w, err := audit.NewWriter(sink, audit.Options{Sync: cfg.Audit.Sync, SyncInterval: cfg.Audit.SyncInterval,
+			OnFailure: cfg.Audit.OnFailure, QueueSize: cfg.Audit.QueueSize, Logger: logger})
+		if err != nil {
+			sink.Close()
+			return nil, fmt.Errorf("audit log: %w", err)
+		}
+		o.writer = w
+		logger.Info("audit log open", "sink", cfg.Audit.Sink, "file", cfg.Audit.File, "sync", cfg.Audit.Sync,
+			"on_failure", cfg.Audit.OnFailure)
+	} else {
+		logger.Warn("no audit log configured (audit.file or --audit-file): statements are not audited")
+	}
+	hook := &audithook.Hook{Writer: o.writer}
+	if prot != nil {
+		hook.Touched = prot.engine.Touched
+		hook.PolicyGeneration = func() uint64 { return prot.store.Current().Generation }
+	}
+	if cfg.Admin.Listen != "" {
+		src := admin.Sources{Server: srv, Audit: o.writer}
+		if prot != nil {
+			src.Keys = prot.keys
+		}
+		hook.Metrics = admin.New(src)
+		ready := func() error {
+			if o.writer != nil {
+				return o.writer.Healthy()
+			}
+			return nil
+		}
+		a, err := admin.Listen(cfg.Admin.Listen, hook.Metrics, ready)
+		if err != nil {
+			o.close()
+			return nil, err
+		}
+		o.admin = a
+		logger.Info("admin listener", "listen", a.Addr(), "paths", "/metrics /healthz /readyz")
+	}
+	if hook.Writer != nil || hook.Metrics != nil {
+		srv.Audit = hook
+	}
+	return o, nil
+}
+
+// close ends the audit log with its close record (after the sessions have
+// ended) and stops the admin listener.
+func (o *observer) close() {
+	if o == nil {
+		return
+	}
+	if o.writer != nil {
+		if err := o.writer.Close(); err != nil {
+			o.logger.Error("audit log: closing failed", "error", err)
+		}
+	}
+	if o.admin != nil {
+		o.admin.Close()
+	}
+}

@@ -1,0 +1,159 @@
+package proxy
+
+import (
+	"time"
+)
+
+// Auditor is told of every session and every client statement, for the
+// audit log and metrics (Server.Audit; nil: nothing is told).
+type Auditor interface {
+	// Open is called when a login succeeds, before the client's first
+	// statement, and returns the session's auditor.
+	Open(info *SessionInfo) SessionAuditor
+	// LoginFailed is called when PostgreSQL refuses a login; code is the
+	// SQLSTATE of its error.
+	LoginFailed(info *SessionInfo, code string)
+	// Refuse returns the error every statement meets while statements
+	// cannot be audited, or nil. It is called for each simple Query, Bind
+	// and FunctionCall, on the client-to-server goroutine: it must be
+	// cheap.
+	Refuse() *Error
+}
+
+// SessionAuditor audits one session. Its methods run on the session's
+// server-to-client goroutine, one at a time, in protocol order.
+type SessionAuditor interface {
+	// Statement is called when a client statement has completed, failed
+	// or been refused. The event is reused: it must not be kept.
+	Statement(ev *StatementEvent)
+	// Synced is called before each ReadyForQuery that answers the client
+	// is relayed; it may block until the session's records are durable.
+	Synced()
+	// Ended is called when the session ends; reason is log-safe.
+	Ended(reason string)
+}
+
+// Outcome is how a statement ended.
+type Outcome uint8
+
+const (
+	OutcomeOK        Outcome = iota + 1 // CommandComplete (or a FunctionCall's result)
+	OutcomeEmpty                        // EmptyQueryResponse
+	OutcomeSuspended                    // PortalSuspended: the Execute's row limit was reached
+	OutcomeFailed                       // PostgreSQL's ErrorResponse
+	OutcomeRefused                      // pgmantle refused it; it never ran
+)
+
+// Protocols of a StatementEvent.
+const (
+	ProtocolSimple   = "simple"
+	ProtocolExtended = "extended"
+	ProtocolFunction = "function"
+)
+
+// StatementEvent describes one client statement as it ended. SQL holds
+// the client's text, literals and all: an auditor must normalize it and
+// never record it as it is.
+type StatementEvent struct {
+	// SQL is the simple Query's whole text (Index tells which of its
+	// statements this is) or the prepared statement's text ("" when
+	// unknown, as for a FunctionCall).
+	SQL      string
+	Index    int
+	Protocol string
+	// Message is the protocol message the statement failed or was refused
+	// at, for the extended protocol: "Parse", "Bind" or "Execute".
+	Message string
+	// Plan is what the Admitter returned for the text, if anything.
+	Plan any
+	// Tag is CommandComplete's tag ("SELECT 5"); valid during the call.
+	Tag      []byte
+	Outcome  Outcome
+	SQLState string
+	// Refusal is pgmantle's error for a refused statement (its Message is
+	// vetted: it names classes, columns and rules, never a value).
+	Refusal *Error
+	// Rows and Bytes count the DataRow and CopyData messages relayed for
+	// the statement (bytes as PostgreSQL sent them).
+	Rows, Bytes int64
+	Start, End  time.Time
+}
+
+// audit reports a statement's end to the session's auditor: ev with its
+// rows, bytes and times filled in. A statement starts when the client's
+// message arrived or when the session's previous statement ended,
+// whichever is later.
+func (ss *session) audit(ev StatementEvent, sent time.Time) {
+	if ss.aud == nil {
+		return
+	}
+	ev.Rows, ev.Bytes = ss.rows, ss.bytes
+	ev.End = time.Now()
+	ev.Start = sent
+	if ss.lastEnd.After(sent) {
+		ev.Start = ss.lastEnd
+	}
+	ss.aud.Statement(&ev)
+	ss.rows, ss.bytes = 0, 0
+	ss.lastEnd = ev.End
+}
+
+// auditComplete reports a statement that ended with CommandComplete,
+// EmptyQueryResponse or PortalSuspended (r is the request it answers).
+func (ss *session) auditComplete(r request, m message) {
+	ev := StatementEvent{Outcome: OutcomeOK}
+	switch m.typ {
+	case 'C':
+		ev.Tag, _, _ = cstring(m.body)
+	case 'I':
+		ev.Outcome = OutcomeEmpty
+	case 's':
+		ev.Outcome = OutcomeSuspended
+	}
+	switch r.kind {
+	case reqQuery:
+		ev.SQL, ev.Index, ev.Protocol, ev.Plan = r.sql, ss.stmtIndex, ProtocolSimple, r.plan
+	case reqExecute:
+		ev.Protocol, ev.Message = ProtocolExtended, "Execute"
+		if p := ss.reg.portals[r.name]; p != nil && p.Statement != nil {
+			ev.SQL, ev.Plan = p.Statement.SQL, p.Statement.Plan
+		}
+	default:
+		return
+	}
+	ss.audit(ev, r.sent)
+}
+
+// auditError reports a statement PostgreSQL answered with an error, or
+// that pgmantle refused (its stand-in's error).
+func (ss *session) auditError(body []byte) {
+	r, ok := ss.q.peek()
+	if !ok || r.injected {
+		return
+	}
+	ev := StatementEvent{Outcome: OutcomeFailed, SQLState: string(errorField(body, 'C'))}
+	if r.refused != nil && standInRejected(r.kind, body) {
+		ev.Outcome, ev.SQLState, ev.Refusal = OutcomeRefused, r.refused.Code, r.refused
+	}
+	switch r.kind {
+	case reqQuery:
+		ev.SQL, ev.Index, ev.Protocol, ev.Plan = r.sql, ss.stmtIndex, ProtocolSimple, r.plan
+	case reqParse:
+		ev.SQL, ev.Protocol, ev.Message, ev.Plan = r.sql, ProtocolExtended, "Parse", r.plan
+	case reqBind:
+		ev.Protocol, ev.Message = ProtocolExtended, "Bind"
+		if st := ss.reg.stmts[r.stmt]; st != nil {
+			ev.SQL, ev.Plan = st.SQL, st.Plan
+		}
+	case reqExecute:
+		ev.Protocol, ev.Message = ProtocolExtended, "Execute"
+		if p := ss.reg.portals[r.name]; p != nil && p.Statement != nil {
+			ev.SQL, ev.Plan = p.Statement.SQL, p.Statement.Plan
+		}
+	case reqFunctionCall:
+		ev.Protocol = ProtocolFunction
+	default:
+		return // a Describe or Close: not a statement
+	}
+	ss.audit(ev, r.sent)
+}

@@ -1,0 +1,331 @@
+// Package audithook turns what the proxy reports of sessions and
+// statements (proxy.Auditor) into audit records and metrics: it
+// normalizes each statement's text (package audit), takes the tables,
+// protected columns, classes and masks from the analysis of restricted
+// sessions (or asks the engine for those of unrestricted ones), decides
+// the record's decision, submits the record and counts it.
+//
+// It stops at glue: records are chained and written by audit.Writer,
+// metrics served by package admin.
+package audithook
+
+import (
+	"bytes"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/pgmantle/pgmantle/admin"
+	"github.com/pgmantle/pgmantle/audit"
+	"github.com/pgmantle/pgmantle/parser"
+	"github.com/pgmantle/pgmantle/policy"
+	"github.com/pgmantle/pgmantle/proxy"
+	"github.com/pgmantle/pgmantle/proxy/resultmask"
+)
+
+// Hook is the proxy's Auditor. Writer and Metrics may each be nil (no
+// audit log, or no metrics); Touched, if set, names the protected columns
+// and classes of a statement no analysis saw (an unrestricted session's),
+// from its normalized text; PolicyGeneration the policy in force.
+type Hook struct {
+	Writer           *audit.Writer
+	Metrics          *admin.Metrics
+	Touched          func(database, sql string) (columns, classes []string, ok bool)
+	PolicyGeneration func() uint64
+
+	norm      *audit.Normalizer
+	initOnce  sync.Once
+	touchMu   sync.Mutex
+	touchMemo map[touchKey]touch
+}
+
+type touchKey struct {
+	database, sql string
+	gen           uint64
+}
+
+type touch struct {
+	columns, classes []string
+}
+
+// refusedUnaudited is what statements meet while the audit log cannot be
+// written (audit.on_failure: refuse).
+var refusedUnaudited = &proxy.Error{Severity: "ERROR", Code: "57P05",
+	Message: "pgmantle: the audit log cannot be written, so statements are refused until it can (audit.on_failure: refuse)"}
+
+func (h *Hook) init() {
+	h.initOnce.Do(func() {
+		h.norm = audit.NewNormalizer(4096)
+		h.touchMemo = map[touchKey]touch{}
+	})
+}
+
+// Refuse implements proxy.Auditor.
+func (h *Hook) Refuse() *proxy.Error {
+	if h.Writer != nil && h.Writer.Healthy() != nil {
+		return refusedUnaudited
+	}
+	return nil
+}
+
+// Open implements proxy.Auditor: a session_start record.
+func (h *Hook) Open(info *proxy.SessionInfo) proxy.SessionAuditor {
+	h.init()
+	s := &session{h: h, info: info}
+	if h.Metrics != nil {
+		h.Metrics.SessionOpened(info.ID)
+	}
+	rec := s.record(audit.TypeSessionStart)
+	s.submit(rec, false)
+	return s
+}
+
+// LoginFailed implements proxy.Auditor.
+func (h *Hook) LoginFailed(info *proxy.SessionInfo, code string) {
+	if h.Metrics != nil {
+		h.Metrics.LoginFailed()
+	}
+	if h.Writer == nil {
+		return
+	}
+	s := &session{h: h, info: info}
+	rec := s.record(audit.TypeLoginFailed)
+	rec.SQLState = code
+	h.Writer.Submit(rec, false)
+}
+
+func (h *Hook) generation() uint64 {
+	if h.PolicyGeneration == nil {
+		return 0
+	}
+	return h.PolicyGeneration()
+}
+
+// session audits one session (its methods run on the session's
+// server-to-client goroutine).
+type session struct {
+	h      *Hook
+	info   *proxy.SessionInfo
+	ticket uint64
+	// The last simple Query's text and its statements, normalized.
+	lastSQL string
+	parts   []string
+	partsOK bool
+}
+
+func (s *session) record(typ string) *audit.Record {
+	role := s.info.EffectiveRole
+	if role == "" {
+		role = s.info.User
+	}
+	return &audit.Record{Time: time.Now(), Type: typ, Session: s.info.ID, Client: s.info.RemoteAddr,
+		Role: s.info.User, EffectiveRole: role, Database: s.info.Database,
+		ApplicationName: s.info.StartupParams["application_name"], PolicyGen: s.h.generation()}
+}
+
+func (s *session) submit(rec *audit.Record, droppable bool) {
+	if s.h.Writer != nil {
+		s.ticket = s.h.Writer.Submit(rec, droppable)
+	}
+}
+
+// Synced implements proxy.SessionAuditor: under sync: always, the answer
+// waits until the session's records are on disk.
+func (s *session) Synced() {
+	if s.h.Writer != nil && s.ticket > 0 {
+		s.h.Writer.WaitDurable(s.ticket)
+	}
+}
+
+// Ended implements proxy.SessionAuditor.
+func (s *session) Ended(reason string) {
+	if s.h.Metrics != nil {
+		s.h.Metrics.SessionEnded(s.info.ID)
+	}
+	rec := s.record(audit.TypeSessionEnd)
+	rec.Reason = reason
+	s.submit(rec, false)
+}
+
+// Statement implements proxy.SessionAuditor.
+func (s *session) Statement(ev *proxy.StatementEvent) {
+	rec := s.record(audit.TypeStatement)
+	rec.Time = ev.Start
+	rec.Protocol = ev.Protocol
+	rec.Duration = ev.End.Sub(ev.Start)
+	rec.Bytes = ev.Bytes
+	rec.Rows = ev.Rows
+	if n, ok := tagRows(ev.Tag); ok {
+		rec.Rows = n
+	}
+	rec.SQLState = ev.SQLState
+	s.describe(rec, ev)
+	d := decisionOf(ev.Plan, ev.Index)
+	switch ev.Outcome {
+	case proxy.OutcomeRefused:
+		rec.Decision = audit.DecisionRefused
+		if ev.Refusal != nil {
+			rec.Reason = ev.Refusal.Message
+		}
+	case proxy.OutcomeFailed:
+		rec.Decision = audit.DecisionFailed
+	default:
+		rec.Decision = audit.DecisionAllowed
+		if d != nil {
+			rec.Masks, rec.Decision = masks(d)
+		}
+	}
+	if d != nil {
+		if rels := d.Statement.Relations; len(rels) > 0 {
+			rec.Tables = rels
+		}
+	}
+	if s.h.Metrics != nil {
+		s.count(rec, d)
+	}
+	s.submit(rec, ev.Outcome == proxy.OutcomeRefused)
+}
+
+// describe fills the record's text fields: normalized SQL, fingerprint,
+// kind, tables, protected columns and classes.
+func (s *session) describe(rec *audit.Record, ev *proxy.StatementEvent) {
+	if ev.Protocol == proxy.ProtocolFunction {
+		rec.Kind = "FUNCTION CALL"
+		return
+	}
+	if ev.SQL == "" {
+		rec.Kind = tagKind(ev.Tag)
+		return
+	}
+	if ev.SQL != s.lastSQL || s.parts == nil {
+		s.lastSQL = ev.SQL
+		s.parts, s.partsOK = s.h.norm.Split(ev.SQL)
+	}
+	if !s.partsOK || ev.Index >= len(s.parts) {
+		st := audit.Unparsed(ev.SQL)
+		rec.SQL, rec.SQLHash = st.SQL, st.Hash
+		rec.Kind = tagKind(ev.Tag)
+		return
+	}
+	st := s.h.norm.Describe(s.parts[ev.Index], ev.SQL, ev.Index)
+	rec.SQL, rec.Fingerprint, rec.Kind, rec.Tables = st.SQL, st.Fingerprint, st.Kind, st.Tables
+	if k := tagKind(ev.Tag); k != "" {
+		rec.Kind = k
+	}
+	if d := decisionOf(ev.Plan, ev.Index); d != nil {
+		rec.Columns, rec.Classes, _ = resultmask.Facts([]*parser.Statement{d.Statement})
+		return
+	}
+	if s.h.Touched != nil && len(st.Tables) > 0 {
+		t := s.h.touched(s.info.Database, st.SQL)
+		rec.Columns, rec.Classes = t.columns, t.classes
+	}
+}
+
+// touched asks Touched, memoizing by database, text and policy.
+func (h *Hook) touched(database, sql string) touch {
+	key := touchKey{database, sql, h.generation()}
+	h.touchMu.Lock()
+	t, ok := h.touchMemo[key]
+	h.touchMu.Unlock()
+	if ok {
+		return t
+	}
+	cols, classes, ok := h.Touched(database, sql)
+	t = touch{cols, classes}
+	h.touchMu.Lock()
+	if len(h.touchMemo) >= 4096 {
+		clear(h.touchMemo)
+	}
+	if ok {
+		h.touchMemo[key] = t
+	}
+	h.touchMu.Unlock()
+	return t
+}
+
+// count updates the metrics for a record.
+func (s *session) count(rec *audit.Record, d *parser.Decision) {
+	m := s.h.Metrics
+	m.Statement(rec.Decision)
+	if rec.Decision == audit.DecisionRefused {
+		m.Refused(s.info.ID, refusalReason(rec.Reason))
+	}
+	if d == nil || rec.Rows == 0 || (rec.Decision != audit.DecisionMasked && rec.Decision != audit.DecisionTokenized) {
+		return
+	}
+	for _, o := range d.Outputs {
+		if name := o.Action.MaskName(); o.Class != "" && name != "" {
+			m.Masked(o.Class, name, rec.Rows)
+		}
+	}
+}
+
+// refusalReason is a refusal's metric label: a small fixed set.
+func refusalReason(msg string) string {
+	switch {
+	case msg == refusedUnaudited.Message:
+		return "audit"
+	case bytes.Contains([]byte(msg), []byte("message is not available")), bytes.Contains([]byte(msg), []byte("statement name")):
+		return "protocol"
+	}
+	return "policy"
+}
+
+// decisionOf returns the analysis decision of a statement, if the
+// session's interceptor made one.
+func decisionOf(plan any, index int) *parser.Decision {
+	p, ok := plan.(*parser.Plan)
+	if !ok || index < 0 || index >= len(p.Statements) {
+		return nil
+	}
+	return p.Statements[index]
+}
+
+// masks lists the class:action pairs applied to a statement's result and
+// the decision they make: tokenized if any column was tokenized, masked
+// if any was masked or hashed, allowed otherwise.
+func masks(d *parser.Decision) ([]string, string) {
+	decision := audit.DecisionAllowed
+	seen := map[string]bool{}
+	var out []string
+	for _, o := range d.Outputs {
+		name := o.Action.MaskName()
+		if o.Class == "" || name == "" {
+			continue
+		}
+		if o.Action.Kind == policy.Tokenize {
+			decision = audit.DecisionTokenized
+		} else if decision == audit.DecisionAllowed {
+			decision = audit.DecisionMasked
+		}
+		if m := o.Class + ":" + name; !seen[m] {
+			seen[m] = true
+			out = append(out, m)
+		}
+	}
+	return out, decision
+}
+
+// tagKind is the kind a command tag names: its words before the first
+// number ("INSERT 0 1" is INSERT).
+func tagKind(tag []byte) string {
+	end := len(tag)
+	for i, c := range tag {
+		if c >= '0' && c <= '9' {
+			end = i
+			break
+		}
+	}
+	return string(bytes.TrimSpace(tag[:end]))
+}
+
+// tagRows is the row count a command tag reports, if any.
+func tagRows(tag []byte) (int64, bool) {
+	i := bytes.LastIndexByte(tag, ' ')
+	if i < 0 {
+		return 0, false
+	}
+	n, err := strconv.ParseInt(string(tag[i+1:]), 10, 64)
+	return n, err == nil
+}
