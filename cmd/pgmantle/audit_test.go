@@ -358,7 +358,9 @@ func TestAuditRecords(t *testing.T) {
 			t.Errorf("batch record: %+v", e)
 		}
 	}
-	e = find("COPY FROM STDIN", func(e audit.Entry) bool { return e.Kind == "COPY" && strings.Contains(strings.ToUpper(e.SQL), "FROM STDIN") })
+	e = find("COPY FROM STDIN", func(e audit.Entry) bool {
+		return e.Kind == "COPY" && strings.Contains(strings.ToUpper(e.SQL), "FROM STDIN")
+	})
 	if e.Rows != 2 {
 		t.Errorf("COPY FROM record: %+v", e)
 	}
