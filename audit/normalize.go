@@ -31,11 +31,55 @@ type Statement struct {
 }
 
 // Normalizer normalizes statements, caching what it derives from each
-// normalized text. It is safe for concurrent use.
+// normalized text and each shape key (shape.go). It is safe for
+// concurrent use.
 type Normalizer struct {
 	mu    sync.Mutex
 	max   int
 	cache map[string]*shape
+
+	qmu     sync.RWMutex
+	queries map[string]*Query // by shape key
+}
+
+// Query is what records say of a simple Query's or a prepared statement's
+// text: each statement's fields, or for text pg_query cannot parse, a
+// redacted form and a hash (Parts is then nil).
+type Query struct {
+	Parts    []Statement
+	Unparsed Statement
+}
+
+// Normalize returns the record fields of a text holding one or more
+// statements. scratch is a buffer the caller reuses between calls.
+func (n *Normalizer) Normalize(sql string, scratch *[]byte) *Query {
+	key, ok := shapeKey(sql, *scratch)
+	*scratch = key
+	if ok {
+		n.qmu.RLock()
+		q := n.queries[string(key)]
+		n.qmu.RUnlock()
+		if q != nil {
+			return q
+		}
+	}
+	parts, parsed := n.Split(sql)
+	if !parsed {
+		return &Query{Unparsed: Unparsed(sql)}
+	}
+	q := &Query{Parts: make([]Statement, len(parts))}
+	for i, p := range parts {
+		q.Parts[i] = n.Describe(p, sql, i)
+	}
+	if ok {
+		n.qmu.Lock()
+		if len(n.queries) >= n.max {
+			clear(n.queries)
+		}
+		n.queries[string(key)] = q
+		n.qmu.Unlock()
+	}
+	return q
 }
 
 // shape is what is derived from a normalized text.
@@ -47,7 +91,7 @@ type shape struct {
 
 // NewNormalizer returns a Normalizer whose cache holds up to max shapes.
 func NewNormalizer(max int) *Normalizer {
-	return &Normalizer{max: max, cache: map[string]*shape{}}
+	return &Normalizer{max: max, cache: map[string]*shape{}, queries: map[string]*Query{}}
 }
 
 // Split normalizes a whole simple Query and returns its statements'

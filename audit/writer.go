@@ -28,6 +28,10 @@ type Options struct {
 	SyncInterval time.Duration // default 1s
 	OnFailure    string        // OnFailureRefuse (default) or OnFailureContinue
 	QueueSize    int           // records waiting to be written; default 8192
+	// FlushDelay is, under SyncInterval, how long records may wait in the
+	// queue before they are written, so that one write carries many
+	// (default 10ms). Under SyncAlways records are written at once.
+	FlushDelay time.Duration
 	RetryDelay   time.Duration // between attempts on a failing sink; default 1s
 	Logger       *slog.Logger
 }
@@ -53,6 +57,7 @@ type Writer struct {
 	synced   uint64 // records synced
 	failure  error  // the sink's last error while it fails
 	closing  bool
+	ticks    uint64 // FlushDelay periods elapsed (SyncInterval)
 	done     chan struct{}
 	dropped  uint64
 	failures uint64
@@ -89,6 +94,9 @@ func NewWriter(sink Sink, opts Options) (*Writer, error) {
 	}
 	if opts.RetryDelay <= 0 {
 		opts.RetryDelay = time.Second
+	}
+	if opts.FlushDelay <= 0 {
+		opts.FlushDelay = 10 * time.Millisecond
 	}
 	w := &Writer{opts: opts, sink: sink, log: opts.Logger, prev: genesis, done: make(chan struct{})}
 	if w.log == nil {
@@ -161,26 +169,26 @@ func (w *Writer) Submit(rec *Record, droppable bool) uint64 {
 	}
 	w.queue = append(w.queue, rec)
 	w.tickets++
-	if len(w.queue) == 1 {
+	if (len(w.queue) == 1 && w.opts.Sync == SyncAlways) || len(w.queue) == w.opts.QueueSize/2 {
 		w.changed.Broadcast()
 	}
 	return w.tickets
 }
 
-// WaitDurable blocks until the record with the ticket is as durable as
-// the sync mode asks: synced under SyncAlways, written under
-// SyncInterval. Under OnFailureRefuse it waits through a sink failure
-// (the statement's answer is held until its record is safe); under
-// OnFailureContinue it returns.
+// WaitDurable blocks, under SyncAlways, until the record with the ticket
+// is synced; under OnFailureRefuse it waits through a sink failure (the
+// statement's answer is held until its record is safe), under
+// OnFailureContinue it gives up then. Under SyncInterval it returns at
+// once: records are written within FlushDelay and synced within
+// SyncInterval.
 func (w *Writer) WaitDurable(ticket uint64) {
+	if w.opts.Sync != SyncAlways {
+		return
+	}
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	for !w.closing {
-		done := w.written
-		if w.opts.Sync == SyncAlways {
-			done = w.synced
-		}
-		if done >= ticket || (w.failure != nil && w.opts.OnFailure == OnFailureContinue) {
+		if w.synced >= ticket || (w.failure != nil && w.opts.OnFailure == OnFailureContinue) {
 			return
 		}
 		w.changed.Wait()
@@ -208,16 +216,17 @@ func (w *Writer) Stats() Stats {
 // run writes queued records until Close.
 func (w *Writer) run() {
 	defer close(w.done)
-	ticker := time.NewTicker(w.opts.SyncInterval)
-	defer ticker.Stop()
 	stopTick := make(chan struct{})
 	defer close(stopTick)
 	if w.opts.Sync == SyncInterval {
+		ticker := time.NewTicker(w.opts.FlushDelay)
 		go func() {
+			defer ticker.Stop()
 			for {
 				select {
 				case <-ticker.C:
 					w.mu.Lock()
+					w.ticks++
 					w.changed.Broadcast()
 					w.mu.Unlock()
 				case <-stopTick:
@@ -227,11 +236,21 @@ func (w *Writer) run() {
 		}()
 	}
 	lastSync := time.Now()
+	var seen uint64
 	for {
 		w.mu.Lock()
-		for len(w.queue) == 0 && !w.closing && !(w.written > w.synced && time.Since(lastSync) >= w.opts.SyncInterval) {
+		for !w.closing {
+			ticked := w.ticks != seen
+			if len(w.queue) > 0 && (w.opts.Sync == SyncAlways || ticked || len(w.queue) >= w.opts.QueueSize/2) {
+				break
+			}
+			if ticked && w.written > w.synced && time.Since(lastSync) >= w.opts.SyncInterval {
+				break
+			}
+			seen = w.ticks
 			w.changed.Wait()
 		}
+		seen = w.ticks
 		batch := w.queue
 		w.queue, w.spare = w.spare[:0], nil
 		closing := w.closing
@@ -279,7 +298,7 @@ func (w *Writer) writeBatch(batch []*Record) {
 			rest = rest[n:]
 		}
 		if err == nil {
-			if len(w.buf) > 1<<20 {
+			if len(w.buf) > 16<<20 {
 				w.buf = nil
 			}
 			return

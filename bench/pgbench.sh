@@ -4,7 +4,9 @@
 #
 # Run from the repository root:   bash bench/pgbench.sh
 # Knobs (environment):            SCALE CLIENTS THREADS DURATION WARMUP ROUNDS
-#                                 PROTOCOL PGBIN RESULTS_DIR   (see bench/README.md)
+#                                 PROTOCOL PGBIN RESULTS_DIR TARGETS (see bench/README.md)
+# Targets: direct pgbouncer pgmantle (default), and pgmantle with its audit
+# log: audit-interval (file, sync: interval), audit-always (file, sync: always).
 #
 # Everything (cluster, PgBouncer, pgmantle, temp dir) is torn down on exit,
 # including on failure and Ctrl-C. Progress goes to stderr; the result table
@@ -20,7 +22,7 @@ WARMUP=${WARMUP:-3}
 ROUNDS=${ROUNDS:-1}
 PROTOCOL=${PROTOCOL:-simple}
 RESULTS_DIR=${RESULTS_DIR:-bench/results}
-TARGETS=(direct pgbouncer pgmantle)
+read -ra TARGETS <<<"${TARGETS:-direct pgbouncer pgmantle}"
 
 # Set by the functions below; cleanup() reads them.
 tmp=""
@@ -28,6 +30,7 @@ load_at_start=""
 commit=""
 pg_port="" bouncer_port="" mantle_port=""
 bouncer_pid="" mantle_pid=""
+declare -A audit_port=() audit_pid=()
 
 # ---------------------------------------------------------------- helpers ---
 
@@ -61,7 +64,7 @@ free_port() {
 	local port
 	for _ in $(seq 1 200); do
 		port=$((20000 + RANDOM % 30000))
-		[[ " $pg_port $bouncer_port $mantle_port " == *" $port "* ]] && continue
+		[[ " $pg_port $bouncer_port $mantle_port ${audit_port[*]} " == *" $port "* ]] && continue
 		if ! (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
 			echo "$port"
 			return 0
@@ -275,6 +278,29 @@ start_pgmantle() {
 	wait_ready "$mantle_port" "$mantle_pid" pgmantle
 }
 
+# start_audited TARGET starts a pgmantle whose audit log is a file with the
+# sync mode the target names (audit-interval, audit-always).
+start_audited() {
+	local target=$1 mode=${1#audit-} port
+	[[ $mode == interval || $mode == always ]] || die "unknown target '$target'"
+	port=$(free_port)
+	audit_port[$target]=$port
+	cat >"$tmp/$target.yaml" <<-EOF
+		audit:
+		  file: $tmp/$target.log
+		  sync: $mode
+	EOF
+	log "starting pgmantle with a file audit log (sync: $mode) on port $port"
+	"$tmp/pgmantle" serve --config "$tmp/$target.yaml" --listen "127.0.0.1:$port" \
+		--upstream "127.0.0.1:$pg_port" --log-level warn \
+		</dev/null >"$tmp/$target-pgmantle.log" 2>&1 &
+	audit_pid[$target]=$!
+	wait_ready "$port" "${audit_pid[$target]}" "pgmantle ($target)"
+}
+
+# has_target NAME: is NAME among TARGETS?
+has_target() { [[ " ${TARGETS[*]} " == *" $1 "* ]]; }
+
 # ---------------------------------------------------------------- measure ---
 
 target_port() {
@@ -282,6 +308,7 @@ target_port() {
 	direct) echo "$pg_port" ;;
 	pgbouncer) echo "$bouncer_port" ;;
 	pgmantle) echo "$mantle_port" ;;
+	audit-*) echo "${audit_port[$1]}" ;;
 	esac
 }
 
@@ -290,6 +317,7 @@ target_pid() {
 	direct) echo "" ;;
 	pgbouncer) echo "$bouncer_pid" ;;
 	pgmantle) echo "$mantle_pid" ;;
+	audit-*) echo "${audit_pid[$1]}" ;;
 	esac
 }
 
@@ -374,10 +402,20 @@ summary_table() {
 		printf '| %s | %.0f | %.3f | %s | %s |\n' "$target" "$tps" "$lat" "$cpu" "$(ratio "$tps" "$direct_tps")"
 	done
 	echo
-	printf 'pgmantle / pgbouncer: TPS %s×, latency %s×, proxy CPU per transaction %s×\n' \
-		"$(ratio "$(median pgmantle 3)" "$(median pgbouncer 3)")" \
-		"$(ratio "$(median pgmantle 4)" "$(median pgbouncer 4)")" \
-		"$(ratio "$(median pgmantle 5)" "$(median pgbouncer 5)")"
+	if has_target pgmantle && has_target pgbouncer; then
+		printf 'pgmantle / pgbouncer: TPS %s×, latency %s×, proxy CPU per transaction %s×\n' \
+			"$(ratio "$(median pgmantle 3)" "$(median pgbouncer 3)")" \
+			"$(ratio "$(median pgmantle 4)" "$(median pgbouncer 4)")" \
+			"$(ratio "$(median pgmantle 5)" "$(median pgbouncer 5)")"
+	fi
+	local a
+	for a in audit-interval audit-always; do
+		has_target "$a" && has_target pgmantle || continue
+		printf '%s / pgmantle without audit: TPS %s×, proxy CPU per transaction %s×\n' "$a" \
+			"$(ratio "$(median "$a" 3)" "$(median pgmantle 3)")" \
+			"$(ratio "$(median "$a" 5)" "$(median pgmantle 5)")"
+	done
+	return 0
 }
 
 runs_table() {
@@ -407,17 +445,18 @@ rounds_note() {
 
 results_file() {
 	local cmd cpu_model
-	cmd="SCALE=$SCALE CLIENTS=$CLIENTS THREADS=$THREADS DURATION=$DURATION WARMUP=$WARMUP ROUNDS=$ROUNDS PROTOCOL=$PROTOCOL bash bench/pgbench.sh"
+	cmd="SCALE=$SCALE CLIENTS=$CLIENTS THREADS=$THREADS DURATION=$DURATION WARMUP=$WARMUP ROUNDS=$ROUNDS PROTOCOL=$PROTOCOL TARGETS=\"${TARGETS[*]}\" bash bench/pgbench.sh"
 	cpu_model=$(awk -F': ' '/^model name/{print $2; exit}' /proc/cpuinfo)
 	cat <<-EOF
-		# pgbench: direct vs PgBouncer vs pgmantle
+		# pgbench: ${TARGETS[*]}
 
 		- Date: $(date -u '+%Y-%m-%d %H:%M:%S UTC')
 		- Command: \`$cmd\`
 		- Workload: \`pgbench -n -S -M $PROTOCOL -c $CLIENTS -j $THREADS -T $DURATION\`, scale $SCALE, ${WARMUP} s warm-up before each measured run, $(rounds_note)
 		- Machine: $(nproc) CPUs, ${cpu_model:-unknown CPU}, Linux $(uname -r); CPU use just before the run: ${load_at_start}%
 		- PostgreSQL: $(pg_version) (fsync=off, shared_buffers=256MB, clients connect over TCP to 127.0.0.1)
-		- PgBouncer: $(pgbouncer --version | awk 'NR==1{print $2}') (session pooling, default_pool_size 100)
+		$(has_target pgbouncer && echo "- PgBouncer: $(pgbouncer --version | awk 'NR==1{print $2}') (session pooling, default_pool_size 100)")
+		$(has_target audit-interval || has_target audit-always && echo "- Audit logs: a file on $(df -T "$tmp" | awk 'NR==2{print $2}') ($tmp), default settings but the sync mode (1 s sync interval for audit-interval)")
 		- pgmantle: $("$tmp/pgmantle" version | sed 's/^pgmantle //')
 		- Git commit: $commit
 
@@ -463,6 +502,10 @@ show_logs() {
 	local f
 	[[ -n $bouncer_pid ]] && ! proc_alive "$bouncer_pid" && log "PgBouncer (pid $bouncer_pid) had exited"
 	[[ -n $mantle_pid ]] && ! proc_alive "$mantle_pid" && log "pgmantle (pid $mantle_pid) had exited"
+	local t
+	for t in "${!audit_pid[@]}"; do
+		proc_alive "${audit_pid[$t]}" || log "pgmantle ($t, pid ${audit_pid[$t]}) had exited"
+	done
 	for f in postgres.log pgbouncer.log pgmantle.log; do
 		[[ -s $tmp/$f ]] || continue
 		log "last lines of $f:"
@@ -487,6 +530,11 @@ cleanup() {
 	((rc != 0 && rc != 130 && rc != 143)) && show_logs
 	log "cleaning up"
 	[[ -n $mantle_pid ]] && { stop_pid "$mantle_pid" pgmantle; wait "$mantle_pid" 2>/dev/null; }
+	local t
+	for t in "${!audit_pid[@]}"; do
+		stop_pid "${audit_pid[$t]}" "pgmantle ($t)"
+		wait "${audit_pid[$t]}" 2>/dev/null
+	done
 	[[ -n $bouncer_pid ]] && stop_pid "$bouncer_pid" PgBouncer
 	stop_cluster
 	rm -rf -- "$tmp"
@@ -516,14 +564,31 @@ main() {
 	find_tools
 	check_load
 	make_tmpdir
-	ensure_pgbouncer
+	if has_target pgbouncer; then ensure_pgbouncer; fi
 	build_pgmantle
 	start_cluster
 	init_data
-	start_pgbouncer
-	start_pgmantle
+	has_target pgbouncer && start_pgbouncer
+	has_target pgmantle && start_pgmantle
+	local t
+	for t in "${TARGETS[@]}"; do
+		[[ $t == audit-* ]] && start_audited "$t"
+	done
 	measure_all
 	report
+	for t in "${!audit_pid[@]}"; do
+		verify_audit "$t"
+	done
+}
+
+# verify_audit TARGET stops an audited pgmantle (so that its log ends with
+# a close record) and checks the log's chain.
+verify_audit() {
+	local t=$1
+	stop_pid "${audit_pid[$t]}" "pgmantle ($t)"
+	wait "${audit_pid[$t]}" 2>/dev/null || true
+	unset "audit_pid[$t]"
+	log "$t: $("$tmp/pgmantle" audit verify "$tmp/$t.log" 2>&1 | head -n 1)"
 }
 
 main "$@"

@@ -77,6 +77,9 @@ type StatementEvent struct {
 	// the statement (bytes as PostgreSQL sent them).
 	Rows, Bytes int64
 	Start, End  time.Time
+	// Param returns the session's run-time parameters as PostgreSQL last
+	// reported them (standard_conforming_strings, client_encoding).
+	Param func(name string) string
 }
 
 // audit reports a statement's end to the session's auditor: ev with its
@@ -87,13 +90,15 @@ func (ss *session) audit(ev StatementEvent, sent time.Time) {
 	if ss.aud == nil {
 		return
 	}
-	ev.Rows, ev.Bytes = ss.rows, ss.bytes
+	ev.Rows, ev.Bytes, ev.Param = ss.rows, ss.bytes, ss.param
 	ev.End = time.Now()
 	ev.Start = sent
 	if ss.lastEnd.After(sent) {
 		ev.Start = ss.lastEnd
 	}
-	ss.aud.Statement(&ev)
+	ss.ev = ev
+	ss.aud.Statement(&ss.ev)
+	ss.ev = StatementEvent{}
 	ss.rows, ss.bytes = 0, 0
 	ss.lastEnd = ev.End
 }

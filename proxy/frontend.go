@@ -220,9 +220,6 @@ func (ss *session) admit(r *request, a Admission) error {
 	if !ok {
 		return nil
 	}
-	if ss.param == nil {
-		ss.param = ss.Parameter
-	}
 	a.Param = ss.param
 	ss.adm = a
 	ss.replace = nil

@@ -63,6 +63,7 @@ func newFuzzSession(client, server io.Reader) (*session, *scriptConn, *scriptCon
 		cr: newMsgReader(cc, 1<<20), cw: bufio.NewWriter(cc),
 		sr: newMsgReader(sc, 0), sw: bufio.NewWriter(sc),
 	}
+	ss.param = ss.Parameter
 	return ss, cc, sc
 }
 

@@ -167,6 +167,7 @@ func (s *Server) serveConn(conn net.Conn) {
 		scratch: make([]byte, 0, 256),
 		stop:    make(chan error, 1),
 	}
+	ss.param = ss.Parameter
 	ss.run(context.Background())
 }
 

@@ -82,13 +82,14 @@ type session struct {
 	batches      uint64                   // client-to-server goroutine: Sync, Query and FunctionCall messages sent
 	adm          Admission                // client-to-server goroutine: the message being admitted
 	replace      []byte                   // client-to-server goroutine: what Admit sends instead of the message
-	param        func(name string) string // ss.Parameter, bound once
+	param        func(name string) string // ss.Parameter, bound when the session is made
 	row          pgproto3.DataRow
 
 	// With an Auditor (server-to-client goroutine): the session's
 	// auditor, the rows and bytes relayed for the current statement, and
 	// when the previous statement ended.
 	aud       SessionAuditor
+	ev        StatementEvent
 	rows      int64
 	bytes     int64
 	lastEnd   time.Time

@@ -107,10 +107,10 @@ type session struct {
 	h      *Hook
 	info   *proxy.SessionInfo
 	ticket uint64
-	// The last simple Query's text and its statements, normalized.
+	// The last text and its normalization; scratch for shape keys.
 	lastSQL string
-	parts   []string
-	partsOK bool
+	last    *audit.Query
+	scratch []byte
 }
 
 func (s *session) record(typ string) *audit.Record {
@@ -197,17 +197,24 @@ func (s *session) describe(rec *audit.Record, ev *proxy.StatementEvent) {
 		rec.Kind = tagKind(ev.Tag)
 		return
 	}
-	if ev.SQL != s.lastSQL || s.parts == nil {
-		s.lastSQL = ev.SQL
-		s.parts, s.partsOK = s.h.norm.Split(ev.SQL)
+	var q *audit.Query
+	if ev.SQL == s.lastSQL && s.last != nil {
+		q = s.last
+	} else if ev.Param != nil && ev.Param("standard_conforming_strings") == "off" {
+		// Backslashes in '...' escape quotes here, which pg_query does not
+		// expect: where a literal ends cannot be trusted, so nothing of
+		// the text but its keywords is kept.
+		q = &audit.Query{Unparsed: audit.Unparsed(ev.SQL)}
+	} else {
+		q = s.h.norm.Normalize(ev.SQL, &s.scratch)
 	}
-	if !s.partsOK || ev.Index >= len(s.parts) {
-		st := audit.Unparsed(ev.SQL)
-		rec.SQL, rec.SQLHash = st.SQL, st.Hash
+	s.lastSQL, s.last = ev.SQL, q
+	if ev.Index >= len(q.Parts) {
+		rec.SQL, rec.SQLHash = q.Unparsed.SQL, q.Unparsed.Hash
 		rec.Kind = tagKind(ev.Tag)
 		return
 	}
-	st := s.h.norm.Describe(s.parts[ev.Index], ev.SQL, ev.Index)
+	st := &q.Parts[ev.Index]
 	rec.SQL, rec.Fingerprint, rec.Kind, rec.Tables = st.SQL, st.Fingerprint, st.Kind, st.Tables
 	if k := tagKind(ev.Tag); k != "" {
 		rec.Kind = k
