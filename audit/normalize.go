@@ -28,6 +28,13 @@ type Statement struct {
 	Hash   string
 	Kind   string   // SELECT, INSERT, CREATE TABLE, ... ("" if unknown)
 	Tables []string // relations the statement names, as written (schema.name or name)
+
+	fragment []byte // SQL, Fingerprint and Hash rendered for records
+}
+
+func (s Statement) rendered() Statement {
+	s.fragment = appendText(nil, s.SQL, s.Fingerprint, s.Hash)
+	return s
 }
 
 // Normalizer normalizes statements, caching what it derives from each
@@ -141,14 +148,14 @@ func (n *Normalizer) Describe(norm, raw string, index int) Statement {
 		n.cache[norm] = sh
 		n.mu.Unlock()
 	}
-	return Statement{SQL: norm, Fingerprint: sh.fingerprint, Kind: sh.kind, Tables: sh.tables}
+	return Statement{SQL: norm, Fingerprint: sh.fingerprint, Kind: sh.kind, Tables: sh.tables}.rendered()
 }
 
 // Unparsed returns the record fields of text pg_query cannot parse: a
 // redacted form and a hash, never the text.
 func Unparsed(sql string) Statement {
 	sum := sha256.Sum256([]byte(sql))
-	return Statement{SQL: Redact(sql), Hash: hex.EncodeToString(sum[:])}
+	return Statement{SQL: Redact(sql), Hash: hex.EncodeToString(sum[:])}.rendered()
 }
 
 func derive(norm, raw string, index int) *shape {

@@ -2,6 +2,7 @@ package audit
 
 import (
 	"strconv"
+	"sync"
 	"time"
 	"unicode/utf8"
 )
@@ -25,14 +26,20 @@ const (
 	DecisionFailed    = "failed"    // PostgreSQL reported an error
 )
 
-// Record is one audit record. The writer fills Seq and Prev; everything
-// else comes from the proxy. No field may hold a value from a statement
-// or a result: SQL is normalized, Reason is a vetted message.
+// Record is one audit record. The writer fills Seq (and the prev hash);
+// everything else comes from the proxy. No field may hold a value from a
+// statement or a result: SQL is normalized, Reason is a vetted message.
 type Record struct {
 	Seq  uint64
-	Prev string // hex SHA-256 of the previous record's line
 	Time time.Time
 	Type string
+
+	// SessionJSON, when set, is SessionFragment of the session fields
+	// below, rendered once per session; they are then not rendered again.
+	SessionJSON []byte
+	// Text, when set, supplies SQL, Fingerprint and SQLHash, rendered once
+	// per statement text.
+	Text *Statement
 
 	Session         uint64
 	Client          string
@@ -65,28 +72,60 @@ type Record struct {
 	Count uint64
 }
 
-// appendJSON appends r as one JSON object (no newline). Fields at their
-// zero value are left out, except seq, prev, time and type.
-func (r *Record) appendJSON(b []byte) []byte {
-	b = append(b, `{"seq":`...)
-	b = strconv.AppendUint(b, r.Seq, 10)
-	b = append(b, `,"prev":"`...)
-	b = append(b, r.Prev...)
-	b = append(b, `","time":"`...)
-	b = r.Time.UTC().AppendFormat(b, "2006-01-02T15:04:05.000000Z")
-	b = append(b, `","type":`...)
-	b = appendString(b, r.Type)
+// records recycles Records: the Writer puts back those it has written.
+var records = sync.Pool{New: func() any { return new(Record) }}
+
+// NewRecord returns a Record to fill and Submit (from a pool: a Record
+// must not be used after Submit).
+func NewRecord() *Record { return records.Get().(*Record) }
+
+// SessionFragment renders a session's fields for Record.SessionJSON.
+func SessionFragment(session uint64, client, role, effectiveRole, database, applicationName string) []byte {
+	r := Record{Session: session, Client: client, Role: role, EffectiveRole: effectiveRole, Database: database,
+		ApplicationName: applicationName}
+	return r.appendSession(nil)
+}
+
+func (r *Record) appendSession(b []byte) []byte {
 	b = optUint(b, "session", r.Session)
 	b = optString(b, "client", r.Client)
 	b = optString(b, "role", r.Role)
 	b = optString(b, "effective_role", r.EffectiveRole)
 	b = optString(b, "database", r.Database)
-	b = optString(b, "application_name", r.ApplicationName)
+	return optString(b, "application_name", r.ApplicationName)
+}
+
+// appendText renders the fields of a statement's text.
+func appendText(b []byte, sql, fingerprint, hash string) []byte {
+	b = optString(b, "sql", sql)
+	b = optString(b, "fingerprint", fingerprint)
+	return optString(b, "sql_hash", hash)
+}
+
+// appendJSON appends r as one JSON object (no newline) after the hash of
+// the previous record. Fields at their zero value are left out, except
+// seq, prev, time and type.
+func (r *Record) appendJSON(b []byte, prev *hexDigest) []byte {
+	b = append(b, `{"seq":`...)
+	b = strconv.AppendUint(b, r.Seq, 10)
+	b = append(b, `,"prev":"`...)
+	b = append(b, prev[:]...)
+	b = append(b, `","time":"`...)
+	b = appendTime(b, r.Time)
+	b = append(b, `","type":`...)
+	b = appendString(b, r.Type)
+	if r.SessionJSON != nil {
+		b = append(b, r.SessionJSON...)
+	} else {
+		b = r.appendSession(b)
+	}
 	b = optString(b, "kind", r.Kind)
 	b = optString(b, "protocol", r.Protocol)
-	b = optString(b, "sql", r.SQL)
-	b = optString(b, "fingerprint", r.Fingerprint)
-	b = optString(b, "sql_hash", r.SQLHash)
+	if r.Text != nil {
+		b = append(b, r.Text.fragment...)
+	} else {
+		b = appendText(b, r.SQL, r.Fingerprint, r.SQLHash)
+	}
 	b = optList(b, "tables", r.Tables)
 	b = optList(b, "columns", r.Columns)
 	b = optList(b, "classes", r.Classes)
@@ -115,6 +154,39 @@ func (r *Record) appendJSON(b []byte) []byte {
 		b = strconv.AppendUint(b, r.Count, 10)
 	}
 	return append(b, '}')
+}
+
+// appendTime renders t in UTC as 2006-01-02T15:04:05.000000Z.
+func appendTime(b []byte, t time.Time) []byte {
+	t = t.UTC()
+	year, month, day := t.Date()
+	hour, min, sec := t.Clock()
+	b = appendDigits(b, year, 4)
+	b = append(b, '-')
+	b = appendDigits(b, int(month), 2)
+	b = append(b, '-')
+	b = appendDigits(b, day, 2)
+	b = append(b, 'T')
+	b = appendDigits(b, hour, 2)
+	b = append(b, ':')
+	b = appendDigits(b, min, 2)
+	b = append(b, ':')
+	b = appendDigits(b, sec, 2)
+	b = append(b, '.')
+	b = appendDigits(b, t.Nanosecond()/1000, 6)
+	return append(b, 'Z')
+}
+
+// appendDigits appends v (non-negative) zero-padded to width digits.
+func appendDigits(b []byte, v, width int) []byte {
+	var buf [20]byte
+	i := len(buf)
+	for v > 0 || i > len(buf)-width {
+		i--
+		buf[i] = byte('0' + v%10)
+		v /= 10
+	}
+	return append(b, buf[i:]...)
 }
 
 func optString(b []byte, key, v string) []byte {

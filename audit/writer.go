@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -32,8 +33,8 @@ type Options struct {
 	// queue before they are written, so that one write carries many
 	// (default 10ms). Under SyncAlways records are written at once.
 	FlushDelay time.Duration
-	RetryDelay   time.Duration // between attempts on a failing sink; default 1s
-	Logger       *slog.Logger
+	RetryDelay time.Duration // between attempts on a failing sink; default 1s
+	Logger     *slog.Logger
 }
 
 var newline = []byte{'\n'}
@@ -52,10 +53,11 @@ type Writer struct {
 	changed  *sync.Cond // queue, progress or failure changed
 	queue    []*Record
 	spare    []*Record
-	tickets  uint64 // records submitted
-	written  uint64 // records written to the sink
-	synced   uint64 // records synced
-	failure  error  // the sink's last error while it fails
+	tickets  uint64      // records submitted
+	written  uint64      // records written to the sink
+	synced   uint64      // records synced
+	failure  error       // the sink's last error while it fails
+	refusing atomic.Bool // failure != nil under OnFailureRefuse (read without the lock)
 	closing  bool
 	ticks    uint64 // FlushDelay periods elapsed (SyncInterval)
 	done     chan struct{}
@@ -64,7 +66,7 @@ type Writer struct {
 
 	// writer goroutine only
 	seq  uint64
-	prev string
+	prev hexDigest
 	buf  []byte
 }
 
@@ -98,7 +100,8 @@ func NewWriter(sink Sink, opts Options) (*Writer, error) {
 	if opts.FlushDelay <= 0 {
 		opts.FlushDelay = 10 * time.Millisecond
 	}
-	w := &Writer{opts: opts, sink: sink, log: opts.Logger, prev: genesis, done: make(chan struct{})}
+	w := &Writer{opts: opts, sink: sink, log: opts.Logger, done: make(chan struct{})}
+	copy(w.prev[:], genesis)
 	if w.log == nil {
 		w.log = slog.Default()
 	}
@@ -117,7 +120,8 @@ func NewWriter(sink Sink, opts Options) (*Writer, error) {
 			if err := json.Unmarshal(last, &tail); err != nil || tail.Seq == 0 {
 				return nil, fmt.Errorf("the last record of the audit log is not a pgmantle record; move the file aside to start a new chain")
 			}
-			w.seq, w.prev = tail.Seq, link(last)
+			w.seq = tail.Seq
+			linkTo(&w.prev, last)
 			open.Recovered = tail.Type != TypeClose
 		}
 		open.TruncatedBytes = truncated
@@ -142,10 +146,10 @@ func NewWriter(sink Sink, opts Options) (*Writer, error) {
 // (commit or rollback make it final).
 func (w *Writer) encode(b []byte, rec *Record) []byte {
 	rec.Seq = w.seq + 1
-	rec.Prev = w.prev
 	start := len(b)
-	b = rec.appendJSON(b)
-	w.seq, w.prev = rec.Seq, link(b[start:])
+	b = rec.appendJSON(b, &w.prev)
+	w.seq = rec.Seq
+	linkTo(&w.prev, b[start:])
 	return append(b, '\n')
 }
 
@@ -198,9 +202,7 @@ func (w *Writer) WaitDurable(ticket uint64) {
 // Healthy returns nil while records can be written, or an error wrapping
 // ErrUnavailable while the sink fails under OnFailureRefuse.
 func (w *Writer) Healthy() error {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	if w.failure != nil && w.opts.OnFailure == OnFailureRefuse {
+	if w.refusing.Load() {
 		return ErrUnavailable
 	}
 	return nil
@@ -288,9 +290,16 @@ func (w *Writer) writeBatch(batch []*Record) {
 	w.buf = w.buf[:0]
 	for _, rec := range batch {
 		w.buf = w.encode(w.buf, rec)
+		*rec = Record{}
+		records.Put(rec)
 	}
 	rest := w.buf
 	for {
+		// Once closing, one more attempt is made, then the records are
+		// given up.
+		w.mu.Lock()
+		closing := w.closing
+		w.mu.Unlock()
 		n, err := w.sink.Write(rest)
 		if n > 0 {
 			records := uint64(bytes.Count(rest[:n], newline))
@@ -304,15 +313,13 @@ func (w *Writer) writeBatch(batch []*Record) {
 			return
 		}
 		w.fail(err)
-		w.mu.Lock()
-		closing := w.closing
-		w.mu.Unlock()
 		if closing {
 			// Give up: the chain goes on from the last record written.
 			lost := bytes.Count(rest, newline)
 			if written := w.buf[:len(w.buf)-len(rest)]; len(written) > 0 {
 				i := bytes.LastIndexByte(written[:len(written)-1], '\n')
-				w.seq, w.prev = seq+uint64(len(batch)-lost), link(written[i+1:len(written)-1])
+				w.seq = seq + uint64(len(batch)-lost)
+				linkTo(&w.prev, written[i+1:len(written)-1])
 			} else {
 				w.seq, w.prev = seq, prev
 			}
@@ -330,15 +337,15 @@ func (w *Writer) sync() {
 	target := w.written
 	w.mu.Unlock()
 	for {
+		w.mu.Lock()
+		closing := w.closing
+		w.mu.Unlock()
 		err := w.sink.Sync()
 		if err == nil {
 			w.progress(func() { w.synced = target })
 			return
 		}
 		w.fail(err)
-		w.mu.Lock()
-		closing := w.closing
-		w.mu.Unlock()
 		if closing {
 			return
 		}
@@ -352,6 +359,7 @@ func (w *Writer) progress(f func()) {
 	f()
 	recovered := w.failure != nil
 	w.failure = nil
+	w.refusing.Store(false)
 	w.changed.Broadcast()
 	w.mu.Unlock()
 	if recovered {
@@ -364,6 +372,7 @@ func (w *Writer) fail(err error) {
 	w.mu.Lock()
 	first := w.failure == nil
 	w.failure = err
+	w.refusing.Store(w.opts.OnFailure == OnFailureRefuse)
 	w.failures++
 	w.changed.Broadcast()
 	w.mu.Unlock()

@@ -588,7 +588,7 @@ verify_audit() {
 	stop_pid "${audit_pid[$t]}" "pgmantle ($t)"
 	wait "${audit_pid[$t]}" 2>/dev/null || true
 	unset "audit_pid[$t]"
-	log "$t: $("$tmp/pgmantle" audit verify "$tmp/$t.log" 2>&1 | head -n 1)"
+	log "$t: $("$tmp/pgmantle" audit verify "$tmp/$t.log"* 2>&1 | head -n 1)"
 }
 
 main "$@"

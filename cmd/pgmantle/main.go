@@ -29,6 +29,8 @@ Usage:
   pgmantle detokenize --config FILE --class CLASS [--key-version N] TOKEN...
                                          reverse tokens (needs access to the keys)
   pgmantle audit verify [--open] FILE... check an audit log's hash chain
+  pgmantle audit report [--since T] [--until T] [--html] FILE...
+                                         the compliance report of an audit log
   pgmantle version                       print the version
 
 Run "pgmantle COMMAND -h" for a command's flags.

@@ -11,7 +11,6 @@ package audithook
 
 import (
 	"bytes"
-	"strconv"
 	"sync"
 	"time"
 
@@ -72,6 +71,9 @@ func (h *Hook) Refuse() *proxy.Error {
 func (h *Hook) Open(info *proxy.SessionInfo) proxy.SessionAuditor {
 	h.init()
 	s := &session{h: h, info: info}
+	role := s.effectiveRole()
+	s.fragment = audit.SessionFragment(info.ID, info.RemoteAddr, info.User, role, info.Database,
+		info.StartupParams["application_name"])
 	if h.Metrics != nil {
 		h.Metrics.SessionOpened(info.ID)
 	}
@@ -111,16 +113,24 @@ type session struct {
 	lastSQL string
 	last    *audit.Query
 	scratch []byte
+	// fragment is the session's fields rendered once (nil before Open).
+	fragment []byte
+}
+
+func (s *session) effectiveRole() string {
+	if s.info.EffectiveRole != "" {
+		return s.info.EffectiveRole
+	}
+	return s.info.User
 }
 
 func (s *session) record(typ string) *audit.Record {
-	role := s.info.EffectiveRole
-	if role == "" {
-		role = s.info.User
-	}
-	return &audit.Record{Time: time.Now(), Type: typ, Session: s.info.ID, Client: s.info.RemoteAddr,
-		Role: s.info.User, EffectiveRole: role, Database: s.info.Database,
-		ApplicationName: s.info.StartupParams["application_name"], PolicyGen: s.h.generation()}
+	rec := audit.NewRecord()
+	*rec = audit.Record{Time: time.Now(), Type: typ, Session: s.info.ID, Client: s.info.RemoteAddr,
+		Role: s.info.User, EffectiveRole: s.effectiveRole(), Database: s.info.Database,
+		ApplicationName: s.info.StartupParams["application_name"], PolicyGen: s.h.generation(),
+		SessionJSON: s.fragment}
+	return rec
 }
 
 func (s *session) submit(rec *audit.Record, droppable bool) {
@@ -210,14 +220,14 @@ func (s *session) describe(rec *audit.Record, ev *proxy.StatementEvent) {
 	}
 	s.lastSQL, s.last = ev.SQL, q
 	if ev.Index >= len(q.Parts) {
-		rec.SQL, rec.SQLHash = q.Unparsed.SQL, q.Unparsed.Hash
+		rec.SQL, rec.SQLHash, rec.Text = q.Unparsed.SQL, q.Unparsed.Hash, &q.Unparsed
 		rec.Kind = tagKind(ev.Tag)
 		return
 	}
 	st := &q.Parts[ev.Index]
-	rec.SQL, rec.Fingerprint, rec.Kind, rec.Tables = st.SQL, st.Fingerprint, st.Kind, st.Tables
-	if k := tagKind(ev.Tag); k != "" {
-		rec.Kind = k
+	rec.SQL, rec.Fingerprint, rec.Kind, rec.Tables, rec.Text = st.SQL, st.Fingerprint, st.Kind, st.Tables, st
+	if k := tagKindBytes(ev.Tag); len(k) > 0 && string(k) != rec.Kind {
+		rec.Kind = string(k)
 	}
 	if d := decisionOf(ev.Plan, ev.Index); d != nil {
 		rec.Columns, rec.Classes, _ = resultmask.Facts([]*parser.Statement{d.Statement})
@@ -316,7 +326,9 @@ func masks(d *parser.Decision) ([]string, string) {
 
 // tagKind is the kind a command tag names: its words before the first
 // number ("INSERT 0 1" is INSERT).
-func tagKind(tag []byte) string {
+func tagKind(tag []byte) string { return string(tagKindBytes(tag)) }
+
+func tagKindBytes(tag []byte) []byte {
 	end := len(tag)
 	for i, c := range tag {
 		if c >= '0' && c <= '9' {
@@ -324,15 +336,21 @@ func tagKind(tag []byte) string {
 			break
 		}
 	}
-	return string(bytes.TrimSpace(tag[:end]))
+	return bytes.TrimSpace(tag[:end])
 }
 
 // tagRows is the row count a command tag reports, if any.
 func tagRows(tag []byte) (int64, bool) {
 	i := bytes.LastIndexByte(tag, ' ')
-	if i < 0 {
+	if i < 0 || i == len(tag)-1 || len(tag)-i > 19 {
 		return 0, false
 	}
-	n, err := strconv.ParseInt(string(tag[i+1:]), 10, 64)
-	return n, err == nil
+	var n int64
+	for _, c := range tag[i+1:] {
+		if c < '0' || c > '9' {
+			return 0, false
+		}
+		n = n*10 + int64(c-'0')
+	}
+	return n, true
 }
