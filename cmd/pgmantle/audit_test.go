@@ -414,6 +414,30 @@ func TestAuditRecords(t *testing.T) {
 		t.Errorf("verify: %d %s", code, out)
 	}
 
+	// The compliance report.
+	code, out, errOut := runCmd("audit", "report", filepath.Join(dir, "audit.log"))
+	if code != 0 {
+		t.Fatalf("report: %s", errOut)
+	}
+	for _, want := range []string{
+		"Hash chain: intact (" + strconv.Itoa(len(recs)) + " records verified)",
+		"| analyst | 1 | 1 | 1 | 1 | 0 | 4 |", // allowed masked tokenized refused failed total
+		"| 1 | pgmantle: class address (bk.contacts.address) is denied to role \"analyst\" |",
+		"| analyst | 1 |", // failed logins
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("report lacks %q:\n%s", want, out)
+		}
+	}
+	code, out, _ = runCmd("audit", "report", "--html", filepath.Join(dir, "audit.log"))
+	if code != 0 || !strings.Contains(out, "<svg") || strings.Contains(out, "<script") || !strings.Contains(out, "tokenized") {
+		t.Errorf("HTML report (%d): %.300s", code, out)
+	}
+	if code, out, _ = runCmd("audit", "report", "--since", "2999-01-01", filepath.Join(dir, "audit.log")); code != 0 ||
+		!strings.Contains(out, "no statements in the period") {
+		t.Errorf("report of an empty period (%d): %s", code, out)
+	}
+
 	// No seeded value in any file pgmantle wrote.
 	files, _ := filepath.Glob(filepath.Join(dir, "*"))
 	for _, f := range files {

@@ -11,6 +11,7 @@ package audithook
 
 import (
 	"bytes"
+	"strings"
 	"sync"
 	"time"
 
@@ -124,12 +125,20 @@ func (s *session) effectiveRole() string {
 	return s.info.User
 }
 
-func (s *session) record(typ string) *audit.Record {
+// record returns a record of the session (its session fields rendered
+// once, in SessionJSON), timed now unless at is given.
+func (s *session) record(typ string, at ...time.Time) *audit.Record {
 	rec := audit.NewRecord()
-	*rec = audit.Record{Time: time.Now(), Type: typ, Session: s.info.ID, Client: s.info.RemoteAddr,
-		Role: s.info.User, EffectiveRole: s.effectiveRole(), Database: s.info.Database,
-		ApplicationName: s.info.StartupParams["application_name"], PolicyGen: s.h.generation(),
-		SessionJSON: s.fragment}
+	rec.Type, rec.SessionJSON, rec.PolicyGen = typ, s.fragment, s.h.generation()
+	if len(at) > 0 {
+		rec.Time = at[0]
+	} else {
+		rec.Time = time.Now()
+	}
+	if s.fragment == nil {
+		rec.Session, rec.Client, rec.Role, rec.EffectiveRole = s.info.ID, s.info.RemoteAddr, s.info.User, s.effectiveRole()
+		rec.Database, rec.ApplicationName = s.info.Database, s.info.StartupParams["application_name"]
+	}
 	return rec
 }
 
@@ -159,8 +168,7 @@ func (s *session) Ended(reason string) {
 
 // Statement implements proxy.SessionAuditor.
 func (s *session) Statement(ev *proxy.StatementEvent) {
-	rec := s.record(audit.TypeStatement)
-	rec.Time = ev.Start
+	rec := s.record(audit.TypeStatement, ev.Start)
 	rec.Protocol = ev.Protocol
 	rec.Duration = ev.End.Sub(ev.Start)
 	rec.Bytes = ev.Bytes
@@ -210,7 +218,7 @@ func (s *session) describe(rec *audit.Record, ev *proxy.StatementEvent) {
 	var q *audit.Query
 	if ev.SQL == s.lastSQL && s.last != nil {
 		q = s.last
-	} else if ev.Param != nil && ev.Param("standard_conforming_strings") == "off" {
+	} else if strings.IndexByte(ev.SQL, '\\') >= 0 && ev.Param != nil && ev.Param("standard_conforming_strings") == "off" {
 		// Backslashes in '...' escape quotes here, which pg_query does not
 		// expect: where a literal ends cannot be trusted, so nothing of
 		// the text but its keywords is kept.

@@ -1,0 +1,122 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgconn"
+
+	"github.com/pgmantle/pgmantle/audit"
+	"github.com/pgmantle/pgmantle/internal/pgtest"
+)
+
+// TestAuditDiskFullFailsClosed puts the audit log on a tiny tmpfs and
+// fills it: statements are refused with 57P05 (never served unaudited),
+// /readyz and the metrics say so, and once space returns statements run
+// again and the chain is intact, the refusals recorded in it.
+func TestAuditDiskFullFailsClosed(t *testing.T) {
+	c := pgtest.Cluster(t)
+	setupAuditDB(t, c)
+	ctx := pgtest.Context(t)
+	dir := t.TempDir()
+	logDir := filepath.Join(dir, "audit")
+	os.Mkdir(logDir, 0o700)
+	if err := syscall.Mount("tmpfs", logDir, "tmpfs", 0, "size=256k"); err != nil {
+		t.Skipf("cannot mount a tmpfs here: %v", err)
+	}
+	t.Cleanup(func() { syscall.Unmount(logDir, syscall.MNT_DETACH) })
+	auditFile := filepath.Join(logDir, "audit.log")
+	s := startAuditServer(t, c, dir, func(o *overrides) { o.auditFile = auditFile })
+
+	conn := s.connect(t, "bookkeeper", "pw")
+	if _, err := conn.Exec(ctx, "SELECT 1"); err != nil {
+		t.Fatal(err)
+	}
+	if code := httpStatus(t, "http://"+s.admin+"/readyz"); code != http.StatusOK {
+		t.Fatalf("readyz = %d before the disk filled", code)
+	}
+
+	// Fill the file system.
+	filler := filepath.Join(logDir, "filler")
+	f, err := os.Create(filler)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.Write(make([]byte, 512<<10)) // more than fits: the rest is refused
+	f.Close()
+
+	var refused *pgconn.PgError
+	deadline := time.Now().Add(10 * time.Second)
+	for refused == nil {
+		if time.Now().After(deadline) {
+			t.Fatal("statements were still served with the audit log's disk full")
+		}
+		if _, err := conn.Exec(ctx, "SELECT 1"); err != nil && !errors.As(err, &refused) {
+			t.Fatal(err)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	if refused.Code != "57P05" || !strings.Contains(refused.Message, "audit log cannot be written") {
+		t.Fatalf("refusal: %s %s", refused.Code, refused.Message)
+	}
+	// The extended protocol is refused too, and the session goes on.
+	var n int
+	if err := conn.QueryRow(ctx, "SELECT count(*) FROM bk.contacts WHERE id = $1", 1).Scan(&n); err == nil {
+		t.Fatal("an extended-protocol statement was served while the audit log was full")
+	}
+	if code := httpStatus(t, "http://"+s.admin+"/readyz"); code != http.StatusServiceUnavailable {
+		t.Errorf("readyz = %d while the audit log cannot be written", code)
+	}
+	if v := s.metric(t, "pgmantle_audit_failing"); v != 1 {
+		t.Errorf("pgmantle_audit_failing = %v", v)
+	}
+	if v := s.metric(t, `pgmantle_refusals_total{reason="audit"}`); v < 2 {
+		t.Errorf("audit refusals metric = %v", v)
+	}
+
+	// Space returns: statements run again, with no reconnect.
+	os.Remove(filler)
+	deadline = time.Now().Add(10 * time.Second)
+	for {
+		if _, err := conn.Exec(ctx, "SELECT 2"); err == nil {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("statements stayed refused after space returned")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	conn.Close(context.Background())
+	s.stop()
+
+	sum, err := audit.Verify([]string{auditFile}, false)
+	if err != nil {
+		t.Fatalf("chain after the outage: %v", err)
+	}
+	auditRefusals := 0
+	for _, e := range readAudit(t, auditFile) {
+		if e.Decision == audit.DecisionRefused && strings.Contains(e.Reason, "audit log") {
+			auditRefusals++
+		}
+	}
+	if auditRefusals < 2 {
+		t.Errorf("%d refusals for the audit log recorded (of %d records)", auditRefusals, sum.Records)
+	}
+}
+
+func httpStatus(t *testing.T, url string) int {
+	t.Helper()
+	resp, err := http.Get(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	return resp.StatusCode
+}
