@@ -1,10 +1,12 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
+	"os"
 	"time"
 
 	"github.com/pgmantle/pgmantle/audit"
@@ -32,16 +34,25 @@ func auditVerifyCmd(args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("audit verify", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	open := fs.Bool("open", false, "accept a log that does not end with a close record (pgmantle is still writing it)")
+	src := tableFlags(fs)
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	if fs.NArg() == 0 {
-		fmt.Fprintln(stderr, "usage: pgmantle audit verify [--open] FILE... (the active file and its rotated files, in any order)")
+	files, cleanup, err := src.files(fs.Args())
+	if err != nil {
+		return err
+	}
+	defer cleanup()
+	if len(files) == 0 {
+		fmt.Fprintln(stderr, "usage: pgmantle audit verify [--open] FILE... (the active file and its rotated files, in any order)\n       pgmantle audit verify [--open] --dsn DSN [--table TABLE]")
 		return errUsage
 	}
-	s, err := audit.Verify(fs.Args(), *open)
+	s, err := audit.Verify(files, *open)
 	var broken *audit.Broken
 	if errors.As(err, &broken) {
+		if src.dsn != "" {
+			broken.File = "table " + src.table
+		}
 		fmt.Fprintf(stdout, "BROKEN: %v\n", broken)
 		if s.Records > 0 {
 			fmt.Fprintf(stdout, "%d records before it verified (records %d to %d)\n", s.Records, s.First, s.Last)
@@ -75,10 +86,16 @@ func auditReportCmd(args []string, stdout, stderr io.Writer) error {
 	sinceS := fs.String("since", "", "first `TIME` to include (RFC 3339, or YYYY-MM-DD, or YYYY-MM-DD HH:MM, UTC)")
 	untilS := fs.String("until", "", "`TIME` to stop before (same forms)")
 	asHTML := fs.Bool("html", false, "write a self-contained HTML page with a chart instead of Markdown")
+	src := tableFlags(fs)
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	if fs.NArg() == 0 {
+	files, cleanup, err := src.files(fs.Args())
+	if err != nil {
+		return err
+	}
+	defer cleanup()
+	if len(files) == 0 {
 		fmt.Fprintln(stderr, "usage: pgmantle audit report [--since T] [--until T] [--html] FILE...")
 		return errUsage
 	}
@@ -90,11 +107,11 @@ func auditReportCmd(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return fmt.Errorf("--until: %w", err)
 	}
-	r, err := audit.BuildReport(fs.Args(), since, until)
+	r, err := audit.BuildReport(files, since, until)
 	if err != nil {
 		return err
 	}
-	switch s, err := audit.Verify(fs.Args(), true); {
+	switch s, err := audit.Verify(files, true); {
 	case err == nil:
 		r.Chain = fmt.Sprintf("intact (%d records verified)", s.Records)
 	default:
@@ -119,4 +136,42 @@ func parseReportTime(s string) (time.Time, error) {
 		}
 	}
 	return time.Time{}, fmt.Errorf("%q is not a time (use RFC 3339, YYYY-MM-DD or YYYY-MM-DD HH:MM)", s)
+}
+
+// tableSource is an audit table named on the command line (--dsn), read
+// in place of files.
+type tableSource struct{ dsn, table string }
+
+func tableFlags(fs *flag.FlagSet) *tableSource {
+	src := &tableSource{}
+	fs.StringVar(&src.dsn, "dsn", "", "read the audit table of the postgres sink at `DSN` instead of files")
+	fs.StringVar(&src.table, "table", "pgmantle_audit", "the audit `TABLE` (with --dsn)")
+	return src
+}
+
+// files returns the files to read: the arguments, or the table exported
+// to a temporary file.
+func (src *tableSource) files(args []string) ([]string, func(), error) {
+	if src.dsn == "" {
+		return args, func() {}, nil
+	}
+	if len(args) > 0 {
+		return nil, nil, fmt.Errorf("give files or --dsn, not both")
+	}
+	f, err := os.CreateTemp("", "pgmantle-audit-*.jsonl")
+	if err != nil {
+		return nil, nil, err
+	}
+	cleanup := func() { os.Remove(f.Name()) }
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
+	defer cancel()
+	err = audit.ExportPostgres(ctx, src.dsn, src.table, f)
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		cleanup()
+		return nil, nil, err
+	}
+	return []string{f.Name()}, cleanup, nil
 }

@@ -14,6 +14,7 @@ import (
 	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/pgmantle/pgmantle/audit"
+	"github.com/pgmantle/pgmantle/internal/config"
 	"github.com/pgmantle/pgmantle/internal/pgtest"
 )
 
@@ -119,4 +120,46 @@ func httpStatus(t *testing.T, url string) int {
 	}
 	resp.Body.Close()
 	return resp.StatusCode
+}
+
+// TestAuditPostgresSink writes the audit log to a table, restarts
+// pgmantle (the chain continues from the table's last record), verifies
+// the chain from the table, and catches an edited row.
+func TestAuditPostgresSink(t *testing.T) {
+	c := pgtest.Cluster(t)
+	setupAuditDB(t, c)
+	ctx := pgtest.Context(t)
+	c.Exec(ctx, "DROP TABLE IF EXISTS audit_log")
+	dsn := c.DSN("postgres", "", "postgres")
+	toTable := func(cfg *config.Config) {
+		cfg.Audit.Sink, cfg.Audit.File = config.AuditSinkPostgres, ""
+		cfg.Audit.Postgres = config.AuditPostgres{DSN: dsn, Table: "public.audit_log"}
+	}
+	for run := 0; run < 2; run++ {
+		s := startAuditServer(t, c, t.TempDir(), nil, toTable)
+		conn := s.connect(t, "bookkeeper", "pw")
+		for i := 0; i < 3; i++ {
+			if _, err := conn.Exec(ctx, "SELECT count(*) FROM bk.contacts WHERE id = $1", i); err != nil {
+				t.Fatal(err)
+			}
+		}
+		conn.Close(ctx)
+		s.stop()
+	}
+	code, out, errOut := runCmd("audit", "verify", "--dsn", dsn, "--table", "public.audit_log")
+	if code != 0 || !strings.Contains(out, "OK: 14 records verified") || !strings.Contains(out, "1 restarts continue the chain") {
+		t.Fatalf("verify (%d): %s %s", code, out, errOut)
+	}
+	var statements int
+	conn := pgtest.Connect(t, dsn)
+	if err := conn.QueryRow(ctx, "SELECT count(*) FROM audit_log WHERE type = 'statement' AND role = 'bookkeeper' AND decision = 'allowed'").Scan(&statements); err != nil || statements != 6 {
+		t.Fatalf("%d statement rows, %v", statements, err)
+	}
+	if _, err := conn.Exec(ctx, `UPDATE audit_log SET line = replace(line, '"rows":1', '"rows":0') WHERE seq = 4`); err != nil {
+		t.Fatal(err)
+	}
+	code, out, _ = runCmd("audit", "verify", "--dsn", dsn, "--table", "public.audit_log")
+	if code != 1 || !strings.Contains(out, "BROKEN: table public.audit_log") || !strings.Contains(out, "record 4") {
+		t.Fatalf("verify of an edited table (%d): %s", code, out)
+	}
 }

@@ -20,6 +20,7 @@ import (
 
 	"github.com/pgmantle/pgmantle/audit"
 	"github.com/pgmantle/pgmantle/examples/bookkeeping"
+	"github.com/pgmantle/pgmantle/internal/config"
 	"github.com/pgmantle/pgmantle/internal/pgcluster"
 	"github.com/pgmantle/pgmantle/internal/pgtest"
 )
@@ -52,7 +53,7 @@ type auditServer struct {
 	stop        func()
 }
 
-func startAuditServer(t *testing.T, c *pgcluster.Cluster, dir string, extra func(*overrides)) *auditServer {
+func startAuditServer(t *testing.T, c *pgcluster.Cluster, dir string, extra func(*overrides), cfgFns ...func(*config.Config)) *auditServer {
 	t.Helper()
 	policyFile := filepath.Join(dir, "policy.yaml")
 	os.WriteFile(policyFile, []byte(auditPolicy), 0o644)
@@ -71,6 +72,9 @@ func startAuditServer(t *testing.T, c *pgcluster.Cluster, dir string, extra func
 	cfg, err := loadConfig("", o)
 	if err != nil {
 		t.Fatal(err)
+	}
+	for _, f := range cfgFns {
+		f(&cfg)
 	}
 	// The admin listener's port is chosen here so the test knows it.
 	al, err := net.Listen("tcp", "127.0.0.1:0")

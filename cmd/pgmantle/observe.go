@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"log/slog"
 	"os"
@@ -34,6 +35,12 @@ func setupObservation(cfg config.Config, srv *proxy.Server, prot *protection, lo
 		sink = fs
 	case config.AuditSinkStdout:
 		sink = audit.NewWriterSink(os.Stdout)
+	case config.AuditSinkPostgres:
+		ps, err := audit.OpenPostgresSink(context.Background(), cfg.Audit.Postgres.DSN, cfg.Audit.Postgres.Table)
+		if err != nil {
+			return nil, err
+		}
+		sink = ps
 	}
 	if sink != nil {
 		w, err := audit.NewWriter(sink, audit.Options{Sync: cfg.Audit.Sync, SyncInterval: cfg.Audit.SyncInterval,

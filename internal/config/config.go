@@ -160,14 +160,17 @@ type Keys struct {
 const (
 	AuditSinkNone   = "none"   // no audit log
 	AuditSinkFile   = "file"   // JSON Lines in File, rotated
-	AuditSinkStdout = "stdout" // JSON Lines on standard output
+	AuditSinkStdout   = "stdout"   // JSON Lines on standard output
+	AuditSinkPostgres = "postgres" // rows of a PostgreSQL table, on a connection of pgmantle's own
 )
 
 // Audit configures the audit log (README, "Audit log").
 type Audit struct {
-	// Sink is none, file or stdout. Default file when File is set, none
-	// otherwise.
+	// Sink is none, file, stdout or postgres. Default file when File is
+	// set, none otherwise.
 	Sink string `yaml:"sink"`
+	// Postgres is the table of the postgres sink.
+	Postgres AuditPostgres `yaml:"postgres"`
 	// File is the audit log's path (the active file; rotated files get a
 	// time suffix).
 	File string `yaml:"file"`
@@ -184,6 +187,16 @@ type Audit struct {
 	// reaches this size or age (0: never). Default 100MB and 24h.
 	RotateSize     ByteSize      `yaml:"rotate_size"`
 	RotateInterval time.Duration `yaml:"rotate_interval"`
+}
+
+// AuditPostgres is where the postgres sink writes.
+type AuditPostgres struct {
+	// DSN is a connection string with credentials of pgmantle's own; it
+	// should reach PostgreSQL directly (or another server), not pgmantle.
+	DSN string `yaml:"dsn"`
+	// Table is name or schema.name, created if missing. Default
+	// pgmantle_audit.
+	Table string `yaml:"table"`
 }
 
 // Admin configures the admin HTTP listener.
@@ -212,7 +225,7 @@ func Default() Config {
 		Policy:  Policy{WatchInterval: 2 * time.Second},
 		Catalog: Catalog{RefreshInterval: 5 * time.Minute},
 		Keys:    Keys{RefreshInterval: time.Minute},
-		Audit: Audit{Sync: "interval", SyncInterval: time.Second, OnFailure: "refuse", QueueSize: 8192,
+		Audit: Audit{Postgres: AuditPostgres{Table: "pgmantle_audit"}, Sync: "interval", SyncInterval: time.Second, OnFailure: "refuse", QueueSize: 8192,
 			RotateSize: 100 << 20, RotateInterval: 24 * time.Hour},
 	}
 }

@@ -164,8 +164,12 @@ func (c *Config) validateAudit(bad func(string, string, ...any)) {
 		if a.File == "" {
 			bad("audit.file", "the file sink needs a path")
 		}
+	case AuditSinkPostgres:
+		if a.Postgres.DSN == "" {
+			bad("audit.postgres.dsn", "the postgres sink needs a connection string")
+		}
 	default:
-		bad("audit.sink", "must be none, file or stdout, not %q", a.Sink)
+		bad("audit.sink", "must be none, file, stdout or postgres, not %q", a.Sink)
 	}
 	if a.Sync != "always" && a.Sync != "interval" {
 		bad("audit.sync", "must be always or interval, not %q", a.Sync)
