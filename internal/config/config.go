@@ -158,8 +158,8 @@ type Keys struct {
 
 // Audit sinks.
 const (
-	AuditSinkNone   = "none"   // no audit log
-	AuditSinkFile   = "file"   // JSON Lines in File, rotated
+	AuditSinkNone     = "none"     // no audit log
+	AuditSinkFile     = "file"     // JSON Lines in File, rotated
 	AuditSinkStdout   = "stdout"   // JSON Lines on standard output
 	AuditSinkPostgres = "postgres" // rows of a PostgreSQL table, on a connection of pgmantle's own
 )
