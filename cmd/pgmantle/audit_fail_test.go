@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"errors"
+	"net"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -12,6 +13,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgproto3"
 
 	"github.com/pgmantle/pgmantle/audit"
 	"github.com/pgmantle/pgmantle/internal/config"
@@ -162,4 +164,67 @@ func TestAuditPostgresSink(t *testing.T) {
 	if code != 1 || !strings.Contains(out, "BROKEN: table public.audit_log") || !strings.Contains(out, "record 4") {
 		t.Fatalf("verify of an edited table (%d): %s", code, out)
 	}
+}
+
+// TestAuditFunctionCall: a FunctionCall message is a statement too.
+func TestAuditFunctionCall(t *testing.T) {
+	c := pgtest.Cluster(t)
+	setupAuditDB(t, c)
+	dir := t.TempDir()
+	s := startAuditServer(t, c, dir, nil)
+	conn, err := net.Dial("tcp", s.addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	fe := pgproto3.NewFrontend(conn, conn)
+	fe.Send(&pgproto3.StartupMessage{ProtocolVersion: pgproto3.ProtocolVersion30,
+		Parameters: map[string]string{"user": "postgres", "database": "postgres"}})
+	if err := fe.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	for {
+		m, err := fe.Receive()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, ok := m.(*pgproto3.ReadyForQuery); ok {
+			break
+		}
+	}
+	fe.Send(&pgproto3.FunctionCall{Function: 177, ArgFormatCodes: []uint16{0}, // int4pl
+		Arguments: [][]byte{[]byte("40"), []byte("2")}, ResultFormatCode: 0})
+	if err := fe.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	var result string
+	for done := false; !done; {
+		m, err := fe.Receive()
+		if err != nil {
+			t.Fatal(err)
+		}
+		switch m := m.(type) {
+		case *pgproto3.FunctionCallResponse:
+			result = string(m.Result)
+		case *pgproto3.ErrorResponse:
+			t.Fatalf("%s: %s", m.Code, m.Message)
+		case *pgproto3.ReadyForQuery:
+			done = true
+		}
+	}
+	fe.Send(&pgproto3.Terminate{})
+	fe.Flush()
+	if result != "42" {
+		t.Fatalf("int4pl(40, 2) = %q", result)
+	}
+	s.stop()
+	for _, e := range readAudit(t, filepath.Join(dir, "audit.log")) {
+		if e.Type == audit.TypeStatement {
+			if e.Kind != "FUNCTION CALL" || e.Protocol != "function" || e.Decision != "allowed" || e.Role != "postgres" {
+				t.Fatalf("FunctionCall record: %+v", e)
+			}
+			return
+		}
+	}
+	t.Fatal("no record of the FunctionCall")
 }
