@@ -64,7 +64,7 @@ func TestDecisions(t *testing.T) {
 	for msg, want := range map[string]string{
 		refusedUnaudited.Message: "audit",
 		"pgmantle: the FunctionCall message is not available to role \"x\"": "protocol",
-		"pgmantle: class cn_id (t.c) is denied to role \"x\"":                 "policy",
+		"pgmantle: class cn_id (t.c) is denied to role \"x\"":               "policy",
 	} {
 		if got := refusalReason(msg); got != want {
 			t.Errorf("refusalReason(%q) = %s", msg, got)
