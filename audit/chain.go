@@ -1,8 +1,10 @@
 package audit
 
 import (
+	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/hex"
+	"hash"
 )
 
 // genesis is the Prev of the very first record of a log.
@@ -22,4 +24,39 @@ type hexDigest [64]byte
 func linkTo(d *hexDigest, line []byte) {
 	sum := sha256.Sum256(line)
 	hex.Encode(d[:], sum[:])
+}
+
+// ChainHMAC names the keyed chain in open records.
+const ChainHMAC = "hmac-sha256"
+
+// chainer computes prev values: SHA-256 of the previous line, or, with a
+// key, HMAC-SHA256 — which an attacker who edits the log cannot
+// recompute without the key.
+type chainer struct {
+	mac hash.Hash // nil: plain SHA-256
+	sum []byte
+}
+
+func newChainer(key []byte) *chainer {
+	if key == nil {
+		return &chainer{}
+	}
+	return &chainer{mac: hmac.New(sha256.New, key)}
+}
+
+func (c *chainer) linkTo(d *hexDigest, line []byte) {
+	if c.mac == nil {
+		linkTo(d, line)
+		return
+	}
+	c.mac.Reset()
+	c.mac.Write(line)
+	c.sum = c.mac.Sum(c.sum[:0])
+	hex.Encode(d[:], c.sum)
+}
+
+func (c *chainer) link(line []byte) string {
+	var d hexDigest
+	c.linkTo(&d, line)
+	return string(d[:])
 }

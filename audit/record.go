@@ -65,9 +65,12 @@ type Record struct {
 	SQLState    string
 	PolicyGen   uint64
 
-	// Open records: how the previous run ended.
+	// Open records: how the previous run ended, and how this run chains
+	// (Chain "" is SHA-256; ChainHMAC with the audit key of KeyVersion).
 	Recovered      bool  // the previous run ended without a close record
 	TruncatedBytes int64 // an incomplete record cut from the end of the log
+	Chain          string
+	KeyVersion     int
 	// Close records: records written in this run.
 	Count uint64
 }
@@ -149,6 +152,8 @@ func (r *Record) appendJSON(b []byte, prev *hexDigest) []byte {
 		b = append(b, `,"truncated_bytes":`...)
 		b = strconv.AppendInt(b, r.TruncatedBytes, 10)
 	}
+	b = optString(b, "chain", r.Chain)
+	b = optUint(b, "key_version", uint64(r.KeyVersion))
 	if r.Type == TypeClose {
 		b = append(b, `,"count":`...)
 		b = strconv.AppendUint(b, r.Count, 10)

@@ -40,6 +40,8 @@ type Entry struct {
 	PolicyGen       uint64   `json:"policy_generation"`
 	Recovered       bool     `json:"recovered"`
 	TruncatedBytes  int64    `json:"truncated_bytes"`
+	Chain           string   `json:"chain"`
+	KeyVersion      int      `json:"key_version"`
 	Count           uint64   `json:"count"`
 }
 
@@ -64,6 +66,28 @@ type Summary struct {
 	Closed    bool // the last record is a close record
 	Restarts  int  // open records after the first (restarts continuing the chain)
 	Recovered int  // restarts after an interrupted run
+	Keyed     int  // runs chained with HMAC-SHA256 (and verified with their key)
+}
+
+// chainKey returns the key an open record's run chains with (nil: SHA-256).
+func chainKey(e Entry, opts VerifyOptions) ([]byte, error) {
+	switch e.Chain {
+	case "":
+		if opts.RequireKeyed {
+			return nil, fmt.Errorf("this run is chained with plain SHA-256, but keyed chains are required")
+		}
+		return nil, nil
+	case ChainHMAC:
+		if opts.Key == nil {
+			return nil, fmt.Errorf("this run is chained with HMAC-SHA256 under audit key version %d: give the keys (--config or --keys-file) to verify it", e.KeyVersion)
+		}
+		key, err := opts.Key(e.KeyVersion)
+		if err != nil {
+			return nil, fmt.Errorf("audit key version %d: %w", e.KeyVersion, err)
+		}
+		return key, nil
+	}
+	return nil, fmt.Errorf("unknown chain %q", e.Chain)
 }
 
 // Verify reads the given files (in any order: they are put in chain order
@@ -74,6 +98,24 @@ type Summary struct {
 // end with a close record unless open is true (the log is still being
 // written). It returns the first break as *Broken.
 func Verify(files []string, open bool) (Summary, error) {
+	return VerifyWith(files, VerifyOptions{Open: open})
+}
+
+// VerifyOptions adjust Verify.
+type VerifyOptions struct {
+	// Open accepts a log that does not end with a close record.
+	Open bool
+	// Key returns the audit key of a version, for runs chained with
+	// HMAC-SHA256; nil when no keys are at hand.
+	Key func(version int) ([]byte, error)
+	// RequireKeyed refuses runs chained with plain SHA-256 (which anyone
+	// who edits the log can recompute).
+	RequireKeyed bool
+}
+
+// VerifyWith is Verify with options.
+func VerifyWith(files []string, opts VerifyOptions) (Summary, error) {
+	open := opts.Open
 	type fileHead struct {
 		name  string
 		first uint64
@@ -92,6 +134,7 @@ func Verify(files []string, open bool) (Summary, error) {
 	var prevLine []byte
 	var lastType, prevFile string
 	prevLineNo := 0
+	chain := newChainer(nil)
 	for _, h := range heads {
 		f, err := os.Open(h.name)
 		if err != nil {
@@ -123,6 +166,30 @@ func Verify(files []string, open bool) (Summary, error) {
 				f.Close()
 				return s, &Broken{h.name, lineNo, max(want, 1), "not a valid record (edited or inserted)"}
 			}
+			if e.Type == TypeOpen {
+				// The open record declares how its run chains, its own
+				// prev included.
+				key, err := chainKey(e, opts)
+				if err != nil {
+					f.Close()
+					return s, &Broken{h.name, lineNo, e.Seq, err.Error()}
+				}
+				chain = newChainer(key)
+				if key != nil {
+					s.Keyed++
+				}
+			}
+			if s.Records == 1 && lastType != TypeOpen && e.Type != TypeOpen && chain.mac == nil && (opts.Key != nil || opts.RequireKeyed) {
+				// The files start inside a run whose open record is in a
+				// file not given: find the key version it chains with.
+				if c := guessChain(prevLine, e.Prev, opts); c != nil {
+					chain = c
+					s.Keyed++
+				} else if opts.RequireKeyed {
+					f.Close()
+					return s, &Broken{h.name, lineNo, e.Seq, "the chain is not keyed with any audit key, but keyed chains are required"}
+				}
+			}
 			switch {
 			case s.Records == 0:
 				s.First = e.Seq
@@ -134,7 +201,7 @@ func Verify(files []string, open bool) (Summary, error) {
 			case e.Seq != want:
 				f.Close()
 				return s, &Broken{h.name, lineNo, want, fmt.Sprintf("found record %d: records were removed, inserted or reordered before it", e.Seq)}
-			case e.Prev != link(prevLine):
+			case e.Prev != chain.link(prevLine):
 				f.Close()
 				return s, &Broken{prevFile, prevLineNo, want - 1, "its content does not match the hash the next record holds (edited, or replaced)"}
 			}
@@ -187,4 +254,21 @@ func firstSeq(name string) (uint64, error) {
 	}
 	json.Unmarshal(bytes.TrimSpace(line), &e)
 	return e.Seq, nil
+}
+
+// guessChain finds the audit key version under which line links to prev.
+func guessChain(line []byte, prev string, opts VerifyOptions) *chainer {
+	if opts.Key == nil {
+		return nil
+	}
+	for v := 1; v <= 256; v++ {
+		key, err := opts.Key(v)
+		if err != nil {
+			continue
+		}
+		if c := newChainer(key); c.link(line) == prev {
+			return c
+		}
+	}
+	return nil
 }

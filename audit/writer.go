@@ -34,7 +34,11 @@ type Options struct {
 	// (default 10ms). Under SyncAlways records are written at once.
 	FlushDelay time.Duration
 	RetryDelay time.Duration // between attempts on a failing sink; default 1s
-	Logger     *slog.Logger
+	// ChainKey, if set, chains records with HMAC-SHA256 under this key
+	// (the audit key of version ChainKeyVersion) instead of SHA-256.
+	ChainKey        []byte
+	ChainKeyVersion int
+	Logger          *slog.Logger
 }
 
 var newline = []byte{'\n'}
@@ -65,9 +69,10 @@ type Writer struct {
 	failures uint64
 
 	// writer goroutine only
-	seq  uint64
-	prev hexDigest
-	buf  []byte
+	seq   uint64
+	prev  hexDigest
+	buf   []byte
+	chain *chainer
 }
 
 // Stats is a Writer's state for metrics.
@@ -100,13 +105,16 @@ func NewWriter(sink Sink, opts Options) (*Writer, error) {
 	if opts.FlushDelay <= 0 {
 		opts.FlushDelay = 10 * time.Millisecond
 	}
-	w := &Writer{opts: opts, sink: sink, log: opts.Logger, done: make(chan struct{})}
+	w := &Writer{opts: opts, sink: sink, log: opts.Logger, done: make(chan struct{}), chain: newChainer(opts.ChainKey)}
 	copy(w.prev[:], genesis)
 	if w.log == nil {
 		w.log = slog.Default()
 	}
 	w.changed = sync.NewCond(&w.mu)
 	open := &Record{Time: time.Now(), Type: TypeOpen}
+	if opts.ChainKey != nil {
+		open.Chain, open.KeyVersion = ChainHMAC, opts.ChainKeyVersion
+	}
 	if rc, ok := sink.(Recoverer); ok {
 		last, truncated, err := rc.Recover()
 		if err != nil {
@@ -121,7 +129,7 @@ func NewWriter(sink Sink, opts Options) (*Writer, error) {
 				return nil, fmt.Errorf("the last record of the audit log is not a pgmantle record; move the file aside to start a new chain")
 			}
 			w.seq = tail.Seq
-			linkTo(&w.prev, last)
+			w.chain.linkTo(&w.prev, last) // the open record declares this run's chain
 			open.Recovered = tail.Type != TypeClose
 		}
 		open.TruncatedBytes = truncated
@@ -149,7 +157,7 @@ func (w *Writer) encode(b []byte, rec *Record) []byte {
 	start := len(b)
 	b = rec.appendJSON(b, &w.prev)
 	w.seq = rec.Seq
-	linkTo(&w.prev, b[start:])
+	w.chain.linkTo(&w.prev, b[start:])
 	return append(b, '\n')
 }
 
@@ -319,7 +327,7 @@ func (w *Writer) writeBatch(batch []*Record) {
 			if written := w.buf[:len(w.buf)-len(rest)]; len(written) > 0 {
 				i := bytes.LastIndexByte(written[:len(written)-1], '\n')
 				w.seq = seq + uint64(len(batch)-lost)
-				linkTo(&w.prev, written[i+1:len(written)-1])
+				w.chain.linkTo(&w.prev, written[i+1:len(written)-1])
 			} else {
 				w.seq, w.prev = seq, prev
 			}

@@ -188,3 +188,23 @@ func (m *Manager) String() string {
 	s := m.Status()
 	return fmt.Sprintf("keys.Manager{source: %s, versions: %v}", s.Source, s.Versions)
 }
+
+// AuditKey returns the key that chains audit records (HMAC-SHA256), from
+// the hash ring if there is one and the tokenize ring otherwise, at
+// version v (0: the newest), and the version it used.
+func (m *Manager) AuditKey(v int) (int, []byte, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	r := m.rings[Hash]
+	if r == nil {
+		r = m.rings[Tokenize]
+	}
+	if r == nil {
+		return 0, nil, fmt.Errorf("no %q or %q key ring is configured", Hash, Tokenize)
+	}
+	if v == 0 {
+		v = r.Latest()
+	}
+	k, err := r.derive(v, "audit", "chain")
+	return v, k, err
+}

@@ -6,6 +6,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
 	"time"
 
@@ -34,10 +35,16 @@ func auditVerifyCmd(args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("audit verify", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	open := fs.Bool("open", false, "accept a log that does not end with a close record (pgmantle is still writing it)")
+	kf := keyFlags(fs)
 	src := tableFlags(fs)
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
+	opts, closeKeys, err := kf.options(*open, stderr)
+	if err != nil {
+		return err
+	}
+	defer closeKeys()
 	files, cleanup, err := src.files(fs.Args())
 	if err != nil {
 		return err
@@ -47,7 +54,7 @@ func auditVerifyCmd(args []string, stdout, stderr io.Writer) error {
 		fmt.Fprintln(stderr, "usage: pgmantle audit verify [--open] FILE... (the active file and its rotated files, in any order)\n       pgmantle audit verify [--open] --dsn DSN [--table TABLE]")
 		return errUsage
 	}
-	s, err := audit.Verify(files, *open)
+	s, err := audit.VerifyWith(files, opts)
 	var broken *audit.Broken
 	if errors.As(err, &broken) {
 		if src.dsn != "" {
@@ -63,6 +70,9 @@ func auditVerifyCmd(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	fmt.Fprintf(stdout, "OK: %d records verified (records %d to %d)", s.Records, s.First, s.Last)
+	if s.Keyed > 0 {
+		fmt.Fprintf(stdout, "; %d runs chained with HMAC-SHA256 under the audit key", s.Keyed)
+	}
 	if s.Restarts > 0 {
 		fmt.Fprintf(stdout, "; %d restarts continue the chain", s.Restarts)
 		if s.Recovered > 0 {
@@ -86,10 +96,16 @@ func auditReportCmd(args []string, stdout, stderr io.Writer) error {
 	sinceS := fs.String("since", "", "first `TIME` to include (RFC 3339, or YYYY-MM-DD, or YYYY-MM-DD HH:MM, UTC)")
 	untilS := fs.String("until", "", "`TIME` to stop before (same forms)")
 	asHTML := fs.Bool("html", false, "write a self-contained HTML page with a chart instead of Markdown")
+	kf := keyFlags(fs)
 	src := tableFlags(fs)
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
+	opts, closeKeys, err := kf.options(true, stderr)
+	if err != nil {
+		return err
+	}
+	defer closeKeys()
 	files, cleanup, err := src.files(fs.Args())
 	if err != nil {
 		return err
@@ -111,7 +127,7 @@ func auditReportCmd(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	switch s, err := audit.Verify(files, true); {
+	switch s, err := audit.VerifyWith(files, opts); {
 	case err == nil:
 		r.Chain = fmt.Sprintf("intact (%d records verified)", s.Records)
 	default:
@@ -174,4 +190,45 @@ func (src *tableSource) files(args []string) ([]string, func(), error) {
 		return nil, nil, err
 	}
 	return []string{f.Name()}, cleanup, nil
+}
+
+// verifyKeys are the flags that give verify the audit keys of
+// HMAC-chained runs.
+type verifyKeys struct {
+	cfgFile, keysFile string
+	requireHMAC       bool
+}
+
+func keyFlags(fs *flag.FlagSet) *verifyKeys {
+	k := &verifyKeys{}
+	fs.StringVar(&k.cfgFile, "config", "", "configuration `FILE` whose keys verify HMAC-chained runs (its audit.hmac: true also requires them)")
+	fs.StringVar(&k.keysFile, "keys-file", "", "local key `FILE` whose keys verify HMAC-chained runs")
+	fs.BoolVar(&k.requireHMAC, "require-hmac", false, "fail on runs chained with plain SHA-256")
+	return k
+}
+
+// options opens the key source, if one is named, and returns the verify
+// options with a function to close it.
+func (k *verifyKeys) options(open bool, stderr io.Writer) (audit.VerifyOptions, func(), error) {
+	opts := audit.VerifyOptions{Open: open, RequireKeyed: k.requireHMAC}
+	if k.cfgFile == "" && k.keysFile == "" {
+		return opts, func() {}, nil
+	}
+	cfg, err := loadConfig(k.cfgFile, overrides{keysFile: k.keysFile})
+	if err != nil {
+		return opts, nil, err
+	}
+	km, err := openKeys(context.Background(), cfg, slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn})))
+	if err != nil {
+		return opts, nil, err
+	}
+	if km == nil {
+		return opts, nil, fmt.Errorf("%s configures no keys", k.cfgFile)
+	}
+	opts.Key = func(v int) ([]byte, error) {
+		_, key, err := km.AuditKey(v)
+		return key, err
+	}
+	opts.RequireKeyed = opts.RequireKeyed || cfg.Audit.HMAC
+	return opts, km.Close, nil
 }

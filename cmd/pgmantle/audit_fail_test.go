@@ -228,3 +228,32 @@ func TestAuditFunctionCall(t *testing.T) {
 	}
 	t.Fatal("no record of the FunctionCall")
 }
+
+// TestAuditHMAC: with audit.hmac the chain is keyed from the key source;
+// verify needs the keys, and with them it passes.
+func TestAuditHMAC(t *testing.T) {
+	c := pgtest.Cluster(t)
+	setupAuditDB(t, c)
+	ctx := pgtest.Context(t)
+	dir := t.TempDir()
+	s := startAuditServer(t, c, dir, nil, func(cfg *config.Config) { cfg.Audit.HMAC = true })
+	conn := s.connect(t, "bookkeeper", "pw")
+	if _, err := conn.Exec(ctx, "SELECT 1"); err != nil {
+		t.Fatal(err)
+	}
+	conn.Close(ctx)
+	s.stop()
+	logFile, keyFile := filepath.Join(dir, "audit.log"), filepath.Join(dir, "keys.json")
+	if code, out, _ := runCmd("audit", "verify", logFile); code != 1 || !strings.Contains(out, "give the keys") {
+		t.Fatalf("verify without keys (%d): %s", code, out)
+	}
+	if code, out, errOut := runCmd("audit", "verify", "--keys-file", keyFile, "--require-hmac", logFile); code != 0 ||
+		!strings.Contains(out, "1 runs chained with HMAC-SHA256") {
+		t.Fatalf("verify with keys (%d): %s %s", code, out, errOut)
+	}
+	other := filepath.Join(t.TempDir(), "other.json")
+	runCmd("keys", "init", other)
+	if code, out, _ := runCmd("audit", "verify", "--keys-file", other, logFile); code != 1 || !strings.Contains(out, "BROKEN") {
+		t.Fatalf("verify with other keys (%d): %s", code, out)
+	}
+}

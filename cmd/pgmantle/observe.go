@@ -9,6 +9,7 @@ import (
 	"github.com/pgmantle/pgmantle/admin"
 	"github.com/pgmantle/pgmantle/audit"
 	"github.com/pgmantle/pgmantle/internal/config"
+	"github.com/pgmantle/pgmantle/keys"
 	"github.com/pgmantle/pgmantle/proxy"
 	"github.com/pgmantle/pgmantle/proxy/audithook"
 )
@@ -18,6 +19,7 @@ type observer struct {
 	writer *audit.Writer
 	admin  *admin.Server
 	logger *slog.Logger
+	keys   *keys.Manager // opened for the audit key when no policy opened one
 }
 
 // setupObservation opens the audit log and starts the admin listener, as
@@ -43,15 +45,34 @@ func setupObservation(cfg config.Config, srv *proxy.Server, prot *protection, lo
 		sink = ps
 	}
 	if sink != nil {
-		w, err := audit.NewWriter(sink, audit.Options{Sync: cfg.Audit.Sync, SyncInterval: cfg.Audit.SyncInterval,
-			OnFailure: cfg.Audit.OnFailure, QueueSize: cfg.Audit.QueueSize, Logger: logger})
+		opts := audit.Options{Sync: cfg.Audit.Sync, SyncInterval: cfg.Audit.SyncInterval,
+			OnFailure: cfg.Audit.OnFailure, QueueSize: cfg.Audit.QueueSize, Logger: logger}
+		if cfg.Audit.HMAC {
+			km := prot.keyManager()
+			if km == nil {
+				var err error
+				if km, err = openKeys(context.Background(), cfg, logger); err != nil {
+					sink.Close()
+					return nil, fmt.Errorf("audit.hmac: %w", err)
+				}
+				o.keys = km
+			}
+			v, key, err := km.AuditKey(0)
+			if err != nil {
+				sink.Close()
+				o.close()
+				return nil, fmt.Errorf("audit.hmac: %w", err)
+			}
+			opts.ChainKey, opts.ChainKeyVersion = key, v
+		}
+		w, err := audit.NewWriter(sink, opts)
 		if err != nil {
 			sink.Close()
 			return nil, fmt.Errorf("audit log: %w", err)
 		}
 		o.writer = w
 		logger.Info("audit log open", "sink", cfg.Audit.Sink, "file", cfg.Audit.File, "sync", cfg.Audit.Sync,
-			"on_failure", cfg.Audit.OnFailure)
+			"on_failure", cfg.Audit.OnFailure, "hmac", cfg.Audit.HMAC)
 	} else {
 		logger.Warn("no audit log configured (audit.file or --audit-file): statements are not audited")
 	}
@@ -99,5 +120,8 @@ func (o *observer) close() {
 	}
 	if o.admin != nil {
 		o.admin.Close()
+	}
+	if o.keys != nil {
+		o.keys.Close()
 	}
 }

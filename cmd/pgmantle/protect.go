@@ -98,6 +98,14 @@ func setupProtection(ctx context.Context, cfg config.Config, srv *proxy.Server, 
 	return &protection{catalog: mgr, store: store, keys: km, engine: engine}, nil
 }
 
+// keyManager is the policy's key manager, or nil.
+func (p *protection) keyManager() *keys.Manager {
+	if p == nil {
+		return nil
+	}
+	return p.keys
+}
+
 func (p *protection) close() {
 	if p != nil {
 		p.catalog.Close()

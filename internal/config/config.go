@@ -183,6 +183,11 @@ type Audit struct {
 	OnFailure string `yaml:"on_failure"`
 	// QueueSize bounds the records waiting to be written. Default 8192.
 	QueueSize int `yaml:"queue_size"`
+	// HMAC chains records with HMAC-SHA256 under an audit key derived
+	// from the key source (keys.vault or keys.file) instead of plain
+	// SHA-256, so that whoever edits the log cannot recompute the chain
+	// without the key.
+	HMAC bool `yaml:"hmac"`
 	// RotateSize and RotateInterval start a new file when the active one
 	// reaches this size or age (0: never). Default 100MB and 24h.
 	RotateSize     ByteSize      `yaml:"rotate_size"`

@@ -183,6 +183,9 @@ func (c *Config) validateAudit(bad func(string, string, ...any)) {
 	if a.QueueSize <= 0 {
 		bad("audit.queue_size", "must be positive")
 	}
+	if a.HMAC && c.Keys.File == "" && c.Keys.Vault == nil {
+		bad("audit.hmac", "needs keys: configure keys.vault, or keys.file (pgmantle keys init FILE)")
+	}
 	if a.RotateSize < 0 {
 		bad("audit.rotate_size", "must not be negative")
 	}
