@@ -55,6 +55,9 @@ type Normalizer struct {
 type Query struct {
 	Parts    []Statement
 	Unparsed Statement
+	// Whole is, for a text of several statements, all of them joined, for
+	// a record of the text as one (a simple Query refused as a whole).
+	Whole *Statement
 }
 
 // Normalize returns the record fields of a text holding one or more
@@ -77,6 +80,21 @@ func (n *Normalizer) Normalize(sql string, scratch *[]byte) *Query {
 	q := &Query{Parts: make([]Statement, len(parts))}
 	for i, p := range parts {
 		q.Parts[i] = n.Describe(p, sql, i)
+	}
+	if len(parts) > 1 {
+		seen := map[string]bool{}
+		var tables []string
+		for _, p := range q.Parts {
+			for _, t := range p.Tables {
+				if !seen[t] {
+					seen[t] = true
+					tables = append(tables, t)
+				}
+			}
+		}
+		sort.Strings(tables)
+		w := Statement{SQL: strings.Join(parts, "; "), Kind: q.Parts[0].Kind, Tables: tables}.rendered()
+		q.Whole = &w
 	}
 	if ok {
 		n.qmu.Lock()

@@ -257,3 +257,31 @@ func TestAuditHMAC(t *testing.T) {
 		t.Fatalf("verify with other keys (%d): %s", code, out)
 	}
 }
+
+// TestAuditRefusedMultiStatement: a simple Query pgmantle refuses as a
+// whole is recorded whole (normalized), once.
+func TestAuditRefusedMultiStatement(t *testing.T) {
+	c := pgtest.Cluster(t)
+	setupAuditDB(t, c)
+	ctx := pgtest.Context(t)
+	dir := t.TempDir()
+	s := startAuditServer(t, c, dir, nil)
+	an := s.connect(t, "analyst", "pw")
+	if _, err := an.PgConn().Exec(ctx, "SELECT 1; SELECT address FROM bk.contacts WHERE id = 7").ReadAll(); err == nil {
+		t.Fatal("the denied column was read")
+	}
+	an.Close(ctx)
+	s.stop()
+	n := 0
+	for _, e := range readAudit(t, filepath.Join(dir, "audit.log")) {
+		if e.Decision == audit.DecisionRefused {
+			n++
+			if e.SQL != "SELECT $1; SELECT address FROM bk.contacts WHERE id = $2" || strings.Join(e.Tables, ",") != "bk.contacts" {
+				t.Errorf("refused record: %+v", e)
+			}
+		}
+	}
+	if n != 1 {
+		t.Errorf("%d refused records", n)
+	}
+}

@@ -233,6 +233,10 @@ func (s *session) describe(rec *audit.Record, ev *proxy.StatementEvent) {
 		return
 	}
 	st := &q.Parts[ev.Index]
+	if ev.Outcome == proxy.OutcomeRefused && ev.Protocol == proxy.ProtocolSimple && q.Whole != nil {
+		// pgmantle refuses a simple Query as a whole: record all of it.
+		st = q.Whole
+	}
 	rec.SQL, rec.Fingerprint, rec.Kind, rec.Tables, rec.Text = st.SQL, st.Fingerprint, st.Kind, st.Tables, st
 	if k := tagKindBytes(ev.Tag); len(k) > 0 && string(k) != rec.Kind {
 		rec.Kind = string(k)
