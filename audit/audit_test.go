@@ -436,3 +436,37 @@ func TestDiskFull(t *testing.T) {
 		t.Fatalf("after the outage: %+v, %v", s, err)
 	}
 }
+
+// TestLiveLog: a log pgmantle is writing verifies without its close
+// record (the writer holds a lock on the file), and a second writer of
+// the same file is refused.
+func TestLiveLog(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "audit.log")
+	sink, err := OpenFileSink(path, 0, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w, err := NewWriter(sink, Options{Sync: SyncAlways})
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.WaitDurable(w.Submit(&Record{Type: TypeStatement, Time: time.Now()}, false))
+	if _, err := OpenFileSink(path, 0, 0); err == nil || !strings.Contains(err.Error(), "being written by another process") {
+		t.Fatalf("a second writer: %v", err)
+	}
+	s, err := Verify([]string{path}, false)
+	if err != nil || !s.Live || s.Closed || s.Records != 2 {
+		t.Fatalf("live log: %+v, %v", s, err)
+	}
+	w.Close()
+	// Stopped, the same log must end with its close record.
+	s, err = Verify([]string{path}, false)
+	if err != nil || s.Live || !s.Closed {
+		t.Fatalf("closed log: %+v, %v", s, err)
+	}
+	ls := lines(t, path)
+	writeLines(t, path, ls[:len(ls)-2])
+	if _, err := Verify([]string{path}, false); err == nil {
+		t.Fatal("a log whose close record was removed verified")
+	}
+}

@@ -25,6 +25,8 @@ type Sink interface {
 	Close() error
 }
 
+var errInUse = errors.New("in use")
+
 // Recoverer is an optional interface of a Sink that keeps earlier records:
 // Recover returns the last complete record line of the log (nil for an
 // empty log), after removing an incomplete record at its end (a write cut
@@ -62,6 +64,13 @@ func (s *FileSink) open() error {
 	f, err := os.OpenFile(s.path, os.O_RDWR|os.O_CREATE, 0o600)
 	if err != nil {
 		return fmt.Errorf("open audit file: %w", err)
+	}
+	if err := lockFile(f); err != nil {
+		f.Close()
+		if errors.Is(err, errInUse) {
+			return fmt.Errorf("audit file %s is being written by another process (another pgmantle?)", s.path)
+		}
+		return fmt.Errorf("lock audit file: %w", err)
 	}
 	st, err := f.Stat()
 	if err != nil {

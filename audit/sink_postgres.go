@@ -61,6 +61,9 @@ func splitDot(s string) []string {
 	return []string{s}
 }
 
+// connect opens the sink's connection and takes the table's advisory
+// lock, held for the connection's life: one writer per table, and
+// ExportPostgres can tell a table that is being written.
 func (s *PostgresSink) connect(ctx context.Context) error {
 	cctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
@@ -68,9 +71,20 @@ func (s *PostgresSink) connect(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("audit database: %w", err)
 	}
+	var locked bool
+	if err := conn.QueryRow(cctx, `SELECT pg_try_advisory_lock(hashtext($1))`, lockName(s.table)).Scan(&locked); err != nil {
+		conn.Close(ctx)
+		return fmt.Errorf("audit database: %w", err)
+	}
+	if !locked {
+		conn.Close(ctx)
+		return fmt.Errorf("audit table %s is being written by another pgmantle", s.table.Sanitize())
+	}
 	s.conn = conn
 	return nil
 }
+
+func lockName(table pgx.Identifier) string { return "pgmantle_audit:" + table.Sanitize() }
 
 // Recover implements Recoverer: the line of the record with the highest
 // sequence number.
@@ -155,29 +169,36 @@ func (s *PostgresSink) Close() error {
 }
 
 // ExportPostgres writes the lines of an audit table, in sequence order,
-// to w (one per line), for Verify and BuildReport.
-func ExportPostgres(ctx context.Context, dsn, table string, w io.Writer) error {
+// to w (one per line), for Verify and BuildReport. live reports that a
+// pgmantle holds the table's lock: it is being written.
+func ExportPostgres(ctx context.Context, dsn, table string, w io.Writer) (live bool, err error) {
 	if !auditTableName.MatchString(table) {
-		return fmt.Errorf("audit table %q: want name or schema.name", table)
+		return false, fmt.Errorf("audit table %q: want name or schema.name", table)
 	}
 	conn, err := pgx.Connect(ctx, dsn)
 	if err != nil {
-		return fmt.Errorf("audit database: %w", err)
+		return false, fmt.Errorf("audit database: %w", err)
 	}
 	defer conn.Close(ctx)
-	rows, err := conn.Query(ctx, `SELECT line FROM `+pgx.Identifier(splitDot(table)).Sanitize()+` ORDER BY seq`)
+	ident := pgx.Identifier(splitDot(table))
+	var free bool
+	if err := conn.QueryRow(ctx, `SELECT pg_try_advisory_lock(hashtext($1))`, lockName(ident)).Scan(&free); err != nil {
+		return false, fmt.Errorf("audit database: %w", err)
+	}
+	live = !free
+	rows, err := conn.Query(ctx, `SELECT line FROM `+ident.Sanitize()+` ORDER BY seq`)
 	if err != nil {
-		return fmt.Errorf("read the audit table: %w", err)
+		return live, fmt.Errorf("read the audit table: %w", err)
 	}
 	defer rows.Close()
 	for rows.Next() {
 		var line string
 		if err := rows.Scan(&line); err != nil {
-			return err
+			return live, err
 		}
 		if _, err := io.WriteString(w, line+"\n"); err != nil {
-			return err
+			return live, err
 		}
 	}
-	return rows.Err()
+	return live, rows.Err()
 }

@@ -50,6 +50,7 @@ func auditVerifyCmd(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	defer cleanup()
+	opts.Live = src.live
 	if len(files) == 0 {
 		fmt.Fprintln(stderr, "usage: pgmantle audit verify [--open] FILE... (the active file and its rotated files, in any order)\n       pgmantle audit verify [--open] --dsn DSN [--table TABLE]")
 		return errUsage
@@ -83,7 +84,10 @@ func auditVerifyCmd(args []string, stdout, stderr io.Writer) error {
 	if !s.Anchored {
 		fmt.Fprintf(stdout, "note: the chain starts at record %d; records before it are in files not given (rotated away)\n", s.First)
 	}
-	if !s.Closed {
+	switch {
+	case s.Live:
+		fmt.Fprintln(stdout, "note: pgmantle is writing this log (it holds the file's lock): no close record yet, and the newest records may still be queued")
+	case !s.Closed:
 		fmt.Fprintln(stdout, "note: the log does not end with a close record (accepted with --open)")
 	}
 	return nil
@@ -127,6 +131,7 @@ func auditReportCmd(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	opts.Live = src.live
 	switch s, err := audit.VerifyWith(files, opts); {
 	case err == nil:
 		r.Chain = fmt.Sprintf("intact (%d records verified)", s.Records)
@@ -156,7 +161,10 @@ func parseReportTime(s string) (time.Time, error) {
 
 // tableSource is an audit table named on the command line (--dsn), read
 // in place of files.
-type tableSource struct{ dsn, table string }
+type tableSource struct {
+	dsn, table string
+	live       bool // a pgmantle is writing the table
+}
 
 func tableFlags(fs *flag.FlagSet) *tableSource {
 	src := &tableSource{}
@@ -181,7 +189,7 @@ func (src *tableSource) files(args []string) ([]string, func(), error) {
 	cleanup := func() { os.Remove(f.Name()) }
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
 	defer cancel()
-	err = audit.ExportPostgres(ctx, src.dsn, src.table, f)
+	src.live, err = audit.ExportPostgres(ctx, src.dsn, src.table, f)
 	if cerr := f.Close(); err == nil {
 		err = cerr
 	}

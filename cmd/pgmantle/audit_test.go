@@ -305,6 +305,10 @@ func TestAuditRecords(t *testing.T) {
 		t.Fatal("wrong password accepted")
 	}
 
+	// The live log verifies (pgmantle holds its lock).
+	if code, out, _ := runCmd("audit", "verify", filepath.Join(dir, "audit.log")); code != 0 || !strings.Contains(out, "pgmantle is writing this log") {
+		t.Errorf("verify of the live log (%d): %s", code, out)
+	}
 	if after := s.metric(t, `pgmantle_statements_total{decision="refused"}`); after != before+1 {
 		t.Errorf("refused statements metric went from %v to %v", before, after)
 	}
