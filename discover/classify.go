@@ -126,7 +126,7 @@ var nameWords = map[string][]string{
 		"lxdh", "手机", "手机号", "电话", "联系电话"},
 	ClassBankCard: {"card_no", "cardno", "card_number", "bank_card", "bankcard", "bank_account", "account_no", "acct_no",
 		"yhk", "yhkh", "yinhangka", "zhanghao", "银行卡", "银行卡号", "卡号", "账号"},
-	ClassUSCC: {"uscc", "tyshxydm", "credit_code", "xinyongdaima", "xydm", "信用代码", "统一社会信用代码"},
+	ClassUSCC:  {"uscc", "tyshxydm", "credit_code", "xinyongdaima", "xydm", "信用代码", "统一社会信用代码"},
 	ClassEmail: {"email", "e_mail", "mail", "youxiang", "邮箱", "电子邮件"},
 	ClassPersonName: {"name", "xingming", "xm", "realname", "real_name", "full_name", "fullname", "employee",
 		"employee_name", "contact_name", "legal_rep", "faren", "fddbr", "姓名", "法定代表人", "联系人"},
