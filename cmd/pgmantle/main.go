@@ -31,6 +31,8 @@ Usage:
   pgmantle audit verify [--open] FILE... check an audit log's hash chain
   pgmantle audit report [--since T] [--until T] [--html] FILE...
                                          the compliance report of an audit log
+  pgmantle policy check --config FILE [--rows N]
+                                         validate a policy against the database; report its coverage
   pgmantle discover --dsn DSN [--rows N] [--budget D] [--out FILE]
                                          propose the classes of a policy from sampled data
   pgmantle version                       print the version
@@ -64,6 +66,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		err = auditCmd(args[1:], stdout, stderr)
 	case "discover":
 		err = discoverCmd(args[1:], stdout, stderr)
+	case "policy":
+		err = policyCmd(args[1:], stdout, stderr)
 	case "version", "--version", "-v":
 		fmt.Fprintf(stdout, "pgmantle %s\n", version())
 		return 0
