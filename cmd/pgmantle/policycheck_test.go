@@ -19,8 +19,14 @@ var updateGolden = flag.Bool("update", false, "rewrite golden files")
 // exit codes (0 and 1).
 func TestPolicyCheck(t *testing.T) {
 	c := pgtest.Cluster(t)
-	seedBookkeeping(t, c)
 	ctx := pgtest.Context(t)
+	// A database of its own, so that other tests' tables do not change
+	// the report.
+	c.Exec(ctx, "DROP DATABASE IF EXISTS policycheck")
+	if err := c.Exec(ctx, "CREATE DATABASE policycheck"); err != nil {
+		t.Fatal(err)
+	}
+	seedBookkeepingIn(t, c, "policycheck")
 	for _, r := range bookkeeping.Roles {
 		c.CreateRole(ctx, r, "pw", pgcluster.AuthSCRAM)
 	}
@@ -30,7 +36,7 @@ func TestPolicyCheck(t *testing.T) {
 	}{{"good", 0}, {"flawed", 1}} {
 		t.Run(tc.name, func(t *testing.T) {
 			code, out, errOut := runCmd("policy", "check", "--policy", "testdata/policycheck-"+tc.name+".yaml",
-				"--catalog-dsn", c.DSN("postgres", "", "postgres"), "--rows", "200")
+				"--catalog-dsn", c.DSN("postgres", "", "policycheck"), "--rows", "200")
 			if code != tc.code {
 				t.Errorf("exit %d, want %d: %s%s", code, tc.code, out, errOut)
 			}

@@ -1,6 +1,7 @@
-// Package bookkeeping embeds the example of a Shanghai bookkeeping firm's
-// database — its schema, roles and masking policy — for tests and the demo.
-// It holds no code beyond that; the files beside it are the example.
+// Package bookkeeping is the example of a Shanghai bookkeeping firm's
+// database: its schema, roles and masking policy (embedded from the files
+// beside it) and a deterministic generator of synthetic data (Load), for
+// tests and the demo.
 package bookkeeping
 
 import _ "embed"

@@ -43,3 +43,33 @@ CREATE TABLE bk.payroll (
 CREATE VIEW bk.contact_directory AS
     SELECT c.name AS contact, c.mobile AS phone, co.name AS company
     FROM bk.contacts c JOIN bk.client_companies co ON co.id = c.company_id;
+
+CREATE TABLE bk.employees (                 -- the client companies' employees
+    id          int PRIMARY KEY,
+    company_id  int REFERENCES bk.client_companies(id),
+    name        varchar(20) NOT NULL,
+    id_no       char(18) NOT NULL,
+    mobile      varchar(20),
+    hired_on    date NOT NULL
+);
+
+CREATE TABLE bk.sales_invoices (            -- 发票
+    id          int PRIMARY KEY,
+    company_id  int REFERENCES bk.client_companies(id),
+    invoice_no  char(20) NOT NULL,          -- 发票号码
+    issued_on   date NOT NULL,
+    buyer       text NOT NULL,              -- 购买方 (a company)
+    amount      numeric(14,2) NOT NULL,
+    tax         numeric(14,2) NOT NULL
+);
+
+CREATE TABLE bk.ledger_vouchers (            -- 记账凭证 lines
+    id          int PRIMARY KEY,
+    company_id  int REFERENCES bk.client_companies(id),
+    voucher_no  text NOT NULL,              -- 记-2026-11-0001
+    posted_on   date NOT NULL,
+    account     text NOT NULL,              -- 会计科目
+    summary     text NOT NULL,              -- 摘要
+    debit       numeric(14,2) NOT NULL,
+    credit      numeric(14,2) NOT NULL
+);
