@@ -74,12 +74,25 @@ func (n *Normalizer) Normalize(sql string, scratch *[]byte) *Query {
 		}
 	}
 	parts, parsed := n.Split(sql)
-	if !parsed {
+	if !parsed || len(parts) == 0 {
+		return &Query{Unparsed: Unparsed(sql)}
+	}
+	raw, risky := riskyParts(sql, len(parts))
+	if raw == nil {
 		return &Query{Unparsed: Unparsed(sql)}
 	}
 	q := &Query{Parts: make([]Statement, len(parts))}
 	for i, p := range parts {
 		q.Parts[i] = n.Describe(p, sql, i)
+		if risky[i] {
+			// Values written as names: keep only the text's keywords, and
+			// do not share the record with other texts of the shape.
+			red := Unparsed(raw[i])
+			st := q.Parts[i]
+			st.SQL, st.Hash = red.SQL, red.Hash
+			q.Parts[i] = st.rendered()
+			ok = false
+		}
 	}
 	if len(parts) > 1 {
 		seen := map[string]bool{}
@@ -126,6 +139,12 @@ func (n *Normalizer) Split(sql string) (parts []string, ok bool) {
 	if err != nil {
 		return nil, false
 	}
+	if !placedParams(norm, sql) {
+		// Normalize misplaced a constant (it measures a folded negative
+		// number written -(n) over "-(" alone, so the digits stay and glue
+		// onto its $n): replace the constants of the text itself.
+		norm = sql
+	}
 	norm = scrub(norm)
 	if !severalStatements(norm) {
 		return []string{strings.TrimRight(strings.TrimSpace(norm), ";")}, true
@@ -138,6 +157,53 @@ func (n *Normalizer) Split(sql string) (parts []string, ok bool) {
 		stmts[i] = strings.TrimSpace(s)
 	}
 	return stmts, true
+}
+
+// placedParams reports whether the $n of Normalize's output are the
+// text's own and the ones Normalize wrote, which it numbers on from the
+// text's highest, once each: a digit glued onto one of them (a constant it
+// measured short) shows as a number out of that run, or twice.
+func placedParams(norm, sql string) bool {
+	in, err := pg_query.Scan(sql)
+	if err != nil {
+		return false
+	}
+	own := map[int]bool{}
+	base := 0
+	for _, t := range in.Tokens {
+		if t.Token == pg_query.Token_PARAM {
+			if n, err := strconv.Atoi(sql[t.Start+1 : t.End]); err == nil {
+				own[n] = true
+				base = max(base, n)
+			}
+		}
+	}
+	out, err := pg_query.Scan(norm)
+	if err != nil {
+		return false
+	}
+	written := map[int]bool{}
+	for _, t := range out.Tokens {
+		if t.Token != pg_query.Token_PARAM {
+			continue
+		}
+		n, err := strconv.Atoi(norm[t.Start+1 : t.End])
+		switch {
+		case err != nil:
+			return false
+		case own[n] && n <= base:
+		case n <= base || written[n]:
+			return false
+		default:
+			written[n] = true
+		}
+	}
+	for n := base + 1; n <= base+len(written); n++ {
+		if !written[n] {
+			return false
+		}
+	}
+	return true
 }
 
 // severalStatements reports whether text may hold more than one statement:
@@ -390,4 +456,93 @@ func Redact(s string) string {
 		return "?"
 	}
 	return b.String()
+}
+
+// riskyParts returns each statement's own text and whether it is a
+// statement whose values may be written as names, which normalization
+// cannot tell from names: the value of an option (DefElem: COPY ...
+// (NULL word), CREATE AGGREGATE ... initcond = word, WITH (opt = word),
+// OPTIONS (...)) and a setting inside another statement (ALTER ROLE ...
+// SET x = word, ALTER SYSTEM, ALTER FUNCTION ... SET). raw is nil when
+// the text does not parse into n statements.
+func riskyParts(sql string, n int) (raw []string, risky []bool) {
+	tree, err := pg_query.Parse(sql)
+	if err != nil || len(tree.Stmts) != n {
+		return nil, nil
+	}
+	for _, st := range tree.Stmts {
+		text := sql[st.StmtLocation:]
+		if st.StmtLen > 0 && int(st.StmtLocation+st.StmtLen) <= len(sql) {
+			text = sql[st.StmtLocation : st.StmtLocation+st.StmtLen]
+		}
+		raw = append(raw, text)
+		risky = append(risky, hasNamedValues(st.Stmt))
+	}
+	return raw, risky
+}
+
+// hasNamedValues walks a statement for option values other than booleans
+// and for settings below the top level.
+func hasNamedValues(top *pg_query.Node) bool {
+	found := false
+	var walk func(m protoreflect.Message, depth int)
+	walk = func(m protoreflect.Message, depth int) {
+		if found {
+			return
+		}
+		switch v := m.Interface().(type) {
+		case *pg_query.DefElem:
+			if v.Arg != nil && v.Arg.GetBoolean() == nil {
+				found = true
+				return
+			}
+		case *pg_query.VariableSetStmt:
+			if depth > 1 {
+				found = true
+				return
+			}
+		}
+		m.Range(func(fd protoreflect.FieldDescriptor, val protoreflect.Value) bool {
+			if fd.Message() == nil || fd.IsMap() {
+				return true
+			}
+			if fd.IsList() {
+				l := val.List()
+				for i := 0; i < l.Len(); i++ {
+					walk(l.Get(i).Message(), depth+1)
+				}
+				return true
+			}
+			walk(val.Message(), depth+1)
+			return true
+		})
+	}
+	walk(top.ProtoReflect(), 0)
+	return found
+}
+
+// AmbiguousBackslash reports whether PostgreSQL reads sql differently
+// with standard_conforming_strings on and off: a backslash inside a plain
+// '...' (or N'...') literal, which escapes a quote only when it is off.
+// Where such a literal ends depends on a setting the session can change
+// at any time (even between a Parse and its Execute, or in the same
+// pipeline), so records of such texts keep only their keywords.
+func AmbiguousBackslash(sql string) bool {
+	if strings.IndexByte(sql, '\\') < 0 {
+		return false
+	}
+	res, err := pg_query.Scan(sql)
+	if err != nil {
+		return true
+	}
+	for _, t := range res.Tokens {
+		if t.Token != pg_query.Token_SCONST {
+			continue
+		}
+		text := sql[t.Start:t.End]
+		if (text[0] == '\'' || text[0] == 'N' || text[0] == 'n') && strings.IndexByte(text, '\\') >= 0 {
+			return true
+		}
+	}
+	return false
 }

@@ -380,12 +380,14 @@ func TestAuditRecords(t *testing.T) {
 	if e.SQL != "SELECT $1/$2" {
 		t.Errorf("failed record: %+v", e)
 	}
-	e = find("the unparseable statement", func(e audit.Entry) bool { return e.SQLHash != "" })
+	e = find("the unparseable statement", func(e audit.Entry) bool { return e.SQLHash != "" && e.SQLState == "42601" })
 	if e.Decision != "failed" || e.SQLState != "42601" || e.SQL != "? ?" {
 		t.Errorf("unparseable record: %+v", e)
 	}
-	e = find("ALTER ROLE", stmt("postgres", "ALTER ROLE intern PASSWORD $1"))
-	if e.Kind != "ALTER ROLE" {
+	// Option values can be written as names: such statements keep only
+	// their keywords.
+	e = find("ALTER ROLE", stmt("postgres", "ALTER ROLE ? PASSWORD ?"))
+	if e.Kind != "ALTER ROLE" || e.SQLHash == "" {
 		t.Errorf("ALTER ROLE record: %+v", e)
 	}
 	e = find("the analyst's masked SELECT", stmt("analyst", "SELECT name, id_no FROM bk.contacts"))

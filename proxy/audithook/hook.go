@@ -11,7 +11,6 @@ package audithook
 
 import (
 	"bytes"
-	"strings"
 	"sync"
 	"time"
 
@@ -218,13 +217,8 @@ func (s *session) describe(rec *audit.Record, ev *proxy.StatementEvent) {
 	var q *audit.Query
 	if ev.SQL == s.lastSQL && s.last != nil {
 		q = s.last
-	} else if strings.IndexByte(ev.SQL, '\\') >= 0 && ev.Param != nil && ev.Param("standard_conforming_strings") == "off" {
-		// Backslashes in '...' escape quotes here, which pg_query does not
-		// expect: where a literal ends cannot be trusted, so nothing of
-		// the text but its keywords is kept.
-		q = &audit.Query{Unparsed: audit.Unparsed(ev.SQL)}
 	} else {
-		q = s.h.norm.Normalize(ev.SQL, &s.scratch)
+		q = s.query(ev)
 	}
 	s.lastSQL, s.last = ev.SQL, q
 	if ev.Index >= len(q.Parts) {
@@ -249,6 +243,29 @@ func (s *session) describe(rec *audit.Record, ev *proxy.StatementEvent) {
 		t := s.h.touched(s.info.Database, st.SQL)
 		rec.Columns, rec.Classes = t.columns, t.classes
 	}
+}
+
+// query normalizes a statement's text. Text in a client encoding other
+// than UTF-8 is decoded first (a GBK or BIG5 character can end in a
+// backslash byte, which PostgreSQL, converting first, never mistakes for
+// one); text that cannot be decoded, or whose literals end in different
+// places depending on standard_conforming_strings, keeps only its
+// keywords.
+func (s *session) query(ev *proxy.StatementEvent) *audit.Query {
+	sql := ev.SQL
+	if ev.Param != nil {
+		if enc := ev.Param("client_encoding"); enc != "" && enc != "UTF8" && enc != "SQL_ASCII" {
+			utf8, err := resultmask.DecodeClientText(enc, sql)
+			if err != nil {
+				return &audit.Query{Unparsed: audit.Unparsed(sql)}
+			}
+			sql = utf8
+		}
+	}
+	if audit.AmbiguousBackslash(sql) {
+		return &audit.Query{Unparsed: audit.Unparsed(sql)}
+	}
+	return s.h.norm.Normalize(sql, &s.scratch)
 }
 
 // touched asks Touched, memoizing by database, text and policy.

@@ -42,6 +42,16 @@ func codecFor(name string) (encoding.Encoding, error) {
 
 var errUnsupportedEncoding = errors.New("unsupported client_encoding")
 
+// DecodeClientText converts text in a client encoding to UTF-8, or fails
+// for an encoding pgmantle cannot decode or bytes not valid in it.
+func DecodeClientText(encoding, text string) (string, error) {
+	codec, err := codecFor(encoding)
+	if err != nil || codec == nil {
+		return text, err
+	}
+	return codec.NewDecoder().String(text)
+}
+
 // isTextType reports whether values of the type travel as client-encoded
 // text in both formats.
 func isTextType(oid uint32) bool {
