@@ -31,7 +31,12 @@ func BenchmarkStatement(b *testing.B) {
 	for i := range sqls {
 		sqls[i] = "SELECT abalance FROM pgbench_accounts WHERE aid = " + strconv.Itoa(i*7919%100000) + ";"
 	}
-	param := func(string) string { return "on" }
+	param := func(name string) string {
+		if name == "client_encoding" {
+			return "UTF8"
+		}
+		return "on"
+	}
 	now := time.Now()
 	b.ReportAllocs()
 	b.ResetTimer()
