@@ -101,8 +101,9 @@ func demo(ctx context.Context, listen, level string, stdout, stderr io.Writer) e
 	fmt.Fprintf(stdout, "\nThe same query as each role sees it — %s:\n\n", demoQuery)
 	showRoles(ctx, stdout, addr)
 	fmt.Fprintf(stdout, "\nTry it yourself:\n\n  psql %q -c %q\n", demoURL("analyst", addr), "SELECT name, mobile, email, address FROM bk.contacts LIMIT 5")
-	fmt.Fprintf(stdout, "\nEvery statement is in the audit log %s; check its chain with:\n\n  pgmantle audit verify %s\n  pgmantle audit report %s\n",
-		cfg.Audit.File, cfg.Audit.File, cfg.Audit.File)
+	self := selfCommand()
+	fmt.Fprintf(stdout, "\nEvery statement is in the audit log %s; check its chain with:\n\n  %s audit verify %s\n  %s audit report %s\n",
+		cfg.Audit.File, self, cfg.Audit.File, self, cfg.Audit.File)
 	fmt.Fprintf(stdout, "\nPress Ctrl-C to stop; everything is removed.\n\n")
 
 	select {
@@ -275,4 +276,14 @@ func displayWidth(s string) int {
 		}
 	}
 	return w
+}
+
+// selfCommand is how the user can run pgmantle again: "pgmantle" for an
+// installed binary, "go run ./cmd/pgmantle" when the demo runs from go run
+// (whose binary is a temporary file).
+func selfCommand() string {
+	if exe, err := os.Executable(); err == nil && strings.Contains(exe, "go-build") {
+		return "go run ./cmd/pgmantle"
+	}
+	return "pgmantle"
 }

@@ -99,8 +99,9 @@ func TestDemo(t *testing.T) {
 				t.Errorf("%s: %v\n%s", l, err, b)
 			}
 			ran++
-		case strings.HasPrefix(l, "pgmantle audit "):
-			if code, o, e := runCmd(strings.Fields(l)[1:]...); code != 0 {
+		case strings.HasPrefix(l, "pgmantle audit "), strings.HasPrefix(l, "go run ./cmd/pgmantle audit "):
+			args := strings.Fields(strings.TrimPrefix(strings.TrimPrefix(l, "go run ./cmd/"), "pgmantle "))
+			if code, o, e := runCmd(args...); code != 0 {
 				t.Errorf("%s: exit %d\n%s%s", l, code, o, e)
 			}
 			ran++
