@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/pgmantle/pgmantle/internal/pgcluster"
+	"github.com/pgmantle/pgmantle/internal/vaulttest"
 	"github.com/pgmantle/pgmantle/masking"
 )
 
@@ -23,6 +24,32 @@ import (
 // psql as each role, the audit verify and report — and Ctrl-C removes
 // the throwaway cluster.
 func TestDemo(t *testing.T) {
+	t.Setenv("VAULT_ADDR", "")
+	text := runDemo(t)
+	if !strings.Contains(text, "VAULT_ADDR is not set: keys from an INSECURE local key file") {
+		t.Errorf("the demo did not say its keys are an insecure local file:\n%s", text)
+	}
+}
+
+// TestDemoWithVault: with VAULT_ADDR (and VAULT_TOKEN) set, the demo's
+// keys come from Vault and the auditor's tokens are made with them.
+func TestDemoWithVault(t *testing.T) {
+	v := vaulttest.Start(t)
+	v.Policy(t, "pgmantle", `path "secret/data/pgmantle/*" { capabilities = ["read"] }
+path "secret/metadata/pgmantle/*" { capabilities = ["read"] }`)
+	v.PutKV(t, "pgmantle/tokenize", vaulttest.NewKey())
+	t.Setenv("VAULT_ADDR", v.Addr)
+	t.Setenv("VAULT_TOKEN", v.Token(t, []string{"pgmantle"}, time.Hour, true))
+	text := runDemo(t)
+	if !strings.Contains(text, "keys from Vault at "+v.Addr+" (KV secret/pgmantle/tokenize") || strings.Contains(text, "INSECURE") {
+		t.Errorf("the demo did not take its keys from Vault:\n%s", text)
+	}
+}
+
+// runDemo runs the demo, checks what it shows and runs what it prints,
+// stops it and returns its output.
+func runDemo(t *testing.T) string {
+	t.Helper()
 	binDir, err := pgcluster.FindBinDir()
 	if err != nil {
 		t.Skip(err)
@@ -122,5 +149,18 @@ func TestDemo(t *testing.T) {
 	}
 	if _, err := os.Stat(filepath.Clean(dir[1])); !os.IsNotExist(err) {
 		t.Fatalf("the throwaway cluster %s was not removed (%v)", dir[1], err)
+	}
+	return text
+}
+
+// TestExampleConfig: the example's configuration is valid as shipped.
+func TestExampleConfig(t *testing.T) {
+	t.Chdir("../..") // the example's paths are relative to the repository root
+	cfg, err := loadConfig("examples/bookkeeping/pgmantle.yaml", overrides{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.Policy.File != "examples/bookkeeping/policy.yaml" || cfg.Audit.Sink != "file" || cfg.Keys.File == "" || cfg.Admin.Listen == "" {
+		t.Fatalf("example configuration: %+v", cfg)
 	}
 }
