@@ -23,6 +23,9 @@ func reviewTexts(q *Query) []string {
 	if q.Parts == nil {
 		texts = append(texts, q.Unparsed.SQL, string(q.Unparsed.fragment))
 	}
+	if q.Whole != nil {
+		texts = append(texts, q.Whole.SQL, string(q.Whole.fragment))
+	}
 	return texts
 }
 

@@ -95,9 +95,11 @@ func (n *Normalizer) Normalize(sql string, scratch *[]byte) *Query {
 		}
 	}
 	if len(parts) > 1 {
+		// Built from the parts as recorded (risky ones redacted).
 		seen := map[string]bool{}
-		var tables []string
+		var tables, texts []string
 		for _, p := range q.Parts {
+			texts = append(texts, p.SQL)
 			for _, t := range p.Tables {
 				if !seen[t] {
 					seen[t] = true
@@ -106,7 +108,7 @@ func (n *Normalizer) Normalize(sql string, scratch *[]byte) *Query {
 			}
 		}
 		sort.Strings(tables)
-		w := Statement{SQL: strings.Join(parts, "; "), Kind: q.Parts[0].Kind, Tables: tables}.rendered()
+		w := Statement{SQL: strings.Join(texts, "; "), Kind: q.Parts[0].Kind, Tables: tables}.rendered()
 		q.Whole = &w
 	}
 	if ok {
@@ -543,6 +545,27 @@ func AmbiguousBackslash(sql string) bool {
 		if (text[0] == '\'' || text[0] == 'N' || text[0] == 'n') && strings.IndexByte(text, '\\') >= 0 {
 			return true
 		}
+	}
+	return false
+}
+
+// HighByteBackslash reports whether a backslash byte follows a non-ASCII
+// byte: in GBK, GB18030, BIG5 or SJIS that backslash is the second byte
+// of a character, in UTF-8 it is a backslash. How PostgreSQL read the
+// text (and so where its literals end) then depends on the client
+// encoding in force when it arrived, which the session can change
+// between a Parse and its Execute or inside a pipeline; records of such
+// texts keep only their keywords.
+func HighByteBackslash(sql string) bool {
+	for i := strings.IndexByte(sql, '\\'); i >= 0; {
+		if i > 0 && sql[i-1] >= 0x80 {
+			return true
+		}
+		j := strings.IndexByte(sql[i+1:], '\\')
+		if j < 0 {
+			break
+		}
+		i += j + 1
 	}
 	return false
 }

@@ -111,6 +111,7 @@ type session struct {
 	ticket uint64
 	// The last text and its normalization; scratch for shape keys.
 	lastSQL string
+	lastEnc string
 	last    *audit.Query
 	scratch []byte
 	// fragment is the session's fields rendered once (nil before Open).
@@ -215,12 +216,16 @@ func (s *session) describe(rec *audit.Record, ev *proxy.StatementEvent) {
 		return
 	}
 	var q *audit.Query
-	if ev.SQL == s.lastSQL && s.last != nil {
+	enc := ""
+	if ev.Param != nil {
+		enc = ev.Param("client_encoding")
+	}
+	if ev.SQL == s.lastSQL && enc == s.lastEnc && s.last != nil {
 		q = s.last
 	} else {
-		q = s.query(ev)
+		q = s.query(ev.SQL, enc)
 	}
-	s.lastSQL, s.last = ev.SQL, q
+	s.lastSQL, s.lastEnc, s.last = ev.SQL, enc, q
 	if ev.Index >= len(q.Parts) {
 		rec.SQL, rec.SQLHash, rec.Text = q.Unparsed.SQL, q.Unparsed.Hash, &q.Unparsed
 		rec.Kind = tagKind(ev.Tag)
@@ -251,16 +256,16 @@ func (s *session) describe(rec *audit.Record, ev *proxy.StatementEvent) {
 // one); text that cannot be decoded, or whose literals end in different
 // places depending on standard_conforming_strings, keeps only its
 // keywords.
-func (s *session) query(ev *proxy.StatementEvent) *audit.Query {
-	sql := ev.SQL
-	if ev.Param != nil {
-		if enc := ev.Param("client_encoding"); enc != "" && enc != "UTF8" && enc != "SQL_ASCII" {
-			utf8, err := resultmask.DecodeClientText(enc, sql)
-			if err != nil {
-				return &audit.Query{Unparsed: audit.Unparsed(sql)}
-			}
-			sql = utf8
+func (s *session) query(sql, enc string) *audit.Query {
+	if audit.HighByteBackslash(sql) {
+		return &audit.Query{Unparsed: audit.Unparsed(sql)}
+	}
+	if enc != "" && enc != "UTF8" && enc != "SQL_ASCII" {
+		utf8, err := resultmask.DecodeClientText(enc, sql)
+		if err != nil {
+			return &audit.Query{Unparsed: audit.Unparsed(sql)}
 		}
+		sql = utf8
 	}
 	if audit.AmbiguousBackslash(sql) {
 		return &audit.Query{Unparsed: audit.Unparsed(sql)}
