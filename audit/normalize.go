@@ -1,6 +1,8 @@
 package audit
 
 import (
+	"crypto/hmac"
+	"crypto/rand"
 	"crypto/sha256"
 	"encoding/hex"
 	"sort"
@@ -89,7 +91,9 @@ func (n *Normalizer) Normalize(sql string, scratch *[]byte) *Query {
 			// do not share the record with other texts of the shape.
 			red := Unparsed(raw[i])
 			st := q.Parts[i]
-			st.SQL, st.Hash = red.SQL, red.Hash
+			// pg_query's fingerprint hashes names, and here values may be
+			// names: it would let a short value be guessed.
+			st.SQL, st.Hash, st.Fingerprint = red.SQL, red.Hash, ""
 			q.Parts[i] = st.rendered()
 			ok = false
 		}
@@ -237,11 +241,40 @@ func (n *Normalizer) Describe(norm, raw string, index int) Statement {
 	return Statement{SQL: norm, Fingerprint: sh.fingerprint, Kind: sh.kind, Tables: sh.tables}.rendered()
 }
 
-// Unparsed returns the record fields of text pg_query cannot parse: a
-// redacted form and a hash, never the text.
+// Unparsed returns the record fields of text that is recorded redacted:
+// a redacted form and a keyed hash (HMAC-SHA256), never the text. The
+// hash is keyed so that a short text with a guessable value cannot be
+// found by hashing guesses: under the key SetHashKey installed (derived
+// from the key source, so stable across restarts and replicas), or else
+// under a random key of this process.
 func Unparsed(sql string) Statement {
-	sum := sha256.Sum256([]byte(sql))
-	return Statement{SQL: Redact(sql), Hash: hex.EncodeToString(sum[:])}.rendered()
+	mac := hmac.New(sha256.New, hashKey())
+	mac.Write([]byte(sql))
+	return Statement{SQL: Redact(sql), Hash: hex.EncodeToString(mac.Sum(nil))}.rendered()
+}
+
+var (
+	hashKeyMu sync.Mutex
+	hashKeyV  []byte
+)
+
+// SetHashKey installs the key of the hashes of redacted texts.
+func SetHashKey(key []byte) {
+	hashKeyMu.Lock()
+	hashKeyV = append([]byte(nil), key...)
+	hashKeyMu.Unlock()
+}
+
+func hashKey() []byte {
+	hashKeyMu.Lock()
+	defer hashKeyMu.Unlock()
+	if hashKeyV == nil {
+		hashKeyV = make([]byte, 32)
+		if _, err := rand.Read(hashKeyV); err != nil {
+			panic("audit: no randomness for the hash key")
+		}
+	}
+	return hashKeyV
 }
 
 func derive(norm, raw string, index int) *shape {

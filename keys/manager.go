@@ -208,3 +208,18 @@ func (m *Manager) AuditKey(v int) (int, []byte, error) {
 	k, err := r.derive(v, "audit", "chain")
 	return v, k, err
 }
+
+// AuditHashKey returns the key of the audit log's hashes of redacted
+// statement texts, from the newest version of the ring AuditKey uses.
+func (m *Manager) AuditHashKey() ([]byte, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	r := m.rings[Hash]
+	if r == nil {
+		r = m.rings[Tokenize]
+	}
+	if r == nil {
+		return nil, fmt.Errorf("no %q or %q key ring is configured", Hash, Tokenize)
+	}
+	return r.derive(r.Latest(), "audit", "statement-hash")
+}

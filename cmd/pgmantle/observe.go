@@ -76,6 +76,14 @@ func setupObservation(cfg config.Config, srv *proxy.Server, prot *protection, lo
 	} else {
 		logger.Warn("no audit log configured (audit.file or --audit-file): statements are not audited")
 	}
+	if km := prot.keyManager(); km != nil || o.keys != nil {
+		if km == nil {
+			km = o.keys
+		}
+		if key, err := km.AuditHashKey(); err == nil {
+			audit.SetHashKey(key)
+		}
+	}
 	hook := &audithook.Hook{Writer: o.writer}
 	if prot != nil {
 		hook.Touched = prot.engine.Touched
