@@ -293,8 +293,14 @@ func derive(norm, raw string, index int) *shape {
 			return sh
 		}
 	}
-	if fp, err := pg_query.Fingerprint(text); err == nil {
-		sh.fingerprint = fp
+	// Only the normalized text is fingerprinted: pg_query's fingerprint
+	// of the original would hash values that are not ordinary literals
+	// (a NOTIFY payload, a COMMENT, a FETCH count), which a short guess
+	// list would find.
+	if text == norm {
+		if fp, err := pg_query.Fingerprint(norm); err == nil {
+			sh.fingerprint = fp
+		}
 	}
 	if len(tree.Stmts) == 0 {
 		return sh
@@ -459,9 +465,11 @@ func identByte(c byte) bool {
 	return c == '_' || c == '$' || isDigit(c) || (c|0x20 >= 'a' && c|0x20 <= 'z') || c >= 0x80
 }
 
-// Redact keeps only the keywords, operators and punctuation of text:
-// identifiers and literals become ?, comments disappear. Text the scanner
-// cannot read redacts to "?".
+// Redact keeps only the structural keywords (statement and clause words:
+// SELECT, UPDATE, SET, WHERE, ...), operators and punctuation of text:
+// identifiers, literals and every other keyword — which may be a value:
+// TRUE, FALSE, ON, OFF, NONE, a setting's word — become ?, comments
+// disappear. Text the scanner cannot read redacts to "?".
 func Redact(s string) string {
 	res, err := pg_query.Scan(s)
 	if err != nil {
@@ -477,7 +485,7 @@ func Redact(s string) string {
 		}
 		tok := s[t.Start:t.End]
 		switch {
-		case t.KeywordKind != pg_query.KeywordKind_NO_KEYWORD:
+		case t.KeywordKind != pg_query.KeywordKind_NO_KEYWORD && structural[strings.ToUpper(tok)]:
 			b.WriteString(strings.ToUpper(tok))
 		case t.Token == pg_query.Token_PARAM:
 			b.WriteString(tok)
@@ -601,4 +609,24 @@ func HighByteBackslash(sql string) bool {
 		i += j + 1
 	}
 	return false
+}
+
+// structural are the keywords Redact keeps: they name statements and
+// clauses, and none is a value a setting or a column takes.
+var structural = map[string]bool{}
+
+func init() {
+	for _, w := range strings.Fields(`SELECT FROM WHERE INSERT INTO VALUES UPDATE SET DELETE MERGE USING MATCHED
+		AND OR NOT IN IS AS JOIN LEFT RIGHT INNER OUTER FULL CROSS LATERAL GROUP BY ORDER HAVING LIMIT OFFSET
+		UNION INTERSECT EXCEPT DISTINCT CASE WHEN THEN ELSE END WITH RECURSIVE RETURNING LIKE ILIKE BETWEEN EXISTS
+		ANY SOME CREATE ALTER DROP TABLE ROLE USER INDEX VIEW MATERIALIZED SCHEMA DATABASE FUNCTION PROCEDURE
+		TRIGGER SEQUENCE EXTENSION SERVER MAPPING FOREIGN DATA WRAPPER POLICY PUBLICATION SUBSCRIPTION
+		COPY GRANT REVOKE PRIVILEGES BEGIN COMMIT ROLLBACK SAVEPOINT RELEASE START TRANSACTION PREPARE
+		EXECUTE DEALLOCATE DECLARE CURSOR FETCH MOVE CLOSE LISTEN UNLISTEN NOTIFY TRUNCATE VACUUM ANALYZE
+		EXPLAIN LOCK COMMENT SECURITY LABEL OPTIONS PASSWORD ENCRYPTED VALID UNTIL CONNECTION RENAME OWNER
+		ADD COLUMN CONSTRAINT PRIMARY KEY REFERENCES UNIQUE CHECK DO CALL RETURNS LANGUAGE REPLACE
+		TEMP TEMPORARY UNLOGGED IF STDIN STDOUT PROGRAM FOR SHARE NOWAIT ONLY CAST COLLATE SYSTEM RESET
+		SESSION LOCAL DISCARD REINDEX CLUSTER REFRESH IMPORT TYPE DOMAIN AGGREGATE OPERATOR`) {
+		structural[w] = true
+	}
 }
