@@ -61,6 +61,9 @@ func shapeKey(sql string, buf []byte) (key []byte, ok bool) {
 				}
 				j++
 			}
+			if !plainNumber(sql[i:j]) {
+				return buf, false // not one numeric token (0xE-, 1AND): read it in full
+			}
 			buf = append(buf, markNumber...)
 			i = j
 		case c == '$':
@@ -104,4 +107,56 @@ func shapeKey(sql string, buf []byte) (key []byte, ok bool) {
 		}
 	}
 	return buf, true
+}
+
+// plainNumber reports whether s is exactly one numeric constant: decimal
+// digits (with _ between them), an optional fraction, an optional
+// exponent with its sign, or a 0x / 0o / 0b integer — so that the key
+// never reads a sign into a hexadecimal E (0xE-- starts a comment).
+func plainNumber(s string) bool {
+	if len(s) > 2 && s[0] == '0' {
+		var ok func(byte) bool
+		switch s[1] {
+		case 'x', 'X':
+			ok = func(c byte) bool { return isDigit(c) || c|0x20 >= 'a' && c|0x20 <= 'f' || c == '_' }
+		case 'o', 'O':
+			ok = func(c byte) bool { return c >= '0' && c <= '7' || c == '_' }
+		case 'b', 'B':
+			ok = func(c byte) bool { return c == '0' || c == '1' || c == '_' }
+		}
+		if ok != nil {
+			for i := 2; i < len(s); i++ {
+				if !ok(s[i]) {
+					return false
+				}
+			}
+			return true
+		}
+	}
+	i := 0
+	digits := func() int {
+		start := i
+		for i < len(s) && (isDigit(s[i]) || s[i] == '_' && i > start) {
+			i++
+		}
+		return i - start
+	}
+	n := digits()
+	if i < len(s) && s[i] == '.' {
+		i++
+		n += digits()
+	}
+	if n == 0 {
+		return false
+	}
+	if i < len(s) && (s[i] == 'e' || s[i] == 'E') {
+		i++
+		if i < len(s) && (s[i] == '+' || s[i] == '-') {
+			i++
+		}
+		if digits() == 0 {
+			return false
+		}
+	}
+	return i == len(s)
 }
