@@ -193,6 +193,19 @@ func (m *Manager) String() string {
 // the hash ring if there is one and the tokenize ring otherwise, at
 // version v (0: the newest), and the version it used.
 func (m *Manager) AuditKey(v int) (int, []byte, error) {
+	return m.auditDerived(v, "chain")
+}
+
+// AuditHashKey returns the key of the audit log's hashes of redacted
+// statement texts, from the newest version of the ring AuditKey uses.
+func (m *Manager) AuditHashKey() ([]byte, error) {
+	_, k, err := m.auditDerived(0, "statement-hash")
+	return k, err
+}
+
+// auditDerived derives an audit key of a purpose from version v (0: the
+// newest) of the hash ring, or of the tokenize ring without one.
+func (m *Manager) auditDerived(v int, purpose string) (int, []byte, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	r := m.rings[Hash]
@@ -205,21 +218,6 @@ func (m *Manager) AuditKey(v int) (int, []byte, error) {
 	if v == 0 {
 		v = r.Latest()
 	}
-	k, err := r.derive(v, "audit", "chain")
+	k, err := r.derive(v, "audit", purpose)
 	return v, k, err
-}
-
-// AuditHashKey returns the key of the audit log's hashes of redacted
-// statement texts, from the newest version of the ring AuditKey uses.
-func (m *Manager) AuditHashKey() ([]byte, error) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	r := m.rings[Hash]
-	if r == nil {
-		r = m.rings[Tokenize]
-	}
-	if r == nil {
-		return nil, fmt.Errorf("no %q or %q key ring is configured", Hash, Tokenize)
-	}
-	return r.derive(r.Latest(), "audit", "statement-hash")
 }

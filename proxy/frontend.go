@@ -154,7 +154,7 @@ func (ss *session) forward(m message) error {
 		ss.unsynced = false
 	}
 	if r.kind != 0 {
-		if ss.srv.Audit != nil {
+		if ss.srv.Audit != nil && r.kind.audited() {
 			r.sent = time.Now()
 		}
 		ss.q.push(r)

@@ -39,6 +39,16 @@ func (k reqKind) String() string {
 	return "unknown"
 }
 
+// audited reports whether a statement event can answer this request (its
+// time is then taken when it is forwarded).
+func (k reqKind) audited() bool {
+	switch k {
+	case reqQuery, reqFunctionCall, reqParse, reqBind, reqExecute:
+		return true
+	}
+	return false
+}
+
 // extended reports whether an error answering this request makes
 // PostgreSQL skip the following messages until Sync.
 func (k reqKind) extended() bool { return k >= reqParse && k < reqSync }

@@ -177,8 +177,8 @@ func (s *session) Statement(ev *proxy.StatementEvent) {
 		rec.Rows = n
 	}
 	rec.SQLState = ev.SQLState
-	s.describe(rec, ev)
 	d := decisionOf(ev.Plan, ev.Index)
+	s.describe(rec, ev, d)
 	switch ev.Outcome {
 	case proxy.OutcomeRefused:
 		rec.Decision = audit.DecisionRefused
@@ -206,7 +206,7 @@ func (s *session) Statement(ev *proxy.StatementEvent) {
 
 // describe fills the record's text fields: normalized SQL, fingerprint,
 // kind, tables, protected columns and classes.
-func (s *session) describe(rec *audit.Record, ev *proxy.StatementEvent) {
+func (s *session) describe(rec *audit.Record, ev *proxy.StatementEvent, d *parser.Decision) {
 	if ev.Protocol == proxy.ProtocolFunction {
 		rec.Kind = "FUNCTION CALL"
 		return
@@ -240,7 +240,7 @@ func (s *session) describe(rec *audit.Record, ev *proxy.StatementEvent) {
 	if k := tagKindBytes(ev.Tag); len(k) > 0 && string(k) != rec.Kind {
 		rec.Kind = string(k)
 	}
-	if d := decisionOf(ev.Plan, ev.Index); d != nil {
+	if d != nil {
 		rec.Columns, rec.Classes, _ = resultmask.Facts([]*parser.Statement{d.Statement})
 		return
 	}
