@@ -159,6 +159,18 @@ func statementKind(n *pg_query.Node) string {
 func (a *analyzer) statement(n *pg_query.Node) error {
 	switch x := n.Node.(type) {
 	case *pg_query.Node_SelectStmt:
+		if set, ok := setConfigSet(x.SelectStmt); ok && a.setConfigResolves(x.SelectStmt) {
+			// One clean column, the new value, as for SHOW. The setting's
+			// name is a literal here: the refusal does not repeat it, and
+			// the analysis holds for this setting only (no plan shared with
+			// set_config of another one).
+			a.st.OutputsExact = false
+			a.st.literalDependent = true
+			if err := a.set(set); err != nil {
+				return a.refuse("this set_config (the SET it stands for: a change of role, encoding or planner methods, or a search_path change before earlier ones took effect)")
+			}
+			return nil
+		}
 		return a.topSelect(x.SelectStmt, UseOutput)
 	case *pg_query.Node_InsertStmt, *pg_query.Node_UpdateStmt, *pg_query.Node_DeleteStmt, *pg_query.Node_MergeStmt:
 		return a.returning(a.write(n, nil))

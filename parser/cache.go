@@ -124,6 +124,9 @@ func (c *Cache) Len() int {
 // that a cache key does not capture.
 func stateful(n *pg_query.Node) bool {
 	switch x := n.GetNode().(type) {
+	case *pg_query.Node_SelectStmt:
+		set, ok := setConfigSet(x.SelectStmt)
+		return ok && set.Name == "search_path"
 	case *pg_query.Node_VariableSetStmt:
 		return lower(x.VariableSetStmt.Name) == "search_path" || x.VariableSetStmt.Kind == pg_query.VariableSetKind_VAR_RESET_ALL
 	case *pg_query.Node_PrepareStmt, *pg_query.Node_ExecuteStmt, *pg_query.Node_DeallocateStmt,

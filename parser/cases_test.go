@@ -118,6 +118,20 @@ func TestCacheNormalizedKeys(t *testing.T) {
 	if r := plan("SELECT id FROM bk.contacts WHERE name = 'y'"); r == "" {
 		t.Fatal("cached refusal not reused for a literal variant")
 	}
+	// set_config stands for the SET of the setting it names: an allowed
+	// one must not lend its analysis to one that is refused.
+	if r := plan("SELECT set_config('statement_timeout', '5s', false)"); r != "" {
+		t.Fatal(r)
+	}
+	for _, sql := range []string{
+		"SELECT set_config('role', 'bookkeeper', false)",
+		"SELECT set_config('session_authorization', 'bookkeeper', false)",
+		"SELECT set_config('enable_sort', 'off', true)",
+	} {
+		if r := plan(sql); r == "" {
+			t.Fatalf("%s allowed after an allowed set_config was cached", sql)
+		}
+	}
 }
 
 // TestSearchPathConfirm: a SET search_path sent on its own becomes the

@@ -232,6 +232,13 @@ func (s *State) apply(n *pg_query.Node, st *Statement) {
 	if st.Refusal != "" || n == nil {
 		return
 	}
+	if sel := n.GetSelectStmt(); sel != nil {
+		set, ok := setConfigSet(sel)
+		if !ok {
+			return
+		}
+		n = &pg_query.Node{Node: &pg_query.Node_VariableSetStmt{VariableSetStmt: set}}
+	}
 	switch x := n.Node.(type) {
 	case *pg_query.Node_VariableSetStmt:
 		v := x.VariableSetStmt

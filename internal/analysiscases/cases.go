@@ -221,6 +221,26 @@ var Cases = []Case{
 	no("search-path", a, "SELECT id FROM contacts WHERE id_no LIKE '3%'").with("SET search_path = staging", "BEGIN", "SET LOCAL search_path = bk"),
 	no("search-path", a, "SELECT id FROM contacts WHERE id_no LIKE '3%'").with("SET search_path = staging", "BEGIN", "SET search_path = bk", "ROLLBACK"),
 	no("search-path", a, "SELECT id FROM contacts").with("SET search_path = bk", "RESET search_path"),
+	// set_config with constant arguments is the SET it stands for (pg_dump
+	// sets search_path and restrict_nonsystem_relation_kind this way).
+	ok("search-path", a, "SELECT id_no FROM contacts", "cn_id").with("SELECT pg_catalog.set_config('search_path', 'bk', false)"),
+	ok("search-path", a, "SELECT id_no FROM contacts WHERE id_no LIKE '31%'", "").with("SELECT set_config('search_path', 'staging', false)"),
+	no("search-path", a, "SELECT set_config('search_path', 'bk, staging', false); SELECT id FROM contacts WHERE id_no LIKE '31%'"),
+	no("search-path", a, "SELECT id FROM contacts WHERE id_no LIKE '3%'").with("SET search_path = staging", "BEGIN", "SELECT set_config('search_path', 'bk', true)"),
+	okAny("session", a, "SELECT pg_catalog.set_config('search_path', '', false)"),
+	okAny("session", a, "SELECT set_config(name, 'view, foreign-table', false) FROM pg_settings WHERE name = 'restrict_nonsystem_relation_kind'"),
+	okAny("session", a, "SELECT set_config('statement_timeout', '5s'::text, 'false'::boolean)"),
+	no("session", a, "SELECT set_config('role', 'bookkeeper', false)"),
+	no("session", a, "SELECT set_config('session_authorization', 'bookkeeper', false)"),
+	no("session", a, "SELECT set_config('enable_sort', 'off', false)"),
+	no("session", a, "SELECT set_config('client_encoding', 'GBK', false)"),
+	no("session", a, "SELECT set_config('search_path', current_user, false)"),
+	no("session", a, "SELECT set_config('search_path', 'bk', false), 1"),
+	no("session", a, "SELECT set_config('search_path', 'bk', false) FROM bk.contacts"),
+	no("session", a, "SELECT set_config(name, setting, false) FROM pg_settings WHERE name = 'search_path'"),
+	no("session", a, "SELECT set_config(name, 'x', false) FROM pg_settings WHERE name LIKE 'search%'"),
+	no("session", a, "SELECT set_config(name, 'bk', false) FROM pg_settings s WHERE name = 'search_path'"),
+	no("session", a, "SELECT set_config('search_path', 'bk'::regnamespace::text, false)"),
 	ok("search-path", a, "SELECT id FROM contacts", "").with("SET search_path = bk", "RESET search_path", "SET search_path = bk"),
 
 	// Multi-statement queries.

@@ -25,6 +25,15 @@ import (
 // cluster is the package's cluster, set by Main before tests run.
 var cluster *pgcluster.Cluster
 
+// atExit are the functions AtExit registered, run after the tests and
+// before the cluster stops, last registered first.
+var atExit []func()
+
+// AtExit registers f to run once the package's tests are done, before the
+// cluster stops: for what several tests share, such as a proxy process.
+// Not safe for concurrent use with itself.
+func AtExit(f func()) { atExit = append(atExit, f) }
+
 // Main starts one cluster for the test package, runs the tests, stops the
 // cluster and exits. If PostgreSQL cannot be started it prints the reason
 // and exits 1. SIGINT and SIGTERM stop the cluster before exiting.
@@ -49,6 +58,9 @@ func Main(m *testing.M, opts pgcluster.Options) {
 
 	code := m.Run()
 	signal.Stop(sigs)
+	for i := len(atExit) - 1; i >= 0; i-- {
+		atExit[i]()
+	}
 	if err := c.Stop(); err != nil {
 		fmt.Fprintf(os.Stderr, "pgtest: stopping PostgreSQL: %v\n", err)
 		if code == 0 {
