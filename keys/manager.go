@@ -127,9 +127,9 @@ func (m *Manager) Refresh(ctx context.Context) error {
 		m.status.LastError = err.Error()
 		m.mu.Unlock()
 		if !wasFailing {
-			m.logger.Error("key source unreachable; cached keys keep serving", "source", m.provider.Describe(), "err", err)
+			m.logger.Error("key refresh failed; cached keys keep serving", "source", m.provider.Describe(), "err", err)
 		} else {
-			m.logger.Warn("key source still unreachable; cached keys keep serving", "source", m.provider.Describe(), "err", err)
+			m.logger.Warn("key refresh still failing; cached keys keep serving", "source", m.provider.Describe(), "err", err)
 		}
 		return err
 	}

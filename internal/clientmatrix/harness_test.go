@@ -11,13 +11,13 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
 
 	"github.com/pgmantle/pgmantle/internal/certs"
 	"github.com/pgmantle/pgmantle/internal/pgcluster"
 	"github.com/pgmantle/pgmantle/internal/pgtest"
+	"github.com/pgmantle/pgmantle/internal/proctest"
 )
 
 func TestMain(m *testing.M) { pgtest.Main(m, pgcluster.Options{}) }
@@ -109,12 +109,11 @@ func start(c *pgcluster.Cluster) (*env, error) {
 		return nil, err
 	}
 	pgtest.AtExit(func() { os.RemoveAll(dir) })
-	e := &env{dir: dir, bin: filepath.Join(dir, "pgmantle"), host: "127.0.0.1", direct: c,
+	e := &env{dir: dir, host: "127.0.0.1", direct: c,
 		auditLog: filepath.Join(dir, "audit.log")}
 
-	build := exec.CommandContext(ctx, "go", "build", "-o", e.bin, "github.com/pgmantle/pgmantle/cmd/pgmantle")
-	if out, err := build.CombinedOutput(); err != nil {
-		return nil, fmt.Errorf("go build: %v\n%s", err, out)
+	if e.bin, err = proctest.Build(ctx, dir); err != nil {
+		return nil, err
 	}
 	ca, err := certs.NewCA("pgmantle clientmatrix CA")
 	if err != nil {
@@ -140,7 +139,7 @@ func start(c *pgcluster.Cluster) (*env, error) {
 	if err := os.WriteFile(policyFile, []byte(policyYAML), 0o644); err != nil {
 		return nil, err
 	}
-	if e.port, err = freePort(); err != nil {
+	if e.port, err = proctest.FreePort(); err != nil {
 		return nil, err
 	}
 	cfg := fmt.Sprintf(`listen: 127.0.0.1:%d
@@ -156,44 +155,13 @@ log: {level: warn}
 	if err := os.WriteFile(cfgFile, []byte(cfg), 0o600); err != nil {
 		return nil, err
 	}
-	logFile, err := os.Create(filepath.Join(dir, "pgmantle.log"))
-	if err != nil {
-		return nil, err
-	}
-	cmd := exec.Command(e.bin, "serve", "--config", cfgFile)
-	cmd.Stdout, cmd.Stderr = logFile, logFile
-	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
-	if err := cmd.Start(); err != nil {
-		return nil, err
-	}
-	pgtest.AtExit(func() {
-		cmd.Process.Signal(syscall.SIGTERM)
-		cmd.Wait()
-		logFile.Close()
-	})
 	addr := net.JoinHostPort(e.host, strconv.Itoa(e.port))
-	for deadline := time.Now().Add(60 * time.Second); ; {
-		conn, err := net.DialTimeout("tcp", addr, time.Second)
-		if err == nil {
-			conn.Close()
-			break
-		}
-		if time.Now().After(deadline) {
-			log, _ := os.ReadFile(logFile.Name())
-			return nil, fmt.Errorf("pgmantle did not start listening on %s:\n%s", addr, log)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-	return e, nil
-}
-
-func freePort() (int, error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
+	p, err := proctest.Start(e.bin, []string{"serve", "--config", cfgFile}, addr, filepath.Join(dir, "pgmantle.log"))
 	if err != nil {
-		return 0, err
+		return nil, err
 	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port, nil
+	pgtest.AtExit(func() { p.Stop(30 * time.Second) })
+	return e, nil
 }
 
 // dsn is the libpq keyword/value connection string for role through

@@ -56,6 +56,7 @@ type Server struct {
 	cmd       *exec.Cmd
 	log       *bytes.Buffer
 	paused    bool
+	port      int
 }
 
 // Start starts Vault and stops it when the test ends.
@@ -82,7 +83,30 @@ func start() (*Server, error) {
 	l.Close()
 	tok := make([]byte, 16)
 	rand.Read(tok)
-	s := &Server{Addr: fmt.Sprintf("http://127.0.0.1:%d", port), RootToken: "root-" + hex.EncodeToString(tok), log: &bytes.Buffer{}}
+	s := &Server{Addr: fmt.Sprintf("http://127.0.0.1:%d", port), RootToken: "root-" + hex.EncodeToString(tok), log: &bytes.Buffer{}, port: port}
+	if err := s.launch(bin); err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+// Restart stops Vault and starts a new dev server on the same address
+// with the same root token. A dev server keeps nothing: secrets, keys,
+// policies and tokens other than the root token are gone, as after
+// restoring an empty Vault; the caller writes back what it needs.
+func (s *Server) Restart() error {
+	s.Stop()
+	bin, err := Binary()
+	if err != nil {
+		return err
+	}
+	s.log.Reset()
+	return s.launch(bin)
+}
+
+// launch starts the dev server on s.port and waits until it is ready.
+func (s *Server) launch(bin string) error {
+	port := s.port
 	s.cmd = exec.Command(bin, "server", "-dev",
 		"-dev-listen-address", fmt.Sprintf("127.0.0.1:%d", port),
 		"-dev-root-token-id", s.RootToken,
@@ -91,7 +115,7 @@ func start() (*Server, error) {
 	s.cmd.Stdout, s.cmd.Stderr = s.log, s.log
 	s.cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	if err := s.cmd.Start(); err != nil {
-		return nil, err
+		return err
 	}
 	cfg := vault.DefaultConfig()
 	cfg.Address = s.Addr
@@ -99,7 +123,7 @@ func start() (*Server, error) {
 	c, err := vault.NewClient(cfg)
 	if err != nil {
 		s.Stop()
-		return nil, err
+		return err
 	}
 	c.SetToken(s.RootToken)
 	s.Client = c
@@ -111,19 +135,19 @@ func start() (*Server, error) {
 		}
 		if time.Now().After(deadline) {
 			s.Stop()
-			return nil, fmt.Errorf("vault did not become ready: %v\n%s", err, s.log.String())
+			return fmt.Errorf("vault did not become ready: %v\n%s", err, s.log.String())
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
 	if err := c.Sys().Mount("transit", &vault.MountInput{Type: "transit"}); err != nil {
 		s.Stop()
-		return nil, fmt.Errorf("enable transit: %w", err)
+		return fmt.Errorf("enable transit: %w", err)
 	}
 	if err := c.Sys().EnableAuthWithOptions("approle", &vault.EnableAuthOptions{Type: "approle"}); err != nil {
 		s.Stop()
-		return nil, fmt.Errorf("enable approle: %w", err)
+		return fmt.Errorf("enable approle: %w", err)
 	}
-	return s, nil
+	return nil
 }
 
 // Stop kills Vault.
