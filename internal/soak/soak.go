@@ -38,6 +38,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 
+	"github.com/pgmantle/pgmantle/audit"
 	"github.com/pgmantle/pgmantle/examples/bookkeeping"
 	"github.com/pgmantle/pgmantle/internal/pgcluster"
 	"github.com/pgmantle/pgmantle/internal/proctest"
@@ -63,6 +64,7 @@ type Result struct {
 	Unexpected     int64            // every other error
 	FirstErrors    []string         // the first few unexpected errors
 	AuditRecords   int64            // statement records in the audit log
+	AuditFiles     int              // the log's files (it rotates by size)
 	AuditVerify    string           // `pgmantle audit verify` output
 	AuditVerified  bool
 	RSS            []int64 // pgmantle's resident memory, sampled evenly over the run
@@ -220,10 +222,16 @@ loop:
 	if err := p.Stop(60 * time.Second); err != nil {
 		return res, fmt.Errorf("soak: stopping pgmantle: %w\n%s", err, p.Log())
 	}
-	if res.AuditRecords, err = countStatements(auditFile); err != nil {
-		return res, err
+	files := append(audit.Rotated(auditFile), auditFile)
+	res.AuditFiles = len(files)
+	for _, f := range files {
+		n, err := countStatements(f)
+		if err != nil {
+			return res, err
+		}
+		res.AuditRecords += n
 	}
-	out, err := exec.CommandContext(ctx, bin, "audit", "verify", auditFile).CombinedOutput()
+	out, err := exec.CommandContext(ctx, bin, append([]string{"audit", "verify"}, files...)...).CombinedOutput()
 	res.AuditVerify, res.AuditVerified = strings.TrimSpace(string(out)), err == nil
 	return res, nil
 }
@@ -490,7 +498,7 @@ func (r *Result) Markdown() string {
 	fmt.Fprintf(&b, "| statements per second | %.0f |\n", float64(r.Sent)/r.Elapsed.Seconds())
 	fmt.Fprintf(&b, "| refused by the policy (expected) | %d |\n", r.Refused)
 	fmt.Fprintf(&b, "| unexpected errors | %d |\n", r.Unexpected)
-	fmt.Fprintf(&b, "| audit statement records | %d |\n", r.AuditRecords)
+	fmt.Fprintf(&b, "| audit statement records (%d files: rotated by size, one chain) | %d |\n", r.AuditFiles, r.AuditRecords)
 	fmt.Fprintf(&b, "| one record per statement | %v |\n", r.AuditRecords == r.Sent)
 	fmt.Fprintf(&b, "| audit verify | %s |\n", strings.ReplaceAll(r.AuditVerify, "\n", " "))
 	if len(r.RSS) > 0 {
