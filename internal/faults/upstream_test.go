@@ -75,7 +75,7 @@ func TestUpstreamRestart(t *testing.T) {
 	reading, restarted := make(chan struct{}), make(chan struct{})
 	go func() {
 		w := &slowWriter{started: reading, fast: restarted}
-		_, err := outconn.PgConn().CopyTo(context.Background(), w, "COPY (SELECT g, repeat('x', 100) FROM generate_series(1, 5000000) g) TO STDOUT")
+		_, err := outconn.PgConn().CopyTo(context.Background(), w, "COPY (SELECT generate_series(1, 5000000) AS g, repeat('x', 100)) TO STDOUT")
 		results <- outcome{"copy to", err}
 	}()
 
