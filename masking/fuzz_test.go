@@ -6,6 +6,7 @@ import (
 	"math"
 	"math/big"
 	"strings"
+	"sync"
 	"testing"
 	"unicode/utf8"
 )
@@ -14,11 +15,16 @@ import (
 // arbitrary values:
 //
 //   - masks that hide (partial with small keeps, cn_id, cn_mobile,
-//     bank_card, email, cn_name, address, redact, hash) never show the
-//     hidden part: the output is exactly the kept characters and fills,
-//     and the hidden part (the birth date of an ID number, the middle of a
-//     phone or card number, the local part of an address, the detail of
-//     an address) does not appear;
+//     bank_card, uscc, email, cn_name, address, redact, hash) never show
+//     the hidden part: the output is exactly the kept characters and
+//     fills, and the hidden part (the birth date of an ID number, the
+//     middle of a phone or card number, the organisation code of a credit
+//     code, the local part of an address, the detail of an address) does
+//     not appear;
+//   - hash keeps the class's shape (a valid check character) and tokenize
+//     keeps the length, the separators and the class's shape, and its
+//     tokens read back to the value (names: never);
+//   - null makes every value of every type NULL;
 //   - every output is a valid value of the column's type in the format
 //     asked: text within varchar/bpchar/name limits, numeric, date and
 //     timestamp binary values that decode (and agree with the text form);
@@ -39,11 +45,13 @@ func FuzzMasksHide(f *testing.F) {
 		fuzzCNID(t, raw, n, choice)
 		fuzzMobile(t, n, choice)
 		fuzzCard(t, raw, n, choice)
+		fuzzUSCC(t, raw, n, choice)
 		fuzzEmail(t, s, choice)
 		fuzzName(t, raw, choice)
 		fuzzPartial(t, s, choice)
 		fuzzAddress(t, raw, s, choice)
 		fuzzRedactHash(t, s, choice)
+		fuzzTokenText(t, s, choice)
 		fuzzNumbers(t, raw, n, fl, choice)
 		fuzzDates(t, n, choice)
 		ms.arbitrary(t, raw)
@@ -117,6 +125,12 @@ func textColumnFor(choice uint8, chars int) Column {
 
 func fuzzMask(t *testing.T, name string, opts Options, col Column, v string) string {
 	t.Helper()
+	return fuzzMaskWith(t, name, col, v, func(col Column) (Masker, error) { return New(name, opts, col, testKeys) })
+}
+
+// fuzzMaskWith is fuzzMask with the masker newMask makes for the column.
+func fuzzMaskWith(t *testing.T, name string, col Column, v string, newMask func(Column) (Masker, error)) string {
+	t.Helper()
 	if col.TypeOID == oidBpchar {
 		if lim := charLimit(col); lim > 0 {
 			// PostgreSQL sends bpchar(n) padded to n.
@@ -128,7 +142,7 @@ func fuzzMask(t *testing.T, name string, opts Options, col Column, v string) str
 	if col.TypeOID == oidName && len(v) > maxNameBytes {
 		col = Column{TypeOID: oidText, TypeMod: -1, Class: col.Class} // too long for a name
 	}
-	m, err := New(name, opts, col, testKeys)
+	m, err := newMask(col)
 	if err != nil {
 		t.Fatalf("New(%s): %v", name, err)
 	}
@@ -191,6 +205,8 @@ func fuzzCNID(t *testing.T, raw []byte, n int64, choice uint8) {
 	if hc, _ := CNIDCheckChar(h[:17]); len(h) != 18 || h[17] != hc || h == id {
 		t.Fatalf("hash of ID = %q", h)
 	}
+	// tokenize: 18 characters with a valid check character.
+	fuzzToken(t, "cn_id", col, in, false, func(tok string) bool { return ValidCNID(significant(tok)) })
 }
 
 func fuzzMobile(t *testing.T, n int64, choice uint8) {
@@ -211,6 +227,41 @@ func fuzzMobile(t *testing.T, n int64, choice uint8) {
 	if longestDigitRun(out) > max(k[0], k[1]) {
 		t.Fatalf("cn_mobile output %q shows too many digits", out)
 	}
+	// hash: a mobile number.
+	h := fuzzMask(t, "hash", Options{}, Column{TypeOID: oidText, TypeMod: -1, Class: "cn_mobile"}, in)
+	if !isMobile([]byte(h)) {
+		t.Fatalf("hash of mobile = %q", h)
+	}
+	// tokenize: the prefix, 1 and the second digit kept.
+	prefix := asciiDigits(in[:len(in)-len(layout(num, choice, 3, 7))])
+	fuzzToken(t, "cn_mobile", textColumnFor(choice, utf8.RuneCountInString(in)), in, false, func(tok string) bool {
+		d := asciiDigits(tok)
+		return len(d) == len(prefix)+11 && strings.HasPrefix(d, prefix) && d[len(prefix):len(prefix)+2] == num[:2]
+	})
+}
+
+// asciiDigits is the ASCII and full-width digits of s, as ASCII.
+func asciiDigits(s string) string {
+	var b strings.Builder
+	for _, r := range s {
+		if r >= '０' && r <= '９' {
+			r -= '０' - '0'
+		}
+		if r >= '0' && r <= '9' {
+			b.WriteRune(r)
+		}
+	}
+	return b.String()
+}
+
+// significant drops the separators layout writes.
+func significant(s string) string {
+	return strings.Map(func(r rune) rune {
+		if r == ' ' || r == '-' {
+			return -1
+		}
+		return r
+	}, s)
 }
 
 func fuzzCard(t *testing.T, raw []byte, n int64, choice uint8) {
@@ -229,6 +280,123 @@ func fuzzCard(t *testing.T, raw []byte, n int64, choice uint8) {
 	if len(h) != l || !ValidLuhn(h) || h == card {
 		t.Fatalf("hash of card = %q", h)
 	}
+	// tokenize: as many digits, the BIN and a valid Luhn digit.
+	fuzzToken(t, "bank_card", textColumnFor(choice, utf8.RuneCountInString(in)), in, false, func(tok string) bool {
+		d := significant(tok)
+		return len(d) == l && d[:6] == card[:6] && ValidLuhn(d)
+	})
+}
+
+// fuzzUSCC: unified social credit codes, in either case, full-width or
+// grouped.
+func fuzzUSCC(t *testing.T, raw []byte, n int64, choice uint8) {
+	d := digitsFrom(raw, n, 17)
+	b := make([]byte, 17)
+	for i := range b {
+		x := int(d[i] - '0')
+		if i < len(raw) {
+			x += int(raw[i])
+		}
+		b[i] = usccAlphabet[x%len(usccAlphabet)]
+	}
+	c, _ := USCCCheckChar(b)
+	code := string(b) + string(c)
+	if !ValidUSCC(code) {
+		t.Fatalf("generated invalid USCC %s", code)
+	}
+	in := code
+	if choice&32 != 0 {
+		in = strings.ToLower(in)
+	}
+	in = layout(in, choice, 2, 8, 17)
+	keeps := [][2]int{{8, 1}, {1, 1}, {0, 0}, {9, 0}, {2, 7}}
+	k := keeps[int(choice)%len(keeps)]
+	col := textColumnFor(choice, utf8.RuneCountInString(in))
+	out := fuzzMask(t, "uscc", Options{KeepFirst: intp(k[0]), KeepLast: intp(k[1])}, col, in)
+	expectKept(t, "uscc", in, out, code, k[0], k[1])
+	if k == [2]int{8, 1} && strings.Contains(out, code[8:17]) {
+		t.Fatalf("uscc output %q shows the organisation code", out)
+	}
+	// hash: a valid credit code, never the input.
+	h := fuzzMask(t, "hash", Options{}, Column{TypeOID: oidText, TypeMod: -1, Class: "uscc"}, in)
+	if !ValidUSCC(h) || h == code {
+		t.Fatalf("hash of USCC = %q", h)
+	}
+	// tokenize: 18 characters with a valid check character.
+	fuzzToken(t, "uscc", col, in, false, func(tok string) bool { return ValidUSCC(significant(tok)) })
+}
+
+// fuzzToken masks in (a value of class) with tokenize on col and checks
+// what a token promises: the mask writes the class's token, the same
+// bytes in both formats and a valid value of the column (fuzzMask); the
+// token has the characters of the value's normal form, each separator
+// where it was, and the class's shape (keep, when not nil); and it reads
+// back: Detokenize with the key gives the normal form, or ErrIrreversible
+// (values too small for FF1), which it must give for a one-way token (a
+// name). It returns the token.
+func fuzzToken(t *testing.T, class string, col Column, in string, oneWay bool, keep func(tok string) bool) string {
+	t.Helper()
+	col.Class = class
+	tk := fuzzTokenizer(t, class)
+	out := fuzzMaskWith(t, "tokenize", col, in, func(col Column) (Masker, error) { return NewTokenMask(tk, col) })
+	value := in
+	if col.TypeOID == oidBpchar {
+		value = strings.TrimRight(in, " ") // padding is not part of a bpchar value
+	}
+	tok, err := tk.Token(nil, []byte(value))
+	if err != nil {
+		t.Fatalf("tokenize %s(%q): %v", class, value, err)
+	}
+	if out != strings.TrimRight(string(tok), " ") {
+		t.Fatalf("tokenize %s(%q): the mask wrote %q, the token is %q", class, value, out, tok)
+	}
+	norm, got := loadFor(tk, value).runes, []rune(string(tok))
+	if len(got) != len(norm) {
+		t.Fatalf("tokenize %s(%q) = %q: length changed", class, value, tok)
+	}
+	for i, r := range norm {
+		if c, _ := classify(r); c == catSep && got[i] != r {
+			t.Fatalf("tokenize %s(%q) = %q: separator %d changed", class, value, tok, i)
+		}
+	}
+	if keep != nil && !keep(string(tok)) {
+		t.Fatalf("tokenize %s(%q) = %q: not of the class's shape", class, value, tok)
+	}
+	back, err := tk.Detokenize(nil, tok)
+	switch {
+	case oneWay && err != ErrIrreversible:
+		t.Fatalf("tokenize %s(%q) = %q: a one-way token reversed (%v)", class, value, tok, err)
+	case err == ErrIrreversible:
+	case err != nil:
+		t.Fatalf("tokenize %s(%q) = %q: Detokenize: %v", class, value, tok, err)
+	case string(back) != string(norm):
+		t.Fatalf("tokenize %s(%q) = %q reads back as %q", class, value, tok, back)
+	}
+	return string(tok)
+}
+
+// fuzzTokenizers holds the tokenizer of each class fuzzToken tries,
+// made once (with testKeys, as New would): a Tokenizer's cache is 2 MB.
+var fuzzTokenizers sync.Map // class → *Tokenizer
+
+func fuzzTokenizer(t *testing.T, class string) *Tokenizer {
+	if tk, ok := fuzzTokenizers.Load(class); ok {
+		return tk.(*Tokenizer)
+	}
+	tk, err := NewTokenizer(class, Options{}, testKeys)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tk2, _ := fuzzTokenizers.LoadOrStore(class, tk)
+	return tk2.(*Tokenizer)
+}
+
+// fuzzTokenText: tokenize on arbitrary text, under classes with and
+// without a shape of their own.
+func fuzzTokenText(t *testing.T, s string, choice uint8) {
+	s = strings.ToValidUTF8(strings.ReplaceAll(s, "\x00", ""), "?")
+	class := []string{"address", "person_name", "cn_id", "uscc", "email"}[int(choice)%5]
+	fuzzToken(t, class, textColumnFor(choice, utf8.RuneCountInString(s)), s, false, nil)
 }
 
 func longestDigitRun(s string) int {
@@ -294,6 +462,10 @@ func fuzzName(t *testing.T, raw []byte, choice uint8) {
 	}
 	if out2 := fuzzMask(t, "cn_name", Options{KeepSurname: boolp(false)}, colText, name); out2 != strings.Repeat("*", k) {
 		t.Fatalf("cn_name keep_surname=false (%q) = %q", name, out2)
+	}
+	// tokenize: a one-way pseudonym of as many characters, the surname kept.
+	if tok := fuzzToken(t, "person_name", colText, name, true, nil); !strings.HasPrefix(tok, surname) {
+		t.Fatalf("tokenize person_name(%q) = %q: surname not kept", name, tok)
 	}
 }
 
@@ -626,7 +798,7 @@ func newFuzzMaskers(tb testing.TB) *fuzzMaskers {
 	for _, name := range Names() {
 		accepts := Accepts(name)
 		if accepts == nil {
-			accepts = []uint32{oidText}
+			accepts = redactTypes // null: every type
 		}
 		for _, oid := range accepts {
 			cols := []Column{{TypeOID: oid, TypeMod: -1, Class: "cn_id"}}
@@ -661,6 +833,12 @@ func (fm *fuzzMaskers) arbitrary(t *testing.T, v []byte) {
 	for _, e := range fm.list {
 		for _, format := range []int16{FormatText, FormatBinary} {
 			out, null, err := e.m.Mask(nil, v, format)
+			if e.name == "null" {
+				if err != nil || !null || len(out) != 0 {
+					t.Fatalf("null %s format %d: %q, null %v, %v", typeName(e.col.TypeOID), format, out, null, err)
+				}
+				continue
+			}
 			if err != nil || null {
 				continue
 			}

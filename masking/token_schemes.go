@@ -108,7 +108,7 @@ func usccTokenShape(st *tokState) bool {
 		return false
 	}
 	for i, c := range st.cats {
-		if c != catDigit && (c != catUpper || usccValue(byte(st.runes[st.pos[i]])) < 0) {
+		if c != catDigit && (c != catUpper || usccValue(byte('A'+st.nums[i])) < 0) {
 			return false
 		}
 	}

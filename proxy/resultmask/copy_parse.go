@@ -41,8 +41,10 @@ const maxIdentLen = 63
 //
 //	COPY [BINARY] [ONLY] [schema.]table [(col, ...)] TO STDOUT
 //	    [[USING] DELIMITERS 'x'] [WITH] [options]
+//	COPY (query) TO STDOUT [WITH] [options]
 //
-// where options are either the parenthesised list (FORMAT, DELIMITER, NULL,
+// (the query's text is returned in Query, for the analysis to place its
+// columns), where options are either the parenthesised list (FORMAT, DELIMITER, NULL,
 // HEADER, QUOTE, ESCAPE, FORCE_QUOTE, FORCE_NOT_NULL, FORCE_NULL, FREEZE)
 // or the legacy keywords (BINARY, CSV, HEADER, DELIMITER [AS] 'x',
 // NULL [AS] 'x', QUOTE [AS] 'x', ESCAPE [AS] 'x', FORCE QUOTE cols|*,
@@ -50,7 +52,7 @@ const maxIdentLen = 63
 // comments may separate tokens; a trailing semicolon is allowed.
 //
 // It fails closed: anything it does not fully understand returns false,
-// among them COPY (query), COPY FROM, TO a file or PROGRAM, ENCODING, a
+// among them an empty COPY (), COPY FROM, TO a file or PROGRAM, ENCODING, a
 // three-part name, an identifier longer than 63 bytes, U&"..." identifiers,
 // unknown options, options PostgreSQL would reject in a way that matters
 // here (such as a delimiter that is not a single byte), and further
@@ -511,7 +513,7 @@ func (p *copyParser) parse() (copyStmt, bool) {
 	if p.lx.skipSpace(); !p.lx.bad && p.lx.i < len(p.lx.s) && p.lx.s[p.lx.i] == '(' {
 		// COPY (query) TO STDOUT
 		q, ok := p.lx.parenQuery()
-		if !ok {
+		if !ok || strings.TrimSpace(q) == "" {
 			return st, false
 		}
 		st.Query = q

@@ -267,7 +267,7 @@ func FuzzParseCopyOut(f *testing.F) {
 		if !ok {
 			return
 		}
-		if st.Table == "" || len(st.Table) > maxIdentLen || len(st.Schema) > maxIdentLen {
+		if (st.Table == "") == (strings.TrimSpace(st.Query) == "") || len(st.Table) > maxIdentLen || len(st.Schema) > maxIdentLen {
 			t.Fatalf("%q: bad name in %+v", sql, st)
 		}
 		for _, std := range []bool{true, false} {
