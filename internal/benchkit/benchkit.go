@@ -5,15 +5,15 @@
 package benchkit
 
 import (
-	"bufio"
+	"context"
 	"fmt"
 	"net"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"strconv"
-	"strings"
 	"time"
+
+	"github.com/pgmantle/pgmantle/internal/proctest"
 )
 
 // Logf writes a progress line to stderr, prefixed with the program name.
@@ -22,13 +22,7 @@ func Logf(prog, format string, args ...any) {
 }
 
 // Build compiles cmd/pgmantle into dir and returns the binary's path.
-func Build(dir string) (string, error) {
-	bin := filepath.Join(dir, "pgmantle")
-	if out, err := exec.Command("go", "build", "-o", bin, "./cmd/pgmantle").CombinedOutput(); err != nil {
-		return "", fmt.Errorf("build: %v\n%s", err, out)
-	}
-	return bin, nil
-}
+func Build(dir string) (string, error) { return proctest.Build(context.Background(), dir) }
 
 // Serve starts `pgmantle serve` with a policy in front of upstream and
 // waits until it listens. Stop it with Stop.
@@ -58,14 +52,7 @@ func Stop(cmd *exec.Cmd) {
 }
 
 // FreePort returns a TCP port on 127.0.0.1 that nothing listens on.
-func FreePort() (int, error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return 0, err
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port, nil
-}
+func FreePort() (int, error) { return proctest.FreePort() }
 
 func waitListening(addr string) error {
 	for range 100 {
@@ -79,17 +66,4 @@ func waitListening(addr string) error {
 }
 
 // VmHWM reads a process's peak resident set size in kB.
-func VmHWM(pid int) (int64, error) {
-	f, err := os.Open(fmt.Sprintf("/proc/%d/status", pid))
-	if err != nil {
-		return 0, err
-	}
-	defer f.Close()
-	s := bufio.NewScanner(f)
-	for s.Scan() {
-		if rest, ok := strings.CutPrefix(s.Text(), "VmHWM:"); ok {
-			return strconv.ParseInt(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(rest), "kB")), 10, 64)
-		}
-	}
-	return 0, fmt.Errorf("no VmHWM for pid %d", pid)
-}
+func VmHWM(pid int) (int64, error) { return proctest.StatusKB(pid, "VmHWM") }

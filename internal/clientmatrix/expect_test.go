@@ -4,6 +4,7 @@ import (
 	"context"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -66,20 +67,11 @@ func expected(t *testing.T, e *env, role string, skip ...string) []string {
 	var out []string
 	for _, l := range want {
 		step, _, _ := strings.Cut(l, ":")
-		if !contains(skip, step) {
+		if !slices.Contains(skip, step) {
 			out = append(out, l)
 		}
 	}
 	return out
-}
-
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }
 
 var (

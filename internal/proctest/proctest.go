@@ -111,24 +111,29 @@ func (p *Proc) Log() string {
 // RSS returns the process's resident set size in bytes (VmRSS).
 func (p *Proc) RSS() (int64, error) { return RSS(p.Pid()) }
 
-// RSS returns a process's resident set size in bytes, from
-// /proc/PID/status.
+// RSS returns a process's resident set size in bytes (VmRSS).
 func RSS(pid int) (int64, error) {
+	kb, err := StatusKB(pid, "VmRSS")
+	return kb * 1024, err
+}
+
+// StatusKB reads a kB field of /proc/PID/status, such as VmRSS or VmHWM
+// (the peak).
+func StatusKB(pid int, field string) (int64, error) {
 	data, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/status")
 	if err != nil {
 		return 0, err
 	}
 	sc := bufio.NewScanner(bytes.NewReader(data))
 	for sc.Scan() {
-		if rest, ok := strings.CutPrefix(sc.Text(), "VmRSS:"); ok {
+		if rest, ok := strings.CutPrefix(sc.Text(), field+":"); ok {
 			f := strings.Fields(rest)
 			if len(f) == 2 && f[1] == "kB" {
-				kb, err := strconv.ParseInt(f[0], 10, 64)
-				return kb * 1024, err
+				return strconv.ParseInt(f[0], 10, 64)
 			}
 		}
 	}
-	return 0, errors.New("proctest: no VmRSS in /proc status")
+	return 0, errors.New("proctest: no " + field + " in /proc status")
 }
 
 // Stop sends SIGTERM and waits up to timeout for the process to exit,
