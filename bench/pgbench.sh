@@ -24,101 +24,13 @@ PROTOCOL=${PROTOCOL:-simple}
 RESULTS_DIR=${RESULTS_DIR:-bench/results}
 read -ra TARGETS <<<"${TARGETS:-direct pgbouncer pgmantle}"
 
-# Set by the functions below; cleanup() reads them.
-tmp=""
-load_at_start=""
-commit=""
-pg_port="" bouncer_port="" mantle_port=""
-bouncer_pid="" mantle_pid=""
+BENCH_NAME=pgbench.sh
+# shellcheck source=bench/lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+
+# Set by the functions below (and lib.sh's); cleanup() reads them.
+mantle_port="" mantle_pid=""
 declare -A audit_port=() audit_pid=()
-
-# ---------------------------------------------------------------- helpers ---
-
-log() { printf '[pgbench.sh %s] %s\n' "$(date +%T)" "$*" >&2; }
-die() { log "ERROR: $*"; exit 1; }
-
-# as_pg runs a command as the postgres OS user when we are root (initdb and
-# pgbouncer refuse to run as root), and as ourselves otherwise.
-as_pg() {
-	if ((EUID == 0)); then
-		runuser -u postgres -- "$@"
-	else
-		"$@"
-	fi
-}
-
-# run_logged WHAT LOGFILE CMD... runs CMD with its output in LOGFILE; if it
-# fails, it shows the end of that log and stops the script.
-run_logged() {
-	local what=$1 logfile=$2
-	shift 2
-	if ! "$@" >"$logfile" 2>&1; then
-		tail -n 20 "$logfile" >&2 || true
-		die "$what failed: $*"
-	fi
-}
-
-# free_port prints a TCP port on 127.0.0.1 that nothing listens on and that
-# this script has not handed out yet.
-free_port() {
-	local port
-	for _ in $(seq 1 200); do
-		port=$((20000 + RANDOM % 30000))
-		[[ " $pg_port $bouncer_port $mantle_port ${audit_port[*]} " == *" $port "* ]] && continue
-		if ! (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
-			echo "$port"
-			return 0
-		fi
-	done
-	die "no free TCP port found"
-}
-
-# proc_alive PID: is the process still there (and not a zombie)?
-proc_alive() {
-	[[ -n $1 && -r /proc/$1/stat ]] || return 1
-	local stat
-	stat=$(<"/proc/$1/stat") || return 1
-	stat=${stat##*) }
-	[[ ${stat%% *} != Z ]]
-}
-
-# cpu_ticks PID prints utime+stime of the process (all threads) in clock ticks.
-cpu_ticks() {
-	local stat fields
-	stat=$(<"/proc/$1/stat")
-	read -ra fields <<<"${stat##*) }" # fields[0] is field 3 (state)
-	echo $((fields[11] + fields[12]))  # fields 14 (utime) and 15 (stime)
-}
-
-# wait_ready PORT PID NAME polls with psql until "SELECT 1" works through PORT;
-# it gives up if PID (when given) dies or after 20 s.
-wait_ready() {
-	local port=$1 pid=$2 name=$3
-	for _ in $(seq 1 100); do
-		if "$PGBIN/psql" -X -q -h 127.0.0.1 -p "$port" -U postgres -d postgres \
-			-tAc 'SELECT 1' >/dev/null 2>&1; then
-			return 0
-		fi
-		if [[ -n $pid ]] && ! proc_alive "$pid"; then
-			die "$name exited during startup"
-		fi
-		sleep 0.2
-	done
-	die "$name did not accept connections on port $port within 20 s"
-}
-
-# stop_pid PID NAME [SIGNAL]: signal a process, wait up to 10 s, then SIGKILL.
-stop_pid() {
-	local pid=$1 name=$2 sig=${3:-TERM}
-	proc_alive "$pid" || return 0
-	kill -"$sig" "$pid" 2>/dev/null || true
-	for _ in $(seq 1 50); do
-		proc_alive "$pid" || return 0
-		sleep 0.2
-	done
-	log "$name (pid $pid) did not stop; killing it"
-	kill -KILL "$pid" 2>/dev/null || true
-}
 
 # ------------------------------------------------------------------ setup ---
 
@@ -136,140 +48,8 @@ check_settings() {
 	[[ -f go.mod && -d cmd/pgmantle ]] || die "run this from the pgmantle repository root"
 }
 
-find_tools() {
-	if [[ -z ${PGBIN:-} ]]; then
-		PGBIN=$(printf "%s\n" /usr/lib/postgresql/*/bin | sort -V | tail -n 1)
-	fi
-	local t
-	for t in initdb pg_ctl postgres pgbench psql; do
-		[[ -x $PGBIN/$t ]] || die "$t not found in PGBIN=${PGBIN:-?} (set PGBIN to PostgreSQL's bin directory)"
-	done
-	if ! command -v go >/dev/null && [[ -x /usr/local/go/bin/go ]]; then
-		PATH=$PATH:/usr/local/go/bin
-	fi
-	command -v go >/dev/null || die "go not found on PATH"
-	if ((EUID == 0)); then
-		id postgres >/dev/null 2>&1 || die "running as root needs a 'postgres' OS user"
-	fi
-}
-
-# ensure_pgbouncer installs the Debian package when pgbouncer is missing. The
-# package may start a system pgbouncer (port 6432); if the install started
-# one, stop it again — and only that one.
-ensure_pgbouncer() {
-	[[ -x /usr/sbin/pgbouncer ]] && PATH=$PATH:/usr/sbin
-	command -v pgbouncer >/dev/null && return 0
-	((EUID == 0)) || die "pgbouncer is not installed (install it, or run as root to let this script do it)"
-	local before after pid cmdline
-	before=" $(pgrep -x pgbouncer | tr '\n' ' ' || true) "
-	log "pgbouncer not found: installing the Debian package (apt-get)"
-	export DEBIAN_FRONTEND=noninteractive
-	run_logged "apt-get update" "$tmp/apt-update.log" apt-get update
-	run_logged "installing pgbouncer" "$tmp/apt-install.log" apt-get install -y --no-install-recommends pgbouncer
-	command -v pgbouncer >/dev/null || die "pgbouncer still missing after apt-get install"
-	sleep 1 # let a post-install service start settle before looking for it
-	after=$(pgrep -x pgbouncer | tr '\n' ' ' || true)
-	for pid in $after; do
-		[[ $before == *" $pid "* ]] && continue
-		# The packaged service runs with the packaged configuration.
-		cmdline=$(tr '\0' ' ' 2>/dev/null <"/proc/$pid/cmdline" || true)
-		[[ $cmdline == */etc/pgbouncer/* ]] || continue
-		log "stopping the system pgbouncer the package started (pid $pid)"
-		systemctl stop pgbouncer >/dev/null 2>&1 || service pgbouncer stop >/dev/null 2>&1 || true
-		stop_pid "$pid" "system pgbouncer"
-	done
-}
-
-# check_load notes how busy the machine is just before we start (CPU use over
-# one second, from /proc/stat): other work on a 2-core machine skews every figure.
-check_load() {
-	local a b
-	read -ra a < <(head -n 1 /proc/stat)
-	sleep 1
-	read -ra b < <(head -n 1 /proc/stat)
-	# cpu user nice system idle iowait irq softirq steal ...
-	load_at_start=$(awk -v t0="$((a[1] + a[2] + a[3] + a[4] + a[5] + a[6] + a[7] + a[8]))" \
-		-v t1="$((b[1] + b[2] + b[3] + b[4] + b[5] + b[6] + b[7] + b[8]))" \
-		-v i0="$((a[4] + a[5]))" -v i1="$((b[4] + b[5]))" \
-		'BEGIN{ d = t1 - t0; busy = 0; if (d > 0) busy = 100 * (1 - (i1 - i0) / d); printf "%.0f", busy }')
-	if ((load_at_start > 25)); then
-		log "WARNING: the CPUs were ${load_at_start}% busy before starting; other work will skew the figures"
-	fi
-}
-
-make_tmpdir() {
-	tmp=$(mktemp -d "${TMPDIR:-/tmp}/pgmantle-bench.XXXXXX")
-	((EUID == 0)) && chown postgres: "$tmp"
-	chmod 0755 "$tmp"
-}
-
-build_pgmantle() {
-	log "building pgmantle"
-	commit=$(git_commit)
-	run_logged "building pgmantle" "$tmp/build.log" go build -o "$tmp/pgmantle" ./cmd/pgmantle
-}
-
-start_cluster() {
-	pg_port=$(free_port)
-	log "creating a PostgreSQL cluster in $tmp/data (port $pg_port)"
-	run_logged initdb "$tmp/initdb.log" as_pg "$PGBIN/initdb" -D "$tmp/data" -U postgres \
-		--auth=trust -E UTF8 --locale=C
-	cat >>"$tmp/data/postgresql.conf" <<-EOF
-
-		# pgbench.sh
-		port = $pg_port
-		listen_addresses = '127.0.0.1'
-		unix_socket_directories = '$tmp'
-		fsync = off
-		max_connections = 200
-		shared_buffers = 256MB
-	EOF
-	run_logged "starting PostgreSQL" "$tmp/pg_ctl.log" as_pg "$PGBIN/pg_ctl" -D "$tmp/data" \
-		-l "$tmp/postgres.log" -w -t 60 start
-	wait_ready "$pg_port" "" PostgreSQL
-}
-
-init_data() {
-	log "pgbench -i -s $SCALE"
-	run_logged "pgbench -i" "$tmp/pgbench-init.log" "$PGBIN/pgbench" -i -q -s "$SCALE" \
-		-h 127.0.0.1 -p "$pg_port" -U postgres postgres
-}
-
-start_pgbouncer() {
-	bouncer_port=$(free_port)
-	log "starting PgBouncer on port $bouncer_port (session pooling)"
-	echo '"postgres" ""' >"$tmp/userlist.txt"
-	cat >"$tmp/pgbouncer.ini" <<-EOF
-		[databases]
-		* = host=127.0.0.1 port=$pg_port
-
-		[pgbouncer]
-		listen_addr = 127.0.0.1
-		listen_port = $bouncer_port
-		unix_socket_dir = $tmp
-		auth_type = trust
-		auth_file = $tmp/userlist.txt
-		pool_mode = session
-		max_client_conn = 200
-		default_pool_size = 100
-		ignore_startup_parameters = extra_float_digits
-		log_connections = 0
-		log_disconnections = 0
-		logfile = $tmp/pgbouncer.log
-		pidfile = $tmp/pgbouncer.pid
-	EOF
-	((EUID == 0)) && chown postgres: "$tmp/userlist.txt" "$tmp/pgbouncer.ini"
-	run_logged "starting PgBouncer" "$tmp/pgbouncer-start.log" as_pg pgbouncer -d "$tmp/pgbouncer.ini"
-	for _ in $(seq 1 50); do
-		[[ -s $tmp/pgbouncer.pid ]] && break
-		sleep 0.1
-	done
-	bouncer_pid=$(<"$tmp/pgbouncer.pid") || die "PgBouncer wrote no pidfile"
-	wait_ready "$bouncer_port" "$bouncer_pid" PgBouncer
-}
-
 start_pgmantle() {
-	mantle_port=$(free_port)
+	take_port mantle_port
 	log "starting pgmantle on port $mantle_port"
 	"$tmp/pgmantle" serve --listen "127.0.0.1:$mantle_port" \
 		--upstream "127.0.0.1:$pg_port" --log-level warn \
@@ -283,7 +63,7 @@ start_pgmantle() {
 start_audited() {
 	local target=$1 mode=${1#audit-} port
 	[[ $mode == interval || $mode == always ]] || die "unknown target '$target'"
-	port=$(free_port)
+	take_port port
 	audit_port[$target]=$port
 	cat >"$tmp/$target.yaml" <<-EOF
 		audit:
@@ -375,18 +155,7 @@ measure_all() {
 # median TARGET COLUMN prints the median of a runs.tsv column for a target
 # (columns: 3 tps, 4 latency, 5 cpu) or "-" when there is none.
 median() {
-	awk -F'\t' -v t="$1" -v c="$2" '$2 == t && $c != "-" {print $c}' "$tmp/runs.tsv" |
-		sort -g |
-		awk '{v[NR] = $1}
-		     END {
-		       if (NR == 0) { print "-"; exit }
-		       if (NR % 2) print v[(NR + 1) / 2]; else print (v[NR / 2] + v[NR / 2 + 1]) / 2
-		     }'
-}
-
-# ratio A B prints A/B with two decimals, or "-" if either is missing.
-ratio() {
-	awk -v a="$1" -v b="$2" 'BEGIN{ if (a == "-" || b == "-" || b == 0) print "-"; else printf "%.2f", a / b }'
+	awk -F'\t' -v t="$1" -v c="$2" '$2 == t && $c != "-" {print $c}' "$tmp/runs.tsv" | median_stdin
 }
 
 summary_table() {
@@ -424,17 +193,6 @@ runs_table() {
 	awk -F'\t' '{printf "| %s | %s | %.0f | %.3f | %s | %s |\n", $1, $2, $3, $4, $5, $6}' "$tmp/runs.tsv"
 }
 
-git_commit() {
-	local c
-	c=$(git rev-parse --short=12 HEAD 2>/dev/null) || { echo unknown; return; }
-	[[ -n $(git status --porcelain --untracked-files=no 2>/dev/null) ]] && c+=" (working tree has uncommitted changes)"
-	echo "$c"
-}
-
-pg_version() {
-	"$PGBIN/psql" -X -h 127.0.0.1 -p "$pg_port" -U postgres -d postgres -tAc 'SHOW server_version'
-}
-
 rounds_note() {
 	if ((ROUNDS == 1)); then
 		echo "1 round"
@@ -444,16 +202,15 @@ rounds_note() {
 }
 
 results_file() {
-	local cmd cpu_model
+	local cmd
 	cmd="SCALE=$SCALE CLIENTS=$CLIENTS THREADS=$THREADS DURATION=$DURATION WARMUP=$WARMUP ROUNDS=$ROUNDS PROTOCOL=$PROTOCOL TARGETS=\"${TARGETS[*]}\" bash bench/pgbench.sh"
-	cpu_model=$(awk -F': ' '/^model name/{print $2; exit}' /proc/cpuinfo)
 	cat <<-EOF
 		# pgbench: ${TARGETS[*]}
 
 		- Date: $(date -u '+%Y-%m-%d %H:%M:%S UTC')
 		- Command: \`$cmd\`
 		- Workload: \`pgbench -n -S -M $PROTOCOL -c $CLIENTS -j $THREADS -T $DURATION\`, scale $SCALE, ${WARMUP} s warm-up before each measured run, $(rounds_note)
-		- Machine: $(nproc) CPUs, ${cpu_model:-unknown CPU}, Linux $(uname -r); CPU use just before the run: ${load_at_start}%
+		- Machine: $(machine_info); CPU use just before the run: ${load_at_start}%
 		- PostgreSQL: $(pg_version) (fsync=off, shared_buffers=256MB, clients connect over TCP to 127.0.0.1)
 		$(has_target pgbouncer && echo "- PgBouncer: $(pgbouncer --version | awk 'NR==1{print $2}') (session pooling, default_pool_size 100)")
 		$(has_target audit-interval || has_target audit-always && echo "- Audit logs: a file on $(df -T "$tmp" | awk 'NR==2{print $2}') ($tmp), default settings but the sync mode (1 s sync interval for audit-interval)")
@@ -511,14 +268,6 @@ show_logs() {
 		log "last lines of $f:"
 		tail -n 15 "$tmp/$f" >&2
 	done
-}
-
-stop_cluster() {
-	[[ -f $tmp/data/postmaster.pid ]] || return 0
-	local pid
-	pid=$(head -n 1 "$tmp/data/postmaster.pid")
-	as_pg "$PGBIN/pg_ctl" -D "$tmp/data" -m fast -w -t 30 stop >/dev/null 2>&1 ||
-		stop_pid "$pid" PostgreSQL KILL
 }
 
 cleanup() {
