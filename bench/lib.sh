@@ -316,3 +316,16 @@ machine_info() {
 	cpu_model=$(awk -F': ' '/^model name/{print $2; exit}' /proc/cpuinfo)
 	echo "$(nproc) CPUs, ${cpu_model:-unknown CPU}, Linux $(uname -r)"
 }
+
+# setup_run installs the traps every benchmark script wants — the calling
+# script's cleanup on exit, a log line on failure, interrupt and
+# termination — and clears the libpq environment, with TLS off on every
+# path (the scripts measure proxying only).
+setup_run() {
+	trap cleanup EXIT
+	trap 'log "failed (exit $?) at line $LINENO: $BASH_COMMAND"' ERR
+	trap 'log "interrupted"; exit 130' INT
+	trap 'log "terminated"; exit 143' TERM
+	export PGSSLMODE=disable
+	unset PGOPTIONS PGSERVICE PGDATABASE PGUSER PGHOST PGPORT PGPASSWORD
+}

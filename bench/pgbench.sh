@@ -302,12 +302,7 @@ main() {
 	-h | --help) usage; return 0 ;;
 	*) usage >&2; die "unexpected argument '$1' (settings are environment variables)" ;;
 	esac
-	trap cleanup EXIT
-	trap 'log "failed (exit $?) at line $LINENO: $BASH_COMMAND"' ERR
-	trap 'log "interrupted"; exit 130' INT
-	trap 'log "terminated"; exit 143' TERM
-	export PGSSLMODE=disable # TLS is off on every path; measure proxying only
-	unset PGOPTIONS PGSERVICE PGDATABASE PGUSER PGHOST PGPORT PGPASSWORD
+	setup_run # traps (cleanup on exit) and a clean libpq environment (bench/lib.sh)
 
 	check_settings
 	find_tools
