@@ -159,13 +159,16 @@ func statementKind(n *pg_query.Node) string {
 func (a *analyzer) statement(n *pg_query.Node) error {
 	switch x := n.Node.(type) {
 	case *pg_query.Node_SelectStmt:
+		if callsSetConfig(x.SelectStmt) {
+			// Whether set_config stands for an allowed SET depends on its
+			// literals: no plan, allowed or refused, is shared with
+			// set_config of other values.
+			a.st.literalDependent = true
+		}
 		if set, ok := setConfigSet(x.SelectStmt); ok && a.setConfigResolves(x.SelectStmt) {
 			// One clean column, the new value, as for SHOW. The setting's
-			// name is a literal here: the refusal does not repeat it, and
-			// the analysis holds for this setting only (no plan shared with
-			// set_config of another one).
+			// name is a literal here: the refusal does not repeat it.
 			a.st.OutputsExact = false
-			a.st.literalDependent = true
 			if err := a.set(set); err != nil {
 				return a.refuse("this set_config (the SET it stands for: a change of role, encoding or planner methods, or a search_path change before earlier ones took effect)")
 			}
@@ -184,6 +187,11 @@ func (a *analyzer) statement(n *pg_query.Node) error {
 	case *pg_query.Node_PrepareStmt:
 		if strings.HasPrefix(x.PrepareStmt.Name, ReservedPrefix) {
 			return a.refuse("the statement name %s (reserved)", x.PrepareStmt.Name)
+		}
+		// A set_config in a prepared statement would change search_path
+		// at EXECUTE, which the session state does not follow.
+		if sel := x.PrepareStmt.Query.GetSelectStmt(); sel != nil && callsSetConfig(sel) {
+			return a.refuse("set_config in a prepared statement")
 		}
 		// The prepared statement's rows come out through EXECUTE: analyse
 		// it as a statement of its own (State.apply files it by name).

@@ -31,9 +31,11 @@ func setConfigSet(sel *pg_query.SelectStmt) (*pg_query.VariableSetStmt, bool) {
 		fc.AggFilter != nil || len(fc.AggOrder) != 0 {
 		return nil, false
 	}
+	// Identifiers compare exactly: the parser has folded unquoted ones,
+	// and a quoted "SET_CONFIG" is another function.
 	switch names := funcNameParts(fc.Funcname); {
-	case len(names) == 1 && lower(names[0]) == "set_config":
-	case len(names) == 2 && lower(names[0]) == "pg_catalog" && lower(names[1]) == "set_config":
+	case len(names) == 1 && names[0] == "set_config":
+	case len(names) == 2 && names[0] == "pg_catalog" && names[1] == "set_config":
 	default:
 		return nil, false
 	}
@@ -54,6 +56,11 @@ func setConfigSet(sel *pg_query.SelectStmt) (*pg_query.VariableSetStmt, bool) {
 	}
 	v := &pg_query.VariableSetStmt{Kind: pg_query.VariableSetKind_VAR_SET_VALUE, Name: lower(name), IsLocal: local}
 	if v.Name == "search_path" {
+		// Only a plain list, read the same by PostgreSQL and splitPath;
+		// never through the guarded form, whose SET may not happen at all.
+		if len(sel.FromClause) != 0 || !plainPathValue(value) {
+			return nil, false
+		}
 		for _, part := range splitPath(value) {
 			v.Args = append(v.Args, pg_query.MakeAConstStrNode(part, 0))
 		}
@@ -67,8 +74,8 @@ func setConfigSet(sel *pg_query.SelectStmt) (*pg_query.VariableSetStmt, bool) {
 // with the column name as set_config's first argument, and returns x.
 func settingsGuard(sel *pg_query.SelectStmt, arg *pg_query.Node) (string, bool) {
 	rv := sel.FromClause[0].GetRangeVar()
-	if rv == nil || rv.Alias != nil || !rv.Inh || lower(rv.Relname) != "pg_settings" ||
-		(rv.Schemaname != "" && lower(rv.Schemaname) != "pg_catalog") || rv.Catalogname != "" {
+	if rv == nil || rv.Alias != nil || !rv.Inh || rv.Relname != "pg_settings" ||
+		(rv.Schemaname != "" && rv.Schemaname != "pg_catalog") || rv.Catalogname != "" {
 		return "", false
 	}
 	isName := func(n *pg_query.Node) bool {
@@ -77,14 +84,20 @@ func settingsGuard(sel *pg_query.SelectStmt, arg *pg_query.Node) (string, bool) 
 			return false
 		}
 		s := cr.Fields[0].GetString_()
-		return s != nil && lower(s.Sval) == "name"
+		return s != nil && s.Sval == "name"
 	}
 	e := sel.WhereClause.GetAExpr()
 	if !isName(arg) || e == nil || e.Kind != pg_query.A_Expr_Kind_AEXPR_OP || len(e.Name) != 1 ||
 		e.Name[0].GetString_() == nil || e.Name[0].GetString_().Sval != "=" || !isName(e.Lexpr) {
 		return "", false
 	}
-	return constString(e.Rexpr)
+	name, ok := constString(e.Rexpr)
+	// pg_settings holds names in lower case: another spelling matches no
+	// row, and the SET would not happen.
+	if !ok || name != lower(name) {
+		return "", false
+	}
+	return name, true
 }
 
 func funcNameParts(nodes []*pg_query.Node) []string {
@@ -99,14 +112,9 @@ func funcNameParts(nodes []*pg_query.Node) []string {
 	return out
 }
 
-// constString is a string constant, possibly cast to text.
+// constString is a string constant, without a cast (a cast could be to a
+// user's domain, or truncate).
 func constString(n *pg_query.Node) (string, bool) {
-	if tc := n.GetTypeCast(); tc != nil {
-		if !plainCast(tc, "text", "varchar", "name") {
-			return "", false
-		}
-		n = tc.Arg
-	}
 	c := n.GetAConst()
 	if c == nil || c.GetSval() == nil {
 		return "", false
@@ -114,71 +122,106 @@ func constString(n *pg_query.Node) (string, bool) {
 	return c.GetSval().Sval, true
 }
 
-// constBool is true or false, or a string constant PostgreSQL reads as one.
+// constBool is the keyword true or false: a boolean-typed argument, so no
+// user overload taking text there can be preferred to pg_catalog's.
 func constBool(n *pg_query.Node) (bool, bool) {
-	if tc := n.GetTypeCast(); tc != nil {
-		if !plainCast(tc, "bool", "boolean") {
-			return false, false
-		}
-		n = tc.Arg
-	}
 	c := n.GetAConst()
-	if c == nil {
+	if c == nil || c.GetBoolval() == nil {
 		return false, false
 	}
-	if b := c.GetBoolval(); b != nil {
-		return b.Boolval, true
-	}
-	if s := c.GetSval(); s != nil {
-		switch lower(s.Sval) {
-		case "t", "true", "on", "yes", "1":
-			return true, true
-		case "f", "false", "off", "no", "0":
-			return false, true
-		}
-	}
-	return false, false
+	return c.GetBoolval().Boolval, true
 }
 
-// setConfigResolves reports whether an unqualified set_config (and
-// pg_settings) resolves to pg_catalog's under the analysed search_path: no
-// schema before it has a function (relation) of that name.
-func (a *analyzer) setConfigResolves(sel *pg_query.SelectStmt) bool {
-	fc := sel.TargetList[0].GetResTarget().Val.GetFuncCall()
-	unqualifiedRel := len(sel.FromClause) == 1 && sel.FromClause[0].GetRangeVar().Schemaname == ""
-	if len(fc.Funcname) == 2 && !unqualifiedRel {
+// plainPathValue reports whether a search_path value is a list that
+// PostgreSQL's SplitIdentifierString and splitPath read alike: names of
+// ASCII letters, digits, _ and $, or double-quoted names without control
+// characters, separated by commas with spaces or tabs around them.
+func plainPathValue(v string) bool {
+	i, n := 0, len(v)
+	skip := func() {
+		for i < n && (v[i] == ' ' || v[i] == '\t') {
+			i++
+		}
+	}
+	skip()
+	if i == n {
 		return true
 	}
-	for _, schema := range a.path {
-		if schema == "pg_catalog" {
+	for {
+		switch {
+		case i < n && v[i] == '"':
+			i++
+			for {
+				if i >= n || v[i] < 0x20 || v[i] == 0x7f {
+					return false
+				}
+				if v[i] == '"' {
+					if i+1 < n && v[i+1] == '"' {
+						i += 2
+						continue
+					}
+					i++
+					break
+				}
+				i++
+			}
+		default:
+			start := i
+			for i < n && (v[i] >= 'a' && v[i] <= 'z' || v[i] >= 'A' && v[i] <= 'Z' || v[i] >= '0' && v[i] <= '9' || v[i] == '_' || v[i] == '$') {
+				i++
+			}
+			if i == start {
+				return false
+			}
+		}
+		skip()
+		if i == n {
 			return true
 		}
-		if len(fc.Funcname) == 1 && len(a.env.snap.Function(schema, "set_config")) > 0 {
+		if v[i] != ',' {
 			return false
 		}
-		if unqualifiedRel && a.env.snap.RelationByName(schema, "pg_settings") != nil {
-			return false
-		}
+		i++
+		skip()
 	}
-	return false
 }
 
-// plainCast reports whether a cast is to one of the built-in types named
-// (no user-defined cast function can run).
-func plainCast(tc *pg_query.TypeCast, types ...string) bool {
-	if tc.TypeName == nil || len(tc.TypeName.Typmods) != 0 || len(tc.TypeName.ArrayBounds) != 0 {
-		return false
+// setConfigResolves reports whether set_config (and pg_settings) resolve
+// to pg_catalog's under the analysed search_path. An unqualified
+// set_config is trusted only when no other schema of the path has a
+// function of that name at all — not even after pg_catalog, as an overload
+// with other argument types could be preferred; pg_settings only when no
+// schema before pg_catalog has a relation of that name.
+func (a *analyzer) setConfigResolves(sel *pg_query.SelectStmt) bool {
+	fc := sel.TargetList[0].GetResTarget().Val.GetFuncCall()
+	if len(fc.Funcname) == 1 {
+		for _, schema := range a.path {
+			if schema != "pg_catalog" && len(a.env.snap.Function(schema, "set_config")) > 0 {
+				return false
+			}
+		}
 	}
-	names := funcNameParts(tc.TypeName.Names)
-	if len(names) == 2 && lower(names[0]) == "pg_catalog" {
-		names = names[1:]
+	if len(sel.FromClause) == 1 && sel.FromClause[0].GetRangeVar().Schemaname == "" {
+		for _, schema := range a.path {
+			if schema == "pg_catalog" {
+				break
+			}
+			if a.env.snap.RelationByName(schema, "pg_settings") != nil {
+				return false
+			}
+		}
 	}
-	if len(names) != 1 {
-		return false
-	}
-	for _, t := range types {
-		if lower(names[0]) == t {
-			return true
+	return true
+}
+
+// callsSetConfig reports whether a SELECT's output is a call of a function
+// named set_config (in any schema, any spelling).
+func callsSetConfig(sel *pg_query.SelectStmt) bool {
+	for _, t := range sel.GetTargetList() {
+		if fc := t.GetResTarget().GetVal().GetFuncCall(); fc != nil {
+			if names := funcNameParts(fc.Funcname); len(names) > 0 && lower(names[len(names)-1]) == "set_config" {
+				return true
+			}
 		}
 	}
 	return false
