@@ -4,16 +4,18 @@ import (
 	pg_query "github.com/pganalyze/pg_query_go/v6"
 )
 
-// setConfigSet recognises SELECT [pg_catalog.]set_config(name, value,
-// is_local) with constant arguments and nothing else in the statement —
-// the form pg_dump, pg_restore and some drivers use instead of SET — and
+// setConfigSet recognises SELECT [pg_catalog.]set_config('name', 'value',
+// true|false) — plain constants, no casts, nothing else in the statement;
+// the form pg_dump and pg_restore use instead of SET — and
 // returns the SET it is equivalent to, so that it is analysed and tracked
 // as that SET (search_path included). A search_path value is a list
 // string, as SET search_path TO takes it as separate names.
 //
-// pg_dump's guarded form, SELECT set_config(name, value, is_local) FROM
+// pg_dump's guarded form, SELECT set_config(name, 'value', false) FROM
 // pg_settings WHERE name = 'setting' (a SET of that setting when the server
-// has it, no row otherwise), is recognised too.
+// has it, no row otherwise), is recognised too, except for search_path.
+// Whether the function and pg_settings are pg_catalog's is for
+// setConfigResolves to say, under each search_path.
 func setConfigSet(sel *pg_query.SelectStmt) (*pg_query.VariableSetStmt, bool) {
 	if sel == nil || len(sel.TargetList) != 1 || len(sel.FromClause) > 1 ||
 		len(sel.GroupClause) != 0 || sel.HavingClause != nil || len(sel.WindowClause) != 0 ||
@@ -33,9 +35,9 @@ func setConfigSet(sel *pg_query.SelectStmt) (*pg_query.VariableSetStmt, bool) {
 	}
 	// Identifiers compare exactly: the parser has folded unquoted ones,
 	// and a quoted "SET_CONFIG" is another function.
-	switch names := funcNameParts(fc.Funcname); {
-	case len(names) == 1 && names[0] == "set_config":
-	case len(names) == 2 && names[0] == "pg_catalog" && names[1] == "set_config":
+	switch parts, _ := names(fc.Funcname); {
+	case len(parts) == 1 && parts[0] == "set_config":
+	case len(parts) == 2 && parts[0] == "pg_catalog" && parts[1] == "set_config":
 	default:
 		return nil, false
 	}
@@ -98,18 +100,6 @@ func settingsGuard(sel *pg_query.SelectStmt, arg *pg_query.Node) (string, bool) 
 		return "", false
 	}
 	return name, true
-}
-
-func funcNameParts(nodes []*pg_query.Node) []string {
-	var out []string
-	for _, n := range nodes {
-		s := n.GetString_()
-		if s == nil {
-			return nil
-		}
-		out = append(out, s.Sval)
-	}
-	return out
 }
 
 // constString is a string constant, without a cast (a cast could be to a
@@ -219,7 +209,7 @@ func (a *analyzer) setConfigResolves(sel *pg_query.SelectStmt) bool {
 func callsSetConfig(sel *pg_query.SelectStmt) bool {
 	for _, t := range sel.GetTargetList() {
 		if fc := t.GetResTarget().GetVal().GetFuncCall(); fc != nil {
-			if names := funcNameParts(fc.Funcname); len(names) > 0 && lower(names[len(names)-1]) == "set_config" {
+			if parts, _ := names(fc.Funcname); len(parts) > 0 && lower(parts[len(parts)-1]) == "set_config" {
 				return true
 			}
 		}
