@@ -12,6 +12,12 @@ import (
 // (65,536 entries: 16 shards of 2,048 two-way sets; a new value evicts
 // the older of its set) and goes away with its Tokenizer, hence with a
 // key rotation.
+//
+// Values and tokens of up to inlineLen bytes (ID numbers, cards, mobile
+// numbers) are stored inside their slot: a scan of values never seen
+// before then allocates nothing for the cache, gives the collector
+// nothing to trace, and a lookup reads one slot's memory instead of
+// following a pointer to the value. Longer ones are kept as strings.
 type tokenCache struct {
 	seed   maphash.Seed
 	shards [cacheShards]cacheShard
@@ -20,6 +26,7 @@ type tokenCache struct {
 const (
 	cacheShards = 16
 	cacheSets   = 2048
+	inlineLen   = 24
 )
 
 type cacheShard struct {
@@ -27,8 +34,27 @@ type cacheShard struct {
 	sets [cacheSets][2]cacheSlot // [0] the newer
 }
 
+// cacheSlot is one entry: inline (n > 0) or long (long != nil) or empty.
 type cacheSlot struct {
-	value, token string
+	n, tn        uint8
+	value, token [inlineLen]byte
+	long         *longEntry
+}
+
+type longEntry struct{ value, token string }
+
+func (s *cacheSlot) matches(v []byte) bool {
+	if s.n > 0 {
+		return int(s.n) == len(v) && string(s.value[:s.n]) == string(v)
+	}
+	return s.long != nil && s.long.value == string(v)
+}
+
+func (s *cacheSlot) appendToken(dst []byte) []byte {
+	if s.n > 0 {
+		return append(dst, s.token[:s.tn]...)
+	}
+	return append(dst, s.long.token...)
 }
 
 func newTokenCache() *tokenCache { return &tokenCache{seed: maphash.MakeSeed()} }
@@ -42,9 +68,9 @@ func (c *tokenCache) set(v []byte) (*cacheShard, int) {
 func (c *tokenCache) get(dst, v []byte) ([]byte, bool) {
 	sh, i := c.set(v)
 	sh.mu.Lock()
-	for _, s := range &sh.sets[i] {
-		if s.token != "" && s.value == string(v) {
-			dst = append(dst, s.token...)
+	for k := range sh.sets[i] {
+		if s := &sh.sets[i][k]; s.matches(v) {
+			dst = s.appendToken(dst)
 			sh.mu.Unlock()
 			return dst, true
 		}
@@ -55,10 +81,17 @@ func (c *tokenCache) get(dst, v []byte) ([]byte, bool) {
 
 // put caches v's token, evicting the older entry of its set.
 func (c *tokenCache) put(v, tok []byte) {
+	var slot cacheSlot
+	if len(v) > 0 && len(v) <= inlineLen && len(tok) <= inlineLen {
+		slot.n, slot.tn = uint8(len(v)), uint8(len(tok))
+		copy(slot.value[:], v)
+		copy(slot.token[:], tok)
+	} else {
+		slot.long = &longEntry{value: string(v), token: string(tok)}
+	}
 	sh, i := c.set(v)
-	value, token := string(v), string(tok)
 	sh.mu.Lock()
 	set := &sh.sets[i]
-	set[1], set[0] = set[0], cacheSlot{value: value, token: token}
+	set[1], set[0] = set[0], slot
 	sh.mu.Unlock()
 }

@@ -10,6 +10,13 @@
 // radix^length, is below 1,000,000, as SP 800-38G Rev. 1 requires;
 // smaller domains can be enumerated by anyone who sees enough tokens.
 //
+// AES runs in this package's own AES-NI assembly where the CPU has it
+// (amd64; crypto/aes elsewhere, and the tests check one against the
+// other): called directly, not through cipher.Block, FF1's buffers stay
+// on the stack. What each (length, tweak length) shape implies — the
+// moduli, their reciprocals, the enciphered header block P — is computed
+// once per cipher.
+//
 // Values of up to about 19 decimal digits (any radix, as long as each half
 // of the string fits in 64 bits and its encoding in 4 bytes) take a path
 // that allocates nothing and uses machine integers; longer ones fall back to

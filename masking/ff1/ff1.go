@@ -1,15 +1,13 @@
 package ff1
 
 import (
-	"crypto/aes"
-	"crypto/cipher"
 	"encoding/binary"
 	"errors"
 	"fmt"
 	"math"
 	"math/big"
 	"math/bits"
-	"sync"
+	"sync/atomic"
 )
 
 // MinDomain is the smallest radix^length FF1 accepts (SP 800-38G Rev. 1).
@@ -40,8 +38,9 @@ var (
 // Cipher is FF1 under one AES key for one radix. It is safe for
 // concurrent use. Printing it shows the radix, never the key.
 type Cipher struct {
-	block cipher.Block
-	radix uint32
+	aes    *blockCipher
+	radix  uint32
+	shapes [maxShapeN + 1][maxShapeT + 1]atomic.Pointer[shape]
 }
 
 // New returns FF1 with an AES-128, -192 or -256 key (16, 24 or 32 bytes)
@@ -51,11 +50,11 @@ func New(key []byte, radix int) (*Cipher, error) {
 	if radix < 2 || radix > MaxRadix {
 		return nil, fmt.Errorf("ff1: radix %d outside 2..%d", radix, MaxRadix)
 	}
-	block, err := aes.NewCipher(key)
+	bc, err := newBlockCipher(key)
 	if err != nil {
 		return nil, fmt.Errorf("ff1: key must be 16, 24 or 32 bytes (got %d)", len(key))
 	}
-	return &Cipher{block: block, radix: uint32(radix)}, nil
+	return &Cipher{aes: bc, radix: uint32(radix)}, nil
 }
 
 // Radix is the cipher's radix.
@@ -101,7 +100,8 @@ func (c *Cipher) crypt(dst, src []uint16, tweak []byte, enc bool) error {
 	if len(tweak) > maxTweak {
 		return ErrTweak
 	}
-	if !domainOK(c.radix, n) {
+	sh := c.shape(n, len(tweak))
+	if !sh.domain {
 		return ErrDomain
 	}
 	for _, x := range src {
@@ -109,16 +109,76 @@ func (c *Cipher) crypt(dst, src []uint16, tweak []byte, enc bool) error {
 			return ErrNumeral
 		}
 	}
-	u := n / 2
-	v := n - u
-	if modU, okU := pow64(c.radix, u); okU {
-		if modV, okV := pow64(c.radix, v); okV && bits.Len64(modV-1) <= 32 {
-			c.small(dst, src, tweak, enc, u, v, modU, modV)
-			return nil
-		}
+	if sh.small {
+		c.small(dst, src, tweak, enc, sh)
+		return nil
 	}
-	c.large(dst, src, tweak, enc, u, v)
+	c.large(dst, src, tweak, enc, sh.u, n-sh.u)
 	return nil
+}
+
+// Shapes of up to maxShapeN numerals and maxShapeT tweak bytes (every
+// token pgmantle makes) have their constants computed once per cipher.
+const (
+	maxShapeN = 40
+	maxShapeT = 15
+)
+
+// shape is what FF1 derives from the radix, the length n and the tweak
+// length t alone: the halves, the domain check, the encoded length b of
+// a half, and for the machine-word path the moduli radix^u and radix^v
+// with their reciprocals and P enciphered (every PRF starts with it).
+type shape struct {
+	domain, small bool
+	u, b, ql      int
+	mod, inv      [2]uint64 // [0] for radix^u, [1] for radix^v
+	p0            [16]byte
+}
+
+// shape returns the constants of (n, t), cached for small shapes.
+func (c *Cipher) shape(n, t int) *shape {
+	if n > maxShapeN || t > maxShapeT {
+		return c.newShape(n, t)
+	}
+	if sh := c.shapes[n][t].Load(); sh != nil {
+		return sh
+	}
+	sh := c.newShape(n, t)
+	c.shapes[n][t].Store(sh) // a concurrent store writes the same value
+	return sh
+}
+
+func (c *Cipher) newShape(n, t int) *shape {
+	sh := &shape{domain: domainOK(c.radix, n), u: n / 2}
+	if !sh.domain {
+		return sh
+	}
+	modU, okU := pow64(c.radix, sh.u)
+	modV, okV := pow64(c.radix, n-sh.u)
+	if okU && okV && bits.Len64(modV-1) <= 32 {
+		sh.small = true
+		sh.b = (bits.Len64(modV-1) + 7) / 8
+		sh.ql = qLen(t, sh.b)
+		sh.mod = [2]uint64{modU, modV}
+		sh.inv = [2]uint64{^uint64(0) / modU, ^uint64(0) / modV}
+		header(&sh.p0, c.radix, sh.u, n, t)
+		c.aes.encrypt(&sh.p0)
+	}
+	return sh
+}
+
+// reduce is x mod m for m <= 2^32, given inv = (2^64-1)/m: the quotient
+// estimate hi(x*inv) is at most two below the true one.
+func reduce(x, m, inv uint64) uint64 {
+	q, _ := bits.Mul64(x, inv)
+	r := x - q*m
+	if r >= m {
+		r -= m
+	}
+	if r >= m {
+		r -= m
+	}
+	return r
 }
 
 // pow64 returns r^k if it fits in 64 bits.
@@ -148,13 +208,17 @@ func header(p *[16]byte, radix uint32, u, n, t int) {
 // length is a multiple of 16. It leaves the result in y.
 func (c *Cipher) prf(y *[16]byte, q []byte) {
 	for len(q) >= 16 {
-		lo := binary.LittleEndian.Uint64(y[:8]) ^ binary.LittleEndian.Uint64(q[:8])
-		hi := binary.LittleEndian.Uint64(y[8:]) ^ binary.LittleEndian.Uint64(q[8:16])
-		binary.LittleEndian.PutUint64(y[:8], lo)
-		binary.LittleEndian.PutUint64(y[8:], hi)
-		c.block.Encrypt(y[:], y[:])
+		xorBlock(y, q)
+		c.aes.encrypt(y)
 		q = q[16:]
 	}
+}
+
+func xorBlock(y *[16]byte, q []byte) {
+	lo := binary.LittleEndian.Uint64(y[:8]) ^ binary.LittleEndian.Uint64(q[:8])
+	hi := binary.LittleEndian.Uint64(y[8:]) ^ binary.LittleEndian.Uint64(q[8:16])
+	binary.LittleEndian.PutUint64(y[:8], lo)
+	binary.LittleEndian.PutUint64(y[8:], hi)
 }
 
 // qLen is the length of Q: tweak, zero padding, round byte and b bytes of
@@ -164,20 +228,12 @@ func qLen(t, b int) int {
 	return t + pad + 1 + b
 }
 
-// scratch holds the small path's buffers: passed to cipher.Block through
-// an interface they would escape to the heap on every round.
-type scratch struct {
-	p, p0, y [16]byte
-	q        [64]byte
-}
-
-var scratchPool = sync.Pool{New: func() any { return new(scratch) }}
-
 // small is FF1 when both halves and their encodings fit in machine words
-// (b <= 4, so d = 8 and y is one uint64).
-func (c *Cipher) small(dst, src []uint16, tweak []byte, enc bool, u, v int, modU, modV uint64) {
+// (b <= 4, so d = 8 and y is one uint64; radix^v <= 2^32). The halves
+// stay integers through the rounds: NUM and STR only at the ends.
+func (c *Cipher) small(dst, src []uint16, tweak []byte, enc bool, sh *shape) {
 	r := uint64(c.radix)
-	b := (bits.Len64(modV-1) + 7) / 8
+	u, b, ql := sh.u, sh.b, sh.ql
 	var a, bb uint64
 	for _, x := range src[:u] {
 		a = a*r + uint64(x)
@@ -185,68 +241,76 @@ func (c *Cipher) small(dst, src []uint16, tweak []byte, enc bool, u, v int, modU
 	for _, x := range src[u:] {
 		bb = bb*r + uint64(x)
 	}
-	sc := scratchPool.Get().(*scratch)
-	defer scratchPool.Put(sc)
-	header(&sc.p, c.radix, u, len(src), len(tweak))
-	c.block.Encrypt(sc.p0[:], sc.p[:])
-
+	// Q is the tweak, zero padding, the round number i and NUM(B) in b
+	// bytes. In the common case of one block, the PRF is AES(P0 ^ Q), and
+	// only Q's last eight bytes change between rounds: P0 ^ Q is kept as
+	// a constant block whose low half (big-endian) takes i<<8b ^ NUM(B).
+	var base [16]byte
 	var q []byte
-	ql := qLen(len(tweak), b)
-	if ql <= len(sc.q) {
-		q = sc.q[:ql]
-		clear(q)
+	if ql == 16 {
+		copy(base[:], tweak)
+		xorBlock(&base, sh.p0[:])
 	} else {
 		q = make([]byte, ql)
+		copy(q, tweak)
 	}
-	copy(q, tweak)
+	baseLo := binary.BigEndian.Uint64(base[8:])
 	for k := range 10 {
 		i := k
 		if !enc {
 			i = 9 - k
 		}
-		m := modU
-		if i%2 == 1 {
-			m = modV
-		}
-		q[ql-b-1] = byte(i)
+		m, inv := sh.mod[i&1], sh.inv[i&1]
 		num := bb
 		if !enc {
 			num = a
 		}
-		for j := b - 1; j >= 0; j-- {
-			q[ql-b+j] = byte(num)
-			num >>= 8
+		var y [16]byte
+		if q == nil {
+			y = base
+			binary.BigEndian.PutUint64(y[8:], baseLo^uint64(i)<<(8*b)^num)
+			c.aes.encrypt(&y)
+		} else {
+			q[ql-b-1] = byte(i)
+			for j := b - 1; j >= 0; j-- {
+				q[ql-b+j] = byte(num)
+				num >>= 8
+			}
+			y = sh.p0
+			c.prf(&y, q)
 		}
-		sc.y = sc.p0
-		c.prf(&sc.y, q)
-		yy := binary.BigEndian.Uint64(sc.y[:8])
+		ym := reduce(binary.BigEndian.Uint64(y[:8]), m, inv)
 		if enc {
-			sum, carry := bits.Add64(a, yy, 0)
-			var cc uint64
-			if carry == 0 {
-				cc = sum % m // one hardware division; Rem64 takes two
-			} else {
-				cc = bits.Rem64(carry, sum, m)
+			cc := a + ym // a < m <= 2^32: no overflow
+			if cc >= m {
+				cc -= m
 			}
 			a, bb = bb, cc
 		} else {
-			ym := yy % m
-			var cc uint64
-			if bb >= ym {
-				cc = bb - ym
-			} else {
+			cc := bb - ym
+			if bb < ym {
 				cc = bb + (m - ym)
 			}
 			bb, a = a, cc
 		}
 	}
-	for j := u - 1; j >= 0; j-- {
-		dst[j] = uint16(a % r)
-		a /= r
+	str(a, dst[:u], r)
+	str(bb, dst[u:len(src)], r)
+}
+
+// str writes x as len(out) numerals of radix r (STR in SP 800-38G);
+// radix 10, the common one, divides by a constant.
+func str(x uint64, out []uint16, r uint64) {
+	if r == 10 {
+		for j := len(out) - 1; j >= 0; j-- {
+			out[j] = uint16(x % 10)
+			x /= 10
+		}
+		return
 	}
-	for j := len(src) - 1; j >= u; j-- {
-		dst[j] = uint16(bb % r)
-		bb /= r
+	for j := len(out) - 1; j >= 0; j-- {
+		out[j] = uint16(x % r)
+		x /= r
 	}
 }
 
@@ -272,8 +336,8 @@ func (c *Cipher) large(dst, src []uint16, tweak []byte, enc bool, u, v int) {
 
 	var p [16]byte
 	header(&p, c.radix, u, len(src), len(tweak))
-	var p0 [16]byte
-	c.block.Encrypt(p0[:], p[:])
+	p0 := p
+	c.aes.encrypt(&p0)
 	ql := qLen(len(tweak), b)
 	q := make([]byte, ql)
 	copy(q, tweak)
@@ -306,7 +370,8 @@ func (c *Cipher) large(dst, src []uint16, tweak []byte, enc bool, u, v int) {
 			for x := range 16 {
 				blk[x] ^= rr[x]
 			}
-			c.block.Encrypt(s[16*j:], blk[:])
+			c.aes.encrypt(&blk)
+			copy(s[16*j:], blk[:])
 		}
 		y.SetBytes(s[:d])
 		if enc {

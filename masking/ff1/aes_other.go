@@ -1,0 +1,7 @@
+//go:build !amd64
+
+package ff1
+
+const hasAESNI = false
+
+func encryptBlocks1(nr int, rk *byte, x *byte) { panic("ff1: no AES-NI") }
