@@ -61,3 +61,23 @@ func TestFIPS197Vector(t *testing.T) {
 		t.Fatalf("got %x, want %x", x, want)
 	}
 }
+
+// TestEncryptAllocatesNothing: the machine-word path, with a one-byte
+// tweak (a token's) and with a long one (past the shape cache), keeps
+// everything on the stack.
+func TestEncryptAllocatesNothing(t *testing.T) {
+	if raceEnabled {
+		t.Skip("the race detector allocates")
+	}
+	c, _ := New(make([]byte, 32), 10)
+	x := []uint16{3, 1, 0, 1, 0, 5, 1, 9, 9, 0, 0, 3, 0, 7}
+	for _, tweak := range [][]byte{{'I'}, []byte("a tweak longer than the cached shapes' sixteen bytes")} {
+		if n := testing.AllocsPerRun(100, func() {
+			if err := c.Encrypt(x, x, tweak); err != nil {
+				t.Fatal(err)
+			}
+		}); n != 0 {
+			t.Errorf("tweak of %d bytes: %v allocations per Encrypt", len(tweak), n)
+		}
+	}
+}

@@ -100,7 +100,12 @@ func (c *Cipher) crypt(dst, src []uint16, tweak []byte, enc bool) error {
 	if len(tweak) > maxTweak {
 		return ErrTweak
 	}
-	sh := c.shape(n, len(tweak))
+	sh := c.cachedShape(n, len(tweak))
+	var tmp shape
+	if sh == nil {
+		tmp = c.newShape(n, len(tweak))
+		sh = &tmp
+	}
 	if !sh.domain {
 		return ErrDomain
 	}
@@ -135,21 +140,22 @@ type shape struct {
 	p0            [16]byte
 }
 
-// shape returns the constants of (n, t), cached for small shapes.
-func (c *Cipher) shape(n, t int) *shape {
+// cachedShape returns the constants of (n, t), or nil for a shape too
+// large to cache.
+func (c *Cipher) cachedShape(n, t int) *shape {
 	if n > maxShapeN || t > maxShapeT {
-		return c.newShape(n, t)
+		return nil
 	}
 	if sh := c.shapes[n][t].Load(); sh != nil {
 		return sh
 	}
 	sh := c.newShape(n, t)
-	c.shapes[n][t].Store(sh) // a concurrent store writes the same value
-	return sh
+	c.shapes[n][t].Store(&sh) // a concurrent store writes the same value
+	return &sh
 }
 
-func (c *Cipher) newShape(n, t int) *shape {
-	sh := &shape{domain: domainOK(c.radix, n), u: n / 2}
+func (c *Cipher) newShape(n, t int) shape {
+	sh := shape{domain: domainOK(c.radix, n), u: n / 2}
 	if !sh.domain {
 		return sh
 	}
@@ -246,11 +252,16 @@ func (c *Cipher) small(dst, src []uint16, tweak []byte, enc bool, sh *shape) {
 	// only Q's last eight bytes change between rounds: P0 ^ Q is kept as
 	// a constant block whose low half (big-endian) takes i<<8b ^ NUM(B).
 	var base [16]byte
+	var qbuf [64]byte
 	var q []byte
-	if ql == 16 {
+	switch {
+	case ql == 16:
 		copy(base[:], tweak)
 		xorBlock(&base, sh.p0[:])
-	} else {
+	case ql <= len(qbuf):
+		q = qbuf[:ql]
+		copy(q, tweak)
+	default:
 		q = make([]byte, ql)
 		copy(q, tweak)
 	}

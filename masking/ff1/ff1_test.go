@@ -108,11 +108,11 @@ func TestSmallAndLargePathsAgree(t *testing.T) {
 				for _, enc := range []bool{true, false} {
 					small := make([]uint16, n)
 					large := make([]uint16, n)
-					sh := c.shape(n, len(tweak))
+					sh := c.newShape(n, len(tweak))
 					if !sh.small {
 						t.Fatalf("radix %d n %d: shape not on the machine-word path", radix, n)
 					}
-					c.small(small, x, tweak, enc, sh)
+					c.small(small, x, tweak, enc, &sh)
 					c.large(large, x, tweak, enc, u, v)
 					if !slices.Equal(small, large) {
 						t.Fatalf("radix %d n %d enc %v: small %v large %v", radix, n, enc, small, large)
