@@ -18,6 +18,10 @@ import (
 // before then allocates nothing for the cache, gives the collector
 // nothing to trace, and a lookup reads one slot's memory instead of
 // following a pointer to the value. Longer ones are kept as strings.
+// Each slot also has a one-byte tag from the value's hash, in an array of
+// its own (64 kB for the whole cache, which stays in the CPU's cache): a
+// value not in the cache, the common case of a scan, is usually turned
+// away by its tags without reading a slot from memory.
 type tokenCache struct {
 	seed   maphash.Seed
 	shards [cacheShards]cacheShard
@@ -31,6 +35,7 @@ const (
 
 type cacheShard struct {
 	mu   sync.Mutex
+	tags [cacheSets][2]uint8     // 0: empty slot
 	sets [cacheSets][2]cacheSlot // [0] the newer
 }
 
@@ -59,17 +64,22 @@ func (s *cacheSlot) appendToken(dst []byte) []byte {
 
 func newTokenCache() *tokenCache { return &tokenCache{seed: maphash.MakeSeed()} }
 
-func (c *tokenCache) set(v []byte) (*cacheShard, int) {
+// set returns v's shard, set and tag.
+func (c *tokenCache) set(v []byte) (*cacheShard, int, uint8) {
 	h := maphash.Bytes(c.seed, v)
-	return &c.shards[h%cacheShards], int(h/cacheShards) % cacheSets
+	tag := uint8(h >> 56)
+	if tag == 0 {
+		tag = 1
+	}
+	return &c.shards[h%cacheShards], int(h/cacheShards) % cacheSets, tag
 }
 
 // get appends v's cached token to dst.
 func (c *tokenCache) get(dst, v []byte) ([]byte, bool) {
-	sh, i := c.set(v)
+	sh, i, tag := c.set(v)
 	sh.mu.Lock()
-	for k := range sh.sets[i] {
-		if s := &sh.sets[i][k]; s.matches(v) {
+	for k, t := range sh.tags[i] {
+		if s := &sh.sets[i][k]; t == tag && s.matches(v) {
 			dst = s.appendToken(dst)
 			sh.mu.Unlock()
 			return dst, true
@@ -89,9 +99,10 @@ func (c *tokenCache) put(v, tok []byte) {
 	} else {
 		slot.long = &longEntry{value: string(v), token: string(tok)}
 	}
-	sh, i := c.set(v)
+	sh, i, tag := c.set(v)
 	sh.mu.Lock()
-	set := &sh.sets[i]
+	set, tags := &sh.sets[i], &sh.tags[i]
 	set[1], set[0] = set[0], slot
+	tags[1], tags[0] = tags[0], tag
 	sh.mu.Unlock()
 }
