@@ -12,6 +12,9 @@ import (
 // newer one; a value never stored misses even when its set is full.
 func TestTokenCacheSlots(t *testing.T) {
 	c := newTokenCache()
+	if _, ok := c.get(nil, []byte("1")); ok || c.shards != nil {
+		t.Fatal("an unused cache hit or allocated its slots")
+	}
 	cases := map[string]string{
 		"":                               "empty-token",
 		"1":                              "2",
@@ -31,11 +34,11 @@ func TestTokenCacheSlots(t *testing.T) {
 	}
 
 	// three values of one set: the first is evicted
-	sh0, set0, _ := c.set([]byte("v0"))
+	sh0, set0, _ := c.locate([]byte("v0"))
 	same := []string{"v0"}
 	for i := 1; len(same) < 4; i++ {
 		v := fmt.Sprintf("v%d", i)
-		if sh, set, _ := c.set([]byte(v)); sh == sh0 && set == set0 {
+		if sh, set, _ := c.locate([]byte(v)); sh == sh0 && set == set0 {
 			same = append(same, v)
 		}
 	}

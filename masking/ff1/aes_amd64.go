@@ -9,3 +9,8 @@ var hasAESNI = cpu.X86.HasAES
 //
 //go:noescape
 func encryptBlocks1(nr int, rk *byte, x *byte)
+
+// subWordAESNI applies AES's S-box to each byte of x: AESENCLAST with a
+// zero round key on x in all four columns (ShiftRows then moves nothing
+// that differs, and the last round has no MixColumns).
+func subWordAESNI(x uint32) uint32

@@ -21,3 +21,14 @@ loop1:
 	AESENCLAST X8, X0
 	MOVUPS X0, 0(BX)
 	RET
+
+// func subWordAESNI(x uint32) uint32
+TEXT ·subWordAESNI(SB), NOSPLIT, $0-12
+	MOVL x+0(FP), AX
+	MOVL AX, X0
+	PSHUFD $0, X0, X0
+	PXOR X1, X1
+	AESENCLAST X1, X0
+	MOVL X0, AX
+	MOVL AX, ret+8(FP)
+	RET

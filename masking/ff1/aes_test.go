@@ -9,12 +9,8 @@ import (
 
 // TestBlockCipherMatchesCryptoAES: this package's AES (the AES-NI
 // assembly where the CPU has it, else crypto/aes through the pooled
-// fallback) gives crypto/aes's output for every key size, and the S-box
-// is AES's.
+// fallback) gives crypto/aes's output for every key size.
 func TestBlockCipherMatchesCryptoAES(t *testing.T) {
-	if sbox[0x00] != 0x63 || sbox[0x01] != 0x7c || sbox[0x53] != 0xed || sbox[0xff] != 0x16 {
-		t.Fatalf("S-box wrong: %x %x %x %x", sbox[0], sbox[1], sbox[0x53], sbox[0xff])
-	}
 	rng := rand.New(rand.NewPCG(3, 4))
 	for _, kl := range []int{16, 24, 32} {
 		for range 50 {
@@ -24,11 +20,10 @@ func TestBlockCipherMatchesCryptoAES(t *testing.T) {
 			}
 			ref, _ := aes.NewCipher(key)
 			for _, fast := range []bool{hasAESNI, false} {
-				bc, err := newBlockCipher(key)
+				bc, err := newBlockCipher(key, fast)
 				if err != nil {
 					t.Fatal(err)
 				}
-				bc.fast = fast
 				var x [16]byte
 				for i := range x {
 					x[i] = byte(rng.Uint32())
@@ -54,7 +49,7 @@ func TestFIPS197Vector(t *testing.T) {
 	for i := range x {
 		x[i] = byte(i<<4 | i)
 	}
-	bc, _ := newBlockCipher(key)
+	bc, _ := newBlockCipher(key, hasAESNI)
 	bc.encrypt(&x)
 	want := []byte{0x8e, 0xa2, 0xb7, 0xca, 0x51, 0x67, 0x45, 0xbf, 0xea, 0xfc, 0x49, 0x90, 0x4b, 0x49, 0x60, 0x89}
 	if !bytes.Equal(x[:], want) {
@@ -81,3 +76,47 @@ func TestEncryptAllocatesNothing(t *testing.T) {
 		}
 	}
 }
+
+// TestSubWordAESNI: the AES-NI S-box of the key schedule is FIPS 197's,
+// for every byte in every position of the word.
+func TestSubWordAESNI(t *testing.T) {
+	if !hasAESNI {
+		t.Skip("no AES-NI")
+	}
+	if refSbox[0x00] != 0x63 || refSbox[0x01] != 0x7c || refSbox[0x53] != 0xed || refSbox[0xff] != 0x16 {
+		t.Fatalf("reference S-box wrong: %x %x %x %x", refSbox[0], refSbox[1], refSbox[0x53], refSbox[0xff])
+	}
+	for b := range 256 {
+		for shift := 0; shift < 32; shift += 8 {
+			x := uint32(b)<<shift | uint32(0x01)<<((shift+8)%32)
+			want := uint32(refSbox[b])<<shift | uint32(refSbox[0x01])<<((shift+8)%32) | uint32(refSbox[0])<<((shift+16)%32) | uint32(refSbox[0])<<((shift+24)%32)
+			if got := subWordAESNI(x); got != want {
+				t.Fatalf("subWord(%08x) = %08x, want %08x", x, got, want)
+			}
+		}
+	}
+}
+
+// refSbox is AES's S-box, computed (multiplicative inverse, then the
+// affine map) as a reference for the key schedule's.
+var refSbox = func() (s [256]byte) {
+	// p runs over the field's non-zero elements as powers of the
+	// generator 3, q over their inverses (powers of 3's inverse).
+	p, q := byte(1), byte(1)
+	for {
+		p ^= xtime(p) // p *= 3
+		q ^= q << 1   // q /= 3
+		q ^= q << 2
+		q ^= q << 4
+		if q&0x80 != 0 {
+			q ^= 0x09
+		}
+		x := q ^ (q<<1 | q>>7) ^ (q<<2 | q>>6) ^ (q<<3 | q>>5) ^ (q<<4 | q>>4)
+		s[p] = x ^ 0x63
+		if p == 1 {
+			break
+		}
+	}
+	s[0] = 0x63
+	return s
+}()

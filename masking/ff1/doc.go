@@ -5,8 +5,9 @@
 // length).
 //
 // A Cipher is built once per key and radix (2 to 65536, so that an alphabet
-// of CJK characters fits) and is safe for concurrent use: it holds only the
-// expanded AES key. Encrypt and Decrypt refuse inputs whose domain,
+// of CJK characters fits) and is safe for concurrent use: it holds the
+// expanded AES key and, per length and tweak length, constants derived
+// from them. Encrypt and Decrypt refuse inputs whose domain,
 // radix^length, is below 1,000,000, as SP 800-38G Rev. 1 requires;
 // smaller domains can be enumerated by anyone who sees enough tokens.
 //
@@ -17,8 +18,8 @@
 // moduli, their reciprocals, the enciphered header block P — is computed
 // once per cipher.
 //
-// Values of up to about 19 decimal digits (any radix, as long as each half
-// of the string fits in 64 bits and its encoding in 4 bytes) take a path
+// Values of up to 18 decimal digits (any radix and length with
+// radix^ceil(length/2) at most 2^32) take a path
 // that allocates nothing and uses machine integers; longer ones fall back to
 // math/big. Both paths compute the same function; the tests check them
 // against each other and against NIST's nine sample vectors.

@@ -44,13 +44,20 @@ type Cipher struct {
 }
 
 // New returns FF1 with an AES-128, -192 or -256 key (16, 24 or 32 bytes)
-// for numerals of the given radix (2 to 65536). The key is not retained
-// beyond the AES key schedule.
+// for numerals of the given radix (2 to 65536). The cipher keeps the AES
+// key schedule (which, as in any AES implementation, begins with the key
+// itself), not the caller's slice.
 func New(key []byte, radix int) (*Cipher, error) {
+	return newCipher(key, radix, hasAESNI)
+}
+
+// newCipher is New with the choice of AES: the AES-NI assembly (fast) or
+// crypto/aes. Tests use it to run both.
+func newCipher(key []byte, radix int, fast bool) (*Cipher, error) {
 	if radix < 2 || radix > MaxRadix {
 		return nil, fmt.Errorf("ff1: radix %d outside 2..%d", radix, MaxRadix)
 	}
-	bc, err := newBlockCipher(key)
+	bc, err := newBlockCipher(key, fast)
 	if err != nil {
 		return nil, fmt.Errorf("ff1: key must be 16, 24 or 32 bytes (got %d)", len(key))
 	}
@@ -173,14 +180,13 @@ func (c *Cipher) newShape(n, t int) shape {
 	return sh
 }
 
-// reduce is x mod m for m <= 2^32, given inv = (2^64-1)/m: the quotient
-// estimate hi(x*inv) is at most two below the true one.
+// reduce is x mod m for 1 <= m <= 2^32, given inv = (2^64-1)/m. Writing
+// 2^64-1 = inv*m + s (0 <= s < m), x/m - x*inv/2^64 = x(1+s)/(m*2^64) < 1,
+// so the quotient estimate hi(x*inv) is the true one or one below it and
+// the remainder needs at most one correction (r < 2m <= 2^33).
 func reduce(x, m, inv uint64) uint64 {
 	q, _ := bits.Mul64(x, inv)
 	r := x - q*m
-	if r >= m {
-		r -= m
-	}
 	if r >= m {
 		r -= m
 	}

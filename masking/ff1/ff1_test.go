@@ -53,11 +53,10 @@ func TestNISTSamples(t *testing.T) {
 			}
 			// AES-NI assembly (where the CPU has it) and crypto/aes
 			for _, fast := range []bool{hasAESNI, false} {
-				c, err := New(key, s.Radix)
+				c, err := newCipher(key, s.Radix, fast)
 				if err != nil {
 					t.Fatal(err)
 				}
-				c.aes.fast = fast
 				got, err := c.EncryptString(a, s.Plaintext, tweak)
 				if err != nil || got != s.Ciphertext {
 					t.Fatalf("fast=%v: encrypt = %q, %v; want %q", fast, got, err, s.Ciphertext)
