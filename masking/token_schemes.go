@@ -161,8 +161,24 @@ func idCheckOf(xs []uint16) int {
 // both, the check character moves with the digits: a valid one stays
 // valid, an invalid one keeps its offset from the valid one.
 func (t *Tokenizer) cnID(st *tokState, enc bool) error {
-	off := (idCheckValue(st.cats[17], st.nums[17]) - idCheckOf(st.nums) + 11) % 11
-	xs := st.nums[:17]
+	check, err := t.idToken(st.nums[:17], idCheckValue(st.cats[17], st.nums[17]), enc)
+	if err != nil {
+		return err
+	}
+	if check == 10 {
+		st.cats[17], st.nums[17] = catUpper, 'X'-'A'
+	} else {
+		st.cats[17], st.nums[17] = catDigit, uint16(check)
+	}
+	st.store()
+	return nil
+}
+
+// idToken is cnID on the 17 digit numerals xs (changed in place) and the
+// value 0..10 of the check character; it returns the output's check
+// value.
+func (t *Tokenizer) idToken(xs []uint16, check int, enc bool) (int, error) {
+	off := (check - idCheckOf(xs) + 11) % 11
 	if n, ok := idNumber(xs); ok {
 		var ds [14]uint16
 		for range maxWalk {
@@ -171,7 +187,7 @@ func (t *Tokenizer) cnID(st *tokState, enc bool) error {
 				n /= 10
 			}
 			if err := t.crypt(10, ds[:], tweakID, enc); err != nil {
-				return err
+				return 0, err
 			}
 			for _, d := range ds {
 				n = n*10 + uint64(d)
@@ -181,32 +197,62 @@ func (t *Tokenizer) cnID(st *tokState, enc bool) error {
 			}
 		}
 		if n >= idDomain {
-			return errWalk
+			return 0, errWalk
 		}
 		idDigits(n, xs)
 	} else {
 		for range maxWalk {
 			if err := t.crypt(10, xs, tweakIDOther, enc); err != nil {
-				return err
+				return 0, err
 			}
 			if _, real := idNumber(xs); xs[0] != 0 && !real {
 				break
 			}
 		}
 		if _, real := idNumber(xs); xs[0] == 0 || real {
-			return errWalk
+			return 0, errWalk
 		}
 	}
 	// off was measured on the input (value or token); the output's check
 	// is the valid one of its digits plus the same offset.
-	check := (idCheckOf(xs) + off) % 11
-	if check == 10 {
-		st.cats[17], st.nums[17] = catUpper, 'X'-'A'
-	} else {
-		st.cats[17], st.nums[17] = catDigit, uint16(check)
+	return (idCheckOf(xs) + off) % 11, nil
+}
+
+// asciiID is cnID for the common case of an ID written as 18 ASCII
+// characters, without separators: the same token, without decoding the
+// value into characters. It reports false for anything else.
+func (t *Tokenizer) asciiID(dst, v []byte, enc bool) ([]byte, bool, error) {
+	if len(v) != 18 || v[0] < '1' || v[0] > '9' {
+		return dst, false, nil
 	}
-	st.store()
-	return nil
+	var xs [17]uint16
+	for i, c := range v[:17] {
+		if c < '0' || c > '9' {
+			return dst, false, nil
+		}
+		xs[i] = uint16(c - '0')
+	}
+	var check int
+	switch c := v[17]; {
+	case c >= '0' && c <= '9':
+		check = int(c - '0')
+	case c == 'X' || c == 'x':
+		check = 10
+	default:
+		return dst, false, nil
+	}
+	check, err := t.idToken(xs[:], check, enc)
+	if err != nil {
+		return dst[:0], true, err
+	}
+	out := dst[:0]
+	for _, x := range xs {
+		out = append(out, byte('0'+x))
+	}
+	if check == 10 {
+		return append(out, 'X'), true, nil
+	}
+	return append(out, byte('0'+check)), true, nil
 }
 
 var tweakIDOther = []byte{'i'}

@@ -154,6 +154,16 @@ func (t *Tokenizer) Detokenize(dst, tok []byte) ([]byte, error) {
 }
 
 func (t *Tokenizer) run(dst, v []byte, enc bool) ([]byte, error) {
+	if t.class == "cn_id" {
+		if out, ok, err := t.asciiID(dst, v, enc); ok {
+			return out, err
+		}
+	}
+	return t.runChars(dst, v, enc)
+}
+
+// runChars is run on the value's characters: every class and shape.
+func (t *Tokenizer) runChars(dst, v []byte, enc bool) ([]byte, error) {
 	st := t.pool.Get().(*tokState)
 	defer t.pool.Put(st)
 	if !st.load(v, t.class) {

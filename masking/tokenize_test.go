@@ -418,3 +418,46 @@ func TestTokenCache(t *testing.T) {
 		}
 	}
 }
+
+// TestASCIIIDSameAsCharacters: the ASCII fast path for ID numbers gives
+// exactly the token (and the detokenized value, and the error) that the
+// character path gives, for valid IDs, wrong check characters, a
+// lower-case x, unreal dates, and 18-character strings the fast path must
+// leave alone (a leading zero, a letter inside, a full-width digit, a
+// separator, 17 or 19 characters).
+func TestASCIIIDSameAsCharacters(t *testing.T) {
+	tk := tokenizerFor(t, "cn_id", 21, Options{})
+	rng := rand.New(rand.NewPCG(21, 22))
+	inputs := []string{"000000000000000000", "110101200002301234", "11010119900101123x", "1101011990010112AB", "11010119900101123", "1101011990010112345", "110101-19900101123", "１10101199001011234"}
+	for range 20000 {
+		id := []byte(randomID(rng))
+		switch rng.IntN(6) {
+		case 0: // any check character
+			id[17] = "0123456789Xx"[rng.IntN(12)]
+		case 1: // any digits at all: mostly unreal dates
+			for i := range id[:17] {
+				id[i] = byte('0' + rng.IntN(10))
+			}
+		case 2: // a stray character somewhere
+			id[rng.IntN(18)] = "A-x /"[rng.IntN(5)]
+		}
+		inputs = append(inputs, string(id))
+	}
+	fast := 0
+	for _, v := range inputs {
+		for _, enc := range []bool{true, false} {
+			want, wantErr := tk.runChars(nil, []byte(v), enc)
+			got, ok, err := tk.asciiID(nil, []byte(v), enc)
+			if !ok {
+				continue
+			}
+			fast++
+			if string(got) != string(want) || (err == nil) != (wantErr == nil) {
+				t.Fatalf("enc=%v: fast path %q (%v), character path %q (%v)", enc, got, err, want, wantErr)
+			}
+		}
+	}
+	if fast < 30000 {
+		t.Fatalf("the fast path took only %d of %d inputs", fast, 2*len(inputs))
+	}
+}
