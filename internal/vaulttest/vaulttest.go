@@ -55,8 +55,8 @@ type Server struct {
 	Client    *vault.Client // authenticated as root
 	cmd       *exec.Cmd
 	log       *bytes.Buffer
-	paused    bool
-	port      int
+	port      int        // Vault's own port
+	path      *partition // between Addr and port
 }
 
 // Start starts Vault and stops it when the test ends.
@@ -66,7 +66,10 @@ func Start(t testing.TB) *Server {
 	if err != nil {
 		t.Fatalf("vaulttest: %v", err)
 	}
-	t.Cleanup(s.Stop)
+	t.Cleanup(func() {
+		s.Stop()
+		s.path.close()
+	})
 	return s
 }
 
@@ -83,8 +86,13 @@ func start() (*Server, error) {
 	l.Close()
 	tok := make([]byte, 16)
 	rand.Read(tok)
-	s := &Server{Addr: fmt.Sprintf("http://127.0.0.1:%d", port), RootToken: "root-" + hex.EncodeToString(tok), log: &bytes.Buffer{}, port: port}
+	path, err := newPartition(fmt.Sprintf("127.0.0.1:%d", port))
+	if err != nil {
+		return nil, err
+	}
+	s := &Server{Addr: "http://" + path.addr(), RootToken: "root-" + hex.EncodeToString(tok), log: &bytes.Buffer{}, port: port, path: path}
 	if err := s.launch(bin); err != nil {
+		path.close()
 		return nil, err
 	}
 	return s, nil
@@ -155,25 +163,23 @@ func (s *Server) Stop() {
 	if s.cmd == nil || s.cmd.Process == nil {
 		return
 	}
-	if s.paused {
-		syscall.Kill(-s.cmd.Process.Pid, syscall.SIGCONT)
-	}
 	syscall.Kill(-s.cmd.Process.Pid, syscall.SIGKILL)
 	s.cmd.Wait()
 	s.cmd = nil
 }
 
-// Pause freezes the Vault process (SIGSTOP): requests hang until the
-// client's timeout, as with a Vault that is down or partitioned.
+// Pause cuts the network path to Vault: requests hang until the
+// client's timeout, as with a Vault that is down or partitioned. It takes
+// effect when it returns.
 func (s *Server) Pause() error {
-	s.paused = true
-	return syscall.Kill(-s.cmd.Process.Pid, syscall.SIGSTOP)
+	s.path.cut()
+	return nil
 }
 
-// Resume continues a paused Vault.
+// Resume restores the path cut by Pause.
 func (s *Server) Resume() error {
-	s.paused = false
-	return syscall.Kill(-s.cmd.Process.Pid, syscall.SIGCONT)
+	s.path.restore()
+	return nil
 }
 
 // NewKey returns 32 random bytes, base64-encoded.
