@@ -48,8 +48,8 @@ type Manager struct {
 	// refresh changed the rings.
 	OnChange func()
 
-	stop chan struct{}
-	done chan struct{}
+	stop     chan struct{} // closed by Close: Run returns
+	stopOnce sync.Once
 }
 
 // NewManager fetches the rings once; it fails (naming the source) when
@@ -65,7 +65,7 @@ func NewManager(ctx context.Context, p Provider, logger *slog.Logger) (*Manager,
 	if len(rings) == 0 {
 		return nil, fmt.Errorf("keys from %s: no key rings", p.Describe())
 	}
-	m := &Manager{provider: p, logger: logger, rings: rings}
+	m := &Manager{provider: p, logger: logger, rings: rings, stop: make(chan struct{})}
 	m.status = Status{Source: p.Describe(), LastSuccess: time.Now(), Refreshes: 1, Generation: 1, Versions: versionsOf(rings)}
 	logger.Info("keys loaded", "source", p.Describe(), "versions", fmt.Sprint(m.status.Versions))
 	return m, nil
@@ -119,6 +119,9 @@ func (m *Manager) Refresh(ctx context.Context) error {
 	if err == nil && len(rings) == 0 {
 		err = errors.New("no key rings")
 	}
+	if err == nil {
+		err = changedMaterial(m.rings, rings)
+	}
 	if err != nil {
 		wasFailing := m.status.Failing
 		m.status.Failing = true
@@ -161,11 +164,41 @@ func (m *Manager) Refresh(ctx context.Context) error {
 	return nil
 }
 
+// changedMaterial refuses fetched rings in which a version already
+// cached holds different material: versions are immutable, and tokens
+// issued under the old material would stop reversing and matching. It
+// happens when a KV secret is deleted and re-created or Vault is restored
+// from another backup; the operator restores the old version (or adds a
+// new one) and the next refresh goes through.
+func changedMaterial(cached, fetched map[string]*Ring) error {
+	for purpose, r := range fetched {
+		old := cached[purpose]
+		if old == nil {
+			continue
+		}
+		for _, v := range r.Versions() {
+			if k := old.versions[v]; k != nil && string(k) != string(r.versions[v]) {
+				return fmt.Errorf("%s key version %d changed its material at the source; refusing the new keys (versions never change: restore the old material or add a new version)", purpose, v)
+			}
+		}
+	}
+	return nil
+}
+
 // Run refreshes every interval until ctx is done or Close is called.
 func (m *Manager) Run(ctx context.Context, interval time.Duration) {
 	if interval <= 0 {
 		return
 	}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	go func() {
+		select {
+		case <-m.stop:
+			cancel()
+		case <-ctx.Done():
+		}
+	}()
 	t := time.NewTicker(interval)
 	defer t.Stop()
 	for {
@@ -180,8 +213,12 @@ func (m *Manager) Run(ctx context.Context, interval time.Duration) {
 	}
 }
 
-// Close stops the provider's background work.
-func (m *Manager) Close() { m.provider.Close() }
+// Close stops Run (cancelling a refresh in flight) and the provider's
+// background work.
+func (m *Manager) Close() {
+	m.stopOnce.Do(func() { close(m.stop) })
+	m.provider.Close()
+}
 
 // String shows the source and versions only.
 func (m *Manager) String() string {

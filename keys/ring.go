@@ -15,7 +15,10 @@ const (
 	Hash     = "hash"
 )
 
-// minKey is the shortest key material accepted (128 bits).
+// minKey is the shortest key material accepted (128 bits). Material is
+// 16, 24 or 32 bytes, the AES key sizes Transit exports and `keys init`
+// writes: any other length is a truncated or mis-pasted key, which would
+// otherwise be used as a different key and silently change every token.
 const minKey = 16
 
 // Ring is the versions of one key. It is immutable once built.
@@ -23,7 +26,7 @@ type Ring struct {
 	versions map[int][]byte
 }
 
-// NewRing copies versions (version number → material, each at least 16
+// NewRing copies versions (version number → material of 16, 24 or 32
 // bytes) into a ring.
 func NewRing(versions map[int][]byte) (*Ring, error) {
 	r := &Ring{versions: make(map[int][]byte, len(versions))}
@@ -31,8 +34,11 @@ func NewRing(versions map[int][]byte) (*Ring, error) {
 		if v < 1 {
 			return nil, fmt.Errorf("key version %d: versions start at 1", v)
 		}
-		if len(k) < minKey {
+		switch {
+		case len(k) < minKey:
 			return nil, fmt.Errorf("key version %d is %d bytes; at least %d are needed", v, len(k), minKey)
+		case len(k) != 16 && len(k) != 24 && len(k) != 32:
+			return nil, fmt.Errorf("key version %d is %d bytes, not 16, 24 or 32: truncated or mis-pasted?", v, len(k))
 		}
 		r.versions[v] = append([]byte(nil), k...)
 	}

@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net/http"
 	"os"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -172,6 +173,18 @@ func (p *VaultProvider) Describe() string {
 	return s + ")"
 }
 
+// String is Describe: printing the provider never shows its token.
+func (p *VaultProvider) String() string { return "keys.VaultProvider{" + p.Describe() + "}" }
+
+// GoString is String.
+func (p *VaultProvider) GoString() string { return p.String() }
+
+// Format makes every verb print String.
+func (p *VaultProvider) Format(f fmt.State, _ rune) { fmt.Fprint(f, p.String()) }
+
+// LogValue logs String.
+func (p *VaultProvider) LogValue() slog.Value { return slog.StringValue(p.String()) }
+
 // Close stops token renewal.
 func (p *VaultProvider) Close() {
 	p.stopOnce.Do(func() { close(p.stop) })
@@ -254,8 +267,14 @@ func mountOr(m, def string) string {
 
 func (p *VaultProvider) loginWith(ctx context.Context, mount string, body map[string]any) error {
 	path := "auth/" + mount + "/login"
-	p.client.ClearToken()
-	s, err := p.client.Logical().WriteWithContext(ctx, path, body)
+	// The login goes through a clone without a token, so the current
+	// token keeps serving until a new one has been issued.
+	c, err := p.client.CloneWithHeaders() // keeps the namespace header
+	if err != nil {
+		return fmt.Errorf("vault login: %w", err)
+	}
+	c.ClearToken()
+	s, err := c.Logical().WriteWithContext(ctx, path, body)
 	if err != nil {
 		return p.explain("login", path, err)
 	}
@@ -314,34 +333,43 @@ func (p *VaultProvider) renewLoop() {
 	}
 }
 
-// renewOnce renews or re-logs in once.
+// renewOnce renews the token, or logs in again when Vault refuses the
+// renewal (the token expired or reached its maximum TTL) or the token is
+// not renewable (AppRole, Kubernetes). When Vault cannot be reached, the
+// current token is kept as it is: it may well still be valid, and a login
+// attempt would fail the same way (or, worse, spend a single-use
+// secret_id whose answer is lost).
 func (p *VaultProvider) renewOnce() error {
 	ctx, cancel := context.WithTimeout(context.Background(), p.cfg.Timeout)
 	defer cancel()
 	p.loginMu.Lock()
 	renewable := p.renew
 	p.loginMu.Unlock()
+	tokenAuth := p.cfg.Auth.Method == "" || p.cfg.Auth.Method == "token"
 	if renewable {
 		s, err := p.client.Auth().Token().RenewSelfWithContext(ctx, 0)
-		if err == nil && s != nil && s.Auth != nil {
+		if err == nil && (s == nil || s.Auth == nil) {
+			err = errors.New("empty renewal response")
+		}
+		if err == nil {
+			ttl := time.Duration(s.Auth.LeaseDuration) * time.Second
 			p.loginMu.Lock()
-			p.ttl = time.Duration(s.Auth.LeaseDuration) * time.Second
-			p.renew = s.Auth.Renewable
+			p.ttl, p.renew = ttl, s.Auth.Renewable
 			p.loginMu.Unlock()
-			p.logger.Debug("vault token renewed", "ttl", p.ttl)
+			p.logger.Debug("vault token renewed", "ttl", ttl)
 			return nil
 		}
-		if p.cfg.Auth.Method == "" || p.cfg.Auth.Method == "token" {
-			if err == nil {
-				err = errors.New("empty renewal response")
-			}
+		var answered *vault.ResponseError
+		if tokenAuth || !errors.As(err, &answered) {
 			return p.explain("token renewal", "auth/token/renew-self", err)
 		}
 	}
-	if p.cfg.Auth.Method == "" || p.cfg.Auth.Method == "token" {
+	if tokenAuth {
 		return nil // a non-renewable token: nothing pgmantle can do
 	}
-	return p.login(ctx)
+	lctx, lcancel := context.WithTimeout(context.Background(), p.cfg.Timeout)
+	defer lcancel()
+	return p.login(lctx)
 }
 
 // RenewNow renews (or re-logs in) immediately; for tests and operators.
@@ -406,33 +434,97 @@ func (p *VaultProvider) readKV(ctx context.Context, src VaultSource) (map[int][]
 		field = "key"
 	}
 	kv := p.client.KVv2(mount)
-	meta, err := kv.GetVersionsAsList(ctx, path)
+	live, err := p.liveKVVersions(ctx, mount, path)
 	if err != nil {
-		return nil, p.explainKV("read key versions", mount+"/metadata/"+path, err)
+		return nil, err
 	}
 	raw := map[int][]byte{}
-	for _, m := range meta {
-		if m.Destroyed || !m.DeletionTime.IsZero() {
-			continue
-		}
-		s, err := kv.GetVersion(ctx, path, m.Version)
+	for _, version := range live {
+		s, err := kv.GetVersion(ctx, path, version)
 		if err != nil {
-			return nil, p.explainKV("read key", fmt.Sprintf("%s/data/%s (version %d)", mount, path, m.Version), err)
+			return nil, p.explainKV("read key", fmt.Sprintf("%s/data/%s (version %d)", mount, path, version), err)
 		}
 		v, ok := s.Data[field].(string)
 		if !ok {
-			return nil, fmt.Errorf("vault kv %s version %d: no string field %q", src.KV, m.Version, field)
+			return nil, fmt.Errorf("vault kv %s version %d: no string field %q", src.KV, version, field)
 		}
 		k, err := base64.StdEncoding.DecodeString(strings.TrimSpace(v))
 		if err != nil {
-			return nil, fmt.Errorf("vault kv %s version %d: field %q is not base64", src.KV, m.Version, field)
+			return nil, fmt.Errorf("vault kv %s version %d: field %q is not base64", src.KV, version, field)
 		}
-		raw[m.Version] = k
+		raw[version] = k
 	}
 	if len(raw) == 0 {
 		return nil, fmt.Errorf("vault kv %s: no live versions", src.KV)
 	}
 	return raw, nil
+}
+
+// liveKVVersions reads a KV v2 secret's metadata and returns its live
+// versions, ascending: neither destroyed nor deleted. A deletion_time in
+// the future (delete_version_after) is a scheduled deletion, not a
+// deletion. The response is parsed here, every type checked, because the
+// Vault client's own helper panics on a malformed answer.
+func (p *VaultProvider) liveKVVersions(ctx context.Context, mount, path string) ([]int, error) {
+	where := mount + "/metadata/" + path
+	s, err := p.client.Logical().ReadWithContext(ctx, where)
+	if err != nil {
+		return nil, p.explainKV("read key versions", where, err)
+	}
+	if s == nil || s.Data == nil {
+		return nil, fmt.Errorf("vault read key versions: %s: not found", where)
+	}
+	versions, ok := s.Data["versions"].(map[string]any)
+	if !ok {
+		return nil, fmt.Errorf("vault read key versions: %s: unexpected response (no versions object)", where)
+	}
+	now := time.Now()
+	var live []int
+	for vs, entry := range versions {
+		var v int
+		if err := json.Unmarshal([]byte(vs), &v); err != nil || v < 1 || fmt.Sprint(v) != vs {
+			return nil, fmt.Errorf("vault read key versions: %s: version %q is not a positive number", where, vs)
+		}
+		e, ok := entry.(map[string]any)
+		if !ok {
+			return nil, fmt.Errorf("vault read key versions: %s: version %d: unexpected response", where, v)
+		}
+		destroyed, ok := e["destroyed"].(bool)
+		if !ok && e["destroyed"] != nil {
+			return nil, fmt.Errorf("vault read key versions: %s: version %d: destroyed is not a boolean", where, v)
+		}
+		if _, err := kvTime(e["created_time"]); err != nil {
+			return nil, fmt.Errorf("vault read key versions: %s: version %d: created_time %w", where, v, err)
+		}
+		deleted, err := kvTime(e["deletion_time"])
+		if err != nil {
+			return nil, fmt.Errorf("vault read key versions: %s: version %d: deletion_time %w", where, v, err)
+		}
+		if destroyed || (!deleted.IsZero() && !deleted.After(now)) {
+			continue
+		}
+		live = append(live, v)
+	}
+	slices.Sort(live)
+	return live, nil
+}
+
+// kvTime parses a KV metadata time: RFC 3339, or empty for none.
+func kvTime(x any) (time.Time, error) {
+	switch t := x.(type) {
+	case nil:
+		return time.Time{}, nil
+	case string:
+		if t == "" {
+			return time.Time{}, nil
+		}
+		parsed, err := time.Parse(time.RFC3339Nano, t)
+		if err != nil {
+			return time.Time{}, errors.New("is not an RFC 3339 time")
+		}
+		return parsed, nil
+	}
+	return time.Time{}, errors.New("is not a string")
 }
 
 // explainKV handles the KV helper's errors, which wrap ResponseErrors or
