@@ -105,10 +105,7 @@ func (ss *session) run(ctx context.Context) {
 	// 1. Negotiate the startup packet (TLS, GSSENC, cancel, protocol version).
 	hello, err := ss.srv.sniff(ss.client)
 	if err != nil {
-		if hello != nil {
-			// Refused after TLS was negotiated: answer over TLS.
-			ss.client = hello.conn
-		}
+		ss.client = hello.conn // over TLS once it was negotiated
 		ss.failStartup(err)
 		return
 	}
@@ -215,22 +212,25 @@ func (ss *session) relay() error {
 	errc := make(chan error, 2)
 	go func() { errc <- ss.clientToServer() }()
 	go func() { errc <- ss.serverToClient() }()
+	running := 2
 	var first error
-	forced := true
 	select {
 	case first = <-errc:
-		forced = false
+		running--
 	case <-ss.srv.forceClose:
 		first = errShutdown
 	case first = <-ss.stop:
+	}
+	if running == 1 && errors.Is(first, errClientTerminate) {
+		first = ss.finishAfterTerminate(errc)
+		running = 0
 	}
 	// Stop the other loop: closing upstream ends its reads and writes; a
 	// past deadline does the same for the client without closing it, so a
 	// final ErrorResponse can still be written.
 	ss.server.Close()
 	ss.client.SetDeadline(time.Unix(1, 0))
-	<-errc
-	if forced {
+	for ; running > 0; running-- {
 		<-errc
 	}
 	ss.client.SetDeadline(time.Now().Add(time.Second))
@@ -239,6 +239,32 @@ func (ss *session) relay() error {
 		ss.cw.Flush()
 	}
 	return first
+}
+
+// finishAfterTerminate lets PostgreSQL finish what the client sent before
+// its Terminate, as it does for a direct client: it runs every message
+// before the Terminate, then closes. Closing upstream at once would make
+// its next write fail and silently drop the statements still queued. The
+// responses go to the client while it reads; if it has gone, the session
+// ends as a direct one would (PostgreSQL's next write fails). On shutdown
+// or a stop it closes upstream at once. It returns once the
+// server-to-client loop has ended.
+func (ss *session) finishAfterTerminate(errc chan error) error {
+	select {
+	case err := <-errc:
+		if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, net.ErrClosed) {
+			return errClientTerminate // PostgreSQL closed after the Terminate
+		}
+		return err
+	case <-ss.srv.forceClose:
+		ss.server.Close()
+		<-errc
+		return errShutdown
+	case err := <-ss.stop:
+		ss.server.Close()
+		<-errc
+		return err
+	}
 }
 
 // failStartup reports a startup error to the client, if it is one it should

@@ -19,6 +19,9 @@ const (
 	codeCancelRequest = 80877102
 	// maxStartupPacket is PostgreSQL's MAX_STARTUP_PACKET_LENGTH.
 	maxStartupPacket = 10000
+	// maxNameBytes is NAMEDATALEN-1: PostgreSQL cuts longer user and
+	// database names in the startup packet to this many bytes.
+	maxNameBytes = 63
 )
 
 // clientHello is what the startup phase learned about a new client.
@@ -57,51 +60,60 @@ func readStartupPacket(r io.Reader, buf []byte) ([]byte, error) {
 
 // sniff runs the startup negotiation: SSLRequest and GSSENCRequest may
 // precede the StartupMessage; a CancelRequest ends the exchange. The
-// caller sets the startup deadline on conn.
+// caller sets the startup deadline on conn. The hello comes back with an
+// error too: its conn is where the refusal must be written, over TLS once
+// TLS was negotiated (a plaintext ErrorResponse inside the TLS stream is
+// a record error to the client).
 func (s *Server) sniff(conn net.Conn) (*clientHello, error) {
 	h := &clientHello{conn: conn}
+	return h, s.negotiate(h)
+}
+
+// negotiate reads startup packets into h until a StartupMessage or a
+// CancelRequest.
+func (s *Server) negotiate(h *clientHello) error {
 	buf := make([]byte, 0, 512)
 	triedGSS := false
 	for {
 		body, err := readStartupPacket(h.conn, buf)
 		if err != nil {
-			return nil, err
+			return err
 		}
 		code := binary.BigEndian.Uint32(body)
 		switch {
 		case code == codeSSLRequest:
 			if h.tls {
-				return nil, fatalf(codeProtocolViolation, nil, "SSLRequest received on an encrypted connection")
+				return fatalf(codeProtocolViolation, nil, "SSLRequest received on an encrypted connection")
 			}
 			if s.ClientTLS == nil {
 				if _, err := h.conn.Write([]byte{'N'}); err != nil {
-					return nil, err
+					return err
 				}
 				continue
 			}
 			if _, err := h.conn.Write([]byte{'S'}); err != nil {
-				return nil, err
+				return err
 			}
 			tc := tls.Server(h.conn, s.ClientTLS)
 			if err := tc.Handshake(); err != nil {
-				return nil, fmt.Errorf("client TLS handshake: %w", err)
+				return fmt.Errorf("client TLS handshake: %w", err)
 			}
 			h.conn, h.tls = tc, true
 		case code == codeGSSENCRequest:
 			if h.tls || triedGSS {
-				return nil, fatalf(codeProtocolViolation, nil, "unexpected GSSENCRequest")
+				return fatalf(codeProtocolViolation, nil, "unexpected GSSENCRequest")
 			}
 			triedGSS = true
 			if _, err := h.conn.Write([]byte{'N'}); err != nil {
-				return nil, err
+				return err
 			}
 		case code == codeCancelRequest:
 			var cr pgproto3.CancelRequest
 			if err := cr.Decode(body); err != nil {
-				return nil, fatalf(codeProtocolViolation, err, "invalid cancel request")
+				return fatalf(codeProtocolViolation, err, "invalid cancel request")
 			}
 			h.cancel = &cr
-			return h, nil
+			return nil
 		case code>>16 == 3:
 			var sm pgproto3.StartupMessage
 			// pgproto3 accepts 3.0 and 3.2 only; pgmantle speaks 3.0 and
@@ -109,19 +121,32 @@ func (s *Server) sniff(conn net.Conn) (*clientHello, error) {
 			minor := uint16(code)
 			binary.BigEndian.PutUint32(body, pgproto3.ProtocolVersion30)
 			if err := sm.Decode(body); err != nil {
-				return nil, fatalf(codeProtocolViolation, err, "invalid startup packet layout")
+				return fatalf(codeProtocolViolation, err, "invalid startup packet layout")
 			}
 			h.params, h.minor = sm.Parameters, minor
+			cutNames(h.params)
 			for k := range h.params {
 				if strings.HasPrefix(k, "_pq_.") {
 					h.pqOptions = append(h.pqOptions, k)
 					delete(h.params, k)
 				}
 			}
-			return h, s.checkHello(h)
+			return s.checkHello(h)
 		default:
-			return nil, &Error{Severity: "FATAL", Code: codeFeatureNotSupported,
+			return &Error{Severity: "FATAL", Code: codeFeatureNotSupported,
 				Message: fmt.Sprintf("unsupported frontend protocol %d.%d: server supports 3.0 to 3.0", code>>16, code&0xffff)}
+		}
+	}
+}
+
+// cutNames cuts the user and database names as PostgreSQL does before
+// it authenticates (ProcessStartupPacket: bytes, not characters), so that
+// the client-certificate check, the policy and the audit see the role
+// PostgreSQL will log in, and the same name is sent upstream.
+func cutNames(params map[string]string) {
+	for _, k := range [...]string{"user", "database"} {
+		if v := params[k]; len(v) > maxNameBytes {
+			params[k] = v[:maxNameBytes]
 		}
 	}
 }
