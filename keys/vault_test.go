@@ -25,6 +25,20 @@ func kvConfig(v *vaulttest.Server) VaultConfig {
 
 // startManager starts a Vault provider and a manager on it, logging to
 // logs; the provider stops with the test.
+// soon retries f for up to 10 s until it succeeds: tests that make a
+// hung Vault fail fast use a 500 ms request timeout, which a loaded
+// machine can also exceed once Vault answers again.
+func soon(f func() error) error {
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		err := f()
+		if err == nil || time.Now().After(deadline) {
+			return err
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+}
+
 func startManager(t *testing.T, cfg VaultConfig, logs *bytes.Buffer) (*VaultProvider, *Manager) {
 	t.Helper()
 	p, err := NewVaultProvider(context.Background(), cfg, testLogger(logs))
@@ -310,7 +324,7 @@ func TestVaultOutage(t *testing.T) {
 	if k, _ := s.TokenKey("cn_id"); !bytes.Equal(k, kBefore) {
 		t.Fatal("cached key changed during the outage")
 	}
-	if err := m.Refresh(context.Background()); err != nil {
+	if err := soon(func() error { return m.Refresh(context.Background()) }); err != nil {
 		t.Fatalf("refresh after recovery: %v", err)
 	}
 	if m.Status().Failing || !strings.Contains(logs.String(), "reachable again") {
