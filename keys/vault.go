@@ -3,13 +3,13 @@ package keys
 import (
 	"context"
 	"encoding/base64"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
 	"os"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -467,22 +467,15 @@ func (p *VaultProvider) readKV(ctx context.Context, src VaultSource) (map[int][]
 // Vault client's own helper panics on a malformed answer.
 func (p *VaultProvider) liveKVVersions(ctx context.Context, mount, path string) ([]int, error) {
 	where := mount + "/metadata/" + path
-	s, err := p.client.Logical().ReadWithContext(ctx, where)
+	versions, err := p.readObject(ctx, "read key versions", where, "versions", "", p.explainKV)
 	if err != nil {
-		return nil, p.explainKV("read key versions", where, err)
-	}
-	if s == nil || s.Data == nil {
-		return nil, fmt.Errorf("vault read key versions: %s: not found", where)
-	}
-	versions, ok := s.Data["versions"].(map[string]any)
-	if !ok {
-		return nil, fmt.Errorf("vault read key versions: %s: unexpected response (no versions object)", where)
+		return nil, err
 	}
 	now := time.Now()
 	var live []int
 	for vs, entry := range versions {
-		var v int
-		if err := json.Unmarshal([]byte(vs), &v); err != nil || v < 1 || fmt.Sprint(v) != vs {
+		v, ok := versionNumber(vs)
+		if !ok {
 			return nil, fmt.Errorf("vault read key versions: %s: version %q is not a positive number", where, vs)
 		}
 		e, ok := entry.(map[string]any)
@@ -507,6 +500,31 @@ func (p *VaultProvider) liveKVVersions(ctx context.Context, mount, path string) 
 	}
 	slices.Sort(live)
 	return live, nil
+}
+
+// readObject reads path and returns the object in its data's field;
+// errors name op and path (explain converts the client's errors, hint
+// follows "not found").
+func (p *VaultProvider) readObject(ctx context.Context, op, path, field, hint string, explain func(op, path string, err error) error) (map[string]any, error) {
+	s, err := p.client.Logical().ReadWithContext(ctx, path)
+	if err != nil {
+		return nil, explain(op, path, err)
+	}
+	if s == nil || s.Data == nil {
+		return nil, fmt.Errorf("vault %s: %s: not found%s", op, path, hint)
+	}
+	obj, ok := s.Data[field].(map[string]any)
+	if !ok {
+		return nil, fmt.Errorf("vault %s: %s: unexpected response (no %s object)", op, path, field)
+	}
+	return obj, nil
+}
+
+// versionNumber parses a key version as Vault writes it: a positive
+// decimal number.
+func versionNumber(s string) (int, bool) {
+	v, err := strconv.Atoi(s)
+	return v, err == nil && v >= 1 && strconv.Itoa(v) == s
 }
 
 // kvTime parses a KV metadata time: RFC 3339, or empty for none.
@@ -540,22 +558,15 @@ func (p *VaultProvider) explainKV(op, path string, err error) error {
 func (p *VaultProvider) readTransit(ctx context.Context, src VaultSource) (map[int][]byte, error) {
 	mount, name := splitMount(src.Transit)
 	path := mount + "/export/encryption-key/" + name
-	s, err := p.client.Logical().ReadWithContext(ctx, path)
+	keys, err := p.readObject(ctx, "export key", path, "keys", " (is the key exportable?)", p.explain)
 	if err != nil {
-		return nil, p.explain("export key", path, err)
-	}
-	if s == nil || s.Data == nil {
-		return nil, fmt.Errorf("vault export key: %s: not found (is the key exportable?)", path)
-	}
-	keys, ok := s.Data["keys"].(map[string]any)
-	if !ok {
-		return nil, fmt.Errorf("vault export key: %s: unexpected response", path)
+		return nil, err
 	}
 	raw := map[int][]byte{}
 	for vs, kv := range keys {
-		var v int
-		if err := json.Unmarshal([]byte(vs), &v); err != nil {
-			return nil, fmt.Errorf("vault export key: %s: version %q is not a number", path, vs)
+		v, ok := versionNumber(vs)
+		if !ok {
+			return nil, fmt.Errorf("vault export key: %s: version %q is not a positive number", path, vs)
 		}
 		b64, ok := kv.(string)
 		if !ok {
