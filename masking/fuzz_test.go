@@ -350,14 +350,25 @@ func fuzzToken(t *testing.T, class string, col Column, in string, oneWay bool, k
 	if out != strings.TrimRight(string(tok), " ") {
 		t.Fatalf("tokenize %s(%q): the mask wrote %q, the token is %q", class, value, out, tok)
 	}
-	norm, got := loadFor(tk, value).runes, []rune(string(tok))
+	st := loadFor(tk, value)
+	norm, got, foreign := st.runes, []rune(string(tok)), st.foreign
 	if len(got) != len(norm) {
 		t.Fatalf("tokenize %s(%q) = %q: length changed", class, value, tok)
 	}
 	for i, r := range norm {
-		if c, _ := classify(r); c == catSep && got[i] != r {
+		c, _ := classify(r)
+		if c == catSep && foreignCat(r) == catSep && got[i] != r {
 			t.Fatalf("tokenize %s(%q) = %q: separator %d changed", class, value, tok, i)
 		}
+		if c == catSep && foreignCat(r) != catSep {
+			if gc, _ := classify(got[i]); gc == catSep || got[i] == r {
+				t.Fatalf("tokenize %s(%q) = %q: character %d of another script kept or not replaced from the alphabets", class, value, tok, i)
+			}
+		}
+	}
+	if foreign {
+		// a keyed one-way substitute: nothing to read back
+		return string(tok)
 	}
 	if keep != nil && !keep(string(tok)) {
 		t.Fatalf("tokenize %s(%q) = %q: not of the class's shape", class, value, tok)

@@ -180,9 +180,12 @@ type suffixRule struct {
 	maxLen int
 }
 
-var citySuffixes = []suffixRule{{"自治州", 12}, {"地区", 7}, {"盟", 6}, {"市", 7}}
+// A name ending in 区, 县 or 市 has at most 5 characters: the longest
+// real ones (呼和浩特市, 香格里拉市, 浦东新区) have four before the
+// suffix; a longer run is free text before a division (王小明朝阳区).
+var citySuffixes = []suffixRule{{"自治州", 12}, {"地区", 7}, {"盟", 6}, {"市", 5}}
 
-var districtSuffixes = []suffixRule{{"自治县", 16}, {"自治旗", 12}, {"旗", 10}, {"区", 7}, {"县", 7}, {"市", 7}}
+var districtSuffixes = []suffixRule{{"自治县", 16}, {"自治旗", 12}, {"旗", 10}, {"区", 5}, {"县", 5}, {"市", 5}}
 
 // notDivisions are endings of places that are not divisions.
 var notDivisions = []string{"小区", "社区", "校区", "园区", "街区", "景区", "片区", "营区", "厂区", "商务区", "商圈"}

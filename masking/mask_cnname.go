@@ -54,9 +54,13 @@ func (m *cnNameMask) apply(out, c []byte) []byte {
 		return out
 	}
 	surname := first
+	// In a three-character name, a compound surname whose first
+	// character is a common surname of its own may be that surname and
+	// the first character of the given name (单于飞 may be 单 + 于飞, 陈张伟
+	// 陈 + 张伟): the reading that shows less wins.
 	if n >= 3 {
 		_, second := utf8.DecodeRune(c[first:])
-		if compoundSurnames[string(c[:first+second])] {
+		if p := string(c[:first+second]); compoundSurnames[p] && (n >= 4 || !ambiguousCompound[p]) {
 			surname = first + second
 		}
 	}

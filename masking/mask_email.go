@@ -89,6 +89,10 @@ func lastAt(c []byte) (int, int) {
 	return i, 1
 }
 
+// maxDomainDigits is the most digits a domain shown in clear may hold
+// (mail.10086.cn has 5).
+const maxDomainDigits = 6
+
 // plausibleDomain reports whether a domain may be shown.
 func plausibleDomain(d []byte) bool {
 	// A domain shown in clear must look like one: ASCII letters, digits,
@@ -99,13 +103,19 @@ func plausibleDomain(d []byte) bool {
 		return false
 	}
 	// A label without letters may be short (163.com, 126.com) but not a
-	// long number, which could be a phone or ID number smuggled in.
-	lastDot, start, letter := -1, 0, false
+	// long number, which could be a phone or ID number smuggled in; nor
+	// may the domain hold more than maxDomainDigits digits in all (a
+	// number split over labels, or one behind a letter: a13812345678.com).
+	lastDot, start, letter, digits := -1, 0, false, 0
 	for i, c := range d {
 		switch {
 		case c >= 'a' && c <= 'z', c >= 'A' && c <= 'Z':
 			letter = true
-		case c >= '0' && c <= '9', c == '-':
+		case c >= '0' && c <= '9':
+			if digits++; digits > maxDomainDigits {
+				return false
+			}
+		case c == '-':
 		case c == '.':
 			if !letter && i-start > 4 {
 				return false

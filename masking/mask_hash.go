@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/binary"
 	"encoding/hex"
+	"fmt"
 	"hash"
 	"strconv"
 	"sync"
@@ -53,6 +54,15 @@ type hashMask struct {
 	bits  int
 	pool  sync.Pool // *hashState
 }
+
+// String names the mask and class; the key never prints.
+func (m *hashMask) String() string { return "masking.hash{class: " + m.class + "}" }
+
+// GoString is String.
+func (m *hashMask) GoString() string { return m.String() }
+
+// Format makes every verb print String.
+func (m *hashMask) Format(f fmt.State, _ rune) { fmt.Fprint(f, m.String()) }
 
 // hashState is one goroutine's HMAC and buffers.
 type hashState struct {

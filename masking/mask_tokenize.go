@@ -1,5 +1,7 @@
 package masking
 
+import "fmt"
+
 // tokenize: the tokenize action's mask on text types (text, varchar,
 // bpchar, name), the same bytes in the text and binary formats. Tokens
 // keep the number of characters and every separator, so varchar(n) and
@@ -10,6 +12,15 @@ type tokenMask struct {
 	tc  textCol
 	t   *Tokenizer
 }
+
+// String names the mask and class; the tokenizer's keys never print.
+func (m *tokenMask) String() string { return "masking.tokenize{class: " + m.t.class + "}" }
+
+// GoString is String.
+func (m *tokenMask) GoString() string { return m.String() }
+
+// Format makes every verb print String.
+func (m *tokenMask) Format(f fmt.State, _ rune) { fmt.Fprint(f, m.String()) }
 
 func newTokenize(opts Options, col Column, keys KeySource) (Masker, error) {
 	t, err := NewTokenizer(col.Class, opts, keys)

@@ -3,8 +3,21 @@ package masking
 // compoundSurnames are two-character (复姓) surnames, simplified and
 // traditional. A name of three or more characters starting with one of
 // them keeps both characters as its surname (欧阳娜娜 → 欧阳**); a
-// two-character name never does (欧阳 is then surname 欧, given name 阳).
+// two-character name never does (欧阳 is then surname 欧, given name 阳),
+// nor, in display masking, a three-character name starting with one of
+// ambiguousCompound.
 var compoundSurnames = map[string]bool{}
+
+// ambiguousCompound are the compound surnames whose first character is a
+// common surname of its own and whose second is a common first character
+// of a given name: in a three-character name cn_name shows only the first
+// (单于飞 → 单**, as 单 + 于飞 is at least as likely).
+var ambiguousCompound = map[string]bool{
+	"单于": true, "范姜": true, "张简": true, "张廖": true, "陈张": true, "钟离": true,
+	"梁丘": true, "段干": true, "万俟": true, "申屠": true, "宗政": true, "乐正": true,
+	"夏侯": true,
+	"張簡": true, "張廖": true, "陳張": true, "鍾離": true, "萬俟": true, "樂正": true,
+}
 
 func init() {
 	for _, s := range []string{

@@ -2,6 +2,7 @@ package masking
 
 import (
 	"sync"
+	"unicode"
 
 	"golang.org/x/text/encoding/simplifiedchinese"
 )
@@ -89,6 +90,28 @@ func classify(r rune) (uint8, uint16) {
 		return h.cat[r], h.numeral[r]
 	}
 	return catSep, 0
+}
+
+// foreignCat is the category a one-way token gives a letter or number
+// that classify calls a separator: letters of other scripts, accented
+// Latin letters, Chinese characters outside U+4E00..U+9FA5 (the rare
+// ones of Extension A and beyond, the most identifying of all), digits of
+// other scripts. Cased letters keep their case, other letters become
+// Chinese characters of GB 2312 and numbers digits, so that the token
+// stays encodable in GBK. Marks, punctuation, symbols and spaces stay
+// separators (catSep).
+func foreignCat(r rune) uint8 {
+	switch {
+	case unicode.IsUpper(r):
+		return catUpper
+	case unicode.IsLower(r), unicode.IsTitle(r):
+		return catLower
+	case unicode.IsLetter(r):
+		return catHanzi1
+	case unicode.IsNumber(r):
+		return catDigit
+	}
+	return catSep
 }
 
 // unclassify is classify's inverse.

@@ -11,9 +11,11 @@ import (
 // cost a lookup instead of FF1. It holds values in the clear, in memory
 // only, like the buffers the proxy relays them through; it is bounded
 // (65,536 entries: 16 shards of 2,048 two-way sets; a new value evicts
-// the older of its set) and goes away with its Tokenizer, hence with a
-// key rotation. Its memory (about 3.7 MB) is allocated at the first
-// token, so a tokenizer built only to check a policy costs none.
+// the older of its set; values over maxCached bytes are not kept) and
+// goes away with its Tokenizer, hence with a key rotation. Its memory
+// (about 3.7 MB, plus up to 32 MB of entries longer than inlineLen) is
+// allocated at the first token, so a tokenizer built only to check a
+// policy costs none.
 //
 // Values and tokens of up to inlineLen bytes (ID numbers, cards, mobile
 // numbers) are stored inside their slot, in an array without pointers: a
@@ -101,8 +103,17 @@ func (c *tokenCache) get(dst, v []byte) ([]byte, bool) {
 	return dst, false
 }
 
+// maxCached is the longest value (and token) the cache keeps: with it
+// the cache holds at most 65,536 × 2 × 256 bytes of long entries (32 MB)
+// whatever the values; longer values (addresses and free text rarely
+// repeat) are tokenized every time.
+const maxCached = 256
+
 // put caches v's token, evicting the older entry of its set.
 func (c *tokenCache) put(v, tok []byte) {
+	if len(v) > maxCached || len(tok) > maxCached {
+		return
+	}
 	c.init()
 	var slot cacheSlot
 	var long *longEntry

@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"errors"
 	"fmt"
+	"log/slog"
 	"math/big"
 	"sync"
 	"unicode/utf8"
@@ -118,14 +119,24 @@ func (t *Tokenizer) String() string { return fmt.Sprintf("masking.Tokenizer{clas
 // GoString is String.
 func (t *Tokenizer) GoString() string { return t.String() }
 
+// Format makes every verb print String (fmt's %d or %x would otherwise
+// print the fields, the one-way key among them).
+func (t *Tokenizer) Format(f fmt.State, _ rune) { fmt.Fprint(f, t.String()) }
+
+// LogValue logs String.
+func (t *Tokenizer) LogValue() slog.Value { return slog.StringValue(t.String()) }
+
 // tokState is one goroutine's buffers.
 type tokState struct {
 	runes []rune
 	cats  []uint8
 	nums  []uint16
 	pos   []int // index in runes of each significant character
-	tmp   []uint16
-	mac   interface {
+	// foreign: the value has letters or numbers outside the token
+	// alphabets (see foreignCat).
+	foreign bool
+	tmp     []uint16
+	mac     interface {
 		Reset()
 		Write([]byte) (int, error)
 		Sum([]byte) []byte
@@ -205,10 +216,14 @@ func (st *tokState) load(v []byte, class string) bool {
 			}
 		}
 	}
+	st.foreign = false
 	for i, r := range st.runes {
 		c, n := classify(r)
 		if c == catSep {
-			continue
+			if c = foreignCat(r); c == catSep {
+				continue
+			}
+			st.foreign = true
 		}
 		st.cats = append(st.cats, c)
 		st.nums = append(st.nums, n)
@@ -226,6 +241,17 @@ func (st *tokState) store() {
 
 // transform tokenizes (enc) or detokenizes the significant characters.
 func (t *Tokenizer) transform(st *tokState, enc bool) error {
+	if st.foreign {
+		// Letters and numbers outside the token alphabets (other
+		// scripts, rare Chinese characters): a keyed one-way substitute
+		// of the whole value, never the characters themselves.
+		if !enc {
+			return ErrIrreversible
+		}
+		t.fill(st)
+		st.store()
+		return nil
+	}
 	shape := t.shape(st)
 	if shape != nil {
 		return shape(t, st, enc)
