@@ -3,6 +3,7 @@ package policy
 import (
 	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/pgmantle/pgmantle/catalog"
 	"github.com/pgmantle/pgmantle/masking"
@@ -12,7 +13,9 @@ import (
 // problem, each with file:line: a named column that does not exist, a
 // column tagged with two classes, a mask that does not accept the type of
 // a column of its class, a role that does not exist in the database.
-// Patterns that match no column are not errors (tables may come later).
+// Wildcard patterns that match no column are not errors (tables may come
+// later), unless they hold upper-case letters (PostgreSQL folds unquoted
+// names to lower case: the DBA probably meant the lower-case name).
 func (p *Policy) Check(snap *catalog.Snapshot) error {
 	var errs Errors
 	add := func(pos position, format string, args ...any) {
@@ -23,6 +26,12 @@ func (p *Policy) Check(snap *catalog.Snapshot) error {
 	for _, c := range p.Classes {
 		for _, pat := range c.Patterns {
 			refs := snap.Columns(pat.Schema, pat.Table, pat.Column)
+			if len(refs) == 0 && pat.wild() && strings.ToLower(pat.String()) != pat.String() {
+				// Names match exactly, and PostgreSQL folds unquoted
+				// names to lower case: app.*.Email would tag nothing,
+				// silently.
+				add(pat.pos, "class %s: %s matches no column (names are matched as PostgreSQL stores them; unquoted names are lower case: %s)", c.Class, pat, strings.ToLower(pat.String()))
+			}
 			if len(refs) == 0 && !pat.wild() {
 				if snap.RelationByName(pat.Schema, pat.Table) == nil {
 					add(pat.pos, "class %s: unknown table %s.%s", c.Class, pat.Schema, pat.Table)

@@ -1,12 +1,15 @@
 package policy
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"reflect"
 	"sort"
 	"strings"
+	"unicode/utf8"
 
 	"gopkg.in/yaml.v3"
 
@@ -76,9 +79,8 @@ func (p *parser) errorf(n *yaml.Node, format string, args ...any) {
 
 func (p *parser) parse(data []byte) *Policy {
 	pol := &Policy{File: p.file, Roles: map[string]*Role{}}
-	var doc yaml.Node
-	if err := yaml.Unmarshal(data, &doc); err != nil {
-		p.errs = append(p.errs, p.file+": "+strings.TrimPrefix(err.Error(), "yaml: "))
+	doc, ok := p.document(data)
+	if !ok {
 		return nil
 	}
 	if len(doc.Content) == 0 {
@@ -87,6 +89,16 @@ func (p *parser) parse(data []byte) *Policy {
 	}
 	root := doc.Content[0]
 	if !p.mapping(root, "the policy") {
+		return nil
+	}
+	// Classes and roles listed twice get their own messages below.
+	own := map[*yaml.Node]bool{}
+	for i := 0; i+1 < len(root.Content); i += 2 {
+		if k := root.Content[i].Value; k == "classes" || k == "roles" {
+			own[root.Content[i+1]] = true
+		}
+	}
+	if p.duplicateKeys(root, own); len(p.errs) > 0 {
 		return nil
 	}
 	for i := 0; i+1 < len(root.Content); i += 2 {
@@ -120,6 +132,82 @@ func (p *parser) parse(data []byte) *Policy {
 	}
 	p.checkStatic(pol)
 	return pol
+}
+
+// document decodes the policy's one YAML document. Syntax errors name
+// file:line; a second document (after ---) is refused, not ignored.
+func (p *parser) document(data []byte) (*yaml.Node, bool) {
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	var doc yaml.Node
+	if err := dec.Decode(&doc); err != nil && !errors.Is(err, io.EOF) {
+		p.errs = append(p.errs, yamlError(p.file, data, err))
+		return nil, false
+	}
+	var next yaml.Node
+	switch err := dec.Decode(&next); {
+	case errors.Is(err, io.EOF):
+	case err != nil:
+		p.errs = append(p.errs, yamlError(p.file, data, err))
+		return nil, false
+	default:
+		p.errorf(&next, "a second YAML document: a policy is one document (remove the ---)")
+		return nil, false
+	}
+	return &doc, true
+}
+
+// yamlError turns a yaml.v3 error into file:line: message. Errors
+// yaml.v3 gives without a line (bad UTF-8, control characters) get the
+// line of the first offending byte.
+func yamlError(file string, data []byte, err error) string {
+	msg := strings.TrimPrefix(err.Error(), "yaml: ")
+	if rest, ok := strings.CutPrefix(msg, "line "); ok {
+		if line, text, ok := strings.Cut(rest, ": "); ok {
+			return file + ":" + line + ": " + text
+		}
+	}
+	if line := badByteLine(data); line > 0 {
+		return fmt.Sprintf("%s:%d: %s", file, line, msg)
+	}
+	return file + ": " + msg // yaml.v3 did not say where, and no byte is to blame
+}
+
+// badByteLine is the line of the first byte that is not valid UTF-8 or
+// is a control character YAML does not allow (0 if there is none).
+func badByteLine(data []byte) int {
+	line := 1
+	for i := 0; i < len(data); {
+		r, size := utf8.DecodeRune(data[i:])
+		if r == utf8.RuneError && size <= 1 || r < ' ' && r != '\t' && r != '\n' && r != '\r' || r == 0x7f {
+			return line
+		}
+		if r == '\n' {
+			line++
+		}
+		i += size
+	}
+	return 0
+}
+
+// duplicateKeys reports every key repeated in a mapping of the document:
+// yaml.v3 keeps both in a Node and the parser would let the last win
+// (cn_id: deny, then cn_id: clear).
+// Mappings in skip are not checked themselves (their children are).
+func (p *parser) duplicateKeys(n *yaml.Node, skip map[*yaml.Node]bool) {
+	if n.Kind == yaml.MappingNode && !skip[n] {
+		seen := map[string]int{}
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			k := n.Content[i]
+			if first, dup := seen[k.Value]; dup && k.Kind == yaml.ScalarNode {
+				p.errorf(k, "key %q already defined at line %d", k.Value, first)
+				continue
+			}
+			seen[k.Value] = k.Line
+		}
+	}
+	for _, c := range n.Content {
+		p.duplicateKeys(c, skip)
+	}
 }
 
 // keys parses `keys: {tokenize_version: N}`: the key version that
@@ -264,8 +352,16 @@ func (p *parser) action(role string, key, n *yaml.Node) Action {
 		return a
 	}
 	optNode := &yaml.Node{Kind: yaml.MappingNode, Line: n.Line}
+	var kindKey *yaml.Node // the mask or action key seen
 	for i := 0; i+1 < len(n.Content); i += 2 {
 		k, v := n.Content[i], n.Content[i+1]
+		if k.Value == "action" || k.Value == "mask" {
+			if kindKey != nil {
+				p.errorf(k, "role %s, class %s: %s and %s in one rule (give one)", role, key.Value, kindKey.Value, k.Value)
+				continue
+			}
+			kindKey = k
+		}
 		if k.Value == "action" {
 			if v.Value != "tokenize" {
 				p.errorf(v, "role %s, class %s: action %q takes no options (only tokenize does, e.g. keep_surname)", role, key.Value, v.Value)
@@ -370,9 +466,23 @@ func (p *parser) checkStatic(pol *Policy) {
 	if pol.Default.Unrestricted {
 		p.errs = append(p.errs, fmt.Sprintf("%s: default must be restrictive, not unrestricted", pol.Default.pos))
 	}
+	for _, class := range sortedKeys(pol.Default.Rules) {
+		if a := pol.Default.Rules[class]; a.Kind == Clear {
+			p.errs = append(p.errs, fmt.Sprintf("%s: default must be restrictive: it cannot show %s in clear (give the roles that may see it a rule of their own)", a.pos, class))
+		}
+	}
 	if len(pol.Default.Inherits) > 0 {
 		p.errs = append(p.errs, fmt.Sprintf("%s: default cannot inherit", pol.Default.pos))
 	}
+}
+
+func sortedKeys(m map[string]Action) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
 }
 
 func sortedRoleNames(pol *Policy) []string {

@@ -55,7 +55,7 @@ func TestParseErrorsGolden(t *testing.T) {
 
 func TestParseSmallErrors(t *testing.T) {
 	for name, c := range map[string]struct{ yaml, want string }{
-		"syntax":        {"classes: [\n", "p.yaml: "},
+		"syntax":        {"classes: [\n", "p.yaml:1: did not find expected node content"},
 		"unknown top":   {"clases: {}\n", "p.yaml:1: unknown key \"clases\""},
 		"empty":         {"", "empty policy"},
 		"mask no name":  {"classes: {a: [s.t.c]}\nroles:\n  r: {rules: {a: mask}}\n", "p.yaml:3: role r, class a: mask needs a name"},

@@ -1,5 +1,7 @@
 package policy
 
+import "reflect"
+
 // Rules are the actions that apply to one session's role. They are
 // immutable and shared between sessions of the same role.
 type Rules struct {
@@ -117,12 +119,25 @@ func (p *Policy) combine(login string, groups []*Rules) *Rules {
 	for _, c := range p.Classes {
 		var worst Action
 		for i, g := range groups {
-			if a := g.Action(c.Class); i == 0 || a.Kind.restrictiveness() > worst.Kind.restrictiveness() {
+			a := g.Action(c.Class)
+			switch {
+			case i == 0 || a.Kind.restrictiveness() > worst.Kind.restrictiveness():
 				worst = a
+			case a.Kind.restrictiveness() == worst.Kind.restrictiveness() && !sameAction(a, worst):
+				// Two groups of the same restrictiveness but different
+				// masks or options (partial vs null): neither is known to
+				// show less, and the order of memberships must not
+				// decide. Deny.
+				worst = Action{Kind: Deny, pos: a.pos}
 			}
 		}
 		out.byClass[c.Class] = worst
 	}
 	out.star = Action{Kind: Deny}
 	return out
+}
+
+// sameAction reports whether two actions show a value the same way.
+func sameAction(a, b Action) bool {
+	return a.Kind == b.Kind && a.Mask == b.Mask && reflect.DeepEqual(a.Options, b.Options)
 }
