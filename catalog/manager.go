@@ -15,8 +15,9 @@ import (
 
 // Defaults for Manager fields left zero.
 const (
-	DefaultInterval = 5 * time.Minute
-	DefaultTimeout  = time.Minute
+	DefaultInterval      = 5 * time.Minute
+	DefaultTimeout       = time.Minute
+	DefaultCheckInterval = time.Second
 )
 
 // ErrClosed is returned by Get after Close.
@@ -29,9 +30,14 @@ var ErrClosed = errors.New("catalog: manager is closed")
 // that fails is reported to everyone waiting for it, and the next Get tries
 // again. Once a database is loaded, Get returns its current snapshot at
 // once and never waits for a load: a background goroutine per database
-// refreshes the snapshot every Interval and soon after Invalidate, and
-// swaps the new one in atomically. A failed refresh is logged and the
-// previous snapshot stays in use until a later refresh succeeds.
+// refreshes the snapshot every Interval, soon after Invalidate and as soon
+// as a check (every CheckInterval, over one connection kept per database)
+// sees the catalog change, and swaps the new one in atomically. A failed
+// refresh is logged and the previous snapshot stays in use until a later
+// refresh succeeds, unless the catalog is known to have changed or nothing
+// confirmed the snapshot for MaxStale: then Get, Current and Fresh return
+// an error, and statements are refused rather than decided on a catalog
+// that may be out of date.
 //
 // Set the exported fields before the first Get and do not change them
 // afterwards. A Manager must not be copied after first use.
@@ -50,6 +56,21 @@ type Manager struct {
 	// Timeout bounds one load, connection included. Zero means
 	// DefaultTimeout.
 	Timeout time.Duration
+	// CheckInterval is how often each loaded database is asked, over a
+	// connection kept for it, whether its catalog changed (a cheap
+	// fingerprint: row counts and newest row versions of the catalogs a
+	// snapshot reads). A change, made through pgmantle or not (a view
+	// redefined by a DBA, DDL inside DO or a function, a role granted in
+	// another database), triggers a reload at once. Zero means
+	// DefaultCheckInterval; negative disables the checks.
+	CheckInterval time.Duration
+	// MaxStale bounds how long a snapshot is used without being confirmed
+	// current by a check or a load. Past it, or as soon as a change was
+	// seen and its reload failed, Get and Fresh return an error (fail
+	// closed). Zero means 5 × the shorter of CheckInterval and a positive
+	// Interval (each confirms the snapshot when it succeeds); negative
+	// disables the bound.
+	MaxStale time.Duration
 	// Logger receives refresh failures (warn), first-load failures (error)
 	// and successful loads (debug). nil means slog.Default(). Entries name
 	// the database and never hold catalog contents or credentials.
@@ -77,6 +98,41 @@ type dbState struct {
 	// kick asks the refresher for a refresh; it holds at most one pending
 	// request, so Invalidate never blocks and bursts coalesce.
 	kick chan struct{}
+
+	// Written by the refresher: the fingerprint the snapshot was loaded
+	// at; when the snapshot was last confirmed current (unix ns); whether
+	// a change was seen that no load has caught up with.
+	fp       string
+	verified atomic.Int64
+	changed  atomic.Bool
+	check    *pgx.Conn // the refresher's connection for checks
+	// reloading is closed when the reload of a seen change ends (under
+	// mu; nil when none is running).
+	mu        sync.Mutex
+	reloading chan struct{}
+}
+
+// beginReload marks a change seen: Fresh waits for the reload.
+func (st *dbState) beginReload() {
+	st.mu.Lock()
+	st.changed.Store(true)
+	if st.reloading == nil {
+		st.reloading = make(chan struct{})
+	}
+	st.mu.Unlock()
+}
+
+// endReload ends a reload; changed stays set if it failed.
+func (st *dbState) endReload(ok bool) {
+	st.mu.Lock()
+	if ok {
+		st.changed.Store(false)
+	}
+	if st.reloading != nil {
+		close(st.reloading)
+		st.reloading = nil
+	}
+	st.mu.Unlock()
 }
 
 // Get returns the current snapshot of database. The first call for a
@@ -103,12 +159,12 @@ func (m *Manager) Get(ctx context.Context, database string) (*Snapshot, error) {
 	m.mu.Unlock()
 
 	if s := st.snap.Load(); s != nil {
-		return s, nil
+		return s, m.fresh(st)
 	}
 	select {
 	case <-st.ready:
 		if s := st.snap.Load(); s != nil {
-			return s, nil
+			return s, m.fresh(st)
 		}
 		return nil, st.err
 	case <-ctx.Done():
@@ -127,6 +183,89 @@ func (m *Manager) Cached(database string) (*Snapshot, bool) {
 	}
 	s := st.snap.Load()
 	return s, s != nil
+}
+
+// Current is Cached and Fresh in one step, for the per-statement path:
+// the snapshot (nil if none is loaded) and whether it may decide a
+// statement.
+func (m *Manager) Current(database string) (*Snapshot, error) {
+	m.mu.Lock()
+	st := m.dbs[database]
+	m.mu.Unlock()
+	if st == nil || st.snap.Load() == nil {
+		return nil, fmt.Errorf("catalog: database %q is not loaded", database)
+	}
+	return st.snap.Load(), m.fresh(st)
+}
+
+// Fresh reports whether database's snapshot may be used to decide a
+// statement: nil, or an error when it is not loaded or may be out of date
+// (a change was seen and not reloaded, or nothing confirmed it for
+// MaxStale).
+func (m *Manager) Fresh(database string) error {
+	m.mu.Lock()
+	st := m.dbs[database]
+	m.mu.Unlock()
+	if st == nil || st.snap.Load() == nil {
+		return fmt.Errorf("catalog: database %q is not loaded", database)
+	}
+	return m.fresh(st)
+}
+
+// fresh is Fresh for a loaded database.
+func (m *Manager) fresh(st *dbState) error {
+	if st.changed.Load() {
+		// A change was seen: wait for its reload (a DDL statement costs
+		// the statements that race it a reload's time, never a decision
+		// on the catalog it replaced).
+		st.mu.Lock()
+		wait := st.reloading
+		st.mu.Unlock()
+		if wait != nil {
+			select {
+			case <-wait:
+			case <-time.After(min(m.timeout(), 10*time.Second)):
+			}
+		}
+		if st.changed.Load() {
+			return fmt.Errorf("catalog: the catalog of database %q changed and could not be reloaded", st.name)
+		}
+	}
+	if bound := m.maxStale(); bound > 0 {
+		if age := time.Since(time.Unix(0, st.verified.Load())); age > bound {
+			return fmt.Errorf("catalog: the catalog of database %q was last confirmed %s ago (limit %s)", st.name, age.Round(time.Millisecond), bound)
+		}
+	}
+	return nil
+}
+
+// maxStale is MaxStale with its default.
+func (m *Manager) maxStale() time.Duration {
+	if m.MaxStale != 0 {
+		return m.MaxStale
+	}
+	every := m.checkInterval()
+	if i := m.interval(); i > 0 && (every <= 0 || i < every) {
+		every = i
+	}
+	if every <= 0 {
+		return 0
+	}
+	return 5 * every
+}
+
+func (m *Manager) checkInterval() time.Duration {
+	if m.CheckInterval == 0 {
+		return DefaultCheckInterval
+	}
+	return m.CheckInterval
+}
+
+func (m *Manager) interval() time.Duration {
+	if m.Interval == 0 {
+		return DefaultInterval
+	}
+	return m.Interval
 }
 
 // Invalidate asks for a refresh of database's snapshot, without waiting for
@@ -166,7 +305,8 @@ func (m *Manager) refresher(st *dbState) {
 	defer m.wg.Done()
 	log := m.logger().With("database", st.name)
 
-	s, err := m.load(st.name)
+	defer st.closeCheck()
+	s, fp, err := m.load(st.name)
 	if err != nil {
 		if m.ctx.Err() == nil {
 			log.Error("catalog: first load failed", "err", err)
@@ -181,14 +321,13 @@ func (m *Manager) refresher(st *dbState) {
 		close(st.ready)
 		return
 	}
+	st.fp = fp
+	st.verified.Store(s.LoadedAt.UnixNano())
 	st.snap.Store(s)
 	close(st.ready)
 	m.logLoaded(log, nil, s)
 
-	interval := m.Interval
-	if interval == 0 {
-		interval = DefaultInterval
-	}
+	interval := m.interval()
 	var tick <-chan time.Time
 	var timer *time.Timer
 	if interval > 0 {
@@ -196,14 +335,24 @@ func (m *Manager) refresher(st *dbState) {
 		defer timer.Stop()
 		tick = timer.C
 	}
+	var checks <-chan time.Time
+	if every := m.checkInterval(); every > 0 {
+		t := time.NewTicker(every)
+		defer t.Stop()
+		checks = t.C
+	}
 	for {
 		select {
 		case <-m.ctx.Done():
 			return
 		case <-st.kick:
 		case <-tick:
+		case <-checks:
+			if m.unchanged(st, log) {
+				continue
+			}
 		}
-		s, err := m.load(st.name)
+		s, fp, err := m.load(st.name)
 		if m.ctx.Err() != nil {
 			return
 		}
@@ -211,45 +360,149 @@ func (m *Manager) refresher(st *dbState) {
 			old := st.snap.Load()
 			log.Warn("catalog: refresh failed; keeping the previous snapshot",
 				"err", err, "snapshot_loaded_at", old.LoadedAt)
+			// Is the snapshot kept still current? If the catalog changed,
+			// it stays marked stale until a reload succeeds.
+			m.unchanged(st, log)
 		} else {
+			st.fp = fp
+			st.verified.Store(s.LoadedAt.UnixNano())
 			m.logLoaded(log, st.snap.Swap(s), s)
 		}
+		st.endReload(err == nil)
 		if timer != nil {
 			timer.Reset(interval)
 		}
 	}
 }
 
-// load connects to database with the DSN's settings and loads its catalog.
-func (m *Manager) load(database string) (*Snapshot, error) {
-	timeout := m.Timeout
-	if timeout == 0 {
-		timeout = DefaultTimeout
-	}
-	ctx, cancel := context.WithTimeout(m.ctx, timeout)
+// unchanged asks whether st's catalog changed since its snapshot was
+// loaded. It reports true when it did not (the snapshot is confirmed
+// current) or when the check failed (the staleness bound then runs), and
+// false when it changed: the caller reloads.
+func (m *Manager) unchanged(st *dbState, log *slog.Logger) bool {
+	ctx, cancel := context.WithTimeout(m.ctx, m.timeout())
 	defer cancel()
-	if m.beforeLoad != nil {
-		m.beforeLoad(ctx, database)
+	at := time.Now()
+	if st.check == nil {
+		cfg, err := m.connConfig(st.name)
+		if err != nil {
+			return true
+		}
+		cfg.RuntimeParams["application_name"] = "pgmantle catalog check"
+		if st.check, err = pgx.ConnectConfig(ctx, cfg); err != nil {
+			st.check = nil
+			log.Debug("catalog: change check cannot connect", "err", err)
+			return true
+		}
 	}
+	fp, err := fingerprint(ctx, st.check)
+	if err != nil {
+		st.closeCheck()
+		log.Debug("catalog: change check failed", "err", err)
+		return true
+	}
+	if fp != st.fp {
+		st.beginReload()
+		log.Debug("catalog: change seen; reloading")
+		return false
+	}
+	st.verified.Store(at.UnixNano())
+	return true
+}
+
+// closeCheck closes the refresher's check connection.
+func (st *dbState) closeCheck() {
+	if st.check != nil {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		st.check.Close(ctx)
+		st.check = nil
+	}
+}
+
+// dsnError reports a DSN that does not parse without its text, which
+// may hold a password; the parser's error stays reachable with errors.As.
+type dsnError struct{ err error }
+
+func (e *dsnError) Error() string {
+	return "catalog: the catalog DSN cannot be parsed (check its syntax; it is not shown, as it may hold a password)"
+}
+
+func (e *dsnError) Unwrap() error { return e.err }
+
+// fingerprintSQL changes whenever a catalog a snapshot reads gains, loses
+// or rewrites a row: each catalog's row count and newest row version
+// (xmin). Role names come from pg_roles, a view without row versions:
+// their hash. Temporary relations, which snapshots leave out and
+// sessions create all the time, are left out. It reads a few thousand
+// catalog rows, about a millisecond.
+const fingerprintSQL = `SELECT concat_ws('/',
+ (SELECT count(*) || ':' || coalesce(max(xmin::text::bigint), 0) FROM pg_catalog.pg_class WHERE relpersistence <> 't'),
+ (SELECT count(*) || ':' || coalesce(max(a.xmin::text::bigint), 0) FROM pg_catalog.pg_attribute a
+   JOIN pg_catalog.pg_class c ON c.oid = a.attrelid WHERE c.relpersistence <> 't'),
+ (SELECT count(*) || ':' || coalesce(max(xmin::text::bigint), 0) FROM pg_catalog.pg_inherits),
+ (SELECT count(*) || ':' || coalesce(max(xmin::text::bigint), 0) FROM pg_catalog.pg_rewrite),
+ (SELECT count(*) || ':' || coalesce(max(xmin::text::bigint), 0) FROM pg_catalog.pg_auth_members),
+ (SELECT count(*) || ':' || coalesce(max(xmin::text::bigint), 0) FROM pg_catalog.pg_proc),
+ (SELECT count(*) || ':' || coalesce(max(xmin::text::bigint), 0) FROM pg_catalog.pg_namespace),
+ (SELECT md5(coalesce(string_agg(oid::text || rolname, ',' ORDER BY oid), '')) FROM pg_catalog.pg_roles))`
+
+func fingerprint(ctx context.Context, conn *pgx.Conn) (string, error) {
+	var fp string
+	err := conn.QueryRow(ctx, fingerprintSQL).Scan(&fp)
+	return fp, err
+}
+
+func (m *Manager) timeout() time.Duration {
+	if m.Timeout == 0 {
+		return DefaultTimeout
+	}
+	return m.Timeout
+}
+
+// connConfig is the DSN's connection settings for database. A DSN that
+// does not parse is reported without its text (pgconn's redaction of
+// passwords in parse errors is best-effort: "password =x" slips through).
+func (m *Manager) connConfig(database string) (*pgx.ConnConfig, error) {
 	cfg, err := pgx.ParseConfig(m.DSN)
 	if err != nil {
-		// pgconn redacts the password in its parse errors.
-		return nil, fmt.Errorf("catalog: parse DSN: %w", err)
+		return nil, &dsnError{err}
 	}
 	cfg.Database = database
 	if _, ok := cfg.RuntimeParams["application_name"]; !ok {
 		cfg.RuntimeParams["application_name"] = "pgmantle catalog"
 	}
+	return cfg, nil
+}
+
+// load connects to database with the DSN's settings and loads its
+// catalog, with the fingerprint taken just before (a change racing the
+// load is then seen by the next check).
+func (m *Manager) load(database string) (*Snapshot, string, error) {
+	ctx, cancel := context.WithTimeout(m.ctx, m.timeout())
+	defer cancel()
+	if m.beforeLoad != nil {
+		m.beforeLoad(ctx, database)
+	}
+	cfg, err := m.connConfig(database)
+	if err != nil {
+		return nil, "", err
+	}
 	conn, err := pgx.ConnectConfig(ctx, cfg)
 	if err != nil {
-		return nil, fmt.Errorf("catalog: connect to database %q: %w", database, err)
+		return nil, "", fmt.Errorf("catalog: connect to database %q: %w", database, err)
 	}
 	defer func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()
 		conn.Close(ctx)
 	}()
-	return Load(ctx, conn, database)
+	fp, err := fingerprint(ctx, conn)
+	if err != nil {
+		return nil, "", fmt.Errorf("catalog: database %q: fingerprint: %w", database, err)
+	}
+	s, err := Load(ctx, conn, database)
+	return s, fp, err
 }
 
 // logLoaded logs a successful load of s, which replaced old (nil for the

@@ -5,7 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"os"
+	"reflect"
 	"regexp"
 	"strconv"
 	"strings"
@@ -32,11 +34,20 @@ func Parse(name string, data []byte) (Config, error) {
 	if err := dec.Decode(&cfg); err != nil && !errors.Is(err, io.EOF) {
 		return Config{}, yamlError(name, err)
 	}
+	var next yaml.Node
+	switch err := dec.Decode(&next); {
+	case errors.Is(err, io.EOF):
+	case err != nil:
+		return Config{}, yamlError(name, err)
+	default:
+		return Config{}, &Error{Msg: fmt.Sprintf("%s:%d: a second YAML document: the configuration is one document (remove the ---)", name, next.Line)}
+	}
 	var root yaml.Node
 	if err := yaml.Unmarshal(data, &root); err != nil {
 		return Config{}, yamlError(name, err)
 	}
-	cfg.src = &source{name: name, root: &root}
+	parsed := cfg
+	cfg.src = &source{name: name, root: &root, parsed: &parsed}
 	if err := cfg.Validate(); err != nil {
 		return Config{}, err
 	}
@@ -79,8 +90,48 @@ func (e *Error) Error() string { return e.Msg }
 // source remembers where the configuration came from, to give validation
 // errors a file:line.
 type source struct {
-	name string
-	root *yaml.Node
+	name   string
+	root   *yaml.Node
+	parsed *Config // the values as the file gave them
+}
+
+// fromFile reports whether the value at the dotted key path is still the
+// one the file gave (a command-line flag may have replaced it since).
+func (s *source) fromFile(c *Config, path string) bool {
+	if s == nil || s.parsed == nil {
+		return true
+	}
+	now, then := fieldAt(reflect.ValueOf(c).Elem(), path), fieldAt(reflect.ValueOf(s.parsed).Elem(), path)
+	if !now.IsValid() || !then.IsValid() {
+		return true
+	}
+	return reflect.DeepEqual(now.Interface(), then.Interface())
+}
+
+// fieldAt is the struct field at a dotted path of yaml names.
+func fieldAt(v reflect.Value, path string) reflect.Value {
+	for _, key := range strings.Split(path, ".") {
+		for v.Kind() == reflect.Pointer {
+			if v.IsNil() {
+				return reflect.Value{}
+			}
+			v = v.Elem()
+		}
+		if v.Kind() != reflect.Struct {
+			return reflect.Value{}
+		}
+		found := false
+		for i := 0; i < v.NumField(); i++ {
+			if name, _, _ := strings.Cut(v.Type().Field(i).Tag.Get("yaml"), ","); name == key {
+				v, found = v.Field(i), true
+				break
+			}
+		}
+		if !found {
+			return reflect.Value{}
+		}
+	}
+	return v
 }
 
 // line returns the line of the key at the dotted path, or 0.
@@ -140,6 +191,9 @@ func ParseByteSize(s string) (ByteSize, error) {
 	n, err := strconv.ParseInt(s, 10, 64)
 	if err != nil || n < 0 {
 		return 0, fmt.Errorf("invalid size %q (want a number of bytes, or kB, MB, GB)", s)
+	}
+	if n > math.MaxInt64/mult {
+		return 0, fmt.Errorf("size %q is too large", s)
 	}
 	return ByteSize(n * mult), nil
 }

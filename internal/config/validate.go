@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"net/url"
 	"os"
 	"strings"
 )
@@ -15,9 +16,12 @@ func (c *Config) Validate() error {
 	var errs []string
 	bad := func(key, format string, args ...any) {
 		msg := fmt.Sprintf("%s: %s", key, fmt.Sprintf(format, args...))
-		if line := c.src.line(key); line > 0 {
+		switch line := c.src.line(key); {
+		case !c.src.fromFile(c, key):
+			msg = key + " (set on the command line): " + fmt.Sprintf(format, args...)
+		case line > 0:
 			msg = fmt.Sprintf("%s:%d: %s", c.src.name, line, msg)
-		} else if c.src != nil {
+		case c.src != nil:
 			msg = c.src.name + ": " + msg
 		}
 		errs = append(errs, msg)
@@ -118,6 +122,11 @@ func (c *Config) Validate() error {
 	if v := c.Keys.Vault; v != nil && v.Tokenize.KV == "" && v.Tokenize.Transit == "" {
 		bad("keys.vault.tokenize", "required: {kv: MOUNT/PATH} or {transit: MOUNT/KEY}")
 	}
+	if v := c.Keys.Vault; v != nil && v.Timeout < 0 {
+		bad("keys.vault.timeout", "must not be negative")
+	}
+	checkDSN(bad, "catalog.dsn", c.Catalog.DSN)
+	checkDSN(bad, "audit.postgres.dsn", c.Audit.Postgres.DSN)
 	if len(errs) > 0 {
 		return &Error{Msg: strings.Join(errs, "\n")}
 	}
@@ -127,9 +136,52 @@ func (c *Config) Validate() error {
 func checkAddr(addr string) error {
 	_, port, err := net.SplitHostPort(addr)
 	if err != nil || port == "" {
+		if strings.ContainsAny(addr, "@=/") {
+			// a connection string pasted here may hold a password
+			return errors.New("want host:port, got something else (a connection string?)")
+		}
 		return fmt.Errorf("want host:port, got %q", addr)
 	}
 	return nil
+}
+
+// checkDSN refuses a password written into a connection string of the
+// configuration file: secrets come from files or the environment
+// (passfile=FILE, PGPASSFILE, PGPASSWORD), never from the file itself.
+func checkDSN(bad func(string, string, ...any), key, dsn string) {
+	if dsnHasPassword(dsn) {
+		bad(key, "do not put a password in the configuration; use passfile=FILE, PGPASSFILE or PGPASSWORD")
+	}
+}
+
+// dsnHasPassword reports a password in a URL (user:password@) or in a
+// keyword/value string (password=, sslpassword=).
+func dsnHasPassword(dsn string) bool {
+	if strings.HasPrefix(dsn, "postgres://") || strings.HasPrefix(dsn, "postgresql://") {
+		if u, err := url.Parse(dsn); err == nil {
+			if _, set := u.User.Password(); set {
+				return true
+			}
+			q := u.Query()
+			return q.Has("password") || q.Has("sslpassword")
+		}
+		return strings.Contains(dsn, "password") // unparsable: refuse to guess
+	}
+	for _, kw := range []string{"password", "sslpassword"} {
+		for rest := dsn; ; {
+			i := strings.Index(rest, kw)
+			if i < 0 {
+				break
+			}
+			before := strings.TrimRight(rest[:i], " \t")
+			after := strings.TrimLeft(rest[i+len(kw):], " \t")
+			if (before == "" || strings.HasSuffix(rest[:i], " ") || strings.HasSuffix(rest[:i], "\t") || i == 0) && strings.HasPrefix(after, "=") {
+				return true
+			}
+			rest = rest[i+len(kw):]
+		}
+	}
+	return false
 }
 
 func checkFile(bad func(string, string, ...any), key, path string) {

@@ -313,7 +313,14 @@ func (s *session) admitBinding() (*binding, parser.Rules) {
 	s.e.mu.Lock()
 	b := s.e.byDB[s.info.Database]
 	s.e.mu.Unlock()
-	snap, ok := s.e.Catalog.Cached(s.info.Database)
+	snap, err := s.e.Catalog.Current(s.info.Database)
+	ok := snap != nil
+	if ok && err != nil {
+		// The catalog changed and could not be reloaded, or nothing has
+		// confirmed it for too long: deciding on it could fail open.
+		s.e.logger().Error("the catalog may be out of date; statements are refused", "err", err, "session", s.info.ID)
+		return nil, nil
+	}
 	if b == nil || !s.e.current(b, snap, ok) {
 		if !ok {
 			if b == nil {
