@@ -8,15 +8,17 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
 	"github.com/pgmantle/pgmantle/audit"
+	"github.com/pgmantle/pgmantle/catalog"
 	"github.com/pgmantle/pgmantle/keys"
 	"github.com/pgmantle/pgmantle/proxy"
 )
 
 // Sources are where scrape-time metrics are read; any may be nil.
 type Sources struct {
-	Server *proxy.Server
-	Audit  *audit.Writer
-	Keys   *keys.Manager
+	Server  *proxy.Server
+	Audit   *audit.Writer
+	Keys    *keys.Manager
+	Catalog *catalog.Manager
 }
 
 // Metrics holds the registry and the counters the audit hook increments.
@@ -85,6 +87,22 @@ func New(src Sources) *Metrics {
 		f(prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "pgmantle_audit_failing",
 			Help: "1 while the audit sink cannot be written."}, func() float64 { return b2f(w.Stats().Failing) }))
 	}
+	// Catalog metrics exist without a catalog too (zero), so an alert on
+	// them needs no configuration of its own.
+	catStatus := func() catalog.Status {
+		if src.Catalog == nil {
+			return catalog.Status{}
+		}
+		return src.Catalog.Status()
+	}
+	f(prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "pgmantle_catalog_failing",
+		Help: "Databases whose catalog snapshot may be out of date (a change not reloaded, or not confirmed in time): their restricted statements are refused."},
+		func() float64 { return float64(catStatus().Failing) }))
+	f(prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "pgmantle_catalog_snapshot_age_seconds",
+		Help: "The longest time since a database's catalog snapshot was confirmed current."},
+		func() float64 { return catStatus().OldestConfirmed.Seconds() }))
+	f(prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "pgmantle_catalog_refresh_failures_total",
+		Help: "Failed catalog loads and refreshes."}, func() float64 { return float64(catStatus().RefreshFailures) }))
 	if k := src.Keys; k != nil {
 		f(prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "pgmantle_keys_source_failing",
 			Help: "1 while the key source (Vault) cannot be reached and cached keys are serving."},

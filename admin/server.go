@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus/promhttp"
@@ -23,16 +24,20 @@ type Ready func() error
 
 // Listen starts the admin listener on addr.
 func Listen(addr string, m *Metrics, ready Ready) (*Server, error) {
+	if addr == "" {
+		return nil, errors.New("admin listener: no address (an empty admin.listen means no listener)")
+	}
 	l, err := net.Listen("tcp", addr)
 	if err != nil {
 		return nil, fmt.Errorf("admin listener: %w", err)
 	}
+	l = &limitListener{Listener: l, slots: make(chan struct{}, maxAdminConns), done: make(chan struct{})}
 	mux := http.NewServeMux()
-	mux.Handle("/metrics", promhttp.HandlerFor(m.Registry, promhttp.HandlerOpts{}))
-	mux.HandleFunc("/healthz", func(w http.ResponseWriter, r *http.Request) {
+	mux.Handle("GET /metrics", promhttp.HandlerFor(m.Registry, promhttp.HandlerOpts{}))
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		fmt.Fprintln(w, "ok")
 	})
-	mux.HandleFunc("/readyz", func(w http.ResponseWriter, r *http.Request) {
+	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
 		if ready != nil {
 			if err := ready(); err != nil {
 				http.Error(w, "not ready: "+err.Error(), http.StatusServiceUnavailable)
@@ -41,7 +46,8 @@ func Listen(addr string, m *Metrics, ready Ready) (*Server, error) {
 		}
 		fmt.Fprintln(w, "ready")
 	})
-	s := &Server{l: l, http: &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}}
+	s := &Server{l: l, http: &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout: 10 * time.Second, WriteTimeout: 30 * time.Second, IdleTimeout: 10 * time.Second}}
 	go s.http.Serve(l)
 	return s, nil
 }
@@ -57,4 +63,50 @@ func (s *Server) Close() error {
 		return err
 	}
 	return nil
+}
+
+// maxAdminConns bounds the admin listener's open connections, so that
+// whoever reaches the port cannot use up the descriptors the proxy's
+// listener shares (Prometheus needs one or two).
+const maxAdminConns = 32
+
+// limitListener accepts at most cap(slots) connections at a time; Accept
+// waits for a slot.
+type limitListener struct {
+	net.Listener
+	slots     chan struct{}
+	done      chan struct{} // closed by Close: a waiting Accept returns
+	closeOnce sync.Once
+}
+
+func (l *limitListener) Accept() (net.Conn, error) {
+	select {
+	case l.slots <- struct{}{}:
+	case <-l.done:
+		return nil, net.ErrClosed
+	}
+	c, err := l.Listener.Accept()
+	if err != nil {
+		<-l.slots
+		return nil, err
+	}
+	return &slotConn{Conn: c, release: func() { <-l.slots }}, nil
+}
+
+func (l *limitListener) Close() error {
+	l.closeOnce.Do(func() { close(l.done) })
+	return l.Listener.Close()
+}
+
+// slotConn gives its slot back once, when closed.
+type slotConn struct {
+	net.Conn
+	once    sync.Once
+	release func()
+}
+
+func (c *slotConn) Close() error {
+	err := c.Conn.Close()
+	c.once.Do(c.release)
+	return err
 }

@@ -83,6 +83,8 @@ type Manager struct {
 	closed bool
 	wg     sync.WaitGroup // one per running refresher
 
+	failures atomic.Uint64 // failed loads and refreshes
+
 	// beforeLoad, if set (by tests), runs before every load.
 	beforeLoad func(ctx context.Context, database string)
 }
@@ -183,6 +185,43 @@ func (m *Manager) Cached(database string) (*Snapshot, bool) {
 	}
 	s := st.snap.Load()
 	return s, s != nil
+}
+
+// Status is the health of the loaded snapshots, for metrics and
+// readiness.
+type Status struct {
+	Databases       int           // databases with a snapshot
+	Failing         int           // of them, those Fresh refuses
+	OldestConfirmed time.Duration // the longest time since a snapshot was confirmed current
+	RefreshFailures uint64        // failed loads and refreshes since start
+}
+
+// Status reports the health of every loaded database's snapshot.
+func (m *Manager) Status() Status {
+	m.mu.Lock()
+	sts := make([]*dbState, 0, len(m.dbs))
+	for _, st := range m.dbs {
+		sts = append(sts, st)
+	}
+	m.mu.Unlock()
+	out := Status{RefreshFailures: m.failures.Load()}
+	for _, st := range sts {
+		if st.snap.Load() == nil {
+			continue
+		}
+		out.Databases++
+		out.OldestConfirmed = max(out.OldestConfirmed, time.Since(time.Unix(0, st.verified.Load())))
+		if st.changed.Load() || m.staleFor(st) {
+			out.Failing++
+		}
+	}
+	return out
+}
+
+// staleFor reports whether st's snapshot is past the staleness bound.
+func (m *Manager) staleFor(st *dbState) bool {
+	bound := m.maxStale()
+	return bound > 0 && time.Since(time.Unix(0, st.verified.Load())) > bound
 }
 
 // Current is Cached and Fresh in one step, for the per-statement path:
@@ -309,6 +348,7 @@ func (m *Manager) refresher(st *dbState) {
 	s, fp, err := m.load(st.name)
 	if err != nil {
 		if m.ctx.Err() == nil {
+			m.failures.Add(1)
 			log.Error("catalog: first load failed", "err", err)
 		}
 		st.err = err
@@ -357,6 +397,7 @@ func (m *Manager) refresher(st *dbState) {
 			return
 		}
 		if err != nil {
+			m.failures.Add(1)
 			old := st.snap.Load()
 			log.Warn("catalog: refresh failed; keeping the previous snapshot",
 				"err", err, "snapshot_loaded_at", old.LoadedAt)

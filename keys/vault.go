@@ -116,6 +116,13 @@ func NewVaultProvider(ctx context.Context, cfg VaultConfig, logger *slog.Logger)
 	}
 	vc.Timeout = cfg.Timeout
 	vc.MaxRetries = 1
+	// vault.DefaultConfig honours VAULT_SKIP_VERIFY, which would turn off
+	// the check of Vault's certificate (ca_file or not): pgmantle never
+	// skips it.
+	if t, ok := vc.HttpClient.Transport.(*http.Transport); ok && t.TLSClientConfig != nil && t.TLSClientConfig.InsecureSkipVerify {
+		t.TLSClientConfig.InsecureSkipVerify = false
+		logger.Warn("VAULT_SKIP_VERIFY is ignored: pgmantle always verifies Vault's certificate")
+	}
 	if cfg.CAFile != "" {
 		if err := vc.ConfigureTLS(&vault.TLSConfig{CACert: cfg.CAFile}); err != nil {
 			return nil, fmt.Errorf("vault: ca_file %s: %w", cfg.CAFile, err)

@@ -92,12 +92,19 @@ func setupObservation(cfg config.Config, srv *proxy.Server, prot *protection, lo
 	if cfg.Admin.Listen != "" {
 		src := admin.Sources{Server: srv, Audit: o.writer}
 		if prot != nil {
-			src.Keys = prot.keys
+			src.Keys, src.Catalog = prot.keys, prot.catalog
 		}
 		hook.Metrics = admin.New(src)
 		ready := func() error {
 			if o.writer != nil {
-				return o.writer.Healthy()
+				if err := o.writer.Healthy(); err != nil {
+					return err
+				}
+			}
+			if prot != nil {
+				if st := prot.catalog.Status(); st.Failing > 0 {
+					return fmt.Errorf("the catalog of %d database(s) may be out of date; their restricted statements are refused", st.Failing)
+				}
 			}
 			return nil
 		}
