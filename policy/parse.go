@@ -5,8 +5,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"os"
 	"reflect"
+	"slices"
 	"sort"
 	"strings"
 	"unicode/utf8"
@@ -466,7 +468,7 @@ func (p *parser) checkStatic(pol *Policy) {
 	if pol.Default.Unrestricted {
 		p.errs = append(p.errs, fmt.Sprintf("%s: default must be restrictive, not unrestricted", pol.Default.pos))
 	}
-	for _, class := range sortedKeys(pol.Default.Rules) {
+	for _, class := range slices.Sorted(maps.Keys(pol.Default.Rules)) {
 		if a := pol.Default.Rules[class]; a.Kind == Clear {
 			p.errs = append(p.errs, fmt.Sprintf("%s: default must be restrictive: it cannot show %s in clear (give the roles that may see it a rule of their own)", a.pos, class))
 		}
@@ -474,15 +476,6 @@ func (p *parser) checkStatic(pol *Policy) {
 	if len(pol.Default.Inherits) > 0 {
 		p.errs = append(p.errs, fmt.Sprintf("%s: default cannot inherit", pol.Default.pos))
 	}
-}
-
-func sortedKeys(m map[string]Action) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
 }
 
 func sortedRoleNames(pol *Policy) []string {
