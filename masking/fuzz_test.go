@@ -463,8 +463,8 @@ func fuzzName(t *testing.T, raw []byte, choice uint8) {
 	}
 	name := b.String()
 	surname := string([]rune(name)[:1])
-	if k >= 3 && compoundSurnames[string([]rune(name)[:2])] {
-		surname = string([]rune(name)[:2])
+	if p := string([]rune(name)[:2]); k >= 3 && compoundSurnames[p] && (k >= 4 || !ambiguousCompound[p]) {
+		surname = p
 	}
 	out := fuzzMask(t, "cn_name", Options{}, textColumnFor(choice, k), name)
 	want := surname + strings.Repeat("*", k-utf8.RuneCountInString(surname))

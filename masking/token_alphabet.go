@@ -96,18 +96,21 @@ func classify(r rune) (uint8, uint16) {
 // that classify calls a separator: letters of other scripts, accented
 // Latin letters, Chinese characters outside U+4E00..U+9FA5 (the rare
 // ones of Extension A and beyond, the most identifying of all), digits of
-// other scripts. Cased letters keep their case, other letters become
-// Chinese characters of GB 2312 and numbers digits, so that the token
-// stays encodable in GBK. Marks, punctuation, symbols and spaces stay
-// separators (catSep).
+// other scripts. Chinese characters become Chinese characters of GB 2312,
+// cased letters ASCII letters of their case, other letters lower-case
+// ASCII letters and numbers ASCII digits: the token stays encodable in
+// GBK and never takes more bytes than the value (a Chinese character is
+// 3 or 4 bytes in UTF-8, any other non-ASCII character at least 2), so
+// it fits where the value did (name is 63 bytes). Marks, punctuation,
+// symbols and spaces stay separators (catSep).
 func foreignCat(r rune) uint8 {
 	switch {
+	case unicode.Is(unicode.Han, r):
+		return catHanzi1
 	case unicode.IsUpper(r):
 		return catUpper
-	case unicode.IsLower(r), unicode.IsTitle(r):
-		return catLower
 	case unicode.IsLetter(r):
-		return catHanzi1
+		return catLower
 	case unicode.IsNumber(r):
 		return catDigit
 	}

@@ -372,8 +372,15 @@ func FuzzTokenRoundTrip(f *testing.F) {
 		if err != nil {
 			t.Fatalf("Detokenize: %v", err)
 		}
-		// the round trip gives the normalised value
+		// the round trip gives the normalised value, except for values
+		// with characters outside the alphabets: a one-way substitute
 		norm := loadFor(tk, v)
+		if norm.foreign {
+			if string(back) == string(norm.runes) {
+				t.Fatalf("a one-way token reversed")
+			}
+			return
+		}
 		if string(back) != string(norm.runes) {
 			t.Fatalf("round trip changed the value")
 		}
