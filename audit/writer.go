@@ -64,6 +64,12 @@ type Writer struct {
 	refusing atomic.Bool // failure != nil under OnFailureRefuse (read without the lock)
 	closing  bool
 	ticks    uint64 // FlushDelay periods elapsed (SyncInterval)
+	// An idle writer's ticker sleeps (nothing queued, being written or
+	// waiting for a sync), so an idle proxy is not woken 100 times a
+	// second; the next Submit wakes it.
+	sleeping bool
+	wake     chan struct{}
+	inFlight int // records taken from the queue and not yet written
 	done     chan struct{}
 	dropped  uint64
 	failures uint64
@@ -105,7 +111,7 @@ func NewWriter(sink Sink, opts Options) (*Writer, error) {
 	if opts.FlushDelay <= 0 {
 		opts.FlushDelay = 10 * time.Millisecond
 	}
-	w := &Writer{opts: opts, sink: sink, log: opts.Logger, done: make(chan struct{}), chain: newChainer(opts.ChainKey)}
+	w := &Writer{opts: opts, sink: sink, log: opts.Logger, done: make(chan struct{}), wake: make(chan struct{}, 1), chain: newChainer(opts.ChainKey)}
 	copy(w.prev[:], genesis)
 	if w.log == nil {
 		w.log = slog.Default()
@@ -181,6 +187,13 @@ func (w *Writer) Submit(rec *Record, droppable bool) uint64 {
 	}
 	w.queue = append(w.queue, rec)
 	w.tickets++
+	if w.sleeping {
+		w.sleeping = false
+		select {
+		case w.wake <- struct{}{}:
+		default:
+		}
+	}
 	if (len(w.queue) == 1 && w.opts.Sync == SyncAlways) || len(w.queue) == w.opts.QueueSize/2 {
 		w.changed.Broadcast()
 	}
@@ -238,7 +251,19 @@ func (w *Writer) run() {
 					w.mu.Lock()
 					w.ticks++
 					w.changed.Broadcast()
+					idle := len(w.queue) == 0 && w.inFlight == 0 && w.written == w.synced && w.failure == nil && !w.closing
+					w.sleeping = idle
 					w.mu.Unlock()
+					if !idle {
+						continue
+					}
+					ticker.Stop()
+					select {
+					case <-w.wake:
+						ticker.Reset(w.opts.FlushDelay)
+					case <-stopTick:
+						return
+					}
 				case <-stopTick:
 					return
 				}
@@ -263,6 +288,7 @@ func (w *Writer) run() {
 		seen = w.ticks
 		batch := w.queue
 		w.queue, w.spare = w.spare[:0], nil
+		w.inFlight = len(batch)
 		closing := w.closing
 		w.mu.Unlock()
 
@@ -270,6 +296,7 @@ func (w *Writer) run() {
 			w.writeBatch(batch)
 		}
 		w.mu.Lock()
+		w.inFlight = 0
 		if w.spare == nil {
 			clear(batch)
 			w.spare = batch[:0]
