@@ -113,42 +113,6 @@ func InitFile(path string) error {
 	return writeFile(path, kf, os.O_CREATE|os.O_EXCL|os.O_WRONLY)
 }
 
-// RotateFile adds a new version to a ring of the key file and returns it.
-func RotateFile(path, purpose string) (int, error) {
-	if purpose != Tokenize && purpose != Hash {
-		return 0, fmt.Errorf("unknown key ring %q (want %s or %s)", purpose, Tokenize, Hash)
-	}
-	rings, err := (&FileProvider{Path: path}).Fetch(context.Background())
-	if err != nil {
-		return 0, err
-	}
-	raw, err := os.ReadFile(path)
-	if err != nil {
-		return 0, err
-	}
-	var kf keyFile
-	if err := yaml.Unmarshal(raw, &kf); err != nil {
-		return 0, fmt.Errorf("%s: %s", path, yamlLine(err))
-	}
-	next := 1
-	if r := rings[purpose]; r != nil {
-		next = r.Latest() + 1
-	}
-	if kf[purpose] == nil {
-		kf[purpose] = map[int]string{}
-	}
-	kf[purpose][next] = newKey()
-	tmp := path + ".tmp"
-	if err := writeFile(tmp, kf, os.O_CREATE|os.O_EXCL|os.O_WRONLY); err != nil {
-		return 0, err
-	}
-	if err := os.Rename(tmp, path); err != nil {
-		os.Remove(tmp)
-		return 0, err
-	}
-	return next, nil
-}
-
 func newKey() string {
 	k := make([]byte, 32)
 	if _, err := rand.Read(k); err != nil {
@@ -158,6 +122,18 @@ func newKey() string {
 }
 
 func writeFile(path string, kf keyFile, flag int) error {
+	fh, err := os.OpenFile(path, flag, 0o600)
+	if err != nil {
+		if errors.Is(err, fs.ErrExist) {
+			return fmt.Errorf("%s exists; pgmantle never overwrites a key file", path)
+		}
+		return err
+	}
+	return writeKeys(fh, kf)
+}
+
+// writeKeys writes kf to fh, syncs and closes it.
+func writeKeys(fh *os.File, kf keyFile) error {
 	var b strings.Builder
 	b.WriteString(fileHeader)
 	purposes := make([]string, 0, len(kf))
@@ -175,13 +151,6 @@ func writeFile(path string, kf keyFile, flag int) error {
 		for _, v := range vs {
 			fmt.Fprintf(&b, "  %d: %s\n", v, kf[p][v])
 		}
-	}
-	fh, err := os.OpenFile(path, flag, 0o600)
-	if err != nil {
-		if errors.Is(err, fs.ErrExist) {
-			return fmt.Errorf("%s exists; pgmantle never overwrites a key file", path)
-		}
-		return err
 	}
 	if _, err := fh.WriteString(b.String()); err != nil {
 		fh.Close()

@@ -2,6 +2,7 @@ package policy
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/pgmantle/pgmantle/masking"
@@ -182,4 +183,25 @@ func keyRule(r *Role) (string, bool) {
 		}
 	}
 	return "", false
+}
+
+// TokenizedClasses returns, sorted, the classes of the policy that some
+// role's rules (its own, inherited or the default's) tokenize: the classes
+// whose tokens an operator may reverse.
+func (p *Policy) TokenizedClasses() []string {
+	var out []string
+	for _, c := range p.Classes {
+		if slices.Contains(out, c.Class) {
+			continue
+		}
+		tokenized := p.Default != nil && p.rulesOf(p.Default, nil).Action(c.Class).Kind == Tokenize
+		for name := range p.Roles {
+			tokenized = tokenized || p.effective(name).Action(c.Class).Kind == Tokenize
+		}
+		if tokenized {
+			out = append(out, c.Class)
+		}
+	}
+	slices.Sort(out)
+	return out
 }

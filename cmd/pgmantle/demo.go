@@ -2,6 +2,8 @@ package main
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/base64"
 	"errors"
 	"flag"
 	"fmt"
@@ -58,7 +60,10 @@ func demo(ctx context.Context, listen, level string, stdout, stderr io.Writer) e
 
 	// 1. A throwaway PostgreSQL.
 	say("starting a throwaway PostgreSQL...")
-	cluster, err := pgcluster.Start(ctx, pgcluster.Options{})
+	// Its superuser gets a random password held only in memory: other
+	// local users can reach the port, and trust would let them in as a
+	// superuser past pgmantle. The demo itself uses the 0700 socket.
+	cluster, err := pgcluster.Start(ctx, pgcluster.Options{SuperuserPassword: randomPassword()})
 	if err != nil {
 		l.Close()
 		return fmt.Errorf("demo: %w", err)
@@ -115,6 +120,14 @@ func demo(ctx context.Context, listen, level string, stdout, stderr io.Writer) e
 	return <-errc
 }
 
+// randomPassword returns 24 random bytes in base64: a password nobody
+// types (the demo never prints it).
+func randomPassword() string {
+	b := make([]byte, 24)
+	rand.Read(b) // never fails on supported platforms
+	return base64.RawURLEncoding.EncodeToString(b)
+}
+
 func demoURL(role, addr string) string {
 	return fmt.Sprintf("postgres://%s:%s@%s/postgres?sslmode=disable", role, demoPassword, addr)
 }
@@ -127,7 +140,7 @@ func loadExample(ctx context.Context, c *pgcluster.Cluster, stdout io.Writer) er
 			return err
 		}
 	}
-	conn, err := pgx.Connect(ctx, c.DSN("postgres", "", "postgres"))
+	conn, err := pgx.Connect(ctx, c.SocketDSN(c.SuperUser, "postgres"))
 	if err != nil {
 		return err
 	}
@@ -163,7 +176,7 @@ func demoConfig(ctx context.Context, c *pgcluster.Cluster, listen, level string,
 	cfg.Listen, cfg.Log.Level = listen, level
 	cfg.Limits.ShutdownTimeout = 2 * time.Second // Ctrl-C should not wait long
 	cfg.Upstream.Address = c.Addr()
-	cfg.Catalog.DSN = c.DSN("postgres", "", "postgres")
+	cfg.Catalog.DSN = c.SocketDSN(c.SuperUser, "postgres")
 	cfg.Policy.File = filepath.Join(c.Dir, "policy.yaml")
 	if err := os.WriteFile(cfg.Policy.File, []byte(demoPolicy()), 0o644); err != nil {
 		return cfg, err

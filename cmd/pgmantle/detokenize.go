@@ -6,6 +6,9 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"log/slog"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/pgmantle/pgmantle/masking"
@@ -50,13 +53,9 @@ func detokenizeCmd(args []string, stdout, stderr io.Writer) error {
 		return errors.New("detokenize needs keys: set keys.vault or keys.file in the configuration, or --keys-file")
 	}
 	defer km.Close()
-	v := *version
-	if v == 0 && cfg.Policy.File != "" {
-		pol, err := policy.Load(cfg.Policy.File)
-		if err != nil {
-			return err
-		}
-		v = pol.TokenKeyVersion
+	v, err := checkTokenClass(cfg.Policy.File, *class, *version, logger)
+	if err != nil {
+		return err
 	}
 	set, err := km.Set(v)
 	if err != nil {
@@ -85,4 +84,31 @@ func detokenizeCmd(args []string, stdout, stderr io.Writer) error {
 		return errRefused
 	}
 	return nil
+}
+
+// checkTokenClass refuses a class the configured policy does not tokenize
+// (a typo, or a class shown masked or hashed, would reverse a token into a
+// well-formed wrong value) and returns the key version to use: the given
+// one, else the policy's. Without a policy the class cannot be checked,
+// and the operator is warned.
+func checkTokenClass(policyFile, class string, version int, logger *slog.Logger) (int, error) {
+	if policyFile == "" {
+		logger.Warn("no policy configured: the class cannot be checked; a token reversed under the wrong class gives a wrong value", "class", class)
+		return version, nil
+	}
+	pol, err := policy.Load(policyFile)
+	if err != nil {
+		return 0, err
+	}
+	tokenized := pol.TokenizedClasses()
+	if !slices.Contains(tokenized, class) {
+		if len(tokenized) == 0 {
+			return 0, fmt.Errorf("class %q: policy %s tokenizes no class", class, policyFile)
+		}
+		return 0, fmt.Errorf("class %q is not a class policy %s tokenizes (it tokenizes: %s)", class, policyFile, strings.Join(tokenized, ", "))
+	}
+	if version == 0 {
+		version = pol.TokenKeyVersion
+	}
+	return version, nil
 }

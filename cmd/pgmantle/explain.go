@@ -32,6 +32,7 @@ func explainCmd(args []string, stdout, stderr io.Writer) error {
 	policyFile := fs.String("policy", "", "policy `FILE` (overrides policy.file)")
 	catalogDSN := fs.String("catalog-dsn", "", "`DSN` to read the catalog through (overrides catalog.dsn)")
 	searchPath := fs.String("search-path", `"$user", public`, "the session's search_path `SETTING`")
+	keysFile := fs.String("keys-file", "", "local key `FILE` (overrides keys in the configuration; only its presence matters)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -39,7 +40,7 @@ func explainCmd(args []string, stdout, stderr io.Writer) error {
 		fmt.Fprintln(stderr, `usage: pgmantle explain --config FILE --role ROLE [--search-path SETTING] "SQL"`)
 		return errUsage
 	}
-	cfg, err := loadConfig(*cfgFile, overrides{policy: *policyFile, catalogDSN: *catalogDSN})
+	cfg, err := loadConfig(*cfgFile, overrides{policy: *policyFile, catalogDSN: *catalogDSN, keysFile: *keysFile})
 	if err != nil {
 		return err
 	}
@@ -64,11 +65,18 @@ func explainCmd(args []string, stdout, stderr io.Writer) error {
 	if err := pol.Check(snap); err != nil {
 		return err
 	}
-	return explain(stdout, fs.Arg(0), *role, *searchPath, pol, snap)
+	// pgmantle with keys rewrites search by token (the literal is
+	// detokenized before it reaches PostgreSQL); without keys it refuses
+	// it. Explain answers for the configuration it is given.
+	withKeys := cfg.Keys.Vault != nil || cfg.Keys.File != ""
+	return explain(stdout, fs.Arg(0), *role, *searchPath, pol, snap, withKeys)
 }
 
 // explain analyses sql as role would send it and prints the decision.
-func explain(w io.Writer, sql, role, searchPath string, pol *policy.Policy, snap *catalog.Snapshot) error {
+//
+// withKeys says whether the configuration names a key source: search by
+// token is allowed only then, as in the proxy.
+func explain(w io.Writer, sql, role, searchPath string, pol *policy.Policy, snap *catalog.Snapshot, withKeys bool) error {
 	var memberOf []string
 	if r, ok := snap.Role(role); ok {
 		memberOf = r.MemberOf
@@ -88,7 +96,7 @@ func explain(w io.Writer, sql, role, searchPath string, pol *policy.Policy, snap
 	a := parser.Analyze(sql, env, st)
 	refused := false
 	for i, s := range a.Statements {
-		d := parser.Decide(s, role, rules, false)
+		d := parser.Decide(s, role, rules, withKeys)
 		verdict := "allowed"
 		if d.Refusal != "" {
 			verdict, refused = "REFUSED (42501): pgmantle: "+d.Refusal, true
@@ -97,7 +105,7 @@ func explain(w io.Writer, sql, role, searchPath string, pol *policy.Policy, snap
 		if len(s.Relations) > 0 {
 			fmt.Fprintf(w, "  relations: %s\n", strings.Join(s.Relations, ", "))
 		}
-		outs, uses := parser.Explain(s, role, rules, false)
+		outs, uses := parser.Explain(s, role, rules, withKeys)
 		if len(outs) > 0 {
 			fmt.Fprintln(w, "  result columns:")
 		}
@@ -109,8 +117,11 @@ func explain(w io.Writer, sql, role, searchPath string, pol *policy.Policy, snap
 		}
 		for _, u := range uses {
 			verdict := "allowed"
-			if u.Refusal != "" {
+			switch {
+			case u.Refusal != "":
 				verdict = "refused: " + u.Refusal
+			case u.Use.Kind == parser.UseLiteralEquality && u.Action.Kind == policy.Tokenize:
+				verdict = "allowed: the literal or parameter (a token) is detokenized before the statement reaches PostgreSQL"
 			}
 			fmt.Fprintf(w, "    %s (%s, %s) %s — %s\n", u.Use.Source.Column, u.Use.Source.Class, u.Action, u.Use.Kind.Phrase(), verdict)
 		}

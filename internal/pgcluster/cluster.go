@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 )
@@ -24,6 +25,11 @@ type Options struct {
 	Settings map[string]string
 	// Logf, if set, receives progress messages.
 	Logf func(format string, args ...any)
+	// SuperuserPassword, when set, gives the superuser a password and
+	// makes TCP logins as it use SCRAM instead of trust (the demo, whose
+	// port other local users can reach). The socket directory, mode
+	// 0700, still trusts its owner.
+	SuperuserPassword string
 }
 
 // Cluster is a running throwaway PostgreSQL cluster. Its methods are safe
@@ -37,6 +43,7 @@ type Cluster struct {
 	CAFile    string // PEM of the CA that signed the server cert, when TLS
 
 	logf     func(format string, args ...any)
+	password string // the superuser's, for TCP logins; empty: trust
 	owner    *owner
 	settings map[string]string
 	guard    *guard // cleans up if this process dies without Stop
@@ -75,6 +82,7 @@ func Start(ctx context.Context, opts Options) (*Cluster, error) {
 		Host:      "127.0.0.1",
 		SuperUser: "postgres",
 		logf:      opts.Logf,
+		password:  opts.SuperuserPassword,
 		owner:     own,
 		settings:  settings,
 	}
@@ -121,9 +129,17 @@ func (c *Cluster) logFile() string { return filepath.Join(c.Dir, "postgres.log")
 
 func (c *Cluster) initdb(ctx context.Context) error {
 	c.logf("pgcluster: initdb in %s (binaries %s)", c.dataDir(), c.BinDir)
-	cmd := c.owner.command(ctx, c.BinDir, c.Dir, "initdb",
-		"-D", c.dataDir(), "-U", c.SuperUser, "--auth=trust",
-		"-E", "UTF8", "--locale=C", "--no-sync")
+	args := []string{"-D", c.dataDir(), "-U", c.SuperUser, "--auth=trust",
+		"-E", "UTF8", "--locale=C", "--no-sync"}
+	if c.password != "" {
+		pwfile := filepath.Join(c.Dir, "superuser.pw")
+		if err := c.owner.writeFile(pwfile, []byte(c.password+"\n"), 0o600); err != nil {
+			return fmt.Errorf("pgcluster: %w", err)
+		}
+		defer os.Remove(pwfile)
+		args = append(args, "--pwfile="+pwfile)
+	}
+	cmd := c.owner.command(ctx, c.BinDir, c.Dir, "initdb", args...)
 	if err := run(cmd); err != nil {
 		return fmt.Errorf("pgcluster: %w", err)
 	}
@@ -133,6 +149,26 @@ func (c *Cluster) initdb(ctx context.Context) error {
 // Addr returns "host:port" of the TCP listener.
 func (c *Cluster) Addr() string {
 	return net.JoinHostPort(c.Host, strconv.Itoa(c.Port))
+}
+
+// SuperDSN returns a postgres:// URL for the superuser, with its password
+// when it has one.
+func (c *Cluster) SuperDSN(database string) string {
+	return c.DSN(c.SuperUser, c.password, database)
+}
+
+// SocketDSN returns a keyword/value DSN for user over the cluster's Unix
+// socket (in Dir, mode 0700), where the superuser needs no password.
+func (c *Cluster) SocketDSN(user, database string) string {
+	if database == "" {
+		database = "postgres"
+	}
+	return fmt.Sprintf("host=%s port=%d user=%s dbname=%s sslmode=disable", quoteDSN(c.Dir), c.Port, quoteDSN(user), quoteDSN(database))
+}
+
+// quoteDSN quotes a keyword/value DSN value.
+func quoteDSN(v string) string {
+	return "'" + strings.NewReplacer(`\`, `\\`, `'`, `\'`).Replace(v) + "'"
 }
 
 // DSN returns a postgres:// URL for user with sslmode=disable. An empty

@@ -11,7 +11,7 @@ import (
 
 // connect opens a superuser connection over TCP (trusted in pg_hba.conf).
 func (c *Cluster) connect(ctx context.Context) (*pgx.Conn, error) {
-	conn, err := pgx.Connect(ctx, c.DSN(c.SuperUser, "", ""))
+	conn, err := pgx.Connect(ctx, c.SuperDSN(""))
 	if err != nil {
 		return nil, fmt.Errorf("pgcluster: connect as %s: %w", c.SuperUser, err)
 	}
