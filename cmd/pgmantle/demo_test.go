@@ -3,6 +3,7 @@ package main
 import (
 	"bufio"
 	"context"
+	"errors"
 	"io"
 	"os"
 	"os/exec"
@@ -10,6 +11,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -46,20 +48,15 @@ path "secret/metadata/pgmantle/*" { capabilities = ["read"] }`)
 	}
 }
 
-// runDemo runs the demo, checks what it shows and runs what it prints,
-// stops it and returns its output.
-func runDemo(t *testing.T) string {
+// startDemo runs the demo until it prints "Press Ctrl-C" and returns its
+// output so far and stop, which cancels it (Ctrl-C) and waits for it; stop
+// also runs at the test's cleanup.
+func startDemo(t *testing.T, level string) (text string, stop func() error) {
 	t.Helper()
-	binDir, err := pgcluster.FindBinDir()
-	if err != nil {
-		t.Skip(err)
-	}
-	ctx, stop := context.WithCancel(context.Background())
-	defer stop()
+	ctx, cancel := context.WithCancel(context.Background())
 	pr, pw := io.Pipe()
 	done := make(chan error, 1)
-	go func() { done <- demo(ctx, "127.0.0.1:0", "warn", pw, io.Discard); pw.Close() }()
-
+	go func() { done <- demo(ctx, "127.0.0.1:0", level, pw, io.Discard); pw.Close() }()
 	var out strings.Builder
 	lines := bufio.NewScanner(pr)
 	for lines.Scan() {
@@ -69,7 +66,32 @@ func runDemo(t *testing.T) string {
 		}
 	}
 	go io.Copy(io.Discard, pr)
-	text := out.String()
+	var once sync.Once
+	var err error
+	stop = func() error {
+		once.Do(func() {
+			cancel()
+			select {
+			case err = <-done:
+			case <-time.After(60 * time.Second):
+				err = errors.New("demo did not stop")
+			}
+		})
+		return err
+	}
+	t.Cleanup(func() { stop() })
+	return out.String(), stop
+}
+
+// runDemo runs the demo, checks what it shows and runs what it prints,
+// stops it and returns its output.
+func runDemo(t *testing.T) string {
+	t.Helper()
+	binDir, err := pgcluster.FindBinDir()
+	if err != nil {
+		t.Skip(err)
+	}
+	text, stop := startDemo(t, "warn")
 	t.Log("\n" + text)
 	ready := regexp.MustCompile(`ready in ([0-9.]+)s`).FindStringSubmatch(text)
 	dir := regexp.MustCompile(`data in (\S+)\)`).FindStringSubmatch(text)
@@ -138,14 +160,8 @@ func runDemo(t *testing.T) string {
 		t.Errorf("only %d printed commands found", ran)
 	}
 
-	stop() // Ctrl-C
-	select {
-	case err := <-done:
-		if err != nil {
-			t.Fatalf("demo: %v", err)
-		}
-	case <-time.After(60 * time.Second):
-		t.Fatal("demo did not stop")
+	if err := stop(); err != nil { // Ctrl-C
+		t.Fatalf("demo: %v", err)
 	}
 	if _, err := os.Stat(filepath.Clean(dir[1])); !os.IsNotExist(err) {
 		t.Fatalf("the throwaway cluster %s was not removed (%v)", dir[1], err)
