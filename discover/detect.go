@@ -24,18 +24,21 @@ const (
 )
 
 // normalize applies FORMATS.md's first step: trim, full-width digits and
-// letters to half-width.
+// letters to half-width, the ideographic space (U+3000) to a space.
 func normalize(s string) string {
 	s = strings.TrimSpace(s)
-	if !strings.ContainsFunc(s, isFullWidth) {
+	if !strings.ContainsFunc(s, func(r rune) bool { return isFullWidth(r) || r == '\u3000' }) {
 		return s
 	}
-	return strings.Map(func(r rune) rune {
-		if isFullWidth(r) {
+	return strings.TrimSpace(strings.Map(func(r rune) rune {
+		switch {
+		case isFullWidth(r):
 			return r - 0xFEE0
+		case r == '\u3000':
+			return ' '
 		}
 		return r
-	}, s)
+	}, s))
 }
 
 func isFullWidth(r rune) bool { return r >= 0xFF01 && r <= 0xFF5E }
@@ -102,12 +105,20 @@ func atoi(s string) int {
 	return n
 }
 
-// IsMobile: a mainland mobile number, with or without +86/0086, spaces or
-// dashes.
+// IsMobile: a mainland mobile number, with or without a country code
+// (+86, (+86), 0086, 86, as the hash mask strips it), spaces or dashes.
 func IsMobile(v string) bool {
 	v = normalize(v)
-	v = strings.TrimPrefix(strings.TrimPrefix(v, "+86"), "0086")
+	for _, p := range []string{"(+86)", "（+86）", "(86)", "+86", "0086"} {
+		if strings.HasPrefix(v, p) {
+			v = v[len(p):]
+			break
+		}
+	}
 	d, ok := digitsOnly(v)
+	if ok && len(d) == 13 && strings.HasPrefix(d, "86") {
+		d = d[2:]
+	}
 	return ok && len(d) == 11 && d[0] == '1' && d[1] >= '3' && d[1] <= '9'
 }
 
@@ -115,6 +126,34 @@ func IsMobile(v string) bool {
 func IsBankCard(v string) bool {
 	d, ok := digitsOnly(normalize(v))
 	return ok && len(d) >= 16 && len(d) <= 19 && d[0] != '0' && masking.ValidLuhn(d)
+}
+
+// cnIDShape: 17 digits and a digit or X, or 15 digits, whatever the
+// date and check character.
+func cnIDShape(v string) bool {
+	v = strings.ToUpper(normalize(v))
+	switch len(v) {
+	case 18:
+		return allDigits(v[:17]) && (v[17] == 'X' || allDigits(v[17:]))
+	case 15:
+		return allDigits(v)
+	}
+	return false
+}
+
+func allDigits(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return false
+		}
+	}
+	return s != ""
+}
+
+// bankCardShape: 16–19 digits, checked or not.
+func bankCardShape(v string) bool {
+	d, ok := digitsOnly(normalize(v))
+	return ok && len(d) >= 16 && len(d) <= 19
 }
 
 var usccShape = regexp.MustCompile(`^[0-9A-HJ-NPQRTUW-Y]{2}\d{6}[0-9A-HJ-NPQRTUW-Y]{10}$`)
@@ -203,21 +242,97 @@ func IsAddress(v string) bool {
 	return hits >= 2
 }
 
-// contentDetectors judge one sampled value for each class they can
-// recognize by content. USCC counts values whose check character is
-// right (values of its shape that fail the check are reported
-// separately: 18-digit document numbers have the shape too); birthday
-// and salary have no content test.
-var contentDetectors = []struct {
-	class string
-	match func(string) bool
-}{
-	{ClassCNID, IsCNID},
-	{ClassMobile, IsMobile},
-	{ClassBankCard, IsBankCard},
-	{ClassUSCC, func(v string) bool { _, check := USCC(v); return check }},
-	{ClassEmail, IsEmail},
-	{ClassPassport, IsPassport},
-	{ClassPersonName, IsPersonName},
-	{ClassAddress, IsAddress},
+var birthDateShape = regexp.MustCompile(`^(\d{4})(?:([-/.])(\d{1,2})([-/.])(\d{1,2})|年(\d{1,2})月(\d{1,2})日)(?:[ T].*)?$`)
+
+// IsBirthDate: a date written as text or as a number — YYYY-MM-DD,
+// YYYY/MM/DD, YYYY.MM.DD (a time may follow), YYYYMMDD, YYYY年M月D日 —
+// between 1800 and 2099. Only columns whose name suggests a birthday are
+// judged by it: dates alone are not personal data.
+func IsBirthDate(v string) bool {
+	v = normalize(v)
+	if len(v) == 8 {
+		return validIDDate(v)
+	}
+	m := birthDateShape.FindStringSubmatch(v)
+	switch {
+	case m == nil || m[2] != m[4]:
+		return false
+	case m[2] != "":
+		return validIDDate(m[1] + pad2(m[3]) + pad2(m[5]))
+	}
+	return validIDDate(m[1] + pad2(m[6]) + pad2(m[7]))
 }
+
+func pad2(s string) string {
+	if len(s) == 1 {
+		return "0" + s
+	}
+	return s
+}
+
+// placeholders stand for "no value" in forms and imports; they are not
+// counted as sampled values.
+var placeholders = map[string]bool{"无": true, "空": true, "暂无": true, "未知": true, "不详": true, "未提供": true, "未填": true,
+	"未填写": true, "待补充": true, "null": true, "none": true, "nil": true, "n/a": true, "na": true, "unknown": true}
+
+func isPlaceholder(v string) bool {
+	v = strings.ToLower(normalize(v))
+	return placeholders[v] || strings.Trim(v, "-_/.*?？ ") == ""
+}
+
+var emailInText = regexp.MustCompile(`[A-Za-z0-9._%+\-]+@[A-Za-z0-9\-]+(\.[A-Za-z0-9\-]+)*\.[A-Za-z]{2,}`)
+
+var (
+	alnumInText  = regexp.MustCompile(`[0-9A-Za-z]+`)
+	digitsInText = regexp.MustCompile(`[0-9]+[Xx]?`)
+	chainInText  = regexp.MustCompile(`\+?[0-9A-Za-z]+(?:[ \-][0-9A-Za-z]+)+`)
+)
+
+// tokens returns the candidates for a number or code inside free text:
+// each run of ASCII letters and digits, each run of digits (with a
+// trailing X, as resident IDs end), and runs joined by single spaces or
+// dashes (138 1234 5678, +86-138-...).
+func tokens(v string) []string {
+	v = normalize(v)
+	out := alnumInText.FindAllString(v, -1)
+	out = append(out, digitsInText.FindAllString(v, -1)...)
+	return append(out, chainInText.FindAllString(v, -1)...)
+}
+
+// inText reports whether a token of v (see tokens) passes match.
+func inText(match func(string) bool) func(string) bool {
+	return func(v string) bool {
+		for _, t := range tokens(v) {
+			if match(t) {
+				return true
+			}
+		}
+		return false
+	}
+}
+
+// contentDetectors judge one sampled value for each class they can
+// recognize by content: match tests the whole value, inText (when set)
+// the numbers and codes inside free text, and shape (for the classes
+// with a check digit) whether the value has the class's form whatever
+// its check digit. USCC counts values whose check character is right
+// (values of its shape that fail the check are reported separately:
+// 18-digit document numbers have the shape too); birthday and salary
+// have no content test of their own.
+var contentDetectors = []struct {
+	class  string
+	match  func(string) bool
+	inText func(string) bool
+	shape  func(string) bool
+}{
+	{ClassCNID, IsCNID, inText(IsCNID), cnIDShape},
+	{ClassMobile, IsMobile, inText(IsMobile), nil},
+	{ClassBankCard, IsBankCard, inText(IsBankCard), bankCardShape},
+	{ClassUSCC, isCheckedUSCC, inText(isCheckedUSCC), func(v string) bool { shape, _ := USCC(v); return shape }},
+	{ClassEmail, IsEmail, func(v string) bool { return emailInText.MatchString(normalize(v)) }, nil},
+	{ClassPassport, IsPassport, nil, nil},
+	{ClassPersonName, IsPersonName, nil, nil},
+	{ClassAddress, IsAddress, nil, nil},
+}
+
+func isCheckedUSCC(v string) bool { _, check := USCC(v); return check }

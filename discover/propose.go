@@ -4,7 +4,10 @@ import (
 	"fmt"
 	"io"
 	"sort"
+	"strconv"
 	"strings"
+	"unicode"
+	"unicode/utf8"
 )
 
 // Proposal is a finding for a named column.
@@ -16,7 +19,9 @@ type Proposal struct {
 
 // WriteClasses writes a proposed `classes:` section of a policy: each
 // class with its columns, the evidence for each as a comment, and the
-// columns looked at but not proposed counted at the end.
+// columns looked at but not proposed counted at the end. The header is
+// written as comments, one per line; names in it should be Display-ed.
+// Columns a policy cannot name (see Nameable) are the caller's to report.
 func WriteClasses(w io.Writer, props []Proposal, header string, examined int) error {
 	byClass := map[string][]Proposal{}
 	for _, p := range props {
@@ -29,6 +34,9 @@ func WriteClasses(w io.Writer, props []Proposal, header string, examined int) er
 	sort.Strings(classes)
 	var b strings.Builder
 	for _, line := range strings.Split(strings.TrimRight(header, "\n"), "\n") {
+		if strings.ContainsAny(line, "\r\u0085\u2028\u2029") {
+			line = strconv.Quote(line) // a line break YAML sees would end the comment
+		}
 		fmt.Fprintf(&b, "# %s\n", line)
 	}
 	fmt.Fprintf(&b, "# %d columns examined, %d proposed. Review before use: discovery samples, it does not prove.\n", examined, len(props))
@@ -51,10 +59,46 @@ func WriteClasses(w io.Writer, props []Proposal, header string, examined int) er
 	return err
 }
 
-// yamlName quotes a column reference when YAML would otherwise misread it.
+// yamlName writes a column reference as a YAML scalar: plain when it is
+// ASCII letters, digits, '_', '$' and '.', double-quoted otherwise. Go's
+// quoting escapes exactly what YAML's double-quoted style must (quotes,
+// backslashes, control characters, line and paragraph separators) with
+// escapes YAML reads the same way; names are valid UTF-8 (see Nameable).
 func yamlName(s string) string {
-	if strings.ContainsAny(s, ":#{}[],&*!|>'\"%@` ") || strings.IndexFunc(s, func(r rune) bool { return r > 0x7e }) >= 0 {
-		return fmt.Sprintf("%q", s)
+	if plainName(s) {
+		return s
+	}
+	return strconv.Quote(s)
+}
+
+func plainName(s string) bool {
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '_' || c == '$' || c == '.') {
+			return false
+		}
+	}
+	return s != "" && s[0] != '.' && (s[0] < '0' || s[0] > '9')
+}
+
+// Nameable reports whether a policy can name schema.table.column
+// exactly: a policy pattern splits on '.', reads '*' as a wildcard, and
+// YAML holds only valid UTF-8.
+func Nameable(schema, table, column string) bool {
+	for _, p := range []string{schema, table, column} {
+		if p == "" || strings.ContainsAny(p, ".*") || !utf8.ValidString(p) {
+			return false
+		}
+	}
+	return true
+}
+
+// Display returns a name for a comment or a message: as it is when it is
+// printable, Go-quoted otherwise, so that a line break or control
+// character in a name cannot end a YAML comment or forge a line.
+func Display(s string) string {
+	if !utf8.ValidString(s) || strings.IndexFunc(s, func(r rune) bool { return !unicode.IsPrint(r) || r == '"' || r == '\\' }) >= 0 {
+		return strconv.QuoteToASCII(s)
 	}
 	return s
 }

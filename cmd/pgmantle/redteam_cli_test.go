@@ -6,7 +6,6 @@ package main
 // guard its fix; "Holds" tests verify behaviour that was already correct.
 
 import (
-	"bufio"
 	"context"
 	"errors"
 	"fmt"
@@ -488,35 +487,7 @@ func rtDemo(t *testing.T) (text, pgAddr, proxyAddr, dir string, stop func() erro
 		t.Skip(err)
 	}
 	t.Setenv("VAULT_ADDR", "")
-	ctx, cancel := context.WithCancel(context.Background())
-	pr, pw := io.Pipe()
-	done := make(chan error, 1)
-	go func() { done <- demo(ctx, "127.0.0.1:0", "error", pw, io.Discard); pw.Close() }()
-	var out strings.Builder
-	lines := bufio.NewScanner(pr)
-	for lines.Scan() {
-		out.WriteString(lines.Text() + "\n")
-		if strings.HasPrefix(lines.Text(), "Press Ctrl-C") {
-			break
-		}
-	}
-	go io.Copy(io.Discard, pr)
-	text = out.String()
-	stopped := false
-	stop = func() error {
-		if stopped {
-			return nil
-		}
-		stopped = true
-		cancel()
-		select {
-		case err := <-done:
-			return err
-		case <-time.After(60 * time.Second):
-			return errors.New("demo did not stop")
-		}
-	}
-	t.Cleanup(func() { stop() })
+	text, stop = startDemo(t, "error")
 	m := regexp.MustCompile(`PostgreSQL (\S+) \(throwaway, data in (\S+)\)\n\s+pgmantle\s+(\S+)`).FindStringSubmatch(text)
 	if m == nil {
 		t.Fatalf("the demo did not become ready:\n%s", text)
