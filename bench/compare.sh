@@ -117,8 +117,15 @@ check_settings() {
 	esac
 	[[ $CHART == 0 || $CHART == 1 ]] || die "CHART must be 0 or 1"
 	[[ -f go.mod && -d cmd/pgmantle && -f bench/chart.py ]] || die "run this from the pgmantle repository root"
-	if ((CHART)) && ! "$PYTHON" bench/chart.py --check; then
-		die "the chart needs matplotlib for $PYTHON (apt-get install -y python3-matplotlib), or set CHART=0"
+	if ((CHART)) && ! "$PYTHON" bench/chart.py --check 2>/dev/null; then
+		((EUID == 0)) ||
+			die "the chart needs matplotlib for $PYTHON (apt-get install -y python3-matplotlib), or set CHART=0"
+		log "matplotlib not found for $PYTHON: installing the Debian package python3-matplotlib (apt-get)"
+		export DEBIAN_FRONTEND=noninteractive
+		apt-get install -y --no-install-recommends python3-matplotlib >/dev/null 2>&1 ||
+			{ apt-get update >/dev/null 2>&1 && apt-get install -y --no-install-recommends python3-matplotlib >/dev/null 2>&1; } ||
+			die "installing python3-matplotlib failed; install it by hand, or set CHART=0"
+		"$PYTHON" bench/chart.py --check || die "matplotlib still missing for $PYTHON after apt-get install"
 	fi
 	if ((EUID == 0)) && ((IDLE + STARTUPS > 0)) && ! command -v setpriv >/dev/null; then
 		die "setpriv (util-linux) is needed to start PgBouncer as postgres for the startup and idle measurements"
