@@ -398,14 +398,7 @@ func TestRedteamKeysHoldsMalformedKVResponses(t *testing.T) {
 		"bad time in metadata": {`{"data":{"versions":{"1":{"created_time":"SUPERSECRET","deletion_time":"","destroyed":false}}}}`, dataOf(`"` + secret + `"`)},
 	}
 	f := &fakeVault{}
-	srv := f.start(t)
-	t.Setenv("VAULT_TOKEN", fakeToken)
-	cfg := VaultConfig{Address: srv.URL, Timeout: time.Second, Tokenize: VaultSource{KV: "secret/pgmantle/tokenize"}}
-	p, err := NewVaultProvider(context.Background(), cfg, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer p.Close()
+	p := fakeVaultProvider(t, f, VaultSource{KV: "secret/pgmantle/tokenize"})
 	for name, c := range cases {
 		f.mu.Lock()
 		f.metadata, f.data = c[0], c[1]
@@ -435,14 +428,7 @@ func TestRedteamKeysFindingMalformedKVMetadataPanics(t *testing.T) {
 		"versions a string":      `{"data":{"versions":"x"}}`,
 		"version entry a string": `{"data":{"versions":{"1":"x"}}}`,
 	} {
-		f := &fakeVault{metadata: meta, data: `{}`}
-		srv := f.start(t)
-		t.Setenv("VAULT_TOKEN", fakeToken)
-		cfg := VaultConfig{Address: srv.URL, Timeout: time.Second, Tokenize: VaultSource{KV: "secret/pgmantle/tokenize"}}
-		p, err := NewVaultProvider(context.Background(), cfg, nil)
-		if err != nil {
-			t.Fatal(err)
-		}
+		p := fakeVaultProvider(t, &fakeVault{metadata: meta, data: `{}`}, VaultSource{KV: "secret/pgmantle/tokenize"})
 		func() {
 			defer func() {
 				if r := recover(); r != nil {
@@ -453,7 +439,6 @@ func TestRedteamKeysFindingMalformedKVMetadataPanics(t *testing.T) {
 				t.Errorf("%s: accepted", name)
 			}
 		}()
-		p.Close()
 	}
 }
 
@@ -508,14 +493,7 @@ func TestRedteamKeysHoldsProviderPrintingAndLoginLogsHideCredentials(t *testing.
 // token (%x prints it hex-encoded).
 func TestRedteamKeysFindingProviderFormatShowsVaultToken(t *testing.T) {
 	f := &fakeVault{export: `{"data":{"keys":{"1":"` + base64.StdEncoding.EncodeToString(make([]byte, 32)) + `"}}}`}
-	srv := f.start(t)
-	t.Setenv("VAULT_TOKEN", fakeToken)
-	cfg := VaultConfig{Address: srv.URL, Timeout: time.Second, Tokenize: VaultSource{Transit: "transit/k"}}
-	p, err := NewVaultProvider(context.Background(), cfg, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer p.Close()
+	p := fakeVaultProvider(t, f, VaultSource{Transit: "transit/k"})
 	for _, verb := range []string{"%s", "%q", "%x"} {
 		for _, val := range []any{p} {
 			out := fmt.Sprintf(verb, val)
@@ -645,3 +623,17 @@ func TestRedteamKeysHoldsConcurrentRefreshAndReaders(t *testing.T) {
 }
 
 func slogDiscard() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
+
+// fakeVaultProvider starts f and a VaultProvider reading the tokenize
+// keys from src on it, closed when the test ends.
+func fakeVaultProvider(t *testing.T, f *fakeVault, src VaultSource) *VaultProvider {
+	t.Helper()
+	srv := f.start(t)
+	t.Setenv("VAULT_TOKEN", fakeToken)
+	p, err := NewVaultProvider(context.Background(), VaultConfig{Address: srv.URL, Timeout: time.Second, Tokenize: src}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(p.Close)
+	return p
+}

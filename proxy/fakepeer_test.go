@@ -441,7 +441,11 @@ func TestUnsupportedAuthMethods(t *testing.T) {
 	}
 }
 
-func TestBackendKeyReplacedAndCancelMapped(t *testing.T) {
+// loggedInWithKey starts a fake upstream that logs in and then waits, a
+// proxy in front of it and a logged-in raw client, and returns the proxy
+// and the BackendKeyData the client was given.
+func loggedInWithKey(t *testing.T) (*fakeServer, *testProxy, *pgproto3.BackendKeyData) {
+	t.Helper()
 	fs := newFakeServer(t, func(t *testing.T, c *fakeConn) {
 		c.login()
 		waitClosed(t, c.Conn, "upstream")
@@ -458,6 +462,11 @@ func TestBackendKeyReplacedAndCancelMapped(t *testing.T) {
 	if key == nil {
 		t.Fatal("no BackendKeyData")
 	}
+	return fs, p, key
+}
+
+func TestBackendKeyReplacedAndCancelMapped(t *testing.T) {
+	fs, p, key := loggedInWithKey(t)
 	if key.ProcessID == 4242 || string(key.SecretKey) == "\x01\x02\x03\x04" {
 		t.Fatal("the client saw the upstream's backend key")
 	}

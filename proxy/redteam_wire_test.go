@@ -263,19 +263,7 @@ func TestRedteamWireHoldsDuplicateUserCheckedAsSent(t *testing.T) {
 // short body, a 3.2-style long secret, or a valid pid with a truncated
 // secret are never forwarded upstream.
 func TestRedteamWireHoldsOddCancelRequestsDropped(t *testing.T) {
-	fs := newFakeServer(t, func(t *testing.T, c *fakeConn) { c.login(); waitClosed(t, c.Conn, "upstream") })
-	p := proxyTo(t, fs.addr(), nil)
-	c := dialRaw(t, p.addr)
-	c.startup(t)
-	var key *pgproto3.BackendKeyData
-	for _, m := range c.readUntil(t, isReady) {
-		if k, ok := m.(*pgproto3.BackendKeyData); ok {
-			key = k
-		}
-	}
-	if key == nil {
-		t.Fatal("no key")
-	}
+	fs, p, key := loggedInWithKey(t)
 	pkt := func(secret []byte, extra int) []byte {
 		b := make([]byte, 12, 12+len(secret))
 		binary.BigEndian.PutUint32(b[4:], 80877102)
