@@ -1,6 +1,7 @@
 package proxy
 
 import (
+	"errors"
 	"time"
 )
 
@@ -44,6 +45,10 @@ const (
 	OutcomeRefused                      // pgmantle refused it; it never ran
 )
 
+// MessageResult is StatementEvent.Message for a simple-query statement
+// pgmantle refused at its result.
+const MessageResult = "result"
+
 // Protocols of a StatementEvent.
 const (
 	ProtocolSimple   = "simple"
@@ -62,7 +67,10 @@ type StatementEvent struct {
 	Index    int
 	Protocol string
 	// Message is the protocol message the statement failed or was refused
-	// at, for the extended protocol: "Parse", "Bind" or "Execute".
+	// at, for the extended protocol: "Parse", "Bind" or "Execute"; for a
+	// simple Query, MessageResult when pgmantle refused the statement's
+	// result after it ran (it refuses a simple Query as a whole before
+	// running any of it), else "".
 	Message string
 	// Plan is what the Admitter returned for the text, if anything.
 	Plan any
@@ -133,8 +141,16 @@ func (ss *session) auditComplete(r request, m message) {
 // that pgmantle refused (its stand-in's error).
 func (ss *session) auditError(body []byte) {
 	r, ok := ss.q.peek()
-	if !ok || r.injected {
+	if !ok {
 		return
+	}
+	if r.injected {
+		if r.kind != reqDescribePortal {
+			return
+		}
+		// pgmantle's own Describe ahead of an Execute met the error the
+		// Execute would have met (no such portal); the Execute is skipped.
+		r.kind = reqExecute
 	}
 	ev := StatementEvent{Outcome: OutcomeFailed, SQLState: string(errorField(body, 'C'))}
 	if r.refused != nil && standInRejected(r.kind, body) {
@@ -159,6 +175,41 @@ func (ss *session) auditError(body []byte) {
 		ev.Protocol = ProtocolFunction
 	default:
 		return // a Describe or Close: not a statement
+	}
+	ss.audit(ev, r.sent)
+}
+
+// auditCutShort reports, when the session ends with err, the statement
+// whose answer was being relayed: it ran, and rows may have reached the
+// client, but it never completed. pgmantle's own refusal of its result
+// (a policy error) makes it refused; anything else (the client or the
+// server gone, a shutdown) failed, with the SQLSTATE of the session's end.
+func (ss *session) auditCutShort(err error) {
+	r, ok := ss.q.peek()
+	if !ok || r.injected || !(ss.res.active || ss.copyIn || ss.rows > 0) {
+		return
+	}
+	ev := StatementEvent{Outcome: OutcomeFailed, SQLState: codeConnectionFailure}
+	var pe *Error
+	if errors.As(err, &pe) {
+		ev.SQLState = pe.Code
+		if pe.Code == codeInsufficientPrivilege {
+			ev.Outcome, ev.Refusal = OutcomeRefused, pe
+		}
+	}
+	switch r.kind {
+	case reqQuery:
+		ev.SQL, ev.Index, ev.Protocol, ev.Plan = r.sql, ss.stmtIndex, ProtocolSimple, r.plan
+		if ev.Outcome == OutcomeRefused {
+			ev.Message = MessageResult
+		}
+	case reqExecute:
+		ev.Protocol, ev.Message = ProtocolExtended, "Execute"
+		if p := ss.reg.portals[r.name]; p != nil && p.Statement != nil {
+			ev.SQL, ev.Plan = p.Statement.SQL, p.Statement.Plan
+		}
+	default:
+		return
 	}
 	ss.audit(ev, r.sent)
 }

@@ -10,6 +10,7 @@ import (
 // SQLSTATE codes pgmantle itself reports.
 const (
 	codeProtocolViolation      = "08P01"
+	codeInsufficientPrivilege  = "42501"
 	codeConnectionFailure      = "08006"
 	codeCannotConnect          = "08001"
 	codeInvalidAuthorization   = "28000"

@@ -273,7 +273,11 @@ func (ss *session) ensureDescribed(portal string) error {
 	if err != nil {
 		return fmt.Errorf("encode Describe: %w", err)
 	}
-	ss.q.push(request{kind: reqDescribePortal, name: portal, injected: true})
+	r := request{kind: reqDescribePortal, name: portal, injected: true}
+	if ss.srv.Audit != nil {
+		r.sent = time.Now() // the Execute's, should the Describe fail
+	}
+	ss.q.push(r)
 	ss.described[portal] = true
 	if _, err := ss.sw.Write(buf); err != nil {
 		return ss.upstreamLost(err)

@@ -156,6 +156,7 @@ func (ss *session) run(ctx context.Context) {
 	ss.srv.noteUpstream(err)
 	ss.log.Info("session ended", "reason", describeEnd(err))
 	if ss.aud != nil {
+		ss.auditCutShort(err)
 		ss.aud.Ended(describeEnd(err))
 	}
 }

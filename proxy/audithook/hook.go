@@ -232,8 +232,9 @@ func (s *session) describe(rec *audit.Record, ev *proxy.StatementEvent, d *parse
 		return
 	}
 	st := &q.Parts[ev.Index]
-	if ev.Outcome == proxy.OutcomeRefused && ev.Protocol == proxy.ProtocolSimple && q.Whole != nil {
-		// pgmantle refuses a simple Query as a whole: record all of it.
+	if ev.Outcome == proxy.OutcomeRefused && ev.Protocol == proxy.ProtocolSimple && ev.Message != proxy.MessageResult && q.Whole != nil {
+		// pgmantle refuses a simple Query as a whole before it runs:
+		// record all of it.
 		st = q.Whole
 	}
 	rec.SQL, rec.Fingerprint, rec.Kind, rec.Tables, rec.Text = st.SQL, st.Fingerprint, st.Kind, st.Tables, st

@@ -1,0 +1,515 @@
+package main
+
+// Audit review, round 4: exactness. One record per client statement —
+// each statement of a simple Query, each Execute, COPY, a FunctionCall,
+// a refused statement with its reason, a failed one with its SQLSTATE —
+// on every protocol path. Statements PostgreSQL skips (the rest of a
+// simple Query after an error, the messages after an extended-protocol
+// error until Sync) never ran and PostgreSQL answers nothing for them:
+// by the README's decisions (allowed, masked, tokenized: it ran;
+// refused: pgmantle stopped it; failed: PostgreSQL's error) none fits,
+// and they get no record.
+// TestAuditReview4* named after a defect failed before its fix;
+// TestAuditReview4Holds documents the paths checked that held.
+
+import (
+	"context"
+	"net"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgproto3"
+
+	"github.com/pgmantle/pgmantle/audit"
+	"github.com/pgmantle/pgmantle/internal/pgtest"
+)
+
+// r4Conn is a raw protocol connection through pgmantle whose records
+// carry application_name app.
+type r4Conn struct {
+	*reviewConn
+	conn net.Conn
+}
+
+func r4Connect(t *testing.T, s *auditServer, user, password, app string) *r4Conn {
+	t.Helper()
+	ctx := pgtest.Context(t)
+	cred := user
+	if password != "" {
+		cred += ":" + password
+	}
+	pc, err := pgconn.Connect(ctx, "postgres://"+cred+"@"+s.addr+"/postgres?sslmode=disable&application_name="+app)
+	if err != nil {
+		t.Fatal(err)
+	}
+	hc, err := pc.Hijack()
+	if err != nil {
+		t.Fatal(err)
+	}
+	hc.Conn.SetDeadline(time.Now().Add(30 * time.Second))
+	c := &r4Conn{reviewConn: &reviewConn{t: t, fe: hc.Frontend}, conn: hc.Conn}
+	c.close = func() {
+		hc.Frontend.Send(&pgproto3.Terminate{})
+		hc.Frontend.Flush()
+		hc.Conn.Close()
+	}
+	t.Cleanup(c.close)
+	return c
+}
+
+// execute is Parse, Bind and Execute of sql (unnamed) with no parameters.
+func execute(sql string, maxRows uint32) []pgproto3.FrontendMessage {
+	return []pgproto3.FrontendMessage{&pgproto3.Parse{Query: sql}, &pgproto3.Bind{},
+		&pgproto3.Describe{ObjectType: 'P'}, &pgproto3.Execute{MaxRows: maxRows}}
+}
+
+// r4Records returns the statement records of the sessions named app.
+func r4Records(recs []audit.Entry, app string) []audit.Entry {
+	var out []audit.Entry
+	for _, e := range recs {
+		if e.Type == audit.TypeStatement && e.ApplicationName == app {
+			out = append(out, e)
+		}
+	}
+	return out
+}
+
+// want is what one record must say.
+type want struct {
+	sql, kind, decision, sqlstate, protocol string
+	rows                                    int64
+}
+
+func checkRecords(t *testing.T, got []audit.Entry, wants []want) {
+	t.Helper()
+	if len(got) != len(wants) {
+		for _, e := range got {
+			t.Logf("record: %+v", e)
+		}
+		t.Fatalf("%d records, want %d", len(got), len(wants))
+	}
+	for i, w := range wants {
+		e := got[i]
+		if e.SQL != w.sql || e.Kind != w.kind || e.Decision != w.decision || e.SQLState != w.sqlstate ||
+			e.Protocol != w.protocol || e.Rows != w.rows {
+			t.Errorf("record %d: {sql %q kind %q decision %s sqlstate %q protocol %s rows %d}, want %+v",
+				i, e.SQL, e.Kind, e.Decision, e.SQLState, e.Protocol, e.Rows, w)
+		}
+	}
+}
+
+// TestAuditReview4StatementCutShort: a statement whose answer was being
+// relayed when the session ended got no record at all — a client that
+// vanished mid-result had been sent rows of a statement that ran, and an
+// analyst's FETCH whose result pgmantle refused (ending the session with
+// a FATAL 42501) left neither a refused nor a failed record.
+func TestAuditReview4StatementCutShort(t *testing.T) {
+	c := pgtest.Cluster(t)
+	setupAuditDB(t, c)
+	dir := t.TempDir()
+	s := startAuditServer(t, c, dir, nil)
+	for _, role := range []struct{ user, pw string }{{"bookkeeper", "pw"}, {"analyst", "pw"}} {
+		conn := r4Connect(t, s, role.user, role.pw, "r4gone_"+role.user)
+		conn.fe.Send(&pgproto3.Query{String: "SELECT repeat('x', 2000) FROM generate_series(1, 100000)"})
+		if err := conn.fe.Flush(); err != nil {
+			t.Fatal(err)
+		}
+		for rows := 0; rows < 10; {
+			m, err := conn.fe.Receive()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, ok := m.(*pgproto3.DataRow); ok {
+				rows++
+			}
+		}
+		conn.conn.Close() // no Terminate
+	}
+	{
+		conn := r4Connect(t, s, "analyst", "pw", "r4fetch")
+		conn.fe.Send(&pgproto3.Query{String: "BEGIN; DECLARE r4c CURSOR FOR SELECT x FROM generate_series(1, 5) x; FETCH 2 FROM r4c; COMMIT"})
+		conn.fe.Flush()
+		var codes []string
+		for {
+			m, err := conn.fe.Receive()
+			if err != nil {
+				break // pgmantle ends the session
+			}
+			if e, ok := m.(*pgproto3.ErrorResponse); ok {
+				codes = append(codes, e.Severity+" "+e.Code)
+			}
+			if _, ok := m.(*pgproto3.ReadyForQuery); ok {
+				break
+			}
+		}
+		if strings.Join(codes, ",") != "FATAL 42501" {
+			t.Fatalf("FETCH: %v", codes)
+		}
+	}
+	time.Sleep(500 * time.Millisecond)
+	s.stop()
+	recs := readAudit(t, filepath.Join(dir, "audit.log"))
+	for _, user := range []string{"bookkeeper", "analyst"} {
+		t.Run("client_gone_"+user, func(t *testing.T) {
+			got := r4Records(recs, "r4gone_"+user)
+			if len(got) != 1 {
+				t.Fatalf("%d records of the statement cut short, want 1", len(got))
+			}
+			e := got[0]
+			if e.SQL != "SELECT repeat($1, $2) FROM generate_series($3, $4)" || e.Kind != "SELECT" ||
+				e.Decision != audit.DecisionFailed || e.SQLState != "08006" || e.Rows < 10 || e.Rows >= 100000 {
+				t.Errorf("record: %+v", e)
+			}
+		})
+	}
+	t.Run("fetch_refused_at_result", func(t *testing.T) {
+		got := r4Records(recs, "r4fetch")
+		checkRecords(t, got, []want{
+			{"BEGIN", "BEGIN", "allowed", "", "simple", 0},
+			{"DECLARE r4c CURSOR FOR SELECT x FROM generate_series($1, $2) x", "DECLARE CURSOR", "allowed", "", "simple", 0},
+			{"FETCH $3 FROM r4c", "FETCH", "refused", "42501", "simple", 0},
+		})
+		if len(got) == 3 && !strings.Contains(got[2].Reason, "origin cannot be established") {
+			t.Errorf("reason %q", got[2].Reason)
+		}
+	})
+}
+
+// TestAuditReview4ExecuteOfMissingPortal: an Execute of a portal that
+// does not exist fails with 34000. For an unrestricted role the failed
+// Execute is recorded; for a restricted one pgmantle's own Describe ahead
+// of the Execute met the error, and the Execute got no record.
+func TestAuditReview4ExecuteOfMissingPortal(t *testing.T) {
+	c := pgtest.Cluster(t)
+	setupAuditDB(t, c)
+	dir := t.TempDir()
+	s := startAuditServer(t, c, dir, nil)
+	for _, role := range []struct{ user, pw string }{{"bookkeeper", "pw"}, {"analyst", "pw"}} {
+		conn := r4Connect(t, s, role.user, role.pw, "r4noportal_"+role.user)
+		if _, codes := conn.run(&pgproto3.Execute{Portal: "r4_missing"}, &pgproto3.Sync{}); len(codes) != 1 || codes[0] != "34000" {
+			t.Fatalf("%s: %v", role.user, codes)
+		}
+		if _, codes := conn.simple("SELECT 1"); len(codes) != 0 {
+			t.Fatalf("%s: %v", role.user, codes)
+		}
+		conn.close()
+	}
+	s.stop()
+	recs := readAudit(t, filepath.Join(dir, "audit.log"))
+	for _, user := range []string{"bookkeeper", "analyst"} {
+		t.Run(user, func(t *testing.T) {
+			checkRecords(t, r4Records(recs, "r4noportal_"+user), []want{
+				{"", "", audit.DecisionFailed, "34000", "extended", 0},
+				{"SELECT $1", "SELECT", audit.DecisionAllowed, "", "simple", 1},
+			})
+		})
+	}
+}
+
+// TestAuditReview4CommitFailsAtSync: in the extended protocol an
+// implicit transaction commits at Sync, so a deferred constraint fails
+// there: after the INSERT's CommandComplete, answering the Sync. The
+// INSERT's record already says allowed, 1 row; the error is in no
+// record. Which record should carry it needs a decision: a record for
+// the Sync would break "one record per statement", and the INSERT's
+// record is written (and chained) before the Sync is answered. The
+// expectation below is one option (the Execute's record held until the
+// Sync is answered, then failed).
+func TestAuditReview4CommitFailsAtSync(t *testing.T) {
+	t.Skip("design decision: an error answering Sync (the implicit transaction's commit, observed 23503) is audited " +
+		"nowhere; the Execute's record says allowed, 1 row, though the transaction rolled back")
+	c := pgtest.Cluster(t)
+	setupAuditDB(t, c)
+	dir := t.TempDir()
+	s := startAuditServer(t, c, dir, nil)
+	conn := r4Connect(t, s, "bookkeeper", "pw", "r4commit")
+	if _, codes := conn.simple("CREATE TEMP TABLE r4_parent (id int PRIMARY KEY); " +
+		"CREATE TEMP TABLE r4_child (p int REFERENCES r4_parent DEFERRABLE INITIALLY DEFERRED)"); len(codes) > 0 {
+		t.Fatal(codes)
+	}
+	if _, codes := conn.run(append(execute("INSERT INTO r4_child VALUES (7)", 0), &pgproto3.Sync{})...); len(codes) != 1 || codes[0] != "23503" {
+		t.Fatalf("%v", codes)
+	}
+	conn.close()
+	s.stop()
+	got := r4Records(readAudit(t, filepath.Join(dir, "audit.log")), "r4commit")
+	got = got[len(got)-1:]
+	checkRecords(t, got, []want{{"INSERT INTO r4_child VALUES ($1)", "INSERT", audit.DecisionFailed, "23503", "extended", 0}})
+}
+
+func TestAuditReview4Holds(t *testing.T) {
+	c := pgtest.Cluster(t)
+	setupAuditDB(t, c)
+	ctx := pgtest.Context(t)
+	dir := t.TempDir()
+	s := startAuditServer(t, c, dir, nil)
+	if err := c.Exec(ctx, "CREATE TABLE IF NOT EXISTS public.r4_copy (id int, note text); GRANT ALL ON public.r4_copy TO PUBLIC"); err != nil {
+		t.Fatal(err)
+	}
+
+	type scenario struct {
+		name, user, pw string
+		run            func(t *testing.T, c *r4Conn)
+		wants          []want
+	}
+	codes := func(t *testing.T, want string, got []string) {
+		t.Helper()
+		if strings.Join(got, ",") != want {
+			t.Fatalf("errors %v, want %q", got, want)
+		}
+	}
+	copyInWith := func(t *testing.T, c *r4Conn, start []pgproto3.FrontendMessage, msgs ...pgproto3.FrontendMessage) []string {
+		t.Helper()
+		for _, m := range start {
+			c.fe.Send(m)
+		}
+		c.fe.Flush()
+		var out []string
+		for sent := false; ; {
+			m, err := c.fe.Receive()
+			if err != nil {
+				t.Fatal(err)
+			}
+			switch m := m.(type) {
+			case *pgproto3.CopyInResponse:
+				for _, msg := range msgs {
+					c.fe.Send(msg)
+				}
+				c.fe.Flush()
+				sent = true
+			case *pgproto3.ErrorResponse:
+				out = append(out, m.Code)
+			case *pgproto3.ReadyForQuery:
+				if !sent {
+					t.Fatal("no CopyInResponse")
+				}
+				return out
+			}
+		}
+	}
+	copyIn := func(t *testing.T, c *r4Conn, sql string, msgs ...pgproto3.FrontendMessage) []string {
+		t.Helper()
+		return copyInWith(t, c, []pgproto3.FrontendMessage{&pgproto3.Query{String: sql}}, msgs...)
+	}
+	scenarios := []scenario{
+		{name: "extended_copy_fail", user: "bookkeeper", pw: "pw",
+			run: func(t *testing.T, c *r4Conn) {
+				// libpq's way: a Sync right behind the Execute (ignored by
+				// PostgreSQL during the COPY) and one after the CopyFail.
+				got := copyInWith(t, c, append(execute("COPY r4_copy FROM STDIN", 0), &pgproto3.Sync{}),
+					&pgproto3.CopyData{Data: []byte("1\tSEEDR4COPY\n")}, &pgproto3.CopyFail{Message: "client gave up"}, &pgproto3.Sync{})
+				codes(t, "57014", got)
+				_, got = c.simple("SELECT 1")
+				codes(t, "", got)
+			},
+			wants: []want{
+				{"COPY r4_copy FROM STDIN", "COPY", "failed", "57014", "extended", 0},
+				{"SELECT $1", "SELECT", "allowed", "", "simple", 1},
+			}},
+		{name: "simple_error_in_2_of_3", user: "bookkeeper", pw: "pw",
+			run: func(t *testing.T, c *r4Conn) {
+				_, got := c.simple("SELECT 1; SELECT 1/0; SELECT 2")
+				codes(t, "22012", got)
+			},
+			wants: []want{
+				{"SELECT $1", "SELECT", "allowed", "", "simple", 1},
+				{"SELECT $2/$3", "SELECT", "failed", "22012", "simple", 0},
+			}},
+		{name: "simple_error_mid_rows", user: "bookkeeper", pw: "pw",
+			run: func(t *testing.T, c *r4Conn) {
+				_, got := c.simple("SELECT 1/(3 - x) FROM generate_series(1, 5) x")
+				codes(t, "22012", got)
+			},
+			wants: []want{{"SELECT $1/($2 - x) FROM generate_series($3, $4) x", "SELECT", "failed", "22012", "simple", 2}}},
+		{name: "empty_query", user: "bookkeeper", pw: "pw",
+			run: func(t *testing.T, c *r4Conn) {
+				_, got := c.simple("")
+				codes(t, "", got)
+				_, got = c.run(append(execute("", 0), &pgproto3.Sync{})...)
+				codes(t, "", got)
+			},
+			wants: []want{
+				{"", "", "allowed", "", "simple", 0},
+				{"", "", "allowed", "", "extended", 0},
+			}},
+		{name: "pipeline_error_skips_rest", user: "bookkeeper", pw: "pw",
+			run: func(t *testing.T, c *r4Conn) {
+				var msgs []pgproto3.FrontendMessage
+				msgs = append(msgs, execute("SELECT 1", 0)...)
+				msgs = append(msgs, execute("SELECT 1/0", 0)...)
+				msgs = append(msgs, execute("SELECT 2", 0)...)
+				msgs = append(msgs, &pgproto3.Sync{})
+				msgs = append(msgs, execute("SELECT 3", 0)...)
+				msgs = append(msgs, &pgproto3.Sync{})
+				_, got := c.run(msgs...)
+				codes(t, "22012", got)
+			},
+			wants: []want{
+				{"SELECT $1", "SELECT", "allowed", "", "extended", 1},
+				{"SELECT $1/$2", "SELECT", "failed", "22012", "extended", 0},
+				{"SELECT $1", "SELECT", "allowed", "", "extended", 1},
+			}},
+		{name: "pipeline_refused_skips_rest", user: "analyst", pw: "pw",
+			run: func(t *testing.T, c *r4Conn) {
+				var msgs []pgproto3.FrontendMessage
+				msgs = append(msgs, execute("SELECT 1", 0)...)
+				msgs = append(msgs, execute("SELECT address FROM bk.contacts", 0)...)
+				msgs = append(msgs, execute("SELECT 2", 0)...)
+				msgs = append(msgs, &pgproto3.Sync{})
+				msgs = append(msgs, execute("SELECT name FROM bk.contacts", 0)...)
+				msgs = append(msgs, &pgproto3.Sync{})
+				_, got := c.run(msgs...)
+				codes(t, "42501", got)
+			},
+			wants: []want{
+				{"SELECT $1", "SELECT", "allowed", "", "extended", 1},
+				{"SELECT address FROM bk.contacts", "SELECT", "refused", "42501", "extended", 0},
+				{"SELECT name FROM bk.contacts", "SELECT", "masked", "", "extended", 0},
+			}},
+		{name: "portal_suspended_then_resumed", user: "analyst", pw: "pw",
+			run: func(t *testing.T, c *r4Conn) {
+				msgs := execute("SELECT x FROM generate_series(1, 5) x", 2)
+				msgs = append(msgs, &pgproto3.Execute{}, &pgproto3.Sync{})
+				vals, got := c.run(msgs...)
+				codes(t, "", got)
+				if len(vals) != 5 {
+					t.Fatalf("%d rows", len(vals))
+				}
+			},
+			wants: []want{
+				{"SELECT x FROM generate_series($1, $2) x", "SELECT", "allowed", "", "extended", 2},
+				{"SELECT x FROM generate_series($1, $2) x", "SELECT", "allowed", "", "extended", 3},
+			}},
+		{name: "statement_timeout", user: "bookkeeper", pw: "pw",
+			run: func(t *testing.T, c *r4Conn) {
+				_, got := c.simple("SET statement_timeout = 50; SELECT pg_sleep(2)")
+				codes(t, "57014", got)
+				c.simple("RESET statement_timeout")
+			},
+			wants: []want{
+				{"SET statement_timeout = $1", "SET", "allowed", "", "simple", 0},
+				{"SELECT pg_sleep($2)", "SELECT", "failed", "57014", "simple", 0},
+				{"RESET statement_timeout", "RESET", "allowed", "", "simple", 0},
+			}},
+		{name: "copy_fail_from_client", user: "bookkeeper", pw: "pw",
+			run: func(t *testing.T, c *r4Conn) {
+				got := copyIn(t, c, "COPY r4_copy FROM STDIN", &pgproto3.CopyData{Data: []byte("1\tSEEDR4COPY\n")},
+					&pgproto3.CopyFail{Message: "client gave up"})
+				codes(t, "57014", got)
+			},
+			wants: []want{{"COPY r4_copy FROM STDIN", "COPY", "failed", "57014", "simple", 0}}},
+		{name: "copy_bad_row", user: "bookkeeper", pw: "pw",
+			run: func(t *testing.T, c *r4Conn) {
+				got := copyIn(t, c, "COPY r4_copy FROM STDIN", &pgproto3.CopyData{Data: []byte("1\ta\nnot-a-number\tb\n")},
+					&pgproto3.CopyDone{})
+				codes(t, "22P02", got)
+			},
+			wants: []want{{"COPY r4_copy FROM STDIN", "COPY", "failed", "22P02", "simple", 0}}},
+		{name: "copy_in_ok_then_copy_out", user: "bookkeeper", pw: "pw",
+			run: func(t *testing.T, c *r4Conn) {
+				got := copyIn(t, c, "COPY r4_copy FROM STDIN", &pgproto3.CopyData{Data: []byte("1\ta\n2\tb\n")}, &pgproto3.CopyDone{})
+				codes(t, "", got)
+				_, got = c.simple("COPY (SELECT x FROM generate_series(1, 3) x) TO STDOUT")
+				codes(t, "", got)
+			},
+			wants: []want{
+				{"COPY r4_copy FROM STDIN", "COPY", "allowed", "", "simple", 2},
+				{"COPY (SELECT x FROM generate_series($1, $2) x) TO STDOUT", "COPY", "allowed", "", "simple", 3},
+			}},
+		{name: "function_call_fails", user: "bookkeeper", pw: "pw",
+			run: func(t *testing.T, c *r4Conn) {
+				_, got := c.run(&pgproto3.FunctionCall{Function: 177, ArgFormatCodes: []uint16{0}, // int4pl
+					Arguments: [][]byte{[]byte("2147483647"), []byte("1")}})
+				codes(t, "22003", got)
+			},
+			wants: []want{{"", "FUNCTION CALL", "failed", "22003", "function", 0}}},
+		{name: "implicit_block_rolled_back", user: "bookkeeper", pw: "pw",
+			run: func(t *testing.T, c *r4Conn) {
+				_, got := c.simple("INSERT INTO r4_copy VALUES (9, 'x'); SELECT 1/0; INSERT INTO r4_copy VALUES (10, 'y')")
+				codes(t, "22012", got)
+			},
+			wants: []want{
+				{"INSERT INTO r4_copy VALUES ($1, $2)", "INSERT", "allowed", "", "simple", 1},
+				{"SELECT $3/$4", "SELECT", "failed", "22012", "simple", 0},
+			}},
+		{name: "aborted_transaction", user: "analyst", pw: "pw",
+			run: func(t *testing.T, c *r4Conn) {
+				_, got := c.simple("BEGIN")
+				_, got2 := c.simple("SELECT 1/0")
+				_, got3 := c.simple("SELECT name FROM bk.contacts")
+				_, got4 := c.simple("ROLLBACK")
+				codes(t, "22012,25P02", append(append(append(got, got2...), got3...), got4...))
+			},
+			wants: []want{
+				{"BEGIN", "BEGIN", "allowed", "", "simple", 0},
+				{"SELECT $1/$2", "SELECT", "failed", "22012", "simple", 0},
+				{"SELECT name FROM bk.contacts", "SELECT", "failed", "25P02", "simple", 0},
+				{"ROLLBACK", "ROLLBACK", "allowed", "", "simple", 0},
+			}},
+		{name: "cursor_and_sql_prepare", user: "bookkeeper", pw: "pw",
+			run: func(t *testing.T, c *r4Conn) {
+				_, got := c.simple("BEGIN; DECLARE r4c CURSOR FOR SELECT x FROM generate_series(1, 5) x; FETCH 2 FROM r4c; FETCH ALL FROM r4c; COMMIT")
+				codes(t, "", got)
+				_, got = c.simple("PREPARE r4p AS SELECT $1::int + 1; EXECUTE r4p(41)")
+				codes(t, "", got)
+			},
+			wants: []want{
+				{"BEGIN", "BEGIN", "allowed", "", "simple", 0},
+				{"DECLARE r4c CURSOR FOR SELECT x FROM generate_series($1, $2) x", "DECLARE CURSOR", "allowed", "", "simple", 0},
+				{"FETCH $3 FROM r4c", "FETCH", "allowed", "", "simple", 2},
+				{"FETCH ALL FROM r4c", "FETCH", "allowed", "", "simple", 3},
+				{"COMMIT", "COMMIT", "allowed", "", "simple", 0},
+				{"PREPARE r4p AS SELECT $1::int + $2", "PREPARE", "allowed", "", "simple", 0},
+				{"EXECUTE r4p($3)", "SELECT", "allowed", "", "simple", 1},
+			}},
+	}
+	for _, sc := range scenarios {
+		conn := r4Connect(t, s, sc.user, sc.pw, "r4_"+sc.name)
+		sc.run(t, conn)
+		conn.close()
+	}
+
+	// Terminate right behind a Query, not waiting for the answer.
+	{
+		conn := r4Connect(t, s, "bookkeeper", "pw", "r4_terminate")
+		conn.fe.Send(&pgproto3.Query{String: "SELECT 1; INSERT INTO r4_copy VALUES (11, 'z')"})
+		conn.fe.Send(&pgproto3.Terminate{})
+		conn.fe.Flush()
+		conn.conn.Close()
+	}
+	// A statement cancelled by a CancelRequest.
+	{
+		pc, err := pgconn.Connect(ctx, "postgres://bookkeeper:pw@"+s.addr+"/postgres?sslmode=disable&application_name=r4_cancel")
+		if err != nil {
+			t.Fatal(err)
+		}
+		go func() {
+			time.Sleep(300 * time.Millisecond)
+			pc.CancelRequest(context.Background())
+		}()
+		_, err = pc.Exec(ctx, "SELECT pg_sleep(5)").ReadAll()
+		if pe, ok := err.(*pgconn.PgError); !ok || pe.Code != "57014" {
+			t.Fatalf("cancel: %v", err)
+		}
+		pc.Close(ctx)
+	}
+	time.Sleep(300 * time.Millisecond)
+	s.stop()
+	recs := readAudit(t, filepath.Join(dir, "audit.log"))
+	for _, sc := range scenarios {
+		t.Run(sc.name, func(t *testing.T) { checkRecords(t, r4Records(recs, "r4_"+sc.name), sc.wants) })
+	}
+	t.Run("terminate_after_query", func(t *testing.T) {
+		checkRecords(t, r4Records(recs, "r4_terminate"), []want{
+			{"SELECT $1", "SELECT", "allowed", "", "simple", 1},
+			{"INSERT INTO r4_copy VALUES ($2, $3)", "INSERT", "allowed", "", "simple", 1},
+		})
+	})
+	t.Run("cancel", func(t *testing.T) {
+		checkRecords(t, r4Records(recs, "r4_cancel"), []want{{"SELECT pg_sleep($1)", "SELECT", "failed", "57014", "simple", 0}})
+	})
+	t.Run("no_copy_data", func(t *testing.T) { checkNoSeed(t, reviewFiles(t, dir), "SEEDR4COPY") })
+}
