@@ -123,18 +123,38 @@ func (ss *session) auditComplete(r request, m message) {
 	case 's':
 		ev.Outcome = OutcomeSuspended
 	}
+	if r.kind != reqQuery && r.kind != reqExecute {
+		return
+	}
+	ss.describeStatement(&ev, r)
+	ss.audit(ev, r.sent)
+}
+
+// describeStatement fills in ev what r says of its statement: text,
+// plan, protocol and message. It reports false for a request that is
+// not a statement (a Describe, a Close, a Sync).
+func (ss *session) describeStatement(ev *StatementEvent, r request) bool {
 	switch r.kind {
 	case reqQuery:
 		ev.SQL, ev.Index, ev.Protocol, ev.Plan = r.sql, ss.stmtIndex, ProtocolSimple, r.plan
+	case reqParse:
+		ev.SQL, ev.Protocol, ev.Message, ev.Plan = r.sql, ProtocolExtended, "Parse", r.plan
+	case reqBind:
+		ev.Protocol, ev.Message = ProtocolExtended, "Bind"
+		if st := ss.reg.stmts[r.stmt]; st != nil {
+			ev.SQL, ev.Plan = st.SQL, st.Plan
+		}
 	case reqExecute:
 		ev.Protocol, ev.Message = ProtocolExtended, "Execute"
 		if p := ss.reg.portals[r.name]; p != nil && p.Statement != nil {
 			ev.SQL, ev.Plan = p.Statement.SQL, p.Statement.Plan
 		}
+	case reqFunctionCall:
+		ev.Protocol = ProtocolFunction
 	default:
-		return
+		return false
 	}
-	ss.audit(ev, r.sent)
+	return true
 }
 
 // auditError reports a statement PostgreSQL answered with an error, or
@@ -156,24 +176,7 @@ func (ss *session) auditError(body []byte) {
 	if r.refused != nil && standInRejected(r.kind, body) {
 		ev.Outcome, ev.SQLState, ev.Refusal = OutcomeRefused, r.refused.Code, r.refused
 	}
-	switch r.kind {
-	case reqQuery:
-		ev.SQL, ev.Index, ev.Protocol, ev.Plan = r.sql, ss.stmtIndex, ProtocolSimple, r.plan
-	case reqParse:
-		ev.SQL, ev.Protocol, ev.Message, ev.Plan = r.sql, ProtocolExtended, "Parse", r.plan
-	case reqBind:
-		ev.Protocol, ev.Message = ProtocolExtended, "Bind"
-		if st := ss.reg.stmts[r.stmt]; st != nil {
-			ev.SQL, ev.Plan = st.SQL, st.Plan
-		}
-	case reqExecute:
-		ev.Protocol, ev.Message = ProtocolExtended, "Execute"
-		if p := ss.reg.portals[r.name]; p != nil && p.Statement != nil {
-			ev.SQL, ev.Plan = p.Statement.SQL, p.Statement.Plan
-		}
-	case reqFunctionCall:
-		ev.Protocol = ProtocolFunction
-	default:
+	if !ss.describeStatement(&ev, r) {
 		return // a Describe or Close: not a statement
 	}
 	ss.audit(ev, r.sent)
@@ -197,19 +200,12 @@ func (ss *session) auditCutShort(err error) {
 			ev.Outcome, ev.Refusal = OutcomeRefused, pe
 		}
 	}
-	switch r.kind {
-	case reqQuery:
-		ev.SQL, ev.Index, ev.Protocol, ev.Plan = r.sql, ss.stmtIndex, ProtocolSimple, r.plan
-		if ev.Outcome == OutcomeRefused {
-			ev.Message = MessageResult
-		}
-	case reqExecute:
-		ev.Protocol, ev.Message = ProtocolExtended, "Execute"
-		if p := ss.reg.portals[r.name]; p != nil && p.Statement != nil {
-			ev.SQL, ev.Plan = p.Statement.SQL, p.Statement.Plan
-		}
-	default:
+	if r.kind != reqQuery && r.kind != reqExecute {
 		return
+	}
+	ss.describeStatement(&ev, r)
+	if r.kind == reqQuery && ev.Outcome == OutcomeRefused {
+		ev.Message = MessageResult
 	}
 	ss.audit(ev, r.sent)
 }
