@@ -53,28 +53,28 @@ func TestCancel(t *testing.T) {
 			{"unknown pid", pid + 1, secret},
 			{"upstream pid", backendPID, secret},
 		}
-		for _, k := range keys {
-			// The statement runs while the bad cancel request is handled
-			// and completes normally.
-			errc := make(chan error, 1)
-			go func() {
-				_, err := conn.Exec(ctx, "SELECT pg_sleep(0.5)")
-				errc <- err
-			}()
-			waitActive(t, admin, app, "pg_sleep")
-			sendCancel(t, p.addr, k.pid, k.secret)
-			if err := <-errc; err != nil {
-				t.Fatalf("%s: the query failed: %v", k.name, err)
-			}
-		}
-		// The right key, sent the same way, does cancel: the raw requests
-		// above were well-formed.
+		// One long statement runs while every bad cancel request is
+		// handled; none of them may end it. (A short statement per key
+		// raced the activity poll on a starved machine.)
 		errc := make(chan error, 1)
 		go func() {
-			_, err := conn.Exec(ctx, "SELECT pg_sleep(30)")
+			_, err := conn.Exec(ctx, "SELECT pg_sleep(60)")
 			errc <- err
 		}()
 		waitActive(t, admin, app, "pg_sleep")
+		for _, k := range keys {
+			sendCancel(t, p.addr, k.pid, k.secret)
+		}
+		// A forwarded cancel acts within milliseconds; give a wrongly
+		// forwarded one time to show.
+		select {
+		case err := <-errc:
+			t.Fatalf("a bad cancel key ended the statement: %v", err)
+		case <-time.After(time.Second):
+		}
+		waitActive(t, admin, app, "pg_sleep")
+		// The right key, sent the same way, does cancel: the raw requests
+		// above were well-formed.
 		sendCancel(t, p.addr, pid, secret)
 		select {
 		case err := <-errc:
