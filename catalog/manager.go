@@ -65,9 +65,11 @@ type Manager struct {
 	// DefaultCheckInterval; negative disables the checks.
 	CheckInterval time.Duration
 	// MaxStale bounds how long a snapshot is used without being confirmed
-	// current by a check or a load. Past it, or as soon as a change was
-	// seen and its reload failed, Get and Fresh return an error (fail
-	// closed). Zero means 5 × the shorter of CheckInterval and a positive
+	// current by a check or a load. A statement that finds it passed asks
+	// for a check at once and waits for it (MaxStale, but at least 2 s and
+	// at most 10 s or Timeout); if that does not confirm the snapshot, or as
+	// soon as a change was seen and its reload failed, Get and Fresh
+	// return an error (fail closed). Zero means 5 × the shorter of CheckInterval and a positive
 	// Interval (each confirms the snapshot when it succeeds); negative
 	// disables the bound.
 	MaxStale time.Duration
@@ -100,6 +102,9 @@ type dbState struct {
 	// kick asks the refresher for a refresh; it holds at most one pending
 	// request, so Invalidate never blocks and bursts coalesce.
 	kick chan struct{}
+	// confirm asks the refresher for a check now (a statement found the
+	// snapshot past MaxStale); it coalesces like kick.
+	confirm chan struct{}
 
 	// Written by the refresher: the fingerprint the snapshot was loaded
 	// at; when the snapshot was last confirmed current (unix ns); whether
@@ -109,9 +114,33 @@ type dbState struct {
 	changed  atomic.Bool
 	check    *pgx.Conn // the refresher's connection for checks
 	// reloading is closed when the reload of a seen change ends (under
-	// mu; nil when none is running).
+	// mu; nil when none is running). checked is closed when the
+	// refresher's next check or load ends, whatever its outcome (under mu;
+	// nil when nobody waits for one).
 	mu        sync.Mutex
 	reloading chan struct{}
+	checked   chan struct{}
+}
+
+// awaitCheck returns a channel closed when the refresher's next check or
+// load ends.
+func (st *dbState) awaitCheck() <-chan struct{} {
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	if st.checked == nil {
+		st.checked = make(chan struct{})
+	}
+	return st.checked
+}
+
+// endCheck wakes those waiting in awaitCheck.
+func (st *dbState) endCheck() {
+	st.mu.Lock()
+	if st.checked != nil {
+		close(st.checked)
+		st.checked = nil
+	}
+	st.mu.Unlock()
 }
 
 // beginReload marks a change seen: Fresh waits for the reload.
@@ -153,7 +182,8 @@ func (m *Manager) Get(ctx context.Context, database string) (*Snapshot, error) {
 	}
 	st := m.dbs[database]
 	if st == nil {
-		st = &dbState{name: database, ready: make(chan struct{}), kick: make(chan struct{}, 1)}
+		st = &dbState{name: database, ready: make(chan struct{}),
+			kick: make(chan struct{}, 1), confirm: make(chan struct{}, 1)}
 		m.dbs[database] = st
 		m.wg.Add(1)
 		go m.refresher(st)
@@ -253,6 +283,25 @@ func (m *Manager) Fresh(database string) error {
 
 // fresh is Fresh for a loaded database.
 func (m *Manager) fresh(st *dbState) error {
+	if bound := m.maxStale(); bound > 0 && m.staleFor(st) {
+		// The periodic confirmation is late (a starved machine, a slow
+		// connection): ask for a check now and decide on its outcome. A
+		// failed check ends the wait at once; a hung one is given up on
+		// after the bound (at least 2 s, at most 10 s).
+		done := st.awaitCheck()
+		select {
+		case st.confirm <- struct{}{}:
+		default: // a check is already requested
+		}
+		select {
+		case <-done:
+		case <-m.ctx.Done():
+		case <-time.After(min(m.timeout(), max(bound, 2*time.Second), 10*time.Second)):
+		}
+		if age := time.Since(time.Unix(0, st.verified.Load())); age > bound {
+			return fmt.Errorf("catalog: the catalog of database %q was last confirmed %s ago (limit %s)", st.name, age.Round(time.Millisecond), bound)
+		}
+	}
 	if st.changed.Load() {
 		// A change was seen: wait for its reload (a DDL statement costs
 		// the statements that race it a reload's time, never a decision
@@ -268,11 +317,6 @@ func (m *Manager) fresh(st *dbState) error {
 		}
 		if st.changed.Load() {
 			return fmt.Errorf("catalog: the catalog of database %q changed and could not be reloaded", st.name)
-		}
-	}
-	if bound := m.maxStale(); bound > 0 {
-		if age := time.Since(time.Unix(0, st.verified.Load())); age > bound {
-			return fmt.Errorf("catalog: the catalog of database %q was last confirmed %s ago (limit %s)", st.name, age.Round(time.Millisecond), bound)
 		}
 	}
 	return nil
@@ -389,6 +433,12 @@ func (m *Manager) refresher(st *dbState) {
 		case <-tick:
 		case <-checks:
 			if m.unchanged(st, log) {
+				st.endCheck()
+				continue
+			}
+		case <-st.confirm:
+			if m.unchanged(st, log) {
+				st.endCheck()
 				continue
 			}
 		}
@@ -410,6 +460,7 @@ func (m *Manager) refresher(st *dbState) {
 			m.logLoaded(log, st.snap.Swap(s), s)
 		}
 		st.endReload(err == nil)
+		st.endCheck()
 		if timer != nil {
 			timer.Reset(interval)
 		}

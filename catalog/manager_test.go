@@ -209,6 +209,54 @@ func TestManagerInterval(t *testing.T) {
 	}
 }
 
+// TestManagerLateConfirmationChecksOnDemand: a snapshot past MaxStale
+// because the periodic check is late (here: hourly) is confirmed by a
+// check the statement asks for, and serves; when that check cannot reach
+// the catalog, Get fails closed; once it can again, Get serves.
+func TestManagerLateConfirmationChecksOnDemand(t *testing.T) {
+	t.Parallel()
+	c := pgtest.Cluster(t)
+	ctx := pgtest.Context(t)
+	role, password := unique("catalog_late"), "late-Pa55word"
+	if err := c.CreateRole(ctx, role, password, pgcluster.AuthSCRAM); err != nil {
+		t.Fatal(err)
+	}
+	db := newDB(t, `CREATE TABLE t (x int)`)
+	m, _ := newManager(t, -1)
+	m.DSN = c.DSN(role, password, "postgres")
+	m.CheckInterval = time.Hour
+	m.MaxStale = 200 * time.Millisecond
+	old := mustGet(t, m, db)
+
+	time.Sleep(300 * time.Millisecond)
+	if s, err := m.Get(ctx, db); err != nil || s != old {
+		t.Fatalf("Get past MaxStale with the catalog reachable: %v (same snapshot: %v); want the on-demand check to confirm it", err, s == old)
+	}
+	// The check connection opened above is kept; end it and forbid new
+	// ones, so the next on-demand check fails.
+	if err := c.Exec(ctx, "ALTER ROLE "+role+" NOLOGIN"); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Exec(context.Background(), "ALTER ROLE "+role+" LOGIN") })
+	if err := c.Exec(ctx, "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = '"+role+"'"); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(300 * time.Millisecond)
+	if _, err := m.Get(ctx, db); err == nil || !strings.Contains(err.Error(), "last confirmed") {
+		t.Fatalf("Get past MaxStale with the catalog unreachable: %v; want the staleness error", err)
+	}
+	if st := m.Status(); st.Failing != 1 {
+		t.Errorf("Status().Failing = %d, want 1", st.Failing)
+	}
+
+	if err := c.Exec(ctx, "ALTER ROLE "+role+" LOGIN"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := m.Get(ctx, db); err != nil {
+		t.Fatalf("Get once the catalog is reachable again: %v", err)
+	}
+}
+
 // TestManagerRefreshFailureKeepsSnapshot: a refresh that fails (the catalog
 // role may no longer log in) is logged and the previous snapshot stays;
 // once the role is fixed, the next refresh succeeds.

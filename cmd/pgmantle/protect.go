@@ -45,7 +45,8 @@ func setupProtection(ctx context.Context, cfg config.Config, srv *proxy.Server, 
 	if err != nil {
 		return nil, err
 	}
-	mgr := &catalog.Manager{DSN: cfg.Catalog.DSN, Interval: cfg.Catalog.RefreshInterval, Logger: logger}
+	mgr := &catalog.Manager{DSN: cfg.Catalog.DSN, Interval: cfg.Catalog.RefreshInterval,
+		CheckInterval: cfg.Catalog.CheckInterval, MaxStale: cfg.Catalog.MaxStale, Logger: logger}
 	check := func(p *policy.Policy) error {
 		if err := checkKeys(p, km); err != nil {
 			return err

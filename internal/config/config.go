@@ -142,6 +142,13 @@ type Catalog struct {
 	// RefreshInterval is how often snapshots are reloaded in the
 	// background. Default 5m.
 	RefreshInterval time.Duration `yaml:"refresh_interval"`
+	// CheckInterval is how often each database's catalog is asked whether
+	// it changed (a change reloads the snapshot at once). Default 1s.
+	CheckInterval time.Duration `yaml:"check_interval"`
+	// MaxStale is how long a snapshot may go unconfirmed by a check or a
+	// load before restricted statements ask for a check themselves and
+	// are refused if it fails. Default (0): 5 × CheckInterval.
+	MaxStale time.Duration `yaml:"max_stale"`
 }
 
 // Keys configures the key source.
@@ -228,7 +235,7 @@ func Default() Config {
 		},
 		Log:     Log{Level: "info", Format: "text"},
 		Policy:  Policy{WatchInterval: 2 * time.Second},
-		Catalog: Catalog{RefreshInterval: 5 * time.Minute},
+		Catalog: Catalog{RefreshInterval: 5 * time.Minute, CheckInterval: time.Second},
 		Keys:    Keys{RefreshInterval: time.Minute},
 		Audit: Audit{Postgres: AuditPostgres{Table: "pgmantle_audit"}, Sync: "interval", SyncInterval: time.Second, OnFailure: "refuse", QueueSize: 8192,
 			RotateSize: 100 << 20, RotateInterval: 24 * time.Hour},

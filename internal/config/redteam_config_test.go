@@ -231,6 +231,9 @@ func TestRedteamConfigHoldsSyntaxAndTypeErrors(t *testing.T) {
 		{"limits: {max_message_size: [1]}\n", "c.yaml:1: invalid size"},
 		{"policy:\n  watch_interval: -1s\n", "c.yaml:2: policy.watch_interval"},
 		{"catalog:\n  refresh_interval: 0s\n", "c.yaml:2: catalog.refresh_interval: must be positive"},
+		{"catalog:\n  check_interval: 0s\n", "c.yaml:2: catalog.check_interval: must be positive"},
+		{"catalog:\n  max_stale: -1s\n", "c.yaml:2: catalog.max_stale: must not be negative"},
+		{"catalog:\n  check_interval: 2s\n  max_stale: 1s\n", "c.yaml:3: catalog.max_stale: must be at least catalog.check_interval (2s)"},
 		{"keys:\n  refresh_interval: -1m\n", "c.yaml:2: keys.refresh_interval: must be positive"},
 		{"audit:\n  sync_interval: 0s\n", "c.yaml:2: audit.sync_interval: must be positive"},
 		{"audit:\n  queue_size: 0\n", "c.yaml:2: audit.queue_size: must be positive"},
@@ -306,5 +309,8 @@ func TestRedteamConfigHoldsDefaultsFailSafe(t *testing.T) {
 	}
 	if cfg.Catalog.RefreshInterval != 5*time.Minute {
 		t.Errorf("catalog.refresh_interval default %v", cfg.Catalog.RefreshInterval)
+	}
+	if cfg.Catalog.CheckInterval != time.Second || cfg.Catalog.MaxStale != 0 {
+		t.Errorf("catalog.check_interval default %v, max_stale %v", cfg.Catalog.CheckInterval, cfg.Catalog.MaxStale)
 	}
 }

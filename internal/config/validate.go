@@ -107,6 +107,14 @@ func (c *Config) Validate() error {
 	if c.Catalog.RefreshInterval <= 0 {
 		bad("catalog.refresh_interval", "must be positive")
 	}
+	if c.Catalog.CheckInterval <= 0 {
+		bad("catalog.check_interval", "must be positive")
+	}
+	if c.Catalog.MaxStale < 0 {
+		bad("catalog.max_stale", "must not be negative (0: 5 × catalog.check_interval)")
+	} else if c.Catalog.MaxStale > 0 && c.Catalog.MaxStale < c.Catalog.CheckInterval {
+		bad("catalog.max_stale", "must be at least catalog.check_interval (%s)", c.Catalog.CheckInterval)
+	}
 	if c.Keys.File != "" && c.Keys.Vault != nil {
 		bad("keys.vault", "give either keys.file or keys.vault, not both")
 	}
