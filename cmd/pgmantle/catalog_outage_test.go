@@ -40,7 +40,9 @@ func TestCatalogOutageFailsClosed(t *testing.T) {
 	}
 	s := startAuditServer(t, c, dir,
 		func(o *overrides) { o.catalogDSN = c.DSN(catRole, "", "postgres") + "&passfile=" + passfile },
-		func(cfg *config.Config) { cfg.Catalog.CheckInterval, cfg.Catalog.MaxStale = 100*time.Millisecond, 500*time.Millisecond })
+		func(cfg *config.Config) {
+			cfg.Catalog.CheckInterval, cfg.Catalog.MaxStale = 100*time.Millisecond, 500*time.Millisecond
+		})
 	defer s.stop() // after the sessions below are closed: stop waits for open ones
 
 	analyst := s.connect(t, "analyst", "pw")
