@@ -49,6 +49,15 @@ const (
 // pgmantle refused at its result.
 const MessageResult = "result"
 
+// MessageCommit is StatementEvent.Message for the commit of an
+// extended-protocol implicit transaction that failed answering a Sync (a
+// deferred constraint, a serialization failure): the client sent no
+// statement for it, SQL is empty, and every statement since the last
+// transaction boundary was rolled back. (A simple Query's implicit commit
+// fails in place of its last statement's CommandComplete: that statement
+// fails, as PostgreSQL reports it.)
+const MessageCommit = "commit"
+
 // Protocols of a StatementEvent.
 const (
 	ProtocolSimple   = "simple"
@@ -162,6 +171,11 @@ func (ss *session) describeStatement(ev *StatementEvent, r request) bool {
 func (ss *session) auditError(body []byte) {
 	r, ok := ss.q.peek()
 	if !ok {
+		return
+	}
+	if r.kind == reqSync && !r.injected && string(errorField(body, 'V')) == "ERROR" {
+		ss.audit(StatementEvent{Protocol: ProtocolExtended, Message: MessageCommit, Outcome: OutcomeFailed,
+			SQLState: string(errorField(body, 'C'))}, time.Time{})
 		return
 	}
 	if r.injected {

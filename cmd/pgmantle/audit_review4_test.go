@@ -209,18 +209,17 @@ func TestAuditReview4ExecuteOfMissingPortal(t *testing.T) {
 	}
 }
 
-// TestAuditReview4CommitFailsAtSync: in the extended protocol an
-// implicit transaction commits at Sync, so a deferred constraint fails
-// there: after the INSERT's CommandComplete, answering the Sync. The
-// INSERT's record already says allowed, 1 row; the error is in no
-// record. Which record should carry it needs a decision: a record for
-// the Sync would break "one record per statement", and the INSERT's
-// record is written (and chained) before the Sync is answered. The
-// expectation below is one option (the Execute's record held until the
-// Sync is answered, then failed).
+// TestAuditReview4CommitFailsAtSync: an extended-protocol implicit
+// transaction commits at the Sync, so a deferred constraint fails there,
+// after the statements' CommandCompletes. That error was in no record: the
+// INSERT's record said allowed, 1 row, though it was rolled back. Each
+// statement keeps its record as it ran (rows sent are disclosed, whatever
+// the commit does); the failed commit gets a record of its own: kind
+// COMMIT, failed, its SQLSTATE, no SQL (the client sent none) and the
+// reason. A simple Query commits before its last statement's
+// CommandComplete, so PostgreSQL reports that statement failed, and so
+// does its record (this held before).
 func TestAuditReview4CommitFailsAtSync(t *testing.T) {
-	t.Skip("design decision: an error answering Sync (the implicit transaction's commit, observed 23503) is audited " +
-		"nowhere; the Execute's record says allowed, 1 row, though the transaction rolled back")
 	c := pgtest.Cluster(t)
 	setupAuditDB(t, c)
 	dir := t.TempDir()
@@ -230,14 +229,40 @@ func TestAuditReview4CommitFailsAtSync(t *testing.T) {
 		"CREATE TEMP TABLE r4_child (p int REFERENCES r4_parent DEFERRABLE INITIALLY DEFERRED)"); len(codes) > 0 {
 		t.Fatal(codes)
 	}
-	if _, codes := conn.run(append(execute("INSERT INTO r4_child VALUES (7)", 0), &pgproto3.Sync{})...); len(codes) != 1 || codes[0] != "23503" {
+	// Extended protocol: two statements in the implicit transaction.
+	msgs := append(execute("INSERT INTO r4_child VALUES (7)", 0), execute("SELECT 1", 0)...)
+	if _, codes := conn.run(append(msgs, &pgproto3.Sync{})...); len(codes) != 1 || codes[0] != "23503" {
+		t.Fatalf("%v", codes)
+	}
+	// Simple protocol: the same, in one Query.
+	if _, codes := conn.simple("INSERT INTO r4_child VALUES (8); SELECT 2"); len(codes) != 1 || codes[0] != "23503" {
+		t.Fatalf("%v", codes)
+	}
+	// A commit that succeeds, and a statement that fails itself, add no
+	// commit record.
+	if _, codes := conn.run(append(execute("INSERT INTO r4_parent VALUES (9)", 0), &pgproto3.Sync{})...); len(codes) != 0 {
+		t.Fatalf("%v", codes)
+	}
+	if _, codes := conn.simple("INSERT INTO r4_parent VALUES (10); SELECT 1/0"); len(codes) != 1 || codes[0] != "22012" {
 		t.Fatalf("%v", codes)
 	}
 	conn.close()
 	s.stop()
 	got := r4Records(readAudit(t, filepath.Join(dir, "audit.log")), "r4commit")
-	got = got[len(got)-1:]
-	checkRecords(t, got, []want{{"INSERT INTO r4_child VALUES ($1)", "INSERT", audit.DecisionFailed, "23503", "extended", 0}})
+	got = got[2:] // the CREATE TABLEs
+	checkRecords(t, got, []want{
+		{"INSERT INTO r4_child VALUES ($1)", "INSERT", audit.DecisionAllowed, "", "extended", 1},
+		{"SELECT $1", "SELECT", audit.DecisionAllowed, "", "extended", 1},
+		{"", "COMMIT", audit.DecisionFailed, "23503", "extended", 0},
+		{"INSERT INTO r4_child VALUES ($1)", "INSERT", audit.DecisionAllowed, "", "simple", 1},
+		{"SELECT $2", "SELECT", audit.DecisionFailed, "23503", "simple", 1},
+		{"INSERT INTO r4_parent VALUES ($1)", "INSERT", audit.DecisionAllowed, "", "extended", 1},
+		{"INSERT INTO r4_parent VALUES ($1)", "INSERT", audit.DecisionAllowed, "", "simple", 1},
+		{"SELECT $2/$3", "SELECT", audit.DecisionFailed, "22012", "simple", 0},
+	})
+	if !strings.Contains(got[2].Reason, "rolled back") {
+		t.Errorf("commit record: reason %q, want the implicit commit explained", got[2].Reason)
+	}
 }
 
 func TestAuditReview4Holds(t *testing.T) {

@@ -166,6 +166,9 @@ func (s *session) Ended(reason string) {
 	s.submit(rec, false)
 }
 
+// commitFailed is the reason of a failed implicit commit's record.
+const commitFailed = "the implicit transaction's commit at Sync failed: its statements since the last transaction boundary were rolled back"
+
 // Statement implements proxy.SessionAuditor.
 func (s *session) Statement(ev *proxy.StatementEvent) {
 	rec := s.record(audit.TypeStatement, ev.Start)
@@ -179,6 +182,9 @@ func (s *session) Statement(ev *proxy.StatementEvent) {
 	rec.SQLState = ev.SQLState
 	d := decisionOf(ev.Plan, ev.Index)
 	s.describe(rec, ev, d)
+	if ev.Message == proxy.MessageCommit {
+		rec.Kind, rec.Reason = "COMMIT", commitFailed
+	}
 	switch ev.Outcome {
 	case proxy.OutcomeRefused:
 		rec.Decision = audit.DecisionRefused
