@@ -174,8 +174,9 @@ func (ss *session) auditError(body []byte) {
 		return
 	}
 	if r.kind == reqSync && !r.injected && string(errorField(body, 'V')) == "ERROR" {
+		// It started when the last statement ended (audit takes the later).
 		ss.audit(StatementEvent{Protocol: ProtocolExtended, Message: MessageCommit, Outcome: OutcomeFailed,
-			SQLState: string(errorField(body, 'C'))}, time.Time{})
+			SQLState: string(errorField(body, 'C'))}, ss.lastEnd)
 		return
 	}
 	if r.injected {

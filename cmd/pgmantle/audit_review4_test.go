@@ -260,6 +260,9 @@ func TestAuditReview4CommitFailsAtSync(t *testing.T) {
 		{"INSERT INTO r4_parent VALUES ($1)", "INSERT", audit.DecisionAllowed, "", "simple", 1},
 		{"SELECT $2/$3", "SELECT", audit.DecisionFailed, "22012", "simple", 0},
 	})
+	if d := got[2].DurationUS; d < 0 || d > 10_000_000 {
+		t.Errorf("commit record: duration %d µs", d)
+	}
 	if !strings.Contains(got[2].Reason, "rolled back") {
 		t.Errorf("commit record: reason %q, want the implicit commit explained", got[2].Reason)
 	}
