@@ -204,7 +204,7 @@ func (ss *session) auditError(body []byte) {
 // server gone, a shutdown) failed, with the SQLSTATE of the session's end.
 func (ss *session) auditCutShort(err error) {
 	r, ok := ss.q.peek()
-	if !ok || r.injected || !(ss.res.active || ss.copyIn || ss.rows > 0) {
+	if !ok || r.injected || !(ss.res.active || ss.copyIn || ss.rows > 0 || ss.sink.gone.Load()) {
 		return
 	}
 	ev := StatementEvent{Outcome: OutcomeFailed, SQLState: codeConnectionFailure}

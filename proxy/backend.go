@@ -63,7 +63,7 @@ func (ss *session) growBuffers() error {
 		return errClientGone
 	}
 	big := bigWriters.Get().(*bufio.Writer)
-	big.Reset(ss.client)
+	big.Reset(&ss.sink)
 	ss.cwSmall, ss.cw = ss.cw, big
 	ss.sr.grow()
 	return nil
@@ -88,6 +88,9 @@ func (ss *session) relayServerMessage(m message) error {
 	switch m.typ {
 	case 'D': // DataRow: the hot path
 		if ss.aud != nil {
+			if ss.sink.gone.Load() {
+				return errClientGone // a result for no one: cut it short
+			}
 			ss.rows++
 			ss.bytes += int64(len(m.raw))
 		}
@@ -104,6 +107,9 @@ func (ss *session) relayServerMessage(m message) error {
 		}
 	case 'd': // CopyData (COPY TO STDOUT)
 		if ss.aud != nil {
+			if ss.sink.gone.Load() {
+				return errClientGone // a result for no one: cut it short
+			}
 			ss.rows++
 			ss.bytes += int64(len(m.raw))
 		}

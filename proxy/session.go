@@ -45,6 +45,7 @@ type session struct {
 	sw     *bufio.Writer // server output; written by the client-to-server goroutine
 	sr     *msgReader    // server input; read by the server-to-client goroutine
 	cw     *bufio.Writer // client output; written by the server-to-client goroutine
+	sink   clientSink    // what cw writes to: client, or nothing once it vanished
 	// While a large result streams, the server-to-client direction uses
 	// large pooled buffers (see wire.go); streamed counts the bytes relayed
 	// since the last ReadyForQuery.
@@ -173,7 +174,8 @@ func (ss *session) adoptHello(h *clientHello) {
 		ss.info.Database = ss.info.User
 	}
 	ss.cr = newMsgReader(ss.client, ss.srv.maxMessageSize())
-	ss.cw = bufio.NewWriterSize(ss.client, writeBufferSize)
+	ss.sink.conn = ss.client
+	ss.cw = bufio.NewWriterSize(&ss.sink, writeBufferSize)
 }
 
 // authenticated is called when PostgreSQL accepts the login: the session's
@@ -211,7 +213,13 @@ func (ss *session) recheck() error {
 // relay runs the two directional loops and reports the first error.
 func (ss *session) relay() error {
 	errc := make(chan error, 2)
-	go func() { errc <- ss.clientToServer() }()
+	go func() {
+		if err := ss.clientToServer(); errors.Is(err, errClientGone) {
+			errc <- clientVanished{err}
+		} else {
+			errc <- err
+		}
+	}()
 	go func() { errc <- ss.serverToClient() }()
 	running := 2
 	var first error
@@ -225,6 +233,14 @@ func (ss *session) relay() error {
 	if running == 1 && errors.Is(first, errClientTerminate) {
 		first = ss.finishAfterTerminate(errc)
 		running = 0
+	}
+	if cv, ok := first.(clientVanished); ok {
+		first = cv.error
+		if running == 1 {
+			if err := ss.finishForVanishedClient(errc); err != nil {
+				first, running = err, 0
+			}
+		}
 	}
 	// Stop the other loop: closing upstream ends its reads and writes; a
 	// past deadline does the same for the client without closing it, so a

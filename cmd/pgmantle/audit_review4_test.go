@@ -209,6 +209,77 @@ func TestAuditReview4ExecuteOfMissingPortal(t *testing.T) {
 	}
 }
 
+// TestAuditReview4ClientVanishesBeforeAnswer: a client that sent a
+// statement and disconnected (no Terminate) before any answer arrived left
+// no record, though PostgreSQL may have read and run the statement — an
+// INSERT committed with nothing in the audit log. pgmantle now lets
+// PostgreSQL answer what was sent (discarding the answers), cancels what
+// still runs after a grace period, and records each statement as it
+// ended: the INSERT allowed (and in the table, as for a direct client),
+// the long sleep failed 57014, an unsynced extended-protocol INSERT
+// allowed but rolled back (its implicit transaction never committed, as
+// for a direct client), and a select cut short at its first row (failed
+// 08006, no rows: a result for no one is not produced).
+func TestAuditReview4ClientVanishesBeforeAnswer(t *testing.T) {
+	c := pgtest.Cluster(t)
+	setupAuditDB(t, c)
+	ctx := pgtest.Context(t)
+	if err := c.Exec(ctx, "DROP TABLE IF EXISTS public.r4_vanish; CREATE TABLE public.r4_vanish (id int); GRANT ALL ON public.r4_vanish TO PUBLIC;"+
+		"INSERT INTO bk.contacts (id, company_id, name, id_no) VALUES (41, 1, '张伟', '310105199003078032')"); err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	s := startAuditServer(t, c, dir, nil)
+	vanish := func(user, app string, msgs ...pgproto3.FrontendMessage) {
+		conn := r4Connect(t, s, user, "pw", app)
+		for _, m := range msgs {
+			conn.fe.Send(m)
+		}
+		if err := conn.fe.Flush(); err != nil {
+			t.Fatal(err)
+		}
+		conn.conn.Close() // no Terminate, no answer read
+	}
+	vanish("bookkeeper", "r4v_insert", &pgproto3.Query{String: "INSERT INTO public.r4_vanish VALUES (1)"})
+	vanish("bookkeeper", "r4v_sleep", &pgproto3.Query{String: "SELECT pg_sleep(30)"})
+	vanish("bookkeeper", "r4v_unsynced", execute("INSERT INTO public.r4_vanish VALUES (2)", 0)...)
+	vanish("analyst", "r4v_masked", &pgproto3.Query{String: "SELECT name, id_no FROM bk.contacts WHERE id = 41"})
+
+	apps := []string{"r4v_insert", "r4v_sleep", "r4v_unsynced", "r4v_masked"}
+	var recs []audit.Entry
+	for deadline := time.Now().Add(20 * time.Second); ; time.Sleep(100 * time.Millisecond) {
+		recs = readAudit(t, filepath.Join(dir, "audit.log"))
+		n := 0
+		for _, app := range apps {
+			n += min(1, len(r4Records(recs, app)))
+		}
+		if n == len(apps) {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("records for %d of %d vanished clients' statements after 20 s", n, len(apps))
+		}
+	}
+	checkRecords(t, r4Records(recs, "r4v_insert"), []want{{"INSERT INTO public.r4_vanish VALUES ($1)", "INSERT", audit.DecisionAllowed, "", "simple", 1}})
+	checkRecords(t, r4Records(recs, "r4v_sleep"), []want{{"SELECT pg_sleep($1)", "SELECT", audit.DecisionFailed, "57014", "simple", 0}})
+	checkRecords(t, r4Records(recs, "r4v_unsynced"), []want{{"INSERT INTO public.r4_vanish VALUES ($1)", "INSERT", audit.DecisionAllowed, "", "extended", 1}})
+	checkRecords(t, r4Records(recs, "r4v_masked"), []want{{"SELECT name, id_no FROM bk.contacts WHERE id = $1", "SELECT", audit.DecisionFailed, "08006", "simple", 0}})
+	var ids []int32
+	rows, err := pgtest.Connect(t, c.DSN("postgres", "", "postgres")).Query(ctx, "SELECT id FROM public.r4_vanish ORDER BY id")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for rows.Next() {
+		var id int32
+		rows.Scan(&id)
+		ids = append(ids, id)
+	}
+	if len(ids) != 1 || ids[0] != 1 {
+		t.Errorf("rows in the table after the vanished clients: %v, want [1] (the simple INSERT committed, the unsynced one rolled back)", ids)
+	}
+	s.stop()
+}
+
 // TestAuditReview4CommitFailsAtSync: an extended-protocol implicit
 // transaction commits at the Sync, so a deferred constraint fails there,
 // after the statements' CommandCompletes. That error was in no record: the
