@@ -274,14 +274,18 @@ func (ss *session) finishAfterTerminate(errc chan error) error {
 		}
 		return err
 	case <-ss.srv.forceClose:
-		ss.server.Close()
-		<-errc
-		return errShutdown
+		return ss.abandonUpstream(errc, errShutdown)
 	case err := <-ss.stop:
-		ss.server.Close()
-		<-errc
-		return err
+		return ss.abandonUpstream(errc, err)
 	}
+}
+
+// abandonUpstream closes upstream, waits for the server-to-client loop
+// (errc) to end, and returns err.
+func (ss *session) abandonUpstream(errc chan error, err error) error {
+	ss.server.Close()
+	<-errc
+	return err
 }
 
 // failStartup reports a startup error to the client, if it is one it should

@@ -103,17 +103,11 @@ func (ss *session) finishForVanishedClient(errc chan error) error {
 				ss.srv.sendCancel(ctx, ss.upstreamKey.ProcessID, ss.upstreamKey.SecretKey)
 			}()
 		case <-limit.C:
-			ss.server.Close()
-			<-errc
-			return errClientGone
+			return ss.abandonUpstream(errc, errClientGone)
 		case <-ss.srv.forceClose:
-			ss.server.Close()
-			<-errc
-			return errShutdown
+			return ss.abandonUpstream(errc, errShutdown)
 		case err := <-ss.stop:
-			ss.server.Close()
-			<-errc
-			return err
+			return ss.abandonUpstream(errc, err)
 		}
 	}
 }
