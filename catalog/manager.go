@@ -190,13 +190,13 @@ func (m *Manager) Get(ctx context.Context, database string) (*Snapshot, error) {
 	}
 	m.mu.Unlock()
 
-	if s := st.snap.Load(); s != nil {
-		return s, m.fresh(st)
+	if st.snap.Load() != nil {
+		return m.current(st)
 	}
 	select {
 	case <-st.ready:
-		if s := st.snap.Load(); s != nil {
-			return s, m.fresh(st)
+		if st.snap.Load() != nil {
+			return m.current(st)
 		}
 		return nil, st.err
 	case <-ctx.Done():
@@ -264,7 +264,16 @@ func (m *Manager) Current(database string) (*Snapshot, error) {
 	if st == nil || st.snap.Load() == nil {
 		return nil, fmt.Errorf("catalog: database %q is not loaded", database)
 	}
-	return st.snap.Load(), m.fresh(st)
+	return m.current(st)
+}
+
+// current returns a loaded database's snapshot and whether it may decide a
+// statement. Freshness first: fresh may wait for a check or a reload that
+// replaces the snapshot, and the snapshot returned must be the one it
+// vouched for, never the one it found out of date.
+func (m *Manager) current(st *dbState) (*Snapshot, error) {
+	err := m.fresh(st)
+	return st.snap.Load(), err
 }
 
 // Fresh reports whether database's snapshot may be used to decide a

@@ -257,6 +257,38 @@ func TestManagerLateConfirmationChecksOnDemand(t *testing.T) {
 	}
 }
 
+// TestManagerLateConfirmationSeesChange: a snapshot past MaxStale whose
+// on-demand check finds the catalog changed is reloaded while the
+// statement waits; Get and Current return the new snapshot, never the one
+// found out of date (review finding: the snapshot was read before the
+// wait, so the replaced one came back with no error).
+func TestManagerLateConfirmationSeesChange(t *testing.T) {
+	t.Parallel()
+	db := newDB(t, `CREATE TABLE t (x int)`)
+	for _, via := range []string{"Get", "Current"} {
+		m, _ := newManager(t, -1)
+		m.CheckInterval = time.Hour
+		m.MaxStale = 200 * time.Millisecond
+		old := mustGet(t, m, db)
+		col := "c_" + strings.ToLower(via)
+		execIn(t, db, `ALTER TABLE t ADD COLUMN `+col+` text`)
+		time.Sleep(300 * time.Millisecond)
+		var s *catalog.Snapshot
+		var err error
+		if via == "Get" {
+			s, err = m.Get(pgtest.Context(t), db)
+		} else {
+			s, err = m.Current(db)
+		}
+		if err == nil && s == old {
+			t.Fatalf("%s returned the snapshot its check found out of date, with no error", via)
+		}
+		if _, ok := s.Column(catalog.ColumnRef{Schema: "public", Table: "t", Column: col}); err == nil && !ok {
+			t.Errorf("%s: the snapshot returned lacks column %s", via, col)
+		}
+	}
+}
+
 // TestManagerRefreshFailureKeepsSnapshot: a refresh that fails (the catalog
 // role may no longer log in) is logged and the previous snapshot stays;
 // once the role is fixed, the next refresh succeeds.
