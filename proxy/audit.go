@@ -49,6 +49,11 @@ const (
 // pgmantle refused at its result.
 const MessageResult = "result"
 
+// MessageAbandoned is StatementEvent.Message for a statement of a client
+// that vanished which PostgreSQL still ran, cancel or not, when pgmantle
+// closed the connection: whether it completed (or committed) is unknown.
+const MessageAbandoned = "abandoned"
+
 // MessageCommit is StatementEvent.Message for the commit of an
 // extended-protocol implicit transaction that failed answering a Sync (a
 // deferred constraint, a serialization failure): the client sent no
@@ -97,6 +102,10 @@ type StatementEvent struct {
 	// Param returns the session's run-time parameters as PostgreSQL last
 	// reported them (standard_conforming_strings, client_encoding).
 	Param func(name string) string
+	// Discarded: the client had vanished before the statement ended, and
+	// its answer went to no one (Rows and Bytes count what reached the
+	// client before).
+	Discarded bool
 }
 
 // audit reports a statement's end to the session's auditor: ev with its
@@ -107,7 +116,7 @@ func (ss *session) audit(ev StatementEvent, sent time.Time) {
 	if ss.aud == nil {
 		return
 	}
-	ev.Rows, ev.Bytes, ev.Param = ss.rows, ss.bytes, ss.param
+	ev.Rows, ev.Bytes, ev.Param, ev.Discarded = ss.rows, ss.bytes, ss.param, ss.sink.gone.Load()
 	ev.End = time.Now()
 	ev.Start = sent
 	if ss.lastEnd.After(sent) {
@@ -187,6 +196,15 @@ func (ss *session) auditError(body []byte) {
 		// Execute would have met (no such portal); the Execute is skipped.
 		r.kind = reqExecute
 	}
+	if r.kind == reqQuery {
+		// A simple Query ends at its first error; a FATAL that follows it
+		// (protocol synchronization lost in COPY) is the session's end,
+		// not another statement.
+		if ss.queryErred {
+			return
+		}
+		ss.queryErred = true
+	}
 	ev := StatementEvent{Outcome: OutcomeFailed, SQLState: string(errorField(body, 'C'))}
 	if r.refused != nil && standInRejected(r.kind, body) {
 		ev.Outcome, ev.SQLState, ev.Refusal = OutcomeRefused, r.refused.Code, r.refused
@@ -204,7 +222,7 @@ func (ss *session) auditError(body []byte) {
 // server gone, a shutdown) failed, with the SQLSTATE of the session's end.
 func (ss *session) auditCutShort(err error) {
 	r, ok := ss.q.peek()
-	if !ok || r.injected || !(ss.res.active || ss.copyIn || ss.rows > 0 || ss.sink.gone.Load()) {
+	if !ok || r.injected || !(ss.res.active || ss.copyIn || ss.rows > 0 || ss.abandoned) {
 		return
 	}
 	ev := StatementEvent{Outcome: OutcomeFailed, SQLState: codeConnectionFailure}
@@ -221,6 +239,9 @@ func (ss *session) auditCutShort(err error) {
 	ss.describeStatement(&ev, r)
 	if r.kind == reqQuery && ev.Outcome == OutcomeRefused {
 		ev.Message = MessageResult
+	}
+	if ss.abandoned {
+		ev.Message = MessageAbandoned
 	}
 	ss.audit(ev, r.sent)
 }

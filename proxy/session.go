@@ -46,6 +46,9 @@ type session struct {
 	sr     *msgReader    // server input; read by the server-to-client goroutine
 	cw     *bufio.Writer // client output; written by the server-to-client goroutine
 	sink   clientSink    // what cw writes to: client, or nothing once it vanished
+	// abandoned: upstream was closed while PostgreSQL still ran a statement
+	// of a vanished client (written by relay before auditCutShort reads it).
+	abandoned bool
 	// While a large result streams, the server-to-client direction uses
 	// large pooled buffers (see wire.go); streamed counts the bytes relayed
 	// since the last ReadyForQuery.
@@ -77,6 +80,7 @@ type session struct {
 	predescribed []pgproto3.FieldDescription
 	copyIn       bool                     // server-to-client goroutine: a COPY FROM STDIN is in progress
 	stmtIndex    int                      // server-to-client goroutine: statements completed in the current simple Query
+	queryErred   bool                     // server-to-client goroutine: the current simple Query met its error
 	scratch      []byte                   // server-to-client goroutine and the final error
 	fscratch     []byte                   // client-to-server goroutine
 	unsynced     bool                     // client-to-server goroutine: extended-protocol messages sent since the last Sync

@@ -3,6 +3,7 @@ package proxy
 import (
 	"context"
 	"errors"
+	"io"
 	"net"
 	"sync/atomic"
 	"time"
@@ -21,8 +22,15 @@ type clientVanished struct{ error }
 
 func (e clientVanished) Unwrap() error { return e.error }
 
-// flushTerminate is a Flush and a Terminate message.
-var flushTerminate = []byte{'H', 0, 0, 0, 4, 'X', 0, 0, 0, 4}
+// flushMsg is a Flush message; terminateMsg a Terminate.
+var (
+	flushMsg     = []byte{'H', 0, 0, 0, 4}
+	terminateMsg = []byte{'X', 0, 0, 0, 4}
+)
+
+// writeCloser is a connection whose sending side can be shut down alone
+// (TCP, Unix sockets, TLS).
+type writeCloser interface{ CloseWrite() error }
 
 // clientSink is the client side's writer: the connection, or nothing once
 // the client has vanished and pgmantle drains what PostgreSQL still
@@ -61,29 +69,38 @@ func (q *queue) hasAudited() bool {
 }
 
 // finishForVanishedClient is called when the client's connection ended
-// (no Terminate) while statements it sent are still unanswered:
+// (no Terminate) while statements it sent are still unanswered.
 // PostgreSQL may have read them and may run them — a direct connection's
-// would too — so pgmantle lets it answer, discarding the answers, and each
-// statement gets the audit record of what it did. A Flush makes PostgreSQL
-// send what it holds and a Terminate ends the backend after the
-// statements (an implicit transaction not yet synced is rolled back, as
-// for a vanished direct client); what still runs after vanishedGrace is
-// cancelled, and after vanishedLimit upstream is closed. A result that
-// streams rows (or COPY data) to no one is cut short at its first row:
-// the server-to-client loop ends, upstream is closed, and the statement
-// is recorded failed (see auditCutShort), as when the client vanishes
-// mid-result. It returns once
-// the server-to-client loop has ended, or nil at once (doing nothing)
-// when nothing awaits an answer that the audit needs.
+// would too — so pgmantle gives PostgreSQL what a direct connection would
+// have: everything the client sent, then the end of input. A Flush makes
+// it send what it holds, and shutting down the sending side of the
+// upstream connection (a Terminate where that is not possible) ends the
+// backend once it has run the statements (an implicit transaction not yet
+// synced is rolled back, as for a vanished direct client). The answers are
+// discarded and each statement gets the audit record of how it ended.
+// What still runs after vanishedGrace is cancelled; after vanishedLimit
+// upstream is closed and the statement still running is recorded with
+// its outcome unknown (see auditCutShort). It returns once the
+// server-to-client loop has ended, or nil at once (doing nothing) when
+// nothing awaits an answer that the audit needs.
 func (ss *session) finishForVanishedClient(errc chan error) error {
 	if ss.aud == nil || !ss.q.hasAudited() {
 		return nil
 	}
 	ss.sink.gone.Store(true)
 	ss.client.SetWriteDeadline(time.Unix(1, 0)) // a write in progress ends now
-	ss.sw.Write(flushTerminate)
+	ss.sw.Write(flushMsg)
+	wc, halfClose := ss.server.(writeCloser)
+	if !halfClose {
+		ss.sw.Write(terminateMsg)
+	}
 	if err := ss.sw.Flush(); err != nil {
 		return nil // upstream is gone too: nothing more will be answered
+	}
+	if halfClose {
+		if err := wc.CloseWrite(); err != nil {
+			return nil
+		}
 	}
 	grace := time.NewTimer(vanishedGrace)
 	defer grace.Stop()
@@ -92,17 +109,24 @@ func (ss *session) finishForVanishedClient(errc chan error) error {
 	for {
 		select {
 		case err := <-errc:
-			if errors.Is(err, errShutdown) || errors.Is(err, errStopped) {
-				return err
+			var pe *Error
+			switch {
+			case errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, net.ErrClosed):
+				return errClientGone // PostgreSQL closed at the end of input
+			case errors.As(err, &pe) || errors.Is(err, errShutdown) || errors.Is(err, errStopped):
+				return err // pgmantle's own refusal, a FATAL, a shutdown
 			}
-			return errClientGone // PostgreSQL closed after the Terminate
+			return errClientGone
 		case <-grace.C:
+			ss.srv.active.Add(1)
 			go func() {
+				defer ss.srv.active.Done()
 				ctx, cancel := context.WithTimeout(context.Background(), vanishedLimit)
 				defer cancel()
 				ss.srv.sendCancel(ctx, ss.upstreamKey.ProcessID, ss.upstreamKey.SecretKey)
 			}()
 		case <-limit.C:
+			ss.abandoned = true
 			return ss.abandonUpstream(errc, errClientGone)
 		case <-ss.srv.forceClose:
 			return ss.abandonUpstream(errc, errShutdown)

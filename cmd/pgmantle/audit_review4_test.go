@@ -14,6 +14,7 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"net"
 	"path/filepath"
 	"strings"
@@ -158,9 +159,17 @@ func TestAuditReview4StatementCutShort(t *testing.T) {
 			if len(got) != 1 {
 				t.Fatalf("%d records of the statement cut short, want 1", len(got))
 			}
+			// Either pgmantle's write to the closed socket fails first (cut
+			// short: failed 08006), or it reads the client's end first and
+			// lets the statement finish for no one (allowed, or failed
+			// 57014 once cancelled, with the reason); rows count what
+			// reached the client.
 			e := got[0]
+			cutShort := e.Decision == audit.DecisionFailed && e.SQLState == "08006"
+			drained := strings.Contains(e.Reason, "discarded") &&
+				(e.Decision == audit.DecisionAllowed || e.Decision == audit.DecisionFailed && e.SQLState == "57014")
 			if e.SQL != "SELECT repeat($1, $2) FROM generate_series($3, $4)" || e.Kind != "SELECT" ||
-				e.Decision != audit.DecisionFailed || e.SQLState != "08006" || e.Rows < 10 || e.Rows >= 100000 {
+				!(cutShort || drained) || e.Rows < 10 || e.Rows >= 100000 {
 				t.Errorf("record: %+v", e)
 			}
 		})
@@ -209,17 +218,19 @@ func TestAuditReview4ExecuteOfMissingPortal(t *testing.T) {
 	}
 }
 
-// TestAuditReview4ClientVanishesBeforeAnswer: a client that sent a
-// statement and disconnected (no Terminate) before any answer arrived left
-// no record, though PostgreSQL may have read and run the statement — an
-// INSERT committed with nothing in the audit log. pgmantle now lets
-// PostgreSQL answer what was sent (discarding the answers), cancels what
-// still runs after a grace period, and records each statement as it
-// ended: the INSERT allowed (and in the table, as for a direct client),
-// the long sleep failed 57014, an unsynced extended-protocol INSERT
-// allowed but rolled back (its implicit transaction never committed, as
-// for a direct client), and a select cut short at its first row (failed
-// 08006, no rows: a result for no one is not produced).
+// TestAuditReview4ClientVanishesBeforeAnswer: a client that sent
+// statements and disconnected (no Terminate) before their answers arrived
+// left no record, though PostgreSQL may have read and run them — an
+// INSERT committed with nothing in the audit log. pgmantle now gives
+// PostgreSQL what a direct connection would (everything sent, then the
+// end of input), discards the answers, cancels what still runs after 2 s,
+// closes upstream after 10 s, and records each statement as it ended,
+// with a reason saying the answer went to no one. Scenarios from the
+// review of the first version: a statement pipelined behind a result
+// (was lost when the result was cut short), a restricted FETCH refused by
+// policy (was recorded as a network failure), a FATAL answer and a COPY
+// FROM STDIN (were recorded two and three times), a statement outliving
+// the cancel (was recorded failed though it committed later).
 func TestAuditReview4ClientVanishesBeforeAnswer(t *testing.T) {
 	c := pgtest.Cluster(t)
 	setupAuditDB(t, c)
@@ -240,32 +251,91 @@ func TestAuditReview4ClientVanishesBeforeAnswer(t *testing.T) {
 		}
 		conn.conn.Close() // no Terminate, no answer read
 	}
-	vanish("bookkeeper", "r4v_insert", &pgproto3.Query{String: "INSERT INTO public.r4_vanish VALUES (1)"})
-	vanish("bookkeeper", "r4v_sleep", &pgproto3.Query{String: "SELECT pg_sleep(30)"})
+	q := func(sql string) *pgproto3.Query { return &pgproto3.Query{String: sql} }
+	vanish("bookkeeper", "r4v_insert", q("INSERT INTO public.r4_vanish VALUES (1)"))
+	vanish("bookkeeper", "r4v_sleep", q("SELECT pg_sleep(30)"))
 	vanish("bookkeeper", "r4v_unsynced", execute("INSERT INTO public.r4_vanish VALUES (2)", 0)...)
-	vanish("analyst", "r4v_masked", &pgproto3.Query{String: "SELECT name, id_no FROM bk.contacts WHERE id = 41"})
+	vanish("analyst", "r4v_masked", q("SELECT name, id_no FROM bk.contacts WHERE id = 41"))
+	vanish("bookkeeper", "r4v_pipe", q("SELECT x FROM generate_series(1, 50000) x"), q("INSERT INTO public.r4_vanish VALUES (3)"))
+	vanish("analyst", "r4v_fetch", q("BEGIN; DECLARE r4vc CURSOR FOR SELECT x FROM generate_series(1, 5) x; FETCH 2 FROM r4vc; COMMIT"))
+	vanish("bookkeeper", "r4v_fatal", q("DO $$BEGIN PERFORM pg_terminate_backend(pg_backend_pid()); PERFORM pg_sleep(1); END$$"))
+	vanish("bookkeeper", "r4v_copy", q("COPY public.r4_vanish FROM STDIN"))
+	// Catches the cancel and runs on: still running when pgmantle gives up.
+	vanish("bookkeeper", "r4v_late", q(`DO $$BEGIN
+		BEGIN PERFORM pg_sleep(5); EXCEPTION WHEN query_canceled THEN NULL; END;
+		PERFORM pg_sleep(9); INSERT INTO public.r4_vanish VALUES (4); END$$`))
 
-	apps := []string{"r4v_insert", "r4v_sleep", "r4v_unsynced", "r4v_masked"}
+	counts := map[string]int{"r4v_insert": 1, "r4v_sleep": 1, "r4v_unsynced": 1, "r4v_masked": 1, "r4v_pipe": 2,
+		"r4v_fetch": 3, "r4v_fatal": 1, "r4v_copy": 1, "r4v_late": 1}
 	var recs []audit.Entry
-	for deadline := time.Now().Add(20 * time.Second); ; time.Sleep(100 * time.Millisecond) {
+	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(200 * time.Millisecond) {
 		recs = readAudit(t, filepath.Join(dir, "audit.log"))
-		n := 0
-		for _, app := range apps {
-			n += min(1, len(r4Records(recs, app)))
+		missing := 0
+		for app, n := range counts {
+			if len(r4Records(recs, app)) < n {
+				missing++
+			}
 		}
-		if n == len(apps) {
+		if missing == 0 {
 			break
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("records for %d of %d vanished clients' statements after 20 s", n, len(apps))
+			t.Fatalf("%d vanished clients still lack records after 30 s", missing)
 		}
 	}
-	checkRecords(t, r4Records(recs, "r4v_insert"), []want{{"INSERT INTO public.r4_vanish VALUES ($1)", "INSERT", audit.DecisionAllowed, "", "simple", 1}})
-	checkRecords(t, r4Records(recs, "r4v_sleep"), []want{{"SELECT pg_sleep($1)", "SELECT", audit.DecisionFailed, "57014", "simple", 0}})
-	checkRecords(t, r4Records(recs, "r4v_unsynced"), []want{{"INSERT INTO public.r4_vanish VALUES ($1)", "INSERT", audit.DecisionAllowed, "", "extended", 1}})
-	checkRecords(t, r4Records(recs, "r4v_masked"), []want{{"SELECT name, id_no FROM bk.contacts WHERE id = $1", "SELECT", audit.DecisionFailed, "08006", "simple", 0}})
+	time.Sleep(500 * time.Millisecond) // a duplicate would follow at once
+	recs = readAudit(t, filepath.Join(dir, "audit.log"))
+	check := func(app string, wants ...want) []audit.Entry {
+		t.Helper()
+		got := r4Records(recs, app)
+		checkRecords(t, got, wants)
+		return got
+	}
+	const discarded, unknown = "answer (or its rest) was discarded", "whether it completed is unknown"
+	reason := func(e audit.Entry, want string) {
+		t.Helper()
+		if !strings.Contains(e.Reason, want) {
+			t.Errorf("%s %s: reason %q, want %q", e.ApplicationName, e.SQL, e.Reason, want)
+		}
+	}
+	// A quick answer may be relayed before pgmantle sees the client gone:
+	// it then counts as sent, with no reason. The sleep ends after.
+	check("r4v_insert", want{"INSERT INTO public.r4_vanish VALUES ($1)", "INSERT", audit.DecisionAllowed, "", "simple", 1})
+	for _, e := range check("r4v_sleep", want{"SELECT pg_sleep($1)", "SELECT", audit.DecisionFailed, "57014", "simple", 0}) {
+		reason(e, discarded)
+	}
+	check("r4v_unsynced", want{"INSERT INTO public.r4_vanish VALUES ($1)", "INSERT", audit.DecisionAllowed, "", "extended", 1})
+	// Its one row reached the client (1) or no one (0, discarded).
+	if got := r4Records(recs, "r4v_masked"); len(got) != 1 || got[0].SQL != "SELECT name, id_no FROM bk.contacts WHERE id = $1" ||
+		got[0].Decision != audit.DecisionMasked || got[0].Rows != 1 && !(got[0].Rows == 0 && strings.Contains(got[0].Reason, discarded)) {
+		t.Errorf("restricted select of a vanished client: %+v", got)
+	}
+	if got := r4Records(recs, "r4v_pipe"); len(got) != 2 || got[0].Decision != audit.DecisionAllowed || got[0].Rows >= 50000 ||
+		got[1].SQL != "INSERT INTO public.r4_vanish VALUES ($1)" || got[1].Decision != audit.DecisionAllowed || got[1].Rows != 1 {
+		t.Errorf("a result streaming to no one, and the INSERT behind it: %+v", got)
+	} else {
+		reason(got[0], discarded)
+	}
+	got := check("r4v_fetch",
+		want{"BEGIN", "BEGIN", audit.DecisionAllowed, "", "simple", 0},
+		want{"DECLARE r4vc CURSOR FOR SELECT x FROM generate_series($1, $2) x", "DECLARE CURSOR", audit.DecisionAllowed, "", "simple", 0},
+		want{"FETCH $3 FROM r4vc", "FETCH", audit.DecisionRefused, "42501", "simple", 0})
+	if len(got) == 3 && !strings.Contains(got[2].Reason, "origin cannot be established") {
+		t.Errorf("FETCH refusal reason %q", got[2].Reason)
+	}
+	check("r4v_fatal", want{"DO ?", "DO", audit.DecisionFailed, "57P01", "simple", 0})
+	check("r4v_copy", want{"COPY public.r4_vanish FROM STDIN", "COPY", audit.DecisionFailed, "08006", "simple", 0})
+	for _, e := range r4Records(recs, "r4v_late") {
+		reason(e, unknown)
+		if e.Decision != audit.DecisionFailed {
+			t.Errorf("abandoned statement: decision %s", e.Decision)
+		}
+	}
+
+	// The simple INSERTs committed, the unsynced one rolled back, as for a
+	// direct client; the abandoned one may commit later (unknown).
 	var ids []int32
-	rows, err := pgtest.Connect(t, c.DSN("postgres", "", "postgres")).Query(ctx, "SELECT id FROM public.r4_vanish ORDER BY id")
+	rows, err := pgtest.Connect(t, c.DSN("postgres", "", "postgres")).Query(ctx, "SELECT id FROM public.r4_vanish WHERE id < 4 ORDER BY id")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -274,8 +344,8 @@ func TestAuditReview4ClientVanishesBeforeAnswer(t *testing.T) {
 		rows.Scan(&id)
 		ids = append(ids, id)
 	}
-	if len(ids) != 1 || ids[0] != 1 {
-		t.Errorf("rows in the table after the vanished clients: %v, want [1] (the simple INSERT committed, the unsynced one rolled back)", ids)
+	if fmt.Sprint(ids) != "[1 3]" {
+		t.Errorf("rows in the table after the vanished clients: %v, want [1 3]", ids)
 	}
 	s.stop()
 }

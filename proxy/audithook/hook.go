@@ -166,8 +166,21 @@ func (s *session) Ended(reason string) {
 	s.submit(rec, false)
 }
 
-// commitFailed is the reason of a failed implicit commit's record.
-const commitFailed = "the implicit transaction's commit at Sync failed: its statements since the last transaction boundary were rolled back"
+// Reasons of records that are not refusals.
+const (
+	// commitFailed: an extended-protocol implicit commit failed at Sync.
+	commitFailed = "the implicit transaction's commit at Sync failed: its statements since the last transaction boundary were rolled back"
+	// discarded: the statement ended after its client vanished.
+	discarded = "the client had disconnected: PostgreSQL ran what it had sent, and the answer (or its rest) was discarded"
+	// abandoned: pgmantle closed upstream with the statement still running.
+	abandoned = "the client had disconnected and the statement outlived a cancel: pgmantle closed the connection, whether it completed is unknown"
+)
+
+// returnsRows reports whether a command tag's count is of rows sent to the
+// client (SELECT, FETCH) rather than rows changed or copied.
+func returnsRows(tag []byte) bool {
+	return bytes.HasPrefix(tag, []byte("SELECT ")) || bytes.HasPrefix(tag, []byte("FETCH "))
+}
 
 // Statement implements proxy.SessionAuditor.
 func (s *session) Statement(ev *proxy.StatementEvent) {
@@ -176,14 +189,21 @@ func (s *session) Statement(ev *proxy.StatementEvent) {
 	rec.Duration = ev.End.Sub(ev.Start)
 	rec.Bytes = ev.Bytes
 	rec.Rows = ev.Rows
-	if n, ok := tagRows(ev.Tag); ok {
+	// The tag's count, except that a result discarded for a vanished
+	// client counts what reached it.
+	if n, ok := tagRows(ev.Tag); ok && !(ev.Discarded && returnsRows(ev.Tag)) {
 		rec.Rows = n
 	}
 	rec.SQLState = ev.SQLState
 	d := decisionOf(ev.Plan, ev.Index)
 	s.describe(rec, ev, d)
-	if ev.Message == proxy.MessageCommit {
+	switch {
+	case ev.Message == proxy.MessageCommit:
 		rec.Kind, rec.Reason = "COMMIT", commitFailed
+	case ev.Message == proxy.MessageAbandoned:
+		rec.Reason = abandoned
+	case ev.Discarded:
+		rec.Reason = discarded
 	}
 	switch ev.Outcome {
 	case proxy.OutcomeRefused:
