@@ -1,6 +1,7 @@
 package proxy
 
 import (
+	"bytes"
 	"errors"
 	"time"
 )
@@ -144,6 +145,11 @@ func (ss *session) auditComplete(r request, m message) {
 	if r.kind != reqQuery && r.kind != reqExecute {
 		return
 	}
+	if r.kind == reqExecute {
+		// Unsynced work is rolled back if the session ends before a Sync,
+		// unless the statement ended the transaction itself.
+		ss.executedUnsynced = !bytes.HasPrefix(ev.Tag, []byte("COMMIT")) && !bytes.HasPrefix(ev.Tag, []byte("ROLLBACK"))
+	}
 	ss.describeStatement(&ev, r)
 	ss.audit(ev, r.sent)
 }
@@ -213,6 +219,18 @@ func (ss *session) auditError(body []byte) {
 		return // a Describe or Close: not a statement
 	}
 	ss.audit(ev, r.sent)
+}
+
+// endReason is describeEnd(err) for the audit's session end, saying when
+// the session ended with a transaction open: PostgreSQL rolls it back. It
+// says nothing when a statement was still unanswered (a COMMIT in flight
+// may have completed). Call it once both relay loops have ended.
+func (ss *session) endReason(err error) string {
+	reason := describeEnd(err)
+	if st := ss.txStatus.Load(); (st == 'T' || st == 'E' || ss.executedUnsynced) && !ss.q.hasAudited() {
+		reason += "; its open transaction was rolled back"
+	}
+	return reason
 }
 
 // auditCutShort reports, when the session ends with err, the statement

@@ -78,17 +78,21 @@ type session struct {
 	// predescribed holds the columns of the query pgmantle described
 	// ahead of the current simple Query (see Predescriber).
 	predescribed []pgproto3.FieldDescription
-	copyIn       bool                     // server-to-client goroutine: a COPY FROM STDIN is in progress
-	stmtIndex    int                      // server-to-client goroutine: statements completed in the current simple Query
-	queryErred   bool                     // server-to-client goroutine: the current simple Query met its error
-	scratch      []byte                   // server-to-client goroutine and the final error
-	fscratch     []byte                   // client-to-server goroutine
-	unsynced     bool                     // client-to-server goroutine: extended-protocol messages sent since the last Sync
-	batches      uint64                   // client-to-server goroutine: Sync, Query and FunctionCall messages sent
-	adm          Admission                // client-to-server goroutine: the message being admitted
-	replace      []byte                   // client-to-server goroutine: what Admit sends instead of the message
-	param        func(name string) string // ss.Parameter, bound when the session is made
-	row          pgproto3.DataRow
+	copyIn       bool // server-to-client goroutine: a COPY FROM STDIN is in progress
+	stmtIndex    int  // server-to-client goroutine: statements completed in the current simple Query
+	queryErred   bool // server-to-client goroutine: the current simple Query met its error
+	// executedUnsynced (server-to-client goroutine, with an Auditor): an
+	// Execute completed since the last ReadyForQuery, in a transaction
+	// the next Sync would commit.
+	executedUnsynced bool
+	scratch          []byte                   // server-to-client goroutine and the final error
+	fscratch         []byte                   // client-to-server goroutine
+	unsynced         bool                     // client-to-server goroutine: extended-protocol messages sent since the last Sync
+	batches          uint64                   // client-to-server goroutine: Sync, Query and FunctionCall messages sent
+	adm              Admission                // client-to-server goroutine: the message being admitted
+	replace          []byte                   // client-to-server goroutine: what Admit sends instead of the message
+	param            func(name string) string // ss.Parameter, bound when the session is made
+	row              pgproto3.DataRow
 
 	// With an Auditor (server-to-client goroutine): the session's
 	// auditor, the rows and bytes relayed for the current statement, and
@@ -162,7 +166,7 @@ func (ss *session) run(ctx context.Context) {
 	ss.log.Info("session ended", "reason", describeEnd(err))
 	if ss.aud != nil {
 		ss.auditCutShort(err)
-		ss.aud.Ended(describeEnd(err))
+		ss.aud.Ended(ss.endReason(err))
 	}
 }
 

@@ -265,7 +265,14 @@ func TestAuditReview4ClientVanishesBeforeAnswer(t *testing.T) {
 		BEGIN PERFORM pg_sleep(5); EXCEPTION WHEN query_canceled THEN NULL; END;
 		PERFORM pg_sleep(9); INSERT INTO public.r4_vanish VALUES (4); END$$`))
 
-	counts := map[string]int{"r4v_insert": 1, "r4v_sleep": 1, "r4v_unsynced": 1, "r4v_masked": 1, "r4v_pipe": 2,
+	// A client that ends its session (Terminate) inside a transaction.
+	open := r4Connect(t, s, "bookkeeper", "pw", "r4v_open")
+	if _, codes := open.simple("BEGIN; INSERT INTO public.r4_vanish VALUES (5)"); len(codes) > 0 {
+		t.Fatal(codes)
+	}
+	open.close()
+
+	counts := map[string]int{"r4v_open": 2, "r4v_insert": 1, "r4v_sleep": 1, "r4v_unsynced": 1, "r4v_masked": 1, "r4v_pipe": 2,
 		"r4v_fetch": 3, "r4v_fatal": 1, "r4v_copy": 1, "r4v_late": 1}
 	var recs []audit.Entry
 	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(200 * time.Millisecond) {
@@ -332,10 +339,23 @@ func TestAuditReview4ClientVanishesBeforeAnswer(t *testing.T) {
 		}
 	}
 
+	// The session end says when an open transaction was rolled back.
+	for app, rolledBack := range map[string]bool{"r4v_insert": false, "r4v_unsynced": true, "r4v_sleep": false, "r4v_open": true} {
+		var ends []string
+		for _, e := range recs {
+			if e.Type == audit.TypeSessionEnd && e.ApplicationName == app {
+				ends = append(ends, e.Reason)
+			}
+		}
+		if len(ends) != 1 || strings.Contains(ends[0], "open transaction was rolled back") != rolledBack {
+			t.Errorf("%s: session end %q, want rolled back %v", app, ends, rolledBack)
+		}
+	}
+
 	// The simple INSERTs committed, the unsynced one rolled back, as for a
 	// direct client; the abandoned one may commit later (unknown).
 	var ids []int32
-	rows, err := pgtest.Connect(t, c.DSN("postgres", "", "postgres")).Query(ctx, "SELECT id FROM public.r4_vanish WHERE id < 4 ORDER BY id")
+	rows, err := pgtest.Connect(t, c.DSN("postgres", "", "postgres")).Query(ctx, "SELECT id FROM public.r4_vanish WHERE id <> 4 ORDER BY id")
 	if err != nil {
 		t.Fatal(err)
 	}
