@@ -50,9 +50,11 @@ const (
 // pgmantle refused at its result.
 const MessageResult = "result"
 
-// MessageAbandoned is StatementEvent.Message for a statement of a client
-// that vanished which PostgreSQL still ran, cancel or not, when pgmantle
-// closed the connection: whether it completed (or committed) is unknown.
+// MessageAbandoned is StatementEvent.Message for a statement PostgreSQL
+// was still running when pgmantle closed the connection (a vanished
+// client's statement that outlived the cancel, a forced shutdown, a
+// session pgmantle ended): whether it completed (or committed) is
+// unknown.
 const MessageAbandoned = "abandoned"
 
 // MessageCommit is StatementEvent.Message for the commit of an
@@ -145,10 +147,15 @@ func (ss *session) auditComplete(r request, m message) {
 	if r.kind != reqQuery && r.kind != reqExecute {
 		return
 	}
-	if r.kind == reqExecute {
+	if r.kind == reqExecute && ss.sinceSync >= 0 {
 		// Unsynced work is rolled back if the session ends before a Sync,
-		// unless the statement ended the transaction itself.
-		ss.executedUnsynced = !bytes.HasPrefix(ev.Tag, []byte("COMMIT")) && !bytes.HasPrefix(ev.Tag, []byte("ROLLBACK"))
+		// as long as every statement since was one that cannot end (or
+		// commit outside) a transaction.
+		if staysInTransaction(ev.Tag) {
+			ss.sinceSync = 1
+		} else {
+			ss.sinceSync = -1
+		}
 	}
 	ss.describeStatement(&ev, r)
 	ss.audit(ev, r.sent)
@@ -221,13 +228,32 @@ func (ss *session) auditError(body []byte) {
 	ss.audit(ev, r.sent)
 }
 
+// staysInTransaction reports whether a command tag is of a statement that
+// runs inside the current transaction and cannot end it or commit on its
+// own (DML, queries, cursors, BEGIN, SAVEPOINT, SET). Anything else
+// (COMMIT, ROLLBACK, which also ends ROLLBACK TO SAVEPOINT, PREPARE
+// TRANSACTION, CREATE DATABASE, VACUUM...) makes the transaction's state
+// unknown until the next ReadyForQuery.
+func staysInTransaction(tag []byte) bool {
+	word, _, _ := bytes.Cut(tag, []byte(" "))
+	switch string(word) {
+	case "INSERT", "UPDATE", "DELETE", "SELECT", "MERGE", "FETCH", "MOVE", "COPY", "BEGIN", "SAVEPOINT", "SET", "SHOW":
+		return true
+	case "DECLARE":
+		return string(tag) == "DECLARE CURSOR"
+	case "START":
+		return string(tag) == "START TRANSACTION"
+	}
+	return false
+}
+
 // endReason is describeEnd(err) for the audit's session end, saying when
 // the session ended with a transaction open: PostgreSQL rolls it back. It
 // says nothing when a statement was still unanswered (a COMMIT in flight
 // may have completed). Call it once both relay loops have ended.
 func (ss *session) endReason(err error) string {
 	reason := describeEnd(err)
-	if st := ss.txStatus.Load(); (st == 'T' || st == 'E' || ss.executedUnsynced) && !ss.q.hasAudited() {
+	if st := ss.txStatus.Load(); ss.sinceSync >= 0 && (st == 'T' || st == 'E' || ss.sinceSync == 1) && !ss.q.hasAudited() {
 		reason += "; its open transaction was rolled back"
 	}
 	return reason

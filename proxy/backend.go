@@ -526,7 +526,7 @@ func (ss *session) readyForQuery(m message) error {
 	ss.res = resultState{}
 	ss.predescribed = nil
 	ss.stmtIndex = 0
-	ss.queryErred, ss.executedUnsynced = false, false
+	ss.queryErred, ss.sinceSync = false, 0
 	if m.body[0] == 'I' {
 		ss.reg.endTransaction()
 		if ss.ddlSeen {

@@ -18,7 +18,15 @@ func (ss *session) clientToServer() error {
 	for {
 		m, err := ss.cr.next()
 		if err != nil {
+			if ss.sink.gone.Load() {
+				return errClientGone // a write to the client failed: it vanished
+			}
 			return ss.clientReadError(err)
+		}
+		if m.typ == 'X' && ss.unsynced && ss.aud != nil {
+			// PostgreSQL drops the answers it holds when it reads a
+			// Terminate; a Flush first lets unsynced Executes be recorded.
+			ss.sw.Write(flushMsg)
 		}
 		if err := ss.forward(m); err != nil {
 			return err

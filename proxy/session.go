@@ -81,18 +81,19 @@ type session struct {
 	copyIn       bool // server-to-client goroutine: a COPY FROM STDIN is in progress
 	stmtIndex    int  // server-to-client goroutine: statements completed in the current simple Query
 	queryErred   bool // server-to-client goroutine: the current simple Query met its error
-	// executedUnsynced (server-to-client goroutine, with an Auditor): an
-	// Execute completed since the last ReadyForQuery, in a transaction
-	// the next Sync would commit.
-	executedUnsynced bool
-	scratch          []byte                   // server-to-client goroutine and the final error
-	fscratch         []byte                   // client-to-server goroutine
-	unsynced         bool                     // client-to-server goroutine: extended-protocol messages sent since the last Sync
-	batches          uint64                   // client-to-server goroutine: Sync, Query and FunctionCall messages sent
-	adm              Admission                // client-to-server goroutine: the message being admitted
-	replace          []byte                   // client-to-server goroutine: what Admit sends instead of the message
-	param            func(name string) string // ss.Parameter, bound when the session is made
-	row              pgproto3.DataRow
+	// sinceSync (server-to-client goroutine, with an Auditor): what the
+	// Executes completed since the last ReadyForQuery did to its
+	// transaction: 0 none completed, 1 only statements that stay inside
+	// it, -1 one that may have ended or committed it.
+	sinceSync int8
+	scratch   []byte                   // server-to-client goroutine and the final error
+	fscratch  []byte                   // client-to-server goroutine
+	unsynced  bool                     // client-to-server goroutine: extended-protocol messages sent since the last Sync
+	batches   uint64                   // client-to-server goroutine: Sync, Query and FunctionCall messages sent
+	adm       Admission                // client-to-server goroutine: the message being admitted
+	replace   []byte                   // client-to-server goroutine: what Admit sends instead of the message
+	param     func(name string) string // ss.Parameter, bound when the session is made
+	row       pgproto3.DataRow
 
 	// With an Auditor (server-to-client goroutine): the session's
 	// auditor, the rows and bytes relayed for the current statement, and
@@ -158,6 +159,7 @@ func (ss *session) run(ctx context.Context) {
 		"application_name", ss.info.StartupParams["application_name"], "tls", ss.info.TLS)
 	if ss.srv.Audit != nil {
 		ss.aud = ss.srv.Audit.Open(&ss.info)
+		ss.sink.drain = true
 	}
 
 	// 4. Relay in both directions until one side ends; the first error wins.
@@ -221,38 +223,39 @@ func (ss *session) recheck() error {
 // relay runs the two directional loops and reports the first error.
 func (ss *session) relay() error {
 	errc := make(chan error, 2)
-	go func() {
-		if err := ss.clientToServer(); errors.Is(err, errClientGone) {
-			errc <- clientVanished{err}
-		} else {
-			errc <- err
-		}
-	}()
+	go func() { errc <- clientEnded{ss.clientToServer()} }()
 	go func() { errc <- ss.serverToClient() }()
 	running := 2
 	var first error
+	serverRunning := true // the server-to-client loop did not end first
 	select {
 	case first = <-errc:
 		running--
+		if ce, ok := first.(clientEnded); ok {
+			first = ce.error
+		} else {
+			serverRunning = false
+		}
 	case <-ss.srv.forceClose:
 		first = errShutdown
 	case first = <-ss.stop:
 	}
-	if running == 1 && errors.Is(first, errClientTerminate) {
+	switch {
+	case running == 1 && serverRunning && errors.Is(first, errClientTerminate):
 		first = ss.finishAfterTerminate(errc)
 		running = 0
-	}
-	if cv, ok := first.(clientVanished); ok {
-		first = cv.error
-		if running == 1 {
-			if err := ss.finishForVanishedClient(errc); err != nil {
-				first, running = err, 0
-			}
+	case running == 1 && serverRunning && errors.Is(first, errClientGone):
+		if err := ss.finishForVanishedClient(errc); err != nil {
+			first, running = err, 0
 		}
 	}
 	// Stop the other loop: closing upstream ends its reads and writes; a
 	// past deadline does the same for the client without closing it, so a
-	// final ErrorResponse can still be written.
+	// final ErrorResponse can still be written. Statements PostgreSQL is
+	// still running then end unseen (see auditCutShort).
+	if running > 0 && serverRunning {
+		ss.abandoned = ss.q.hasAudited()
+	}
 	ss.server.Close()
 	ss.client.SetDeadline(time.Unix(1, 0))
 	for ; running > 0; running-- {
@@ -288,9 +291,11 @@ func (ss *session) finishAfterTerminate(errc chan error) error {
 	}
 }
 
-// abandonUpstream closes upstream, waits for the server-to-client loop
+// abandonUpstream closes upstream while PostgreSQL may still be running
+// statements (see auditCutShort), waits for the server-to-client loop
 // (errc) to end, and returns err.
 func (ss *session) abandonUpstream(errc chan error, err error) error {
+	ss.abandoned = ss.q.hasAudited()
 	ss.server.Close()
 	<-errc
 	return err

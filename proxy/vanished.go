@@ -16,11 +16,11 @@ const (
 	vanishedLimit = 10 * time.Second
 )
 
-// clientVanished is the client-to-server loop's errClientGone: the
-// client's connection ended without a Terminate.
-type clientVanished struct{ error }
+// clientEnded is the client-to-server loop's error, so that relay knows
+// which loop ended first.
+type clientEnded struct{ error }
 
-func (e clientVanished) Unwrap() error { return e.error }
+func (e clientEnded) Unwrap() error { return e.error }
 
 // flushMsg is a Flush message; terminateMsg a Terminate.
 var (
@@ -38,6 +38,11 @@ type writeCloser interface{ CloseWrite() error }
 type clientSink struct {
 	conn net.Conn
 	gone atomic.Bool
+	// drain (set before the relay starts, with an Auditor): a failed
+	// write means the client vanished. The sink discards from then on and
+	// ends the client-to-server loop's read, which starts the drain;
+	// without it, the failure ends the session at once.
+	drain bool
 }
 
 func (c *clientSink) Write(p []byte) (int, error) {
@@ -45,8 +50,11 @@ func (c *clientSink) Write(p []byte) (int, error) {
 		return len(p), nil
 	}
 	n, err := c.conn.Write(p)
-	if err != nil && c.gone.Load() {
-		return len(p), nil // a write the vanishing raced
+	if err != nil && (c.drain || c.gone.Load()) {
+		if !c.gone.Swap(true) {
+			c.conn.SetReadDeadline(time.Unix(1, 0))
+		}
+		return len(p), nil
 	}
 	return n, err
 }
@@ -126,7 +134,6 @@ func (ss *session) finishForVanishedClient(errc chan error) error {
 				ss.srv.sendCancel(ctx, ss.upstreamKey.ProcessID, ss.upstreamKey.SecretKey)
 			}()
 		case <-limit.C:
-			ss.abandoned = true
 			return ss.abandonUpstream(errc, errClientGone)
 		case <-ss.srv.forceClose:
 			return ss.abandonUpstream(errc, errShutdown)

@@ -262,8 +262,8 @@ func TestAuditReview4ClientVanishesBeforeAnswer(t *testing.T) {
 	vanish("bookkeeper", "r4v_copy", q("COPY public.r4_vanish FROM STDIN"))
 	// Catches the cancel and runs on: still running when pgmantle gives up.
 	vanish("bookkeeper", "r4v_late", q(`DO $$BEGIN
-		BEGIN PERFORM pg_sleep(5); EXCEPTION WHEN query_canceled THEN NULL; END;
-		PERFORM pg_sleep(9); INSERT INTO public.r4_vanish VALUES (4); END$$`))
+		FOR i IN 1..28 LOOP BEGIN PERFORM pg_sleep(0.5); EXCEPTION WHEN query_canceled THEN NULL; END; END LOOP;
+		INSERT INTO public.r4_vanish VALUES (4); END$$`))
 
 	// A client that ends its session (Terminate) inside a transaction.
 	open := r4Connect(t, s, "bookkeeper", "pw", "r4v_open")
@@ -332,10 +332,11 @@ func TestAuditReview4ClientVanishesBeforeAnswer(t *testing.T) {
 	}
 	check("r4v_fatal", want{"DO ?", "DO", audit.DecisionFailed, "57P01", "simple", 0})
 	check("r4v_copy", want{"COPY public.r4_vanish FROM STDIN", "COPY", audit.DecisionFailed, "08006", "simple", 0})
+	// Usually abandoned; a cancel that lands outside the handler (a
+	// starved machine) fails it, which is recorded as such.
 	for _, e := range r4Records(recs, "r4v_late") {
-		reason(e, unknown)
-		if e.Decision != audit.DecisionFailed {
-			t.Errorf("abandoned statement: decision %s", e.Decision)
+		if !(e.Decision == audit.DecisionFailed && (strings.Contains(e.Reason, unknown) || e.SQLState == "57014" && strings.Contains(e.Reason, discarded))) {
+			t.Errorf("a statement outliving the cancel: %+v", e)
 		}
 	}
 

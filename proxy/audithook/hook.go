@@ -173,7 +173,7 @@ const (
 	// discarded: the statement ended after its client vanished.
 	discarded = "the client had disconnected: PostgreSQL ran what it had sent, and the answer (or its rest) was discarded"
 	// abandoned: pgmantle closed upstream with the statement still running.
-	abandoned = "the client had disconnected and the statement outlived a cancel: pgmantle closed the connection, whether it completed is unknown"
+	abandoned = "pgmantle closed the connection while PostgreSQL still ran the statement (a client gone for 10 s, a shutdown, the session ended): whether it completed is unknown"
 )
 
 // returnsRows reports whether a command tag's count is of rows sent to the
