@@ -43,7 +43,7 @@ func (a *edgeAuditor) Open(info *proxy.SessionInfo) proxy.SessionAuditor {
 	return &edgeSession{a: a, app: info.StartupParams["application_name"]}
 }
 func (a *edgeAuditor) LoginFailed(*proxy.SessionInfo, string) {}
-func (a *edgeAuditor) Refuse() *proxy.Error                    { return nil }
+func (a *edgeAuditor) Refuse() *proxy.Error                   { return nil }
 
 func (s *edgeSession) Statement(ev *proxy.StatementEvent) {
 	s.a.mu.Lock()
