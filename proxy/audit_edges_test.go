@@ -258,3 +258,21 @@ func TestAuditShutdownMidStatement(t *testing.T) {
 		}
 	}
 }
+
+// TestAuditVanishedCancelsEachLongStatement: two long statements queued
+// by a client that vanished are both cancelled (a cancel every 2 s) and
+// recorded failed 57014; with one cancel, the second ran into the 10 s
+// limit and was recorded with its outcome unknown.
+func TestAuditVanishedCancelsEachLongStatement(t *testing.T) {
+	t.Parallel()
+	aud := newEdgeAuditor()
+	p := startProxy(t, func(s *proxy.Server) { s.Audit = aud })
+	c := rawConnect(t, p, "edge_two_sleeps")
+	c.send(t, &pgproto3.Query{String: "SELECT pg_sleep(30)"}, &pgproto3.Query{String: "SELECT pg_sleep(31)"})
+	c.conn.Close()
+	stmts, _ := aud.ended(t, "edge_two_sleeps")
+	want := []string{"SELECT pg_sleep(30)||57014|", "SELECT pg_sleep(31)||57014|"}
+	if fmt.Sprint(stmts) != fmt.Sprint(want) {
+		t.Errorf("records %q, want %q", stmts, want)
+	}
+}

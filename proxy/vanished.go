@@ -9,8 +9,9 @@ import (
 	"time"
 )
 
-// How long pgmantle lets PostgreSQL finish what a vanished client sent
-// before it cancels it, and before it gives up and closes upstream.
+// How long pgmantle lets PostgreSQL run what a vanished client sent
+// before it cancels what runs (and again at each such interval), and
+// before it gives up and closes upstream.
 const (
 	vanishedGrace = 2 * time.Second
 	vanishedLimit = 10 * time.Second
@@ -86,7 +87,7 @@ func (q *queue) hasAudited() bool {
 // backend once it has run the statements (an implicit transaction not yet
 // synced is rolled back, as for a vanished direct client). The answers are
 // discarded and each statement gets the audit record of how it ended.
-// What still runs after vanishedGrace is cancelled; after vanishedLimit
+// What still runs is cancelled every vanishedGrace; after vanishedLimit
 // upstream is closed and the statement still running is recorded with
 // its outcome unknown (see auditCutShort). It returns once the
 // server-to-client loop has ended, or nil at once (doing nothing) when
@@ -110,8 +111,9 @@ func (ss *session) finishForVanishedClient(errc chan error) error {
 			return nil
 		}
 	}
-	grace := time.NewTimer(vanishedGrace)
-	defer grace.Stop()
+	cancels := time.NewTicker(vanishedGrace)
+	defer cancels.Stop()
+	cancelling := make(chan struct{}, 1) // one cancel request at a time
 	limit := time.NewTimer(vanishedLimit)
 	defer limit.Stop()
 	for {
@@ -125,11 +127,19 @@ func (ss *session) finishForVanishedClient(errc chan error) error {
 				return err // pgmantle's own refusal, a FATAL, a shutdown
 			}
 			return errClientGone
-		case <-grace.C:
+		case <-cancels.C:
+			// Each statement still running gets cancelled in turn, not
+			// only the first.
+			select {
+			case cancelling <- struct{}{}:
+			default:
+				continue
+			}
 			ss.srv.active.Add(1)
 			go func() {
 				defer ss.srv.active.Done()
-				ctx, cancel := context.WithTimeout(context.Background(), vanishedLimit)
+				defer func() { <-cancelling }()
+				ctx, cancel := context.WithTimeout(context.Background(), vanishedGrace)
 				defer cancel()
 				ss.srv.sendCancel(ctx, ss.upstreamKey.ProcessID, ss.upstreamKey.SecretKey)
 			}()
