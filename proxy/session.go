@@ -46,8 +46,10 @@ type session struct {
 	sr     *msgReader    // server input; read by the server-to-client goroutine
 	cw     *bufio.Writer // client output; written by the server-to-client goroutine
 	sink   clientSink    // what cw writes to: client, or nothing once it vanished
-	// abandoned: upstream was closed while PostgreSQL still ran a statement
-	// of a vanished client (written by relay before auditCutShort reads it).
+	// abandoned: pgmantle closed upstream while a statement it relayed was
+	// unanswered (a vanished client's past the limit, a forced shutdown, a
+	// session pgmantle ended); written by relay before auditCutShort reads
+	// it.
 	abandoned bool
 	// While a large result streams, the server-to-client direction uses
 	// large pooled buffers (see wire.go); streamed counts the bytes relayed
