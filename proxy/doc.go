@@ -11,6 +11,7 @@
 //
 //	client                        pgmantle                         PostgreSQL
 //	  |--- SSLRequest ------------->|  (S: TLS handshake / N)            |
+//	  |    or a direct TLS handshake|  (ALPN "postgresql")               |
 //	  |--- GSSENCRequest ---------->|  (N)                               |
 //	  |--- StartupMessage 3.x ----->|  check TLS, client cert, no        |
 //	  |                             |  replication; dial (TLS per config)|

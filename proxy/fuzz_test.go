@@ -33,7 +33,8 @@ func startupSeeds() [][]byte {
 	ssl := []byte{0, 0, 0, 8, 4, 210, 22, 47}
 	gss := []byte{0, 0, 0, 8, 4, 210, 22, 48}
 	return [][]byte{sm, cr, append(append([]byte{}, ssl...), sm...), append(append([]byte{}, gss...), sm...),
-		{0, 0, 0, 8, 0, 2, 0, 0}, {0, 0, 0, 9, 0, 3, 0, 2, 0}, {0xff, 0xff, 0xff, 0xff}}
+		{0, 0, 0, 8, 0, 2, 0, 0}, {0, 0, 0, 9, 0, 3, 0, 2, 0}, {0xff, 0xff, 0xff, 0xff},
+		{0x16, 3, 1, 0, 5, 1, 0, 0, 1, 0}} // a direct TLS ClientHello's start
 }
 
 // FuzzStartup feeds arbitrary bytes to the startup negotiation: it must

@@ -27,8 +27,9 @@ type Server struct {
 	// UpstreamTLS, if non-nil, makes every upstream connection TLS with this
 	// configuration (nil: plaintext).
 	UpstreamTLS *tls.Config
-	// ClientTLS, if non-nil, lets clients negotiate TLS with SSLRequest
-	// (nil: the answer is N).
+	// ClientTLS, if non-nil, lets clients negotiate TLS with SSLRequest or
+	// directly (sslnegotiation=direct, ALPN "postgresql"); nil: the answer
+	// to SSLRequest is N and a direct TLS handshake is closed.
 	ClientTLS *tls.Config
 	// RequireTLS refuses clients that do not negotiate TLS.
 	RequireTLS bool
@@ -70,6 +71,8 @@ type Server struct {
 	forceClose chan struct{}
 	closing    atomic.Bool
 	initOnce   sync.Once
+	tlsOnce    sync.Once
+	alpnTLS    *tls.Config // ClientTLS with ALPN; see clientTLSConfig
 }
 
 // ErrServerClosed is returned by Serve after Shutdown.

@@ -400,7 +400,8 @@ func safeCause(err error) bool {
 	var re tls.RecordHeaderError
 	var ce *tls.CertificateVerificationError
 	var tm *errMessageTooLarge
-	return errors.As(err, &ne) || errors.As(err, &re) || errors.As(err, &ce) || errors.As(err, &tm) ||
+	var dt errDirectTLSRefused
+	return errors.As(err, &ne) || errors.As(err, &re) || errors.As(err, &ce) || errors.As(err, &tm) || errors.As(err, &dt) ||
 		errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, errMalformedLength) ||
 		errors.Is(err, os.ErrDeadlineExceeded)
 }

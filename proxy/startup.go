@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"slices"
 	"strings"
 
 	"github.com/jackc/pgx/v5/pgproto3"
@@ -34,15 +35,28 @@ type clientHello struct {
 	cancel    *pgproto3.CancelRequest
 }
 
+// tlsHandshakeRecord is the first byte of a TLS handshake record: a client
+// that opens with it negotiates TLS directly (PostgreSQL 17's
+// sslnegotiation=direct) instead of sending an SSLRequest first. No
+// startup packet starts with it: its first byte is the high byte of a
+// length of at most maxStartupPacket.
+const tlsHandshakeRecord = 0x16
+
+// alpnPostgreSQL is the ALPN protocol name PostgreSQL registers; a direct
+// TLS client must offer it.
+const alpnPostgreSQL = "postgresql"
+
 // readStartupPacket reads one length-prefixed startup-phase packet straight
 // from the connection, without read-ahead: after an SSLRequest no byte may
-// have been consumed that belongs to the TLS handshake.
-func readStartupPacket(r io.Reader, buf []byte) ([]byte, error) {
+// have been consumed that belongs to the TLS handshake. first, when not
+// nil, is the packet's first byte, already read.
+func readStartupPacket(r io.Reader, buf []byte, first []byte) ([]byte, error) {
 	var hdr [4]byte
-	if _, err := io.ReadFull(r, hdr[:]); err != nil {
+	n := copy(hdr[:], first)
+	if _, err := io.ReadFull(r, hdr[n:]); err != nil {
 		return nil, err
 	}
-	n := int(binary.BigEndian.Uint32(hdr[:]))
+	n = int(binary.BigEndian.Uint32(hdr[:]))
 	if n < 8 || n > maxStartupPacket {
 		return nil, fatalf(codeProtocolViolation, nil, "invalid length of startup packet")
 	}
@@ -72,10 +86,15 @@ func (s *Server) sniff(conn net.Conn) (*clientHello, error) {
 // negotiate reads startup packets into h until a StartupMessage or a
 // CancelRequest.
 func (s *Server) negotiate(h *clientHello) error {
+	first, err := s.directTLS(h)
+	if err != nil {
+		return err
+	}
 	buf := make([]byte, 0, 512)
 	triedGSS := false
 	for {
-		body, err := readStartupPacket(h.conn, buf)
+		body, err := readStartupPacket(h.conn, buf, first)
+		first = nil
 		if err != nil {
 			return err
 		}
@@ -94,7 +113,7 @@ func (s *Server) negotiate(h *clientHello) error {
 			if _, err := h.conn.Write([]byte{'S'}); err != nil {
 				return err
 			}
-			tc := tls.Server(h.conn, s.ClientTLS)
+			tc := tls.Server(h.conn, s.clientTLSConfig())
 			if err := tc.Handshake(); err != nil {
 				return fmt.Errorf("client TLS handshake: %w", err)
 			}
@@ -137,6 +156,77 @@ func (s *Server) negotiate(h *clientHello) error {
 				Message: fmt.Sprintf("unsupported frontend protocol %d.%d: server supports 3.0 to 3.0", code>>16, code&0xffff)}
 		}
 	}
+}
+
+// directTLS reads the client's first byte. When it opens a TLS handshake
+// (sslnegotiation=direct), directTLS completes the handshake, which must
+// agree on ALPN "postgresql" as PostgreSQL 17 requires, and h.conn becomes
+// the TLS connection; the startup packets then follow inside it. Otherwise
+// the byte is handed back for the first packet. A direct TLS client is
+// refused by closing the connection, as PostgreSQL does: it cannot read a
+// plaintext ErrorResponse.
+func (s *Server) directTLS(h *clientHello) ([]byte, error) {
+	first := make([]byte, 1)
+	if _, err := io.ReadFull(h.conn, first); err != nil {
+		return nil, err
+	}
+	if first[0] != tlsHandshakeRecord {
+		return first, nil
+	}
+	if s.ClientTLS == nil {
+		return nil, errDirectTLSRefused("pgmantle has no TLS configured")
+	}
+	tc := tls.Server(&prefixConn{Conn: h.conn, prefix: first}, s.clientTLSConfig())
+	if err := tc.Handshake(); err != nil {
+		return nil, fmt.Errorf("client TLS handshake (direct): %w", err)
+	}
+	if tc.ConnectionState().NegotiatedProtocol != alpnPostgreSQL {
+		tc.Close()
+		return nil, errDirectTLSRefused("the client did not offer ALPN protocol \"postgresql\"")
+	}
+	h.conn, h.tls = tc, true
+	return nil, nil
+}
+
+// errDirectTLSRefused is the reason a direct TLS connection was closed
+// without an answer: the client cannot be sent an ErrorResponse.
+type errDirectTLSRefused string
+
+func (e errDirectTLSRefused) Error() string {
+	return "direct TLS connection refused: " + string(e)
+}
+
+// clientTLSConfig is ClientTLS with ALPN "postgresql" added, as PostgreSQL
+// 17 advertises it: clients that offer ALPN must get it, clients that do
+// not still connect through SSLRequest.
+func (s *Server) clientTLSConfig() *tls.Config {
+	s.tlsOnce.Do(func() {
+		if s.ClientTLS == nil {
+			return
+		}
+		c := s.ClientTLS.Clone()
+		if !slices.Contains(c.NextProtos, alpnPostgreSQL) {
+			c.NextProtos = append(c.NextProtos, alpnPostgreSQL)
+		}
+		s.alpnTLS = c
+	})
+	return s.alpnTLS
+}
+
+// prefixConn replays bytes already read from a connection before reading
+// on from it.
+type prefixConn struct {
+	net.Conn
+	prefix []byte
+}
+
+func (c *prefixConn) Read(p []byte) (int, error) {
+	if len(c.prefix) > 0 {
+		n := copy(p, c.prefix)
+		c.prefix = c.prefix[n:]
+		return n, nil
+	}
+	return c.Conn.Read(p)
 }
 
 // cutNames cuts the user and database names as PostgreSQL does before
