@@ -4,7 +4,8 @@
 #
 # Run from the repository root:   bash bench/pgbench.sh
 # Knobs (environment):            SCALE CLIENTS THREADS DURATION WARMUP ROUNDS
-#                                 PROTOCOL PGBIN RESULTS_DIR TARGETS (see bench/README.md)
+#                                 PROTOCOL PGBIN RESULTS_DIR TARGETS CONCURRENT
+#                                 (see bench/README.md)
 # Targets: direct pgbouncer pgmantle (default), and pgmantle with its audit
 # log: audit-interval (file, sync: interval), audit-always (file, sync: always).
 #
@@ -20,6 +21,7 @@ THREADS=${THREADS:-2}
 DURATION=${DURATION:-30}
 WARMUP=${WARMUP:-3}
 ROUNDS=${ROUNDS:-1}
+CONCURRENT=${CONCURRENT:-0}
 PROTOCOL=${PROTOCOL:-simple}
 RESULTS_DIR=${RESULTS_DIR:-bench/results}
 read -ra TARGETS <<<"${TARGETS:-direct pgbouncer pgmantle}"
@@ -36,7 +38,7 @@ declare -A audit_port=() audit_pid=()
 
 check_settings() {
 	local v
-	for v in SCALE CLIENTS THREADS DURATION WARMUP ROUNDS; do
+	for v in SCALE CLIENTS THREADS DURATION WARMUP ROUNDS CONCURRENT; do
 		[[ ${!v} =~ ^[0-9]+$ ]] || die "$v must be a whole number (got '${!v}')"
 	done
 	((CLIENTS > 0 && THREADS > 0 && DURATION > 0 && ROUNDS > 0 && SCALE > 0)) ||
@@ -140,14 +142,51 @@ measure() {
 	printf '%s\t%s\t%s\t%s\t%s\t%s\n' "$round" "$target" "$tps" "$lat" "$cpu" "$tx" >>"$tmp/runs.tsv"
 }
 
+# measure_all runs every target once per round, in the given order on odd
+# rounds and in reverse on even ones, so that a machine whose speed drifts
+# during the run does not favour the targets measured first.
+#
+# With CONCURRENT=1 the targets of a round run at the same time instead,
+# each with its own CLIENTS clients: every target then meets the same
+# machine at the same moment, and the per-round ratios between targets are
+# free of the drift that separate runs suffer (a noisy shared host moves
+# TPS by ±30 % from one run to the next).
 measure_all() {
-	local round target
+	local round i n=${#TARGETS[@]} pids pid
 	: >"$tmp/runs.tsv"
 	for round in $(seq 1 "$ROUNDS"); do
-		for target in "${TARGETS[@]}"; do
-			measure "$round" "$target"
+		if ((CONCURRENT)); then
+			pids=()
+			for ((i = 0; i < n; i++)); do
+				measure "$round" "${TARGETS[i]}" &
+				pids+=($!)
+			done
+			for pid in "${pids[@]}"; do
+				wait "$pid" || die "round $round: a concurrent measurement failed"
+			done
+			continue
+		fi
+		for ((i = 0; i < n; i++)); do
+			if ((round % 2)); then
+				measure "$round" "${TARGETS[i]}"
+			else
+				measure "$round" "${TARGETS[n - 1 - i]}"
+			fi
 		done
 	done
+}
+
+# paired_ratio A B prints the median, minimum and maximum over the rounds of
+# A's TPS divided by B's in the same round ("median (min–max)"), the figure
+# least moved by a machine whose speed drifts between rounds.
+paired_ratio() {
+	awk -F'\t' -v a="$1" -v b="$2" '
+		$2 == a {x[$1] = $3} $2 == b {y[$1] = $3}
+		END {for (r in x) if ((r in y) && y[r] > 0) printf "%.4f\n", x[r] / y[r]}' "$tmp/runs.tsv" |
+		sort -n | awk '{v[NR] = $1} END {
+			if (NR == 0) {print "-"; exit}
+			m = (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2
+			printf "%.2f× (%.2f–%.2f over %d rounds)", m, v[1], v[NR], NR}'
 }
 
 # ---------------------------------------------------------------- report ----
@@ -183,6 +222,9 @@ summary_table() {
 		printf '%s / pgmantle without audit: TPS %s×, proxy CPU per transaction %s×\n' "$a" \
 			"$(ratio "$(median "$a" 3)" "$(median pgmantle 3)")" \
 			"$(ratio "$(median "$a" 5)" "$(median pgmantle 5)")"
+		if ((ROUNDS > 1)); then
+			printf '%s / pgmantle without audit, paired by round: TPS %s\n' "$a" "$(paired_ratio "$a" pgmantle)"
+		fi
 	done
 	return 0
 }
@@ -194,16 +236,18 @@ runs_table() {
 }
 
 rounds_note() {
-	if ((ROUNDS == 1)); then
+	if ((CONCURRENT)); then
+		echo "$ROUNDS round(s) with the targets measured at the same time, each with its own $CLIENTS clients; the summary shows per-target medians"
+	elif ((ROUNDS == 1)); then
 		echo "1 round"
 	else
-		echo "$ROUNDS rounds with the targets interleaved; the summary shows per-target medians"
+		echo "$ROUNDS rounds with the targets interleaved (reversed order on even rounds); the summary shows per-target medians"
 	fi
 }
 
 results_file() {
 	local cmd
-	cmd="SCALE=$SCALE CLIENTS=$CLIENTS THREADS=$THREADS DURATION=$DURATION WARMUP=$WARMUP ROUNDS=$ROUNDS PROTOCOL=$PROTOCOL TARGETS=\"${TARGETS[*]}\" bash bench/pgbench.sh"
+	cmd="SCALE=$SCALE CLIENTS=$CLIENTS THREADS=$THREADS DURATION=$DURATION WARMUP=$WARMUP ROUNDS=$ROUNDS CONCURRENT=$CONCURRENT PROTOCOL=$PROTOCOL TARGETS=\"${TARGETS[*]}\" bash bench/pgbench.sh"
 	cat <<-EOF
 		# pgbench: ${TARGETS[*]}
 
