@@ -67,7 +67,9 @@ type Manager struct {
 	// MaxStale bounds how long a snapshot is used without being confirmed
 	// current by a check or a load. A statement that finds it passed asks
 	// for a check at once and waits for it (MaxStale, but at least 2 s and
-	// at most 10 s or Timeout); if that does not confirm the snapshot, or as
+	// at most 10 s or Timeout; at most 1 s while the last check failed; not
+	// at all for a check another statement already gave up on as hung);
+	// if that does not confirm the snapshot, or as
 	// soon as a change was seen and its reload failed, Get and Fresh
 	// return an error (fail closed). Zero means 5 × the shorter of CheckInterval and a positive
 	// Interval (each confirms the snapshot when it succeeds); negative
@@ -87,8 +89,11 @@ type Manager struct {
 
 	failures atomic.Uint64 // failed loads and refreshes
 
-	// beforeLoad, if set (by tests), runs before every load.
+	// beforeLoad, if set (by tests), runs before every load; afterLoad
+	// after every load that succeeded (a slow load, as seen by the
+	// refresher).
 	beforeLoad func(ctx context.Context, database string)
+	afterLoad  func(ctx context.Context, database string)
 }
 
 // dbState is one database's snapshot and its refresher.
@@ -120,17 +125,33 @@ type dbState struct {
 	mu        sync.Mutex
 	reloading chan struct{}
 	checked   chan struct{}
+	// abandoned is the checked channel a statement stopped waiting for
+	// (under mu): later statements do not wait for a check known to hang.
+	abandoned chan struct{}
+	// checkFailed is set while the refresher's last check could not reach
+	// the catalog: statements then wait for a new check only briefly.
+	checkFailed atomic.Bool
 }
 
 // awaitCheck returns a channel closed when the refresher's next check or
-// load ends.
-func (st *dbState) awaitCheck() <-chan struct{} {
+// load ends, and whether an earlier statement gave up waiting for that
+// same check (it hangs: do not wait again).
+func (st *dbState) awaitCheck() (<-chan struct{}, bool) {
 	st.mu.Lock()
 	defer st.mu.Unlock()
 	if st.checked == nil {
 		st.checked = make(chan struct{})
 	}
-	return st.checked
+	return st.checked, st.checked == st.abandoned
+}
+
+// abandonCheck notes that a statement gave up waiting for done.
+func (st *dbState) abandonCheck(done <-chan struct{}) {
+	st.mu.Lock()
+	if st.checked != nil && (<-chan struct{})(st.checked) == done {
+		st.abandoned = st.checked
+	}
+	st.mu.Unlock()
 }
 
 // endCheck wakes those waiting in awaitCheck.
@@ -138,7 +159,7 @@ func (st *dbState) endCheck() {
 	st.mu.Lock()
 	if st.checked != nil {
 		close(st.checked)
-		st.checked = nil
+		st.checked, st.abandoned = nil, nil
 	}
 	st.mu.Unlock()
 }
@@ -296,19 +317,35 @@ func (m *Manager) fresh(st *dbState) error {
 		// The periodic confirmation is late (a starved machine, a slow
 		// connection): ask for a check now and decide on its outcome. A
 		// failed check ends the wait at once; a hung one is given up on
-		// after the bound (at least 2 s, at most 10 s).
-		done := st.awaitCheck()
+		// after the bound (at least 2 s, at most 10 s), and only once:
+		// statements that come while it still hangs are refused at once.
+		// After a failed check the wait for the next is at most a second,
+		// enough for a catalog that is back to answer.
+		done, hung := st.awaitCheck()
 		select {
 		case st.confirm <- struct{}{}:
 		default: // a check is already requested
 		}
-		select {
-		case <-done:
-		case <-m.ctx.Done():
-		case <-time.After(min(m.timeout(), max(bound, 2*time.Second), 10*time.Second)):
+		wait := min(m.timeout(), max(bound, 2*time.Second), 10*time.Second)
+		if st.checkFailed.Load() {
+			wait = min(wait, time.Second)
 		}
-		if age := time.Since(time.Unix(0, st.verified.Load())); age > bound {
-			return fmt.Errorf("catalog: the catalog of database %q was last confirmed %s ago (limit %s)", st.name, age.Round(time.Millisecond), bound)
+		if !hung {
+			t := time.NewTimer(wait)
+			select {
+			case <-done:
+			case <-m.ctx.Done():
+			case <-t.C:
+				st.abandonCheck(done)
+			}
+			t.Stop()
+		}
+		// A change the check saw is waited for below, and the reloaded
+		// snapshot must be within the bound too.
+		if !st.changed.Load() {
+			if err := m.withinBound(st, bound); err != nil {
+				return err
+			}
 		}
 	}
 	if st.changed.Load() {
@@ -327,6 +364,18 @@ func (m *Manager) fresh(st *dbState) error {
 		if st.changed.Load() {
 			return fmt.Errorf("catalog: the catalog of database %q changed and could not be reloaded", st.name)
 		}
+		if bound := m.maxStale(); bound > 0 {
+			return m.withinBound(st, bound)
+		}
+	}
+	return nil
+}
+
+// withinBound reports an error when st's snapshot was last confirmed
+// longer than bound ago.
+func (m *Manager) withinBound(st *dbState, bound time.Duration) error {
+	if age := time.Since(time.Unix(0, st.verified.Load())); age > bound {
+		return fmt.Errorf("catalog: the catalog of database %q was last confirmed %s ago (limit %s)", st.name, age.Round(time.Millisecond), bound)
 	}
 	return nil
 }
@@ -372,10 +421,7 @@ func (m *Manager) Invalidate(database string) {
 	if st == nil {
 		return
 	}
-	select {
-	case st.kick <- struct{}{}:
-	default: // a refresh is already pending
-	}
+	st.kickRefresh() // coalesces with a refresh already pending
 }
 
 // Close stops the refreshers, aborting loads in progress, and waits for
@@ -417,6 +463,9 @@ func (m *Manager) refresher(st *dbState) {
 	st.fp = fp
 	st.verified.Store(s.LoadedAt.UnixNano())
 	st.snap.Store(s)
+	if m.changedDuringSlowLoad(st, log) {
+		st.kickRefresh()
+	}
 	close(st.ready)
 	m.logLoaded(log, nil, s)
 
@@ -468,11 +517,36 @@ func (m *Manager) refresher(st *dbState) {
 			st.verified.Store(s.LoadedAt.UnixNano())
 			m.logLoaded(log, st.snap.Swap(s), s)
 		}
-		st.endReload(err == nil)
+		// A load slower than MaxStale is confirmed before those waiting
+		// for it are woken; a change seen meanwhile keeps them waiting
+		// for the next load, which starts at once.
+		if err == nil && m.changedDuringSlowLoad(st, log) {
+			st.kickRefresh()
+		} else {
+			st.endReload(err == nil)
+		}
 		st.endCheck()
 		if timer != nil {
 			timer.Reset(interval)
 		}
+	}
+}
+
+// changedDuringSlowLoad confirms a snapshot whose load took longer than
+// the staleness bound, and reports whether the catalog changed meanwhile
+// (the change is then marked seen; the caller has it loaded again). A
+// snapshot is current as of its load's start, so one that took longer to
+// load than MaxStale (a large catalog on a busy machine) would otherwise
+// be refused by every statement that waited for it.
+func (m *Manager) changedDuringSlowLoad(st *dbState, log *slog.Logger) bool {
+	return m.staleFor(st) && !m.unchanged(st, log)
+}
+
+// kickRefresh asks the refresher for a load without blocking.
+func (st *dbState) kickRefresh() {
+	select {
+	case st.kick <- struct{}{}:
+	default:
 	}
 }
 
@@ -487,11 +561,13 @@ func (m *Manager) unchanged(st *dbState, log *slog.Logger) bool {
 	if st.check == nil {
 		cfg, err := m.connConfig(st.name)
 		if err != nil {
+			st.checkFailed.Store(true)
 			return true
 		}
 		cfg.RuntimeParams["application_name"] = "pgmantle catalog check"
 		if st.check, err = pgx.ConnectConfig(ctx, cfg); err != nil {
 			st.check = nil
+			st.checkFailed.Store(true)
 			log.Debug("catalog: change check cannot connect", "err", err)
 			return true
 		}
@@ -499,9 +575,11 @@ func (m *Manager) unchanged(st *dbState, log *slog.Logger) bool {
 	fp, err := fingerprint(ctx, st.check)
 	if err != nil {
 		st.closeCheck()
+		st.checkFailed.Store(true)
 		log.Debug("catalog: change check failed", "err", err)
 		return true
 	}
+	st.checkFailed.Store(false)
 	if fp != st.fp {
 		st.beginReload()
 		log.Debug("catalog: change seen; reloading")
@@ -603,6 +681,9 @@ func (m *Manager) load(database string) (*Snapshot, string, error) {
 		return nil, "", fmt.Errorf("catalog: database %q: fingerprint: %w", database, err)
 	}
 	s, err := Load(ctx, conn, database)
+	if err == nil && m.afterLoad != nil {
+		m.afterLoad(ctx, database)
+	}
 	return s, fp, err
 }
 

@@ -134,6 +134,9 @@ func TestManagerInvalidate(t *testing.T) {
 	t.Parallel()
 	db := newDB(t, `CREATE TABLE before (x int)`)
 	m, _ := newManager(t, -1)
+	// No change checks: one that saw the new table before Invalidate's
+	// refresh began would have Get wait for the held refresh (CI flake).
+	m.CheckInterval = -1
 	var loads atomic.Int32
 	refreshing := make(chan struct{}, 1)
 	release := make(chan struct{})
@@ -225,10 +228,10 @@ func TestManagerLateConfirmationChecksOnDemand(t *testing.T) {
 	m, _ := newManager(t, -1)
 	m.DSN = c.DSN(role, password, "postgres")
 	m.CheckInterval = time.Hour
-	m.MaxStale = 200 * time.Millisecond
+	m.MaxStale = 3 * time.Second // a check on a loaded CI machine can take a second
 	old := mustGet(t, m, db)
 
-	time.Sleep(300 * time.Millisecond)
+	time.Sleep(3500 * time.Millisecond)
 	if s, err := m.Get(ctx, db); err != nil || s != old {
 		t.Fatalf("Get past MaxStale with the catalog reachable: %v (same snapshot: %v); want the on-demand check to confirm it", err, s == old)
 	}
@@ -241,7 +244,7 @@ func TestManagerLateConfirmationChecksOnDemand(t *testing.T) {
 	if err := c.Exec(ctx, "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = '"+role+"'"); err != nil {
 		t.Fatal(err)
 	}
-	time.Sleep(300 * time.Millisecond)
+	time.Sleep(3500 * time.Millisecond)
 	if _, err := m.Get(ctx, db); err == nil || !strings.Contains(err.Error(), "last confirmed") {
 		t.Fatalf("Get past MaxStale with the catalog unreachable: %v; want the staleness error", err)
 	}
@@ -252,9 +255,13 @@ func TestManagerLateConfirmationChecksOnDemand(t *testing.T) {
 	if err := c.Exec(ctx, "ALTER ROLE "+role+" LOGIN"); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := m.Get(ctx, db); err != nil {
-		t.Fatalf("Get once the catalog is reachable again: %v", err)
-	}
+	// After a failed check a statement waits at most a second for the
+	// next, which must log in again: under load it may take longer, and
+	// that statement is refused; one soon after is served.
+	eventually(t, "Get to serve once the catalog is reachable again", func() bool {
+		_, err := m.Get(ctx, db)
+		return err == nil
+	})
 }
 
 // TestManagerLateConfirmationSeesChange: a snapshot past MaxStale whose
@@ -268,11 +275,11 @@ func TestManagerLateConfirmationSeesChange(t *testing.T) {
 	for _, via := range []string{"Get", "Current"} {
 		m, _ := newManager(t, -1)
 		m.CheckInterval = time.Hour
-		m.MaxStale = 200 * time.Millisecond
+		m.MaxStale = 3 * time.Second
 		old := mustGet(t, m, db)
 		col := "c_" + strings.ToLower(via)
 		execIn(t, db, `ALTER TABLE t ADD COLUMN `+col+` text`)
-		time.Sleep(300 * time.Millisecond)
+		time.Sleep(3500 * time.Millisecond)
 		var s *catalog.Snapshot
 		var err error
 		if via == "Get" {
