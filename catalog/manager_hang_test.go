@@ -107,7 +107,7 @@ func TestManagerHungCheckRefusesAtOnce(t *testing.T) {
 	m.DSN = strings.Replace(c.DSN("postgres", "", "postgres"), c.Addr(), fwd.addr, 1)
 	m.CheckInterval = time.Hour
 	m.MaxStale = 3 * time.Second // a check on a loaded CI machine can take a second
-	m.Timeout = 8 * time.Second // the hung check fails after this; the wait bound is MaxStale
+	m.Timeout = 8 * time.Second  // the hung check fails after this; the wait bound is MaxStale
 	mustGet(t, m, db)
 	// Past MaxStale, a check over the forwarder confirms the snapshot
 	// (and keeps its connection); on a loaded machine the first may be
