@@ -350,6 +350,9 @@ func kindOf(n *pg_query.Node) string {
 	if n == nil || n.Node == nil {
 		return ""
 	}
+	if sel := n.GetSelectStmt(); sel != nil && sel.IntoClause != nil {
+		return "SELECT INTO" // its tag says SELECT n, rows stored, not sent
+	}
 	name := string(n.ProtoReflect().WhichOneof(n.ProtoReflect().Descriptor().Oneofs().Get(0)).Message().Name())
 	if k, ok := kinds[name]; ok {
 		return k

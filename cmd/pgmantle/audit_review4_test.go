@@ -235,7 +235,8 @@ func TestAuditReview4ClientVanishesBeforeAnswer(t *testing.T) {
 	c := pgtest.Cluster(t)
 	setupAuditDB(t, c)
 	ctx := pgtest.Context(t)
-	if err := c.Exec(ctx, "DROP TABLE IF EXISTS public.r4_vanish; CREATE TABLE public.r4_vanish (id int); GRANT ALL ON public.r4_vanish TO PUBLIC;"+
+	if err := c.Exec(ctx, "DROP TABLE IF EXISTS public.r4_vanish, public.r4_ctas, public.r4_into; CREATE TABLE public.r4_vanish (id int); GRANT ALL ON public.r4_vanish TO PUBLIC;"+
+		"GRANT CREATE ON SCHEMA public TO bookkeeper;"+
 		"INSERT INTO bk.contacts (id, company_id, name, id_no) VALUES (41, 1, '张伟', '310105199003078032')"); err != nil {
 		t.Fatal(err)
 	}
@@ -260,6 +261,11 @@ func TestAuditReview4ClientVanishesBeforeAnswer(t *testing.T) {
 	vanish("analyst", "r4v_fetch", q("BEGIN; DECLARE r4vc CURSOR FOR SELECT x FROM generate_series(1, 5) x; FETCH 2 FROM r4vc; COMMIT"))
 	vanish("bookkeeper", "r4v_fatal", q("DO $$BEGIN PERFORM pg_terminate_backend(pg_backend_pid()); PERFORM pg_sleep(1); END$$"))
 	vanish("bookkeeper", "r4v_copy", q("COPY public.r4_vanish FROM STDIN"))
+	// Rows stored, not sent: their tags' counts stand when the answer is
+	// discarded (they were recorded as 0 rows).
+	const slow = "WITH s AS MATERIALIZED (SELECT pg_sleep(1)) SELECT x FROM generate_series(1, 1000) x, s"
+	vanish("bookkeeper", "r4v_ctas", q("CREATE TABLE public.r4_ctas AS "+slow))
+	vanish("bookkeeper", "r4v_into", q("WITH s AS MATERIALIZED (SELECT pg_sleep(1)) SELECT x INTO public.r4_into FROM generate_series(1, 1000) x, s"))
 	// Catches the cancel and runs on: still running when pgmantle gives up.
 	vanish("bookkeeper", "r4v_late", q(`DO $$BEGIN
 		FOR i IN 1..28 LOOP BEGIN PERFORM pg_sleep(0.5); EXCEPTION WHEN query_canceled THEN NULL; END; END LOOP;
@@ -273,7 +279,7 @@ func TestAuditReview4ClientVanishesBeforeAnswer(t *testing.T) {
 	open.close()
 
 	counts := map[string]int{"r4v_open": 2, "r4v_insert": 1, "r4v_sleep": 1, "r4v_unsynced": 1, "r4v_masked": 1, "r4v_pipe": 2,
-		"r4v_fetch": 3, "r4v_fatal": 1, "r4v_copy": 1, "r4v_late": 1}
+		"r4v_fetch": 3, "r4v_fatal": 1, "r4v_copy": 1, "r4v_late": 1, "r4v_ctas": 1, "r4v_into": 1}
 	var recs []audit.Entry
 	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(200 * time.Millisecond) {
 		recs = readAudit(t, filepath.Join(dir, "audit.log"))
@@ -332,6 +338,12 @@ func TestAuditReview4ClientVanishesBeforeAnswer(t *testing.T) {
 	}
 	check("r4v_fatal", want{"DO ?", "DO", audit.DecisionFailed, "57P01", "simple", 0})
 	check("r4v_copy", want{"COPY public.r4_vanish FROM STDIN", "COPY", audit.DecisionFailed, "08006", "simple", 0})
+	for _, e := range append(check("r4v_ctas", want{"CREATE TABLE public.r4_ctas AS WITH s AS MATERIALIZED (SELECT pg_sleep($1)) SELECT x FROM generate_series($2, $3) x, s",
+		"SELECT", audit.DecisionAllowed, "", "simple", 1000}),
+		check("r4v_into", want{"WITH s AS MATERIALIZED (SELECT pg_sleep($3)) SELECT x INTO public.r4_into FROM generate_series($1, $2) x, s",
+			"SELECT", audit.DecisionAllowed, "", "simple", 1000})...) {
+		reason(e, discarded)
+	}
 	// Usually abandoned; a cancel that lands outside the handler (a
 	// starved machine) fails it, which is recorded as such.
 	for _, e := range r4Records(recs, "r4v_late") {

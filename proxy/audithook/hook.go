@@ -182,21 +182,28 @@ func returnsRows(tag []byte) bool {
 	return bytes.HasPrefix(tag, []byte("SELECT ")) || bytes.HasPrefix(tag, []byte("FETCH "))
 }
 
+// storesRows reports whether a statement's SELECT tag counts rows it
+// stored rather than sent.
+func storesRows(st *audit.Statement) bool {
+	return st != nil && (st.Kind == "CREATE TABLE AS" || st.Kind == "SELECT INTO")
+}
+
 // Statement implements proxy.SessionAuditor.
 func (s *session) Statement(ev *proxy.StatementEvent) {
 	rec := s.record(audit.TypeStatement, ev.Start)
 	rec.Protocol = ev.Protocol
 	rec.Duration = ev.End.Sub(ev.Start)
 	rec.Bytes = ev.Bytes
-	rec.Rows = ev.Rows
-	// The tag's count, except that a result discarded for a vanished
-	// client counts what reached it.
-	if n, ok := tagRows(ev.Tag); ok && !(ev.Discarded && returnsRows(ev.Tag)) {
-		rec.Rows = n
-	}
 	rec.SQLState = ev.SQLState
 	d := decisionOf(ev.Plan, ev.Index)
 	s.describe(rec, ev, d)
+	rec.Rows = ev.Rows
+	// The tag's count, except that a result discarded for a vanished
+	// client counts what reached it (CREATE TABLE AS and SELECT INTO
+	// store their rows: their tag's count stands).
+	if n, ok := tagRows(ev.Tag); ok && !(ev.Discarded && returnsRows(ev.Tag) && !storesRows(rec.Text)) {
+		rec.Rows = n
+	}
 	switch {
 	case ev.Message == proxy.MessageCommit:
 		rec.Kind, rec.Reason = "COMMIT", commitFailed
