@@ -313,22 +313,27 @@ func (m *Manager) Fresh(database string) error {
 
 // fresh is Fresh for a loaded database.
 func (m *Manager) fresh(st *dbState) error {
+	// One deadline for both waits below: a statement waits at most 10 s
+	// (or Timeout) in all.
+	limit := min(m.timeout(), 10*time.Second)
+	deadline := time.Now().Add(limit)
 	if bound := m.maxStale(); bound > 0 && m.staleFor(st) {
 		// The periodic confirmation is late (a starved machine, a slow
 		// connection): ask for a check now and decide on its outcome. A
 		// failed check ends the wait at once; a hung one is given up on
 		// after the bound (at least 2 s, at most 10 s), and only once:
 		// statements that come while it still hangs are refused at once.
-		// After a failed check the wait for the next is at most a second,
-		// enough for a catalog that is back to answer.
+		// After a failed check the wait for the next is at most a second
+		// (enough for a catalog that is back to answer), and giving up on
+		// that shorter wait does not mark the check hung.
 		done, hung := st.awaitCheck()
 		select {
 		case st.confirm <- struct{}{}:
 		default: // a check is already requested
 		}
-		wait := min(m.timeout(), max(bound, 2*time.Second), 10*time.Second)
-		if st.checkFailed.Load() {
-			wait = min(wait, time.Second)
+		wait, full := min(limit, max(bound, 2*time.Second)), true
+		if st.checkFailed.Load() && wait > time.Second {
+			wait, full = time.Second, false
 		}
 		if !hung {
 			t := time.NewTimer(wait)
@@ -336,7 +341,9 @@ func (m *Manager) fresh(st *dbState) error {
 			case <-done:
 			case <-m.ctx.Done():
 			case <-t.C:
-				st.abandonCheck(done)
+				if full {
+					st.abandonCheck(done)
+				}
 			}
 			t.Stop()
 		}
@@ -355,11 +362,13 @@ func (m *Manager) fresh(st *dbState) error {
 		st.mu.Lock()
 		wait := st.reloading
 		st.mu.Unlock()
-		if wait != nil {
+		if left := time.Until(deadline); wait != nil && left > 0 {
+			t := time.NewTimer(left)
 			select {
 			case <-wait:
-			case <-time.After(min(m.timeout(), 10*time.Second)):
+			case <-t.C:
 			}
+			t.Stop()
 		}
 		if st.changed.Load() {
 			return fmt.Errorf("catalog: the catalog of database %q changed and could not be reloaded", st.name)
@@ -466,6 +475,7 @@ func (m *Manager) refresher(st *dbState) {
 	if m.changedDuringSlowLoad(st, log) {
 		st.kickRefresh()
 	}
+	st.endCheck() // a Get that found the load stale waits for no second check
 	close(st.ready)
 	m.logLoaded(log, nil, s)
 
@@ -515,6 +525,7 @@ func (m *Manager) refresher(st *dbState) {
 		} else {
 			st.fp = fp
 			st.verified.Store(s.LoadedAt.UnixNano())
+			st.checkFailed.Store(false) // the catalog answered
 			m.logLoaded(log, st.snap.Swap(s), s)
 		}
 		// A load slower than MaxStale is confirmed before those waiting

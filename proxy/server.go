@@ -29,7 +29,9 @@ type Server struct {
 	UpstreamTLS *tls.Config
 	// ClientTLS, if non-nil, lets clients negotiate TLS with SSLRequest or
 	// directly (sslnegotiation=direct, ALPN "postgresql"); nil: the answer
-	// to SSLRequest is N and a direct TLS handshake is closed.
+	// to SSLRequest is N and a direct TLS handshake is closed. pgmantle
+	// adds ALPN "postgresql" to a copy of it; a GetConfigForClient
+	// callback must add it to the configurations it returns.
 	ClientTLS *tls.Config
 	// RequireTLS refuses clients that do not negotiate TLS.
 	RequireTLS bool

@@ -401,7 +401,8 @@ func safeCause(err error) bool {
 	var ce *tls.CertificateVerificationError
 	var tm *errMessageTooLarge
 	var dt errDirectTLSRefused
-	return errors.As(err, &ne) || errors.As(err, &re) || errors.As(err, &ce) || errors.As(err, &tm) || errors.As(err, &dt) ||
+	var hs *errClientHandshake
+	return errors.As(err, &ne) || errors.As(err, &re) || errors.As(err, &ce) || errors.As(err, &tm) || errors.As(err, &dt) || errors.As(err, &hs) ||
 		errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, errMalformedLength) ||
 		errors.Is(err, os.ErrDeadlineExceeded)
 }

@@ -115,7 +115,7 @@ func (s *Server) negotiate(h *clientHello) error {
 			}
 			tc := tls.Server(h.conn, s.clientTLSConfig())
 			if err := tc.Handshake(); err != nil {
-				return fmt.Errorf("client TLS handshake: %w", err)
+				return &errClientHandshake{err: err}
 			}
 			h.conn, h.tls = tc, true
 		case code == codeGSSENCRequest:
@@ -178,7 +178,7 @@ func (s *Server) directTLS(h *clientHello) ([]byte, error) {
 	}
 	tc := tls.Server(&prefixConn{Conn: h.conn, prefix: first}, s.clientTLSConfig())
 	if err := tc.Handshake(); err != nil {
-		return nil, fmt.Errorf("client TLS handshake (direct): %w", err)
+		return nil, &errClientHandshake{direct: true, err: err}
 	}
 	if tc.ConnectionState().NegotiatedProtocol != alpnPostgreSQL {
 		tc.Close()
@@ -187,6 +187,23 @@ func (s *Server) directTLS(h *clientHello) ([]byte, error) {
 	h.conn, h.tls = tc, true
 	return nil, nil
 }
+
+// errClientHandshake is a failed TLS handshake with a client. Its text is
+// fixed, so it may be logged: the TLS library's own message can quote what
+// the client offered (protocol names, server names).
+type errClientHandshake struct {
+	direct bool
+	err    error
+}
+
+func (e *errClientHandshake) Error() string {
+	if e.direct {
+		return "client TLS handshake failed (direct TLS)"
+	}
+	return "client TLS handshake failed"
+}
+
+func (e *errClientHandshake) Unwrap() error { return e.err }
 
 // errDirectTLSRefused is the reason a direct TLS connection was closed
 // without an answer: the client cannot be sent an ErrorResponse.

@@ -96,8 +96,21 @@ func TestDirectTLS(t *testing.T) {
 		if err := tlsc.Handshake(); err == nil {
 			t.Fatal("a direct TLS handshake succeeded against a pgmantle without TLS")
 		}
+		// The start of a ClientHello gets no plaintext answer (before
+		// direct TLS, it was read as a startup length and answered with
+		// an ErrorResponse the client cannot read).
+		raw := dialTCP(t, plain.addr)
+		if _, err := raw.Write([]byte{0x16, 0x03, 0x01, 0x00, 0x05, 0x01, 0x00, 0x00, 0x01, 0x00}); err != nil {
+			t.Fatal(err)
+		}
+		// Closed with the rest of the hello unread: EOF or a reset.
+		n, err := io.ReadFull(raw, make([]byte, 1))
+		var ne net.Error
+		if n != 0 || err == nil || errors.As(err, &ne) && ne.Timeout() {
+			t.Fatalf("read %d bytes, %v; want the connection closed unanswered", n, err)
+		}
 		// pgx fails cleanly instead of hanging.
-		_, err := tryConnect(plain.dsn(user, password, "postgres", "sslmode=require", "sslnegotiation=direct"))
+		_, err = tryConnect(plain.dsn(user, password, "postgres", "sslmode=require", "sslnegotiation=direct"))
 		if err == nil {
 			t.Fatal("pgx connected with sslnegotiation=direct to a pgmantle without TLS")
 		}
