@@ -263,6 +263,16 @@ func (a *analyzer) merge(m *pg_query.MergeStmt, parent *scope) (outputs, error) 
 			return outputs{}, err
 		}
 	}
+	// PostgreSQL 17 expands MERGE's RETURNING * as the source's columns,
+	// then the target's: an order pgmantle's scope (target first) does
+	// not follow, and a result placed by the wrong columns would show a
+	// protected value as clean. Naming columns, target.* or source.*
+	// is analysed as usual.
+	for _, r := range m.ReturningList {
+		if cr := r.GetResTarget().GetVal().GetColumnRef(); cr != nil && len(cr.Fields) == 1 && cr.Fields[0].GetAStar() != nil {
+			return outputs{}, a.refuse("RETURNING * in MERGE (name the columns, or write target.* or source.*)")
+		}
+	}
 	return a.returningList(m.ReturningList, sc)
 }
 

@@ -180,12 +180,16 @@ var deniedNames = map[string]bool{
 var deniedPrefixes = []string{"lo_", "pg_read_", "pg_ls_", "pg_stat_file", "pg_stat_get_", "pg_logical_",
 	"pg_replication_", "pg_create_", "pg_drop_replication", "pg_copy_", "pg_backup_", "pg_file_", "dblink_"}
 
-// refusedRelations are catalog relations that expose other sessions'
-// statements, values held in statistics or settings, or large objects.
+// refusedRelations are catalog relations that expose statement texts (other
+// sessions', or this one's as PostgreSQL ran them), values held in
+// statistics or settings, or large objects.
 var refusedRelations = map[string]bool{
 	"pg_stat_activity": true, "pg_stat_statements": true, "pg_stat_statements_info": true,
 	"pg_db_role_setting": true, "pg_settings": true, "pg_file_settings": true, "pg_locks": true,
 	"pg_prepared_statements": true, "pg_stats": true, "pg_statistic": true, "pg_stats_ext": true,
 	"pg_stats_ext_exprs": true, "pg_statistic_ext_data": true, "pg_largeobject": true,
 	"pg_cursors": true, "pg_prepared_xacts": true,
+	// Its ident column holds the text of cached plans and prepared
+	// statements: the text PostgreSQL ran, with detokenized values.
+	"pg_backend_memory_contexts": true,
 }

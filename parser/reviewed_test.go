@@ -163,3 +163,30 @@ func TestReviewedProbes(t *testing.T) {
 		}
 	}
 }
+
+// TestReviewedMergeReturningStar: PostgreSQL 17 expands MERGE's RETURNING
+// * as the source's columns and then the target's; pgmantle's scope lists
+// the target first, so a bare * was planned in the wrong order and a
+// protected source column could go out as a clean one (red-team finding,
+// 2026-11-29). A bare * is refused; qualified stars keep their planned
+// columns.
+func TestReviewedMergeReturningStar(t *testing.T) {
+	const merge = `MERGE INTO staging.contacts s USING (SELECT id, mobile AS x FROM bk.contacts) c ON false WHEN NOT MATCHED THEN INSERT (id) VALUES (c.id) RETURNING `
+	if r, _ := reviewedDecide(t, "analyst", nil, merge+"*"); r == "" {
+		t.Error("MERGE ... RETURNING * allowed")
+	}
+	if r, _ := reviewedDecide(t, "analyst", nil, "WITH m AS ("+merge+"*) SELECT x FROM m"); r == "" {
+		t.Error("MERGE ... RETURNING * inside WITH allowed")
+	}
+	r, d := reviewedDecide(t, "analyst", nil, merge+"c.*")
+	if r != "" {
+		t.Fatalf("MERGE ... RETURNING c.* refused: %s", r)
+	}
+	if len(d.Outputs) != 2 || d.Outputs[0].Class != "" || d.Outputs[1].Class != "cn_mobile" {
+		var classes []string
+		for _, o := range d.Outputs {
+			classes = append(classes, o.Class)
+		}
+		t.Errorf("RETURNING c.*: output classes %q, want [\"\" \"cn_mobile\"]", classes)
+	}
+}

@@ -254,6 +254,14 @@ func TestAnalysisReview6(t *testing.T) {
 		{"analyst", `SELECT * FROM bk.contacts c, JSON_TABLE(to_jsonb(c.mobile), '$' COLUMNS (m text PATH '$')) jt`},
 		{"analyst", `INSERT INTO staging.contacts (id, note) SELECT id, id_no FROM bk.contacts ON CONFLICT DO NOTHING`},
 		{"analyst", `MERGE INTO staging.contacts s USING bk.contacts c ON s.id = c.id WHEN MATCHED AND c.mobile LIKE '138%' THEN DELETE`},
+		// PostgreSQL 17's RETURNING * puts the source's columns first
+		// (red-team finding, 2026-11-29: planned target first, the
+		// subquery's id_no went out as a clean column).
+		{"analyst", `MERGE INTO staging.contacts s USING (SELECT id, (SELECT id_no) AS x FROM bk.contacts) c ON false WHEN NOT MATCHED THEN INSERT (id) VALUES (c.id) RETURNING *`},
+		{"analyst", `WITH m AS (MERGE INTO staging.contacts s USING (SELECT id, mobile AS x FROM bk.contacts) c ON false WHEN NOT MATCHED THEN INSERT (id) VALUES (c.id) RETURNING *) SELECT * FROM m`},
+		// The text of this session's cached plans, detokenized values in it.
+		{"analyst", `SELECT ident FROM pg_backend_memory_contexts`},
+		{"analyst", `SELECT m.ident FROM pg_catalog.pg_backend_memory_contexts m`},
 		{"analyst", `WITH x AS (UPDATE bk.contacts SET company_id = company_id RETURNING id_no) SELECT count(*) FROM x WHERE id_no LIKE '31%'`},
 		{"analyst", `SELECT c.id FROM bk.contacts c WHERE c.mobile = ANY (ARRAY['13812345678'])`},
 		{"analyst", `SELECT id FROM bk.contacts WHERE (id, mobile) = (1, '13812345678')`},
