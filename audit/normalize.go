@@ -253,6 +253,34 @@ func Unparsed(sql string) Statement {
 	return Statement{SQL: Redact(sql), Hash: hex.EncodeToString(mac.Sum(nil))}.rendered()
 }
 
+// UnparsedAmbiguous is Unparsed for text whose literals pgmantle cannot
+// be sure to delimit as PostgreSQL did: a backslash that escapes a quote
+// only with standard_conforming_strings off, a backslash byte that is
+// half of a multibyte character, text in an encoding it cannot decode.
+// Redacting such text token by token could read a literal's inside as
+// keywords and parameters ($13912345678), so its redacted form keeps only
+// what comes before the first quote, dollar sign, backslash or non-ASCII
+// byte — where the two readings may part — and ends with "…".
+func UnparsedAmbiguous(sql string) Statement {
+	mac := hmac.New(sha256.New, hashKey())
+	mac.Write([]byte(sql))
+	cut := len(sql)
+	for i := 0; i < len(sql); i++ {
+		if c := sql[i]; c == '\'' || c == '"' || c == '$' || c == '\\' || c >= 0x80 {
+			cut = i
+			break
+		}
+	}
+	red := "?"
+	if cut > 0 {
+		red = Redact(sql[:cut])
+	}
+	if cut < len(sql) {
+		red += " …"
+	}
+	return Statement{SQL: red, Hash: hex.EncodeToString(mac.Sum(nil))}.rendered()
+}
+
 var (
 	hashKeyMu sync.Mutex
 	hashKeyV  []byte
@@ -385,8 +413,8 @@ var kinds = map[string]string{
 // scrub removes from pg_query.Normalize's output what it leaves in:
 // comments, which can hold anything, and the literals of utility
 // statements (COPY ... FROM 'file', EXECUTE p('...'), COMMENT ... IS
-// '...', a column's DEFAULT, ALTER SYSTEM SET ... = '...'), which become
-// $n too.
+// '...', a column's DEFAULT, ALTER SYSTEM SET ... = '...', TRUE and FALSE
+// in PREPARE, EXECUTE and DDL), which become $n too.
 func scrub(s string) string {
 	if !strings.Contains(s, "--") && !strings.Contains(s, "/*") && !mayHoldConstant(s) {
 		return s
@@ -411,7 +439,9 @@ func scrub(s string) string {
 			b.WriteString(s[last:t.Start])
 			b.WriteByte(' ')
 		case pg_query.Token_SCONST, pg_query.Token_USCONST, pg_query.Token_ICONST, pg_query.Token_FCONST,
-			pg_query.Token_BCONST, pg_query.Token_XCONST:
+			pg_query.Token_BCONST, pg_query.Token_XCONST, pg_query.Token_TRUE_P, pg_query.Token_FALSE_P:
+			// TRUE and FALSE too: Normalize replaces them in DML only, not
+			// in PREPARE, EXECUTE's arguments or DDL bodies.
 			b.WriteString(s[last:t.Start])
 			b.WriteByte('$')
 			b.WriteString(strconv.Itoa(next))
@@ -426,7 +456,8 @@ func scrub(s string) string {
 }
 
 // mayHoldConstant is a cheap test for scrub: whether s has a quote, a
-// dollar quote, or a digit that does not belong to a name or a $n.
+// dollar quote, a digit that does not belong to a name or a $n, or the
+// word TRUE or FALSE.
 func mayHoldConstant(s string) bool {
 	for i := 0; i < len(s); i++ {
 		c := s[i]
@@ -454,8 +485,12 @@ func mayHoldConstant(s string) bool {
 				i++
 			}
 		case identByte(c):
+			start := i
 			for i+1 < len(s) && identByte(s[i+1]) {
 				i++
+			}
+			if w := s[start : i+1]; strings.EqualFold(w, "true") || strings.EqualFold(w, "false") {
+				return true
 			}
 		}
 	}
@@ -508,8 +543,9 @@ func Redact(s string) string {
 // statement whose values may be written as names, which normalization
 // cannot tell from names: the value of an option (DefElem: COPY ...
 // (NULL word), CREATE AGGREGATE ... initcond = word, WITH (opt = word),
-// OPTIONS (...)) and a setting inside another statement (ALTER ROLE ...
-// SET x = word, ALTER SYSTEM, ALTER FUNCTION ... SET). raw is nil when
+// OPTIONS (...)), a setting inside another statement (ALTER ROLE ...
+// SET x = word, ALTER SYSTEM, ALTER FUNCTION ... SET) and a trigger's
+// arguments. raw is nil when
 // the text does not parse into n statements.
 func riskyParts(sql string, n int) (raw []string, risky []bool) {
 	tree, err := pg_query.Parse(sql)
@@ -544,6 +580,13 @@ func hasNamedValues(top *pg_query.Node) bool {
 			}
 		case *pg_query.VariableSetStmt:
 			if depth > 1 {
+				found = true
+				return
+			}
+		case *pg_query.CreateTrigStmt:
+			// EXECUTE FUNCTION f(args): each argument reaches the trigger
+			// as a string, however written (word, "name" or 'literal').
+			if len(v.Args) > 0 {
 				found = true
 				return
 			}

@@ -292,17 +292,17 @@ func (s *session) describe(rec *audit.Record, ev *proxy.StatementEvent, d *parse
 // keywords.
 func (s *session) query(sql, enc string) *audit.Query {
 	if audit.HighByteBackslash(sql) {
-		return &audit.Query{Unparsed: audit.Unparsed(sql)}
+		return &audit.Query{Unparsed: audit.UnparsedAmbiguous(sql)}
 	}
 	if enc != "" && enc != "UTF8" && enc != "SQL_ASCII" {
 		utf8, err := resultmask.DecodeClientText(enc, sql)
 		if err != nil {
-			return &audit.Query{Unparsed: audit.Unparsed(sql)}
+			return &audit.Query{Unparsed: audit.UnparsedAmbiguous(sql)}
 		}
 		sql = utf8
 	}
 	if audit.AmbiguousBackslash(sql) {
-		return &audit.Query{Unparsed: audit.Unparsed(sql)}
+		return &audit.Query{Unparsed: audit.UnparsedAmbiguous(sql)}
 	}
 	return s.h.norm.Normalize(sql, &s.scratch)
 }
