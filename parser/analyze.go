@@ -111,7 +111,12 @@ func mergeStatements(acc, s *Statement) *Statement {
 	if len(acc.Outputs) != len(s.Outputs) || !s.OutputsExact {
 		acc.OutputsExact = false
 	}
-	acc.OutputsUnknown = acc.OutputsUnknown || s.OutputsUnknown
+	// Under another search_path the statement has another number of
+	// columns: those past the shorter list have no plan, and which list
+	// PostgreSQL used is unknown (a red-team finding: a computed column
+	// past a clean table's shorter list went out unmasked). The result
+	// layer then checks every column's origin.
+	acc.OutputsUnknown = acc.OutputsUnknown || s.OutputsUnknown || len(acc.Outputs) != len(s.Outputs)
 	for i := range acc.Outputs {
 		if i < len(s.Outputs) {
 			o := &acc.Outputs[i]
@@ -209,7 +214,7 @@ func (a *analyzer) statement(n *pg_query.Node) error {
 		a.st.Refers = st
 		return a.refers()
 	case *pg_query.Node_FetchStmt:
-		a.st.Refers = a.state.cursors[x.FetchStmt.Portalname]
+		a.st.Refers = a.state.cursor(x.FetchStmt.Portalname)
 		return a.refers()
 	case *pg_query.Node_VariableSetStmt:
 		a.st.pathFree = true

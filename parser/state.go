@@ -34,6 +34,12 @@ type State struct {
 	prepared map[string]prepEntry
 	pending  map[string]prepEntry
 	cursors  map[string]*Statement
+	// declared holds, per cursor name, the last DECLARE (its analysis)
+	// or CLOSE (nil) admitted whose batch PostgreSQL has not answered
+	// yet; closeAll the batch of such a CLOSE ALL or DISCARD ALL. Until
+	// the answer, whether it took effect is unknown (see cursor).
+	declared map[string]cursorChange
+	closeAll *uint64
 	// Generation, set by the caller, identifies the policy in force: a
 	// statement prepared under another one is refused at Bind and EXECUTE.
 	Generation uint64
@@ -65,7 +71,8 @@ func (s *State) Confirm(c *PathChange) {
 // NewState returns the state of a new session of user, whose search_path
 // is PostgreSQL's default until SetInitialPath.
 func NewState(user string) *State {
-	s := &State{user: user, prepared: map[string]prepEntry{}, pending: map[string]prepEntry{}, cursors: map[string]*Statement{}}
+	s := &State{user: user, prepared: map[string]prepEntry{}, pending: map[string]prepEntry{}, cursors: map[string]*Statement{},
+		declared: map[string]cursorChange{}}
 	s.SetInitialPath(`"$user", public`)
 	return s
 }
@@ -278,13 +285,55 @@ func (s *State) apply(n *pg_query.Node, st *Statement) {
 		}
 	case *pg_query.Node_DeclareCursorStmt:
 		st.effect = effect{kind: declareEffect, name: x.DeclareCursorStmt.Portalname}
+		s.declared[x.DeclareCursorStmt.Portalname] = cursorChange{st: st, batch: s.Batch}
 	case *pg_query.Node_ClosePortalStmt:
 		if x.ClosePortalStmt.Portalname == "" {
 			st.effect = effect{kind: closeAllEffect}
+			s.closingAll()
 		} else {
 			st.effect = effect{kind: closeEffect, name: x.ClosePortalStmt.Portalname}
+			s.declared[x.ClosePortalStmt.Portalname] = cursorChange{batch: s.Batch}
 		}
 	}
+	if st.effect.kind == discardAllEffect {
+		s.closingAll()
+	}
+}
+
+// cursorChange is a DECLARE (st) or CLOSE (st nil) of a cursor name
+// admitted in batch.
+type cursorChange struct {
+	st    *Statement
+	batch uint64
+}
+
+// closingAll notes an admitted CLOSE ALL or DISCARD ALL.
+func (s *State) closingAll() {
+	b := s.Batch
+	s.closeAll = &b
+	for name := range s.declared {
+		s.declared[name] = cursorChange{batch: b}
+	}
+}
+
+// cursor returns the analysis of the cursor a FETCH of name reads, or nil
+// when pgmantle cannot know it. A DECLARE or CLOSE of the name admitted
+// earlier in the same batch has taken effect if the FETCH runs at all
+// (an error skips the rest of a simple Query, and the extended protocol's
+// messages until Sync); one of an earlier batch not yet answered may or
+// may not have (a red-team finding: FETCH was planned by the cursor the
+// name had before, and a re-declared cursor's names came out clear).
+func (s *State) cursor(name string) *Statement {
+	if c, ok := s.declared[name]; ok {
+		if c.batch == s.Batch {
+			return c.st
+		}
+		return nil
+	}
+	if s.closeAll != nil {
+		return nil
+	}
+	return s.cursors[name]
 }
 
 // Completed records that PostgreSQL reported a statement complete: its
@@ -378,6 +427,14 @@ func (s *State) admitted(name string, st *Statement) {
 // one survives (skipped) or not (failed, after PostgreSQL dropped it):
 // it is forgotten, and binding it is refused until a new Parse.
 func (s *State) Synced(batch uint64) {
+	for name, c := range s.declared {
+		if c.batch < batch {
+			delete(s.declared, name) // answered: Completed has applied it, or it failed
+		}
+	}
+	if s.closeAll != nil && *s.closeAll < batch {
+		s.closeAll = nil
+	}
 	for name, e := range s.pending {
 		if e.batch >= batch {
 			continue // sent after that Sync: still in flight

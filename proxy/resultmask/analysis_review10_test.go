@@ -1,0 +1,104 @@
+package resultmask_test
+
+// Red-team round of 2026-11-29 (a helper attacking the result layer):
+// two ways a restricted role received names in clear, both from session
+// state the analysis tracked wrongly. Each subtest leaked on the code
+// before the fix.
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgproto3"
+
+	"github.com/pgmantle/pgmantle/internal/analysiscases"
+	"github.com/pgmantle/pgmantle/internal/pgtest"
+)
+
+func TestAnalysisReview10(t *testing.T) {
+	addr, db, _, _ := analysisProxy(t)
+	const union = `SELECT name FROM bk.contacts UNION ALL SELECT employee FROM bk.payroll`
+
+	// 1. FETCH was planned by the cursor the name had before: the
+	// cursor map changes only when PostgreSQL confirms a DECLARE or
+	// CLOSE, so a re-DECLARE in the same Query (or one still in flight)
+	// was read by the old, clean cursor's plan, and the UNION's column,
+	// which has no table origin, went out clear. Now a FETCH after a
+	// DECLARE of the same batch reads that DECLARE (masked); one after a
+	// DECLARE still in flight in an earlier batch reads an unknown cursor
+	// (refused).
+	sameBatch := []struct{ name, setup, sql string }{
+		{"close_and_redeclare", "BEGIN; DECLARE c CURSOR FOR SELECT 'x'::text",
+			"CLOSE c; DECLARE c CURSOR FOR " + union + "; FETCH ALL FROM c"},
+		{"after_commit", "BEGIN; DECLARE c CURSOR FOR SELECT 'x'::text; COMMIT",
+			"BEGIN; DECLARE c CURSOR FOR " + union + "; FETCH ALL FROM c; COMMIT"},
+		{"scroll_backward", "BEGIN; DECLARE c CURSOR FOR SELECT 'x'::text",
+			"CLOSE c; DECLARE c SCROLL CURSOR FOR " + union + "; MOVE LAST IN c; FETCH BACKWARD 2 FROM c"},
+	}
+	for _, c := range sameBatch {
+		t.Run("cursor/"+c.name, func(t *testing.T) {
+			fe := rawAs(t, addr, db, "analyst")
+			fe.Send(&pgproto3.Query{String: c.setup})
+			fe.Flush()
+			if _, codes := readAll(t, fe, 1); len(codes) > 0 {
+				t.Fatalf("setup: %v", codes)
+			}
+			fe.Send(&pgproto3.Query{String: c.sql})
+			fe.Flush()
+			values, codes := readAll(t, fe, 1)
+			noSecret(t, c.sql, values)
+			if len(codes) > 0 || len(values) == 0 {
+				t.Errorf("%s: values %q, errors %v; want the cursor's rows, masked", c.sql, values, codes)
+			}
+		})
+	}
+	t.Run("cursor/pipelined", func(t *testing.T) {
+		fe := rawAs(t, addr, db, "analyst")
+		fe.Send(&pgproto3.Query{String: "BEGIN; DECLARE c CURSOR FOR SELECT 'x'::text"})
+		fe.Flush()
+		if _, codes := readAll(t, fe, 1); len(codes) > 0 {
+			t.Fatalf("setup: %v", codes)
+		}
+		// Three Queries before any answer; the DECLARE's is held back by a
+		// long count so that the FETCH is admitted before it is known.
+		for _, q := range []string{"CLOSE c", "DECLARE c CURSOR FOR " + union + "; SELECT count(*) FROM generate_series(1, 5000000)", "FETCH ALL FROM c"} {
+			fe.Send(&pgproto3.Query{String: q})
+		}
+		fe.Flush()
+		values, codes := readAll(t, fe, 3)
+		t.Logf("values %q, errors %v", values, codes)
+		noSecret(t, "pipelined FETCH", values)
+		if !strings.Contains(strings.Join(codes, ","), "42501") {
+			t.Errorf("pipelined FETCH of a cursor in flight: values %q, errors %v; want 42501", values, codes)
+		}
+	})
+
+	// 2. Under two possible search_paths the statement had two column
+	// counts; the plan kept the shorter list (staging.payroll's), the
+	// computed column past it had no plan and no table origin, and went
+	// out clear. Now differing counts make the result layer check every
+	// column's origin.
+	t.Run("search_path_widths", func(t *testing.T) {
+		super := pgtest.Connect(t, pgtest.Cluster(t).DSN("postgres", "", db))
+		if _, err := super.Exec(pgtest.Context(t), "CREATE TABLE staging.payroll (id int); INSERT INTO staging.payroll VALUES (1); GRANT SELECT ON staging.payroll TO PUBLIC"); err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(3 * time.Second) // the catalog check (every second) sees the new table
+		fe := rawAs(t, addr, db, "analyst")
+		sql := "SET search_path = staging; SET search_path = bk; SELECT p.*, (SELECT c.name FROM contacts c WHERE c.id = p.id) AS n FROM payroll p"
+		fe.Send(&pgproto3.Query{String: sql})
+		fe.Flush()
+		values, codes := readAll(t, fe, 1)
+		noSecret(t, sql, values)
+		t.Logf("values %q, errors %v", values, codes)
+	})
+}
+
+// noSecret fails when values hold a protected value analyst may not see.
+func noSecret(t *testing.T, what string, values []string) {
+	t.Helper()
+	if v, class := findSecret([]byte(strings.Join(values, "|")), analysiscases.Clear["analyst"]); v != "" {
+		t.Errorf("%s: the client received a %s value %q", what, class, v)
+	}
+}
