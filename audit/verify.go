@@ -8,6 +8,8 @@ import (
 	"io"
 	"os"
 	"sort"
+	"strconv"
+	"strings"
 )
 
 // Entry is a record as read back from the log.
@@ -117,6 +119,29 @@ type VerifyOptions struct {
 	// Live says the log is being written (known otherwise than by the
 	// last file's lock, as for an exported table).
 	Live bool
+	// Head, if set, is an anchor kept outside the log: a record pgmantle
+	// reported writing (its log line "audit chain head"). The log must
+	// hold it, unchanged: a cut at a clean-looking place (back to an
+	// earlier run's close record, or followed by a restart that looks
+	// like a crash) is caught only this way.
+	Head *Head
+}
+
+// Head is a chain head pgmantle logged: a record's sequence number and
+// the chain hash of its line (the next record's prev).
+type Head struct {
+	Seq  uint64
+	Hash string
+}
+
+// ParseHead reads a head written SEQ:HASH.
+func ParseHead(s string) (*Head, error) {
+	seq, hash, ok := strings.Cut(s, ":")
+	n, err := strconv.ParseUint(seq, 10, 64)
+	if !ok || err != nil || n == 0 || len(hash) != 64 || strings.Trim(strings.ToLower(hash), "0123456789abcdef") != "" {
+		return nil, fmt.Errorf("a chain head is SEQ:HASH, a record number and 64 hex digits, as pgmantle logs it (\"audit chain head\")")
+	}
+	return &Head{Seq: n, Hash: strings.ToLower(hash)}, nil
 }
 
 // VerifyWith is Verify with options.
@@ -142,6 +167,7 @@ func VerifyWith(files []string, opts VerifyOptions) (Summary, error) {
 	}
 	var prevLine []byte
 	var lastType, prevFile string
+	headSeen := false
 	prevLineNo := 0
 	chain := newChainer(nil)
 	for _, h := range heads {
@@ -230,6 +256,13 @@ func VerifyWith(files []string, opts VerifyOptions) (Summary, error) {
 				f.Close()
 				return s, &Broken{h.name, lineNo, e.Seq, "a record follows a close record without an open record"}
 			}
+			if opts.Head != nil && e.Seq == opts.Head.Seq {
+				if chain.link(line) != opts.Head.Hash {
+					f.Close()
+					return s, &Broken{h.name, lineNo, e.Seq, "it does not match the chain head pgmantle logged for it (--head): the log was rewritten from here back"}
+				}
+				headSeen = true
+			}
 			prevLine = append(prevLine[:0], line...)
 			prevFile, prevLineNo = h.name, lineNo
 			lastType = e.Type
@@ -240,6 +273,13 @@ func VerifyWith(files []string, opts VerifyOptions) (Summary, error) {
 	}
 	if s.Records == 0 {
 		return s, fmt.Errorf("no records")
+	}
+	if opts.Head != nil && !headSeen {
+		last := heads[len(heads)-1].name
+		if opts.Head.Seq > s.Last {
+			return s, &Broken{last, 0, s.Last + 1, fmt.Sprintf("the log ends at record %d, but pgmantle logged writing record %d (--head): records were removed from its end", s.Last, opts.Head.Seq)}
+		}
+		return s, fmt.Errorf("the chain head's record %d is not in the files given (they hold records %d to %d)", opts.Head.Seq, s.First, s.Last)
 	}
 	s.Closed = lastType == TypeClose
 	if !s.Closed && !open {

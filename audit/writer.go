@@ -75,8 +75,9 @@ type Writer struct {
 	failures uint64
 
 	// writer goroutine only
-	seq   uint64
-	prev  hexDigest
+	seq      uint64
+	prev     hexDigest
+	anchored time.Time // when the chain head was last logged
 	buf   []byte
 	chain *chainer
 }
@@ -345,6 +346,9 @@ func (w *Writer) writeBatch(batch []*Record) {
 			if len(w.buf) > 16<<20 {
 				w.buf = nil
 			}
+			if time.Since(w.anchored) >= anchorEvery {
+				w.logHead()
+			}
 			return
 		}
 		w.fail(err)
@@ -386,6 +390,20 @@ func (w *Writer) sync() {
 		}
 		time.Sleep(w.opts.RetryDelay)
 	}
+}
+
+// anchorEvery is how often the writer logs the chain head while it
+// writes.
+const anchorEvery = time.Minute
+
+// logHead logs the chain head — the newest record written and its chain
+// hash — to pgmantle's own log, which is kept apart from the audit log:
+// an anchor for `pgmantle audit verify --head`, which then catches records
+// cut from the log's end even where the cut leaves a clean-looking end (an
+// earlier run's close record, or a restart that looks like a crash).
+func (w *Writer) logHead() {
+	w.anchored = time.Now()
+	w.log.Info("audit chain head", "seq", w.seq, "hash", string(w.prev[:]))
 }
 
 // progress applies a change of the writer's counters and clears a failure.
@@ -446,6 +464,9 @@ func (w *Writer) Close() error {
 	_, err := w.sink.Write(w.buf)
 	if err == nil {
 		err = w.sink.Sync()
+	}
+	if err == nil {
+		w.logHead()
 	}
 	if cerr := w.sink.Close(); err == nil {
 		err = cerr

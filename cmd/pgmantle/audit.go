@@ -35,6 +35,7 @@ func auditVerifyCmd(args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("audit verify", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	open := fs.Bool("open", false, "accept a log that does not end with a close record (pgmantle is still writing it)")
+	head := fs.String("head", "", "a chain head pgmantle logged (\"audit chain head\" seq and hash), as `SEQ:HASH`: the log must hold that record unchanged")
 	kf := keyFlags(fs)
 	src := tableFlags(fs)
 	if err := fs.Parse(args); err != nil {
@@ -51,6 +52,12 @@ func auditVerifyCmd(args []string, stdout, stderr io.Writer) error {
 	}
 	defer cleanup()
 	opts.Live = src.live
+	if *head != "" {
+		if opts.Head, err = audit.ParseHead(*head); err != nil {
+			fmt.Fprintf(stderr, "pgmantle audit verify: --head: %v\n", err)
+			return errUsage
+		}
+	}
 	if len(files) == 0 {
 		fmt.Fprintln(stderr, "usage: pgmantle audit verify [--open] FILE... (the active file and its rotated files, in any order)\n       pgmantle audit verify [--open] --dsn DSN [--table TABLE]")
 		return errUsage

@@ -259,6 +259,15 @@ func TestAuditHMAC(t *testing.T) {
 		!strings.Contains(out, "1 runs chained with HMAC-SHA256") {
 		t.Fatalf("verify with keys (%d): %s %s", code, out, errOut)
 	}
+	// --head: a chain head past the log's end is records removed; a
+	// malformed one is a usage error.
+	if code, out, errOut := runCmd("audit", "verify", "--keys-file", keyFile, "--head", "999999:"+strings.Repeat("ab", 32), logFile); code != 1 ||
+		!strings.Contains(out, "records were removed from its end") {
+		t.Fatalf("verify with a head past the end (%d): %s %s", code, out, errOut)
+	}
+	if code, _, errOut := runCmd("audit", "verify", "--head", "12", logFile); code != 2 || !strings.Contains(errOut, "SEQ:HASH") {
+		t.Fatalf("verify with a malformed head (%d): %s", code, errOut)
+	}
 	other := filepath.Join(t.TempDir(), "other.json")
 	runCmd("keys", "init", other)
 	if code, out, _ := runCmd("audit", "verify", "--keys-file", other, logFile); code != 1 || !strings.Contains(out, "BROKEN") {
