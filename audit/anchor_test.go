@@ -33,7 +33,7 @@ func headLogged(t *testing.T, path string, n int) *Head {
 // logged (kept apart from the audit log), verify catches both.
 func TestVerifyHeadCatchesCleanCuts(t *testing.T) {
 	path := writeLog(t, t.TempDir(), 3, Options{}) // run 1: records 1-5
-	head := headLogged(t, path, 20)               // run 2: records 6-27
+	head := headLogged(t, path, 20)                // run 2: records 6-27
 	if head.Seq != 27 {
 		t.Fatalf("head logged at close: record %d, want 27", head.Seq)
 	}

@@ -78,8 +78,8 @@ type Writer struct {
 	seq      uint64
 	prev     hexDigest
 	anchored time.Time // when the chain head was last logged
-	buf   []byte
-	chain *chainer
+	buf      []byte
+	chain    *chainer
 }
 
 // Stats is a Writer's state for metrics.
