@@ -3,6 +3,7 @@ package parser
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 
 	pg_query "github.com/pganalyze/pg_query_go/v6"
@@ -60,16 +61,32 @@ func Analyze(sql string, env *Env, st *State) *Analysis {
 		if raw.StmtLen > 0 && int(raw.StmtLocation+raw.StmtLen) <= len(sql) {
 			text = sql[raw.StmtLocation : raw.StmtLocation+raw.StmtLen]
 		}
+		var first []string
+		seen, differ := false, false
 		for _, path := range st.paths() {
 			s := analyzeStatement(raw.Stmt, text, env, path, st)
 			if s.unresolved {
 				unresolved = s
 				continue
 			}
+			rels := slices.Sorted(slices.Values(s.Relations))
+			if !seen {
+				first, seen = rels, true
+			} else if !slices.Equal(first, rels) {
+				differ = true
+			}
 			merged = mergeStatements(merged, s)
 		}
 		if merged == nil {
 			merged = unresolved
+		}
+		if differ && merged.Refusal == "" {
+			// Which relation a name stands for depends on a search_path
+			// pgmantle cannot know yet: a token compared with the column
+			// of one would be detokenized for another, and another's
+			// values tokenized or hashed for the client (a red-team
+			// finding: a clean look-alike table became a guess oracle).
+			merged.Refusal = "names that stand for different relations under the search_paths this session may have (set search_path on its own, outside a transaction, and wait for it to complete)"
 		}
 		st.apply(raw.Stmt, merged)
 		out.stateful = out.stateful || stateful(raw.Stmt)

@@ -1,6 +1,7 @@
 package parser
 
 import (
+	"strconv"
 	"strings"
 
 	pg_query "github.com/pganalyze/pg_query_go/v6"
@@ -162,11 +163,29 @@ func splitPath(setting string) []string {
 func pathSetting(args []*pg_query.Node) string {
 	var parts []string
 	for _, a := range args {
-		if c := a.GetAConst(); c != nil {
-			if sv := c.GetSval(); sv != nil {
-				parts = append(parts, `"`+strings.ReplaceAll(sv.Sval, `"`, `""`)+`"`)
-			}
+		c := a.GetAConst()
+		var name string
+		switch {
+		case c == nil:
+			// Not a constant: the grammar allows none; keep the path
+			// unknowable rather than drop the element.
+			name = "\x00unknown"
+		case c.GetSval() != nil:
+			name = c.GetSval().Sval
+		case c.GetIval() != nil:
+			// SET search_path = 2026, staging names schema "2026" (a
+			// number is an element too: a red-team finding — it was
+			// dropped, and names resolved in another schema than
+			// PostgreSQL's).
+			name = strconv.FormatInt(int64(c.GetIval().Ival), 10)
+		case c.GetFval() != nil:
+			name = c.GetFval().Fval
+		case c.GetBoolval() != nil:
+			name = strconv.FormatBool(c.GetBoolval().Boolval)
+		default:
+			name = "\x00unknown"
 		}
+		parts = append(parts, `"`+strings.ReplaceAll(name, `"`, `""`)+`"`)
 	}
 	return strings.Join(parts, ", ")
 }

@@ -95,10 +95,83 @@ func TestAnalysisReview10(t *testing.T) {
 	})
 }
 
+// TestAnalysisReview10LookalikeTable: with two search_paths possible, a
+// name standing for a protected table under one and a clean look-alike
+// under the other was analysed under both and the results merged: a
+// token compared with the protected table's column was detokenized for
+// the query PostgreSQL ran against the look-alike (a guess oracle), and
+// the look-alike's values came back tokenized (the token of any chosen
+// value). Such names are now refused until the search_path is known.
+func TestAnalysisReview10LookalikeTable(t *testing.T) {
+	addr, db, _, _ := analysisProxy(t)
+	super := pgtest.Connect(t, pgtest.Cluster(t).DSN("postgres", "", db))
+	// The analyst's "guess" is right: the real value of row 2.
+	if _, err := super.Exec(pgtest.Context(t), "INSERT INTO staging.contacts (id, id_no) SELECT id, id_no FROM bk.contacts WHERE id = 2"); err != nil {
+		t.Fatal(err)
+	}
+	fe := rawAs(t, addr, db, "analyst")
+	fe.Send(&pgproto3.Query{String: "SELECT id_no FROM bk.contacts WHERE id = 2"})
+	fe.Flush()
+	toks, codes := readAll(t, fe, 1)
+	if len(toks) != 1 || len(codes) > 0 {
+		t.Fatalf("reading the token: %q %v", toks, codes)
+	}
+	fe.Send(&pgproto3.Query{String: "BEGIN; SET LOCAL search_path = bk; SET LOCAL search_path = staging"})
+	fe.Flush()
+	if _, codes := readAll(t, fe, 1); len(codes) > 0 {
+		t.Fatalf("SET LOCAL: %v", codes)
+	}
+	for _, sql := range []string{
+		"SELECT id FROM contacts WHERE id_no = '" + toks[0] + "'",
+		"SELECT id, id_no FROM contacts WHERE id > 1 UNION ALL SELECT id, id_no FROM contacts WHERE false",
+	} {
+		fe.Send(&pgproto3.Query{String: sql})
+		fe.Flush()
+		values, codes := readAll(t, fe, 1)
+		noSecret(t, sql, values)
+		if len(values) > 0 || strings.Join(codes, ",") != "42501" {
+			t.Errorf("%s under two possible search_paths: values %q, errors %v; want a 42501 refusal", sql, values, codes)
+		}
+		fe.Send(&pgproto3.Query{String: "ROLLBACK; BEGIN; SET LOCAL search_path = bk; SET LOCAL search_path = staging"})
+		fe.Flush()
+		readAll(t, fe, 1)
+	}
+}
+
 // noSecret fails when values hold a protected value analyst may not see.
 func noSecret(t *testing.T, what string, values []string) {
 	t.Helper()
 	if v, class := findSecret([]byte(strings.Join(values, "|")), analysiscases.Clear["analyst"]); v != "" {
 		t.Errorf("%s: the client received a %s value %q", what, class, v)
+	}
+}
+
+// TestAnalysisReview10NumericSearchPath: SET search_path = 2026, staging
+// names a schema "2026" (fiscal-year schemas are common in bookkeeping);
+// pgmantle dropped the number and resolved names in staging, where
+// PostgreSQL read them in "2026" — a view over protected columns.
+func TestAnalysisReview10NumericSearchPath(t *testing.T) {
+	addr, db, _, _ := analysisProxy(t)
+	super := pgtest.Connect(t, pgtest.Cluster(t).DSN("postgres", "", db))
+	if _, err := super.Exec(pgtest.Context(t), `CREATE SCHEMA "2026"; CREATE VIEW "2026".contacts AS SELECT id, name, id_no, mobile AS note FROM bk.contacts;
+		GRANT USAGE ON SCHEMA "2026" TO PUBLIC; GRANT SELECT ON "2026".contacts TO PUBLIC`); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(3 * time.Second) // the catalog check (every second) sees the new view
+	fe := rawAs(t, addr, db, "analyst")
+	for _, set := range []string{"SET search_path = 2026, staging", "SET search_path = 2026.0, staging"} {
+		fe.Send(&pgproto3.Query{String: set})
+		fe.Flush()
+		if _, codes := readAll(t, fe, 1); len(codes) > 0 && set == "SET search_path = 2026, staging" {
+			t.Fatalf("%s: %v", set, codes)
+		}
+		sql := "SELECT id_no || '' AS i, name || '' AS n, note || '' AS m FROM contacts ORDER BY id"
+		fe.Send(&pgproto3.Query{String: sql})
+		fe.Flush()
+		values, codes := readAll(t, fe, 1)
+		noSecret(t, set+"; "+sql, values)
+		if set == "SET search_path = 2026, staging" && strings.Join(codes, ",") != "42501" {
+			t.Errorf("%s; %s: values %q, errors %v; want a 42501 refusal", set, sql, values, codes)
+		}
 	}
 }
