@@ -75,6 +75,11 @@ type Manager struct {
 	// Interval (each confirms the snapshot when it succeeds); negative
 	// disables the bound.
 	MaxStale time.Duration
+	// OnChange, if set, is called (on a goroutine of its own) after a
+	// refresh replaced a database's snapshot: rules that follow from the
+	// catalog (a role's memberships) may have changed for sessions
+	// decided on the old one.
+	OnChange func(database string)
 	// Logger receives refresh failures (warn), first-load failures (error)
 	// and successful loads (debug). nil means slog.Default(). Entries name
 	// the database and never hold catalog contents or credentials.
@@ -527,6 +532,9 @@ func (m *Manager) refresher(st *dbState) {
 			st.verified.Store(s.LoadedAt.UnixNano())
 			st.checkFailed.Store(false) // the catalog answered
 			m.logLoaded(log, st.snap.Swap(s), s)
+			if m.OnChange != nil {
+				go m.OnChange(st.name)
+			}
 		}
 		// A load slower than MaxStale is confirmed before those waiting
 		// for it are woken; a change seen meanwhile keeps them waiting

@@ -97,3 +97,51 @@ func TestCatalogOutageFailsClosed(t *testing.T) {
 	analyst.Close(ctx)
 	bookkeeper.Close(ctx)
 }
+
+// TestMembershipRevokedEndsSession: pgmantle serve re-decides sessions
+// relayed untouched when the catalog changes, as on a policy reload: a
+// login whose membership in the unrestricted bookkeeper role is revoked
+// (and that is granted analyst) has its open session ended with 57P01
+// instead of reading in clear for as long as it stays open (red-team
+// finding, 2026-11-29).
+func TestMembershipRevokedEndsSession(t *testing.T) {
+	c := pgtest.Cluster(t)
+	setupAuditDB(t, c)
+	ctx := pgtest.Context(t)
+	const role = "pgm_revoked_member"
+	c.Exec(ctx, "DROP ROLE IF EXISTS "+role)
+	if err := c.CreateRole(ctx, role, "pw", pgcluster.AuthSCRAM); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Exec(context.Background(), "DROP ROLE IF EXISTS "+role) })
+	if err := c.Exec(ctx, "GRANT bookkeeper TO "+role); err != nil {
+		t.Fatal(err)
+	}
+	s := startAuditServer(t, c, t.TempDir(), nil, func(cfg *config.Config) {
+		cfg.Catalog.CheckInterval = 200 * time.Millisecond
+	})
+	defer s.stop()
+	time.Sleep(time.Second) // the catalog check sees the new role's membership
+	conn := s.connect(t, role, "pw")
+	defer conn.Close(context.Background()) // before s.stop, which waits for open sessions
+	var n int
+	if err := conn.QueryRow(ctx, "SELECT count(*) FROM bk.contacts").Scan(&n); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Exec(ctx, "REVOKE bookkeeper FROM "+role+"; GRANT analyst TO "+role); err != nil {
+		t.Fatal(err)
+	}
+	for deadline := time.Now().Add(15 * time.Second); ; time.Sleep(100 * time.Millisecond) {
+		err := conn.QueryRow(ctx, "SELECT count(*) FROM bk.contacts").Scan(&n)
+		if err != nil {
+			var pe *pgconn.PgError
+			if errors.As(err, &pe) && pe.Code != "57P01" {
+				t.Fatalf("after the revoke: %v; want the session ended with 57P01", err)
+			}
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("15 s after the revoke the session is still relayed untouched")
+		}
+	}
+}

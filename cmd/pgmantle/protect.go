@@ -45,8 +45,13 @@ func setupProtection(ctx context.Context, cfg config.Config, srv *proxy.Server, 
 	if err != nil {
 		return nil, err
 	}
+	// A catalog change that restricts a role (a membership in an
+	// unrestricted role revoked, or one in a restricted role granted) ends
+	// the role's sessions relayed untouched, as a policy reload does
+	// (Reevaluate does nothing until srv.Intercept is set below).
 	mgr := &catalog.Manager{DSN: cfg.Catalog.DSN, Interval: cfg.Catalog.RefreshInterval,
-		CheckInterval: cfg.Catalog.CheckInterval, MaxStale: cfg.Catalog.MaxStale, Logger: logger}
+		CheckInterval: cfg.Catalog.CheckInterval, MaxStale: cfg.Catalog.MaxStale, Logger: logger,
+		OnChange: func(string) { srv.Reevaluate() }}
 	check := func(p *policy.Policy) error {
 		if err := checkKeys(p, km); err != nil {
 			return err

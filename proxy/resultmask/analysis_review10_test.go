@@ -6,13 +6,18 @@ package resultmask_test
 // before the fix.
 
 import (
+	"context"
+	"errors"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgproto3"
 
 	"github.com/pgmantle/pgmantle/internal/analysiscases"
+	"github.com/pgmantle/pgmantle/internal/pgcluster"
 	"github.com/pgmantle/pgmantle/internal/pgtest"
 )
 
@@ -173,5 +178,60 @@ func TestAnalysisReview10NumericSearchPath(t *testing.T) {
 		if set == "SET search_path = 2026, staging" && strings.Join(codes, ",") != "42501" {
 			t.Errorf("%s; %s: values %q, errors %v; want a 42501 refusal", set, sql, values, codes)
 		}
+	}
+}
+
+// TestAnalysisReview10MembershipRevoked: whether a session is restricted
+// was decided once, at login; a policy reload re-decided untouched
+// sessions, a catalog change (a role's membership in an unrestricted role
+// revoked) did not, and an open session kept reading in clear. Now a
+// catalog refresh re-decides them as a policy reload does: the session is
+// ended (57P01).
+func TestAnalysisReview10MembershipRevoked(t *testing.T) {
+	addr, db, _, _ := analysisProxy(t)
+	c := pgtest.Cluster(t)
+	ctx := pgtest.Context(t)
+	role := "rt10_member_" + strings.ToLower(strings.ReplaceAll(t.Name(), "/", "_"))[:8]
+	c.Exec(ctx, "DROP ROLE IF EXISTS "+role)
+	if err := c.CreateRole(ctx, role, password, pgcluster.AuthSCRAM); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Exec(context.Background(), "DROP OWNED BY "+role+"; DROP ROLE IF EXISTS "+role) })
+	if err := c.Exec(ctx, "GRANT bookkeeper TO "+role); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(3 * time.Second) // the catalog check sees the membership
+	conn, err := pgconn.Connect(ctx, fmt.Sprintf("postgres://%s:%s@%s/%s?sslmode=disable", role, password, addr, db))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(context.Background())
+	read := func() (string, error) {
+		res, err := conn.Exec(ctx, "SELECT id_no FROM bk.contacts ORDER BY id LIMIT 1").ReadAll()
+		if err != nil || len(res) == 0 || len(res[0].Rows) == 0 {
+			return "", err
+		}
+		return string(res[0].Rows[0][0]), nil
+	}
+	if v, err := read(); err != nil || v != analysiscases.Secrets["cn_id"][0] {
+		t.Fatalf("as a member of bookkeeper: %q, %v; want the clear value", v, err)
+	}
+	if err := c.Exec(ctx, "REVOKE bookkeeper FROM "+role+"; GRANT analyst TO "+role); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(15 * time.Second)
+	for {
+		v, err := read()
+		if err != nil {
+			var pe *pgconn.PgError
+			if errors.As(err, &pe) && pe.Code != "57P01" {
+				t.Fatalf("after the revoke: %v; want 57P01", err)
+			}
+			break // ended
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("15 s after the revoke the session still reads %q", v)
+		}
+		time.Sleep(100 * time.Millisecond)
 	}
 }

@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -93,7 +94,13 @@ func startProxyWith(t testing.TB, db, policyFile string, configure func(*resultm
 	c := pgtest.Cluster(t)
 	ctx := pgtest.Context(t)
 	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
-	mgr := &catalog.Manager{DSN: c.DSN("postgres", "", db), Interval: time.Hour, Logger: logger}
+	var srvp atomic.Pointer[proxy.Server]
+	mgr := &catalog.Manager{DSN: c.DSN("postgres", "", db), Interval: time.Hour, Logger: logger,
+		OnChange: func(string) {
+			if s := srvp.Load(); s != nil {
+				s.Reevaluate()
+			}
+		}}
 	t.Cleanup(mgr.Close)
 	store, err := policy.Open(policyFile, func(p *policy.Policy) error {
 		snap, err := mgr.Get(ctx, db)
@@ -111,6 +118,7 @@ func startProxyWith(t testing.TB, db, policyFile string, configure func(*resultm
 	}
 	srv := &proxy.Server{UpstreamAddr: c.Addr(), Logger: logger, Intercept: engine.Intercept}
 	store.OnChange = func(*policy.Policy) { srv.Reevaluate() }
+	srvp.Store(srv)
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
