@@ -17,7 +17,7 @@ import (
 func review2Texts(q *Query) []string {
 	texts := reviewTexts(q)
 	if q.Whole != nil {
-		texts = append(texts, q.Whole.SQL, string(q.Whole.fragment))
+		texts = append(texts, q.Whole.SQL, hashField.ReplaceAllString(string(q.Whole.fragment), `"sql_hash":"…"`))
 	}
 	return texts
 }

@@ -63,6 +63,8 @@ var leakCorpus = []string{
 	"SELECT \"a\" FROM t WHERE \"b\" = '" + seed + "'",
 }
 
+var hashField = regexp.MustCompile(`"sql_hash":"[0-9a-f]{64}"`)
+
 // TestNormalizeRemovesEveryLiteral: no literal, in any spelling or
 // statement, survives normalization (nor does a comment).
 func TestNormalizeRemovesEveryLiteral(t *testing.T) {
@@ -79,6 +81,9 @@ func TestNormalizeRemovesEveryLiteral(t *testing.T) {
 				texts = append(texts, q.Unparsed.SQL, string(q.Unparsed.fragment))
 			}
 			for _, text := range texts {
+				// sql_hash is an HMAC under a random key: its hex digits
+				// spell "91234" now and then (a CI flake).
+				text = hashField.ReplaceAllString(text, `"sql_hash":"…"`)
 				if strings.Contains(text, seed) || strings.Contains(text, "91234") {
 					t.Errorf("%q normalized to %q", sql, text)
 				}
