@@ -29,10 +29,13 @@ func TestCases(t *testing.T) {
 					if d := parser.Decide(a.Statements[0], c.Role, rules, detok); d.Refusal != "" {
 						t.Fatalf("setup %q refused: %s", s, d.Refusal)
 					}
-					// As pgmantle does when PostgreSQL reports it complete.
+					// As pgmantle does when PostgreSQL reports it complete,
+					// then answers the Query with ReadyForQuery.
 					for _, s := range a.Statements {
 						st.Completed(s)
 					}
+					st.Synced(st.Batch + 1)
+					st.Batch++
 				}
 				st.Immediate = true
 				a := parser.Analyze(c.SQL, env, st)

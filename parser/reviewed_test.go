@@ -25,6 +25,8 @@ func reviewedDecide(t *testing.T, role string, setup []string, sql string) (stri
 			}
 			st.Completed(x)
 		}
+		st.Synced(st.Batch + 1) // PostgreSQL answered the setup Query
+		st.Batch++
 	}
 	st.Immediate = true
 	a := parser.Analyze(sql, env, st)

@@ -320,7 +320,7 @@ func (s *State) apply(n *pg_query.Node, st *Statement) {
 }
 
 // cursorChange is a DECLARE (st) or CLOSE (st nil) of a cursor name
-// admitted in batch.
+// admitted in batch, until the batch is answered.
 type cursorChange struct {
 	st    *Statement
 	batch uint64
@@ -336,17 +336,14 @@ func (s *State) closingAll() {
 }
 
 // cursor returns the analysis of the cursor a FETCH of name reads, or nil
-// when pgmantle cannot know it. A DECLARE or CLOSE of the name admitted
-// earlier in the same batch has taken effect if the FETCH runs at all
-// (an error skips the rest of a simple Query, and the extended protocol's
-// messages until Sync); one of an earlier batch not yet answered may or
-// may not have (a red-team finding: FETCH was planned by the cursor the
-// name had before, and a re-declared cursor's names came out clear).
+// when pgmantle cannot know it: while a DECLARE or CLOSE of the name that
+// PostgreSQL has not answered yet may or may not take effect (a red-team
+// finding: FETCH was planned by the cursor the name had before, and a
+// re-declared cursor's names came out clear). Not even one earlier in the
+// same batch counts: a protocol Parse of a DECLARE is admitted whether or
+// not an Execute of it follows.
 func (s *State) cursor(name string) *Statement {
-	if c, ok := s.declared[name]; ok {
-		if c.batch == s.Batch {
-			return c.st
-		}
+	if _, ok := s.declared[name]; ok {
 		return nil
 	}
 	if s.closeAll != nil {

@@ -29,10 +29,10 @@ func TestAnalysisReview10(t *testing.T) {
 	// cursor map changes only when PostgreSQL confirms a DECLARE or
 	// CLOSE, so a re-DECLARE in the same Query (or one still in flight)
 	// was read by the old, clean cursor's plan, and the UNION's column,
-	// which has no table origin, went out clear. Now a FETCH after a
-	// DECLARE of the same batch reads that DECLARE (masked); one after a
-	// DECLARE still in flight in an earlier batch reads an unknown cursor
-	// (refused).
+	// which has no table origin, went out clear. Now a FETCH while a
+	// DECLARE or CLOSE of its name is unanswered reads an unknown cursor
+	// (refused; in the same batch too: a protocol Parse of a DECLARE is
+	// admitted whether or not it is executed).
 	sameBatch := []struct{ name, setup, sql string }{
 		{"close_and_redeclare", "BEGIN; DECLARE c CURSOR FOR SELECT 'x'::text",
 			"CLOSE c; DECLARE c CURSOR FOR " + union + "; FETCH ALL FROM c"},
@@ -53,8 +53,8 @@ func TestAnalysisReview10(t *testing.T) {
 			fe.Flush()
 			values, codes := readAll(t, fe, 1)
 			noSecret(t, c.sql, values)
-			if len(codes) > 0 || len(values) == 0 {
-				t.Errorf("%s: values %q, errors %v; want the cursor's rows, masked", c.sql, values, codes)
+			if !strings.Contains(strings.Join(codes, ","), "42501") {
+				t.Errorf("%s: values %q, errors %v; want a 42501 refusal", c.sql, values, codes)
 			}
 		})
 	}
