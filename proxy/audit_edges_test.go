@@ -242,11 +242,15 @@ func TestAuditShutdownMidStatement(t *testing.T) {
 	edgeTable(t, "edge_shut")
 	aud := newEdgeAuditor()
 	p := startProxy(t, func(s *proxy.Server) { s.Audit = aud })
+	// Both log in first: a login slowed down by a loaded machine must not
+	// let the first statement finish before the shutdown (CI flake). The
+	// statements outlast the shutdown and end before the 2 s cancel of a
+	// vanished client's statement.
 	vanished := rawConnect(t, p, "edge_shut_vanished")
-	vanished.send(t, &pgproto3.Query{String: "DO $$BEGIN PERFORM pg_sleep(1); INSERT INTO edge_shut VALUES (1); END$$"})
-	vanished.conn.Close()
 	connected := rawConnect(t, p, "edge_shut_connected")
-	connected.send(t, &pgproto3.Query{String: "DO $$BEGIN PERFORM pg_sleep(1); INSERT INTO edge_shut VALUES (2); END$$"})
+	vanished.send(t, &pgproto3.Query{String: "DO $$BEGIN PERFORM pg_sleep(1.5); INSERT INTO edge_shut VALUES (1); END$$"})
+	vanished.conn.Close()
+	connected.send(t, &pgproto3.Query{String: "DO $$BEGIN PERFORM pg_sleep(1.5); INSERT INTO edge_shut VALUES (2); END$$"})
 	time.Sleep(300 * time.Millisecond)
 	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
 	defer cancel()
