@@ -248,9 +248,14 @@ func (n *Normalizer) Describe(norm, raw string, index int) Statement {
 // from the key source, so stable across restarts and replicas), or else
 // under a random key of this process.
 func Unparsed(sql string) Statement {
+	return Statement{SQL: Redact(sql), Hash: keyedHash(sql)}.rendered()
+}
+
+// keyedHash is the sql_hash of a text recorded redacted.
+func keyedHash(sql string) string {
 	mac := hmac.New(sha256.New, hashKey())
 	mac.Write([]byte(sql))
-	return Statement{SQL: Redact(sql), Hash: hex.EncodeToString(mac.Sum(nil))}.rendered()
+	return hex.EncodeToString(mac.Sum(nil))
 }
 
 // UnparsedAmbiguous is Unparsed for text whose literals pgmantle cannot
@@ -262,8 +267,6 @@ func Unparsed(sql string) Statement {
 // what comes before the first quote, dollar sign, backslash or non-ASCII
 // byte — where the two readings may part — and ends with "…".
 func UnparsedAmbiguous(sql string) Statement {
-	mac := hmac.New(sha256.New, hashKey())
-	mac.Write([]byte(sql))
 	cut := len(sql)
 	for i := 0; i < len(sql); i++ {
 		if c := sql[i]; c == '\'' || c == '"' || c == '$' || c == '\\' || c >= 0x80 {
@@ -278,7 +281,7 @@ func UnparsedAmbiguous(sql string) Statement {
 	if cut < len(sql) {
 		red += " …"
 	}
-	return Statement{SQL: red, Hash: hex.EncodeToString(mac.Sum(nil))}.rendered()
+	return Statement{SQL: red, Hash: keyedHash(sql)}.rendered()
 }
 
 var (

@@ -63,17 +63,20 @@ func Analyze(sql string, env *Env, st *State) *Analysis {
 		}
 		var first []string
 		seen, differ := false, false
-		for _, path := range st.paths() {
+		paths := st.paths()
+		for _, path := range paths {
 			s := analyzeStatement(raw.Stmt, text, env, path, st)
 			if s.unresolved {
 				unresolved = s
 				continue
 			}
-			rels := slices.Sorted(slices.Values(s.Relations))
-			if !seen {
-				first, seen = rels, true
-			} else if !slices.Equal(first, rels) {
-				differ = true
+			if len(paths) > 1 { // one path: nothing to compare
+				rels := slices.Sorted(slices.Values(s.Relations))
+				if !seen {
+					first, seen = rels, true
+				} else if !slices.Equal(first, rels) {
+					differ = true
+				}
 			}
 			merged = mergeStatements(merged, s)
 		}
