@@ -4,10 +4,11 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+	"unsafe"
 )
 
 // TestTokenCacheSlots: inline and long entries (either side of the
-// 24-byte limit, the empty value, a long token for a short value) come
+// 31-byte limit, the empty value, a long token for a short value) come
 // back as stored; a third value in a set evicts the oldest, not the
 // newer one; a value never stored misses even when its set is full.
 func TestTokenCacheSlots(t *testing.T) {
@@ -34,11 +35,11 @@ func TestTokenCacheSlots(t *testing.T) {
 	}
 
 	// three values of one set: the first is evicted
-	sh0, set0, _ := c.locate([]byte("v0"))
+	r0 := c.locate([]byte("v0"))
 	same := []string{"v0"}
 	for i := 1; len(same) < 4; i++ {
 		v := fmt.Sprintf("v%d", i)
-		if sh, set, _ := c.locate([]byte(v)); sh == sh0 && set == set0 {
+		if r := c.locate([]byte(v)); r.shard == r0.shard && r.set == r0.set {
 			same = append(same, v)
 		}
 	}
@@ -55,5 +56,22 @@ func TestTokenCacheSlots(t *testing.T) {
 	}
 	if _, ok := c.get(nil, []byte(same[3])); ok {
 		t.Error("a value never stored hit in a full set")
+	}
+}
+
+// TestTokenCacheLayout: a slot is one cache line and a shard a whole
+// number of them, so that a set (two slots) is two aligned lines (the
+// shards array is a large allocation, hence page-aligned).
+func TestTokenCacheLayout(t *testing.T) {
+	if n := unsafe.Sizeof(cacheSlot{}); n != 64 {
+		t.Errorf("cacheSlot is %d bytes, want 64", n)
+	}
+	if n := unsafe.Sizeof(cacheShard{}); n%64 != 0 {
+		t.Errorf("cacheShard is %d bytes, not a multiple of 64", n)
+	}
+	c := newTokenCache()
+	c.put([]byte("1"), []byte("2"))
+	if p := uintptr(unsafe.Pointer(&c.shards[0].sets[0])); p%64 != 0 {
+		t.Errorf("the first set starts at %#x, not on a cache line", p)
 	}
 }

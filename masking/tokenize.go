@@ -146,12 +146,13 @@ type tokState struct {
 
 // Token appends v's token to dst[:0]. v must be valid UTF-8.
 func (t *Tokenizer) Token(dst, v []byte) ([]byte, error) {
-	if out, ok := t.cache.get(dst[:0], v); ok {
+	out, ref, ok := t.cache.lookup(dst[:0], v)
+	if ok {
 		return out, nil
 	}
-	out, err := t.run(dst, v, true)
+	out, err := t.run(out, v, true)
 	if err == nil {
-		t.cache.put(v, out)
+		t.cache.fill(ref, v, out)
 	}
 	return out, err
 }
