@@ -21,7 +21,7 @@ const (
 	relKinds = `('r','p','v','m','f','c','S')`
 
 	queryRelations = `
-SELECT c.oid, n.nspname, c.relname, c.relkind
+SELECT c.oid, n.nspname, c.relname, c.relkind, c.relhasrules AND c.relkind NOT IN ('v','m')
 FROM pg_catalog.pg_class c
 JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
 WHERE c.relkind IN ` + relKinds + ` AND c.relpersistence <> 't'`
@@ -40,16 +40,18 @@ SELECT inhrelid, inhparent
 FROM pg_catalog.pg_inherits
 ORDER BY inhrelid, inhseqno`
 
-	// The _RETURN rule of views and materialized views holds their query.
+	// The _RETURN rule of views and materialized views holds their
+	// query; any other rule of theirs (ON INSERT ... DO INSTEAD) is
+	// reported as such (HasRules). Tables' rules show in relhasrules.
 	queryViewRules = `
-SELECT r.ev_class, r.ev_action::pg_catalog.text,
-       CASE WHEN n.nspname NOT IN ('pg_catalog', 'information_schema')
+SELECT r.ev_class, r.rulename = '_RETURN' AND r.ev_type = '1',
+       CASE WHEN r.rulename = '_RETURN' AND r.ev_type = '1' THEN r.ev_action::pg_catalog.text ELSE '' END,
+       CASE WHEN r.rulename = '_RETURN' AND r.ev_type = '1' AND n.nspname NOT IN ('pg_catalog', 'information_schema')
             THEN pg_catalog.pg_get_viewdef(r.ev_class) ELSE '' END
 FROM pg_catalog.pg_rewrite r
 JOIN pg_catalog.pg_class c ON c.oid = r.ev_class
 JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
-WHERE r.rulename = '_RETURN' AND r.ev_type = '1'
-  AND c.relkind IN ('v','m') AND c.relpersistence <> 't'`
+WHERE c.relkind IN ('v','m') AND c.relpersistence <> 't'`
 
 	queryRoles = `
 SELECT oid, rolname, rolcanlogin, rolinherit
@@ -142,7 +144,7 @@ func load(ctx context.Context, conn *pgx.Conn, database string) (*Snapshot, erro
 func readRelations(ctx context.Context, tx pgx.Tx, raw *rawCatalog) error {
 	rows, _ := tx.Query(ctx, queryRelations)
 	var r Relation
-	_, err := pgx.ForEachRow(rows, []any{&r.OID, &r.Schema, &r.Name, &r.Kind}, func() error {
+	_, err := pgx.ForEachRow(rows, []any{&r.OID, &r.Schema, &r.Name, &r.Kind, &r.HasRules}, func() error {
 		rel := r
 		raw.rels = append(raw.rels, &rel)
 		return nil
@@ -201,8 +203,15 @@ func readViewRules(ctx context.Context, tx pgx.Tx, raw *rawCatalog) error {
 	}
 	rows, _ := sp.Query(ctx, queryViewRules)
 	var oid uint32
+	var query bool
 	var tree, def string
-	_, err = pgx.ForEachRow(rows, []any{&oid, &tree, &def}, func() error {
+	_, err = pgx.ForEachRow(rows, []any{&oid, &query, &tree, &def}, func() error {
+		if !query {
+			if v := views[oid]; v != nil {
+				v.HasRules = true
+			}
+			return nil
+		}
 		if v := views[oid]; v != nil {
 			v.Definition = def
 		}
@@ -217,7 +226,9 @@ func readViewRules(ctx context.Context, tx pgx.Tx, raw *rawCatalog) error {
 	if pgErr, ok := errors.AsType[*pgconn.PgError](err); ok && pgErr.Code == "42501" {
 		clear(raw.origins)
 		for _, v := range views {
-			v.Definition = ""
+			// Whether a view has rules besides its query is unknown too:
+			// count it as having some (writes to it are refused).
+			v.Definition, v.HasRules = "", true
 		}
 		raw.warnings = append(raw.warnings, "pg_rewrite is not readable (insufficient_privilege); every view column's origin is unknown")
 		return sp.Rollback(ctx)

@@ -736,3 +736,32 @@ CREATE VIEW public.v AS SELECT id_no FROM public.customers;
 		t.Error("Column on a missing table")
 	}
 }
+
+// TestLoadRules: HasRules marks tables with rules and views with rules
+// besides their query (_RETURN), and nothing else.
+func TestLoadRules(t *testing.T) {
+	t.Parallel()
+	db := newDB(t, `
+CREATE TABLE plain (id int, note text);
+CREATE TABLE ruled (id int, note text);
+CREATE TABLE secret (id int, id_no text);
+CREATE RULE r AS ON INSERT TO ruled DO INSTEAD SELECT id_no AS note FROM secret;
+CREATE VIEW v AS SELECT id, note FROM plain;
+CREATE VIEW v_ruled AS SELECT id, note FROM plain;
+CREATE RULE vr AS ON UPDATE TO v_ruled DO INSTEAD NOTHING;
+CREATE MATERIALIZED VIEW mv AS SELECT id FROM plain;
+`)
+	s := load(t, db)
+	for name, want := range map[string]bool{"plain": false, "ruled": true, "secret": false, "v": false, "v_ruled": true, "mv": false} {
+		r := s.RelationByName("public", name)
+		if r == nil {
+			t.Fatalf("%s missing", name)
+		}
+		if r.HasRules != want {
+			t.Errorf("%s: HasRules %v, want %v", name, r.HasRules, want)
+		}
+	}
+	if r := s.RelationByName("public", "v_ruled"); len(r.Columns) != 2 || r.Definition == "" {
+		t.Errorf("v_ruled lost its query: %d columns, definition %q", len(r.Columns), r.Definition)
+	}
+}

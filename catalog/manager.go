@@ -629,20 +629,26 @@ func (e *dsnError) Error() string {
 func (e *dsnError) Unwrap() error { return e.err }
 
 // fingerprintSQL changes whenever a catalog a snapshot reads gains, loses
-// or rewrites a row: each catalog's row count and newest row version
-// (xmin). Role names come from pg_roles, a view without row versions:
-// their hash. Temporary relations, which snapshots leave out and
-// sessions create all the time, are left out. It reads a few thousand
-// catalog rows, about a millisecond.
+// or rewrites a row: each catalog's row count and a sum over its rows of
+// a hash of each row's version (xmin). A row rewritten in place (CREATE
+// OR REPLACE VIEW, a rename) gets a new xmin, so the sum moves even when
+// the newest xmin does not: the rewriting transaction may commit after a
+// younger one whose change was seen already (the newest xmin and the
+// count alone missed that until the next full reload). Role names come
+// from pg_roles, a view without row versions: their hash. Temporary
+// relations, which snapshots leave out and sessions create all the time,
+// are left out. It reads a few thousand catalog rows, a millisecond or
+// two.
 const fingerprintSQL = `SELECT concat_ws('/',
- (SELECT count(*) || ':' || coalesce(max(xmin::text::bigint), 0) FROM pg_catalog.pg_class WHERE relpersistence <> 't'),
- (SELECT count(*) || ':' || coalesce(max(a.xmin::text::bigint), 0) FROM pg_catalog.pg_attribute a
+ (SELECT count(*) || ':' || coalesce(sum(hashint8(xmin::text::bigint)), 0) FROM pg_catalog.pg_class WHERE relpersistence <> 't'),
+ (SELECT count(*) || ':' || coalesce(sum(hashint8(a.xmin::text::bigint)), 0) FROM pg_catalog.pg_attribute a
    JOIN pg_catalog.pg_class c ON c.oid = a.attrelid WHERE c.relpersistence <> 't'),
- (SELECT count(*) || ':' || coalesce(max(xmin::text::bigint), 0) FROM pg_catalog.pg_inherits),
- (SELECT count(*) || ':' || coalesce(max(xmin::text::bigint), 0) FROM pg_catalog.pg_rewrite),
- (SELECT count(*) || ':' || coalesce(max(xmin::text::bigint), 0) FROM pg_catalog.pg_auth_members),
- (SELECT count(*) || ':' || coalesce(max(xmin::text::bigint), 0) FROM pg_catalog.pg_proc),
- (SELECT count(*) || ':' || coalesce(max(xmin::text::bigint), 0) FROM pg_catalog.pg_namespace),
+ (SELECT count(*) || ':' || coalesce(sum(hashint8(xmin::text::bigint)), 0) FROM pg_catalog.pg_inherits),
+ (SELECT count(*) || ':' || coalesce(sum(hashint8(xmin::text::bigint)), 0) FROM pg_catalog.pg_rewrite),
+ (SELECT count(*) || ':' || coalesce(sum(hashint8(xmin::text::bigint)), 0) FROM pg_catalog.pg_auth_members),
+ (SELECT count(*) || ':' || coalesce(sum(hashint8(xmin::text::bigint)), 0) FROM pg_catalog.pg_proc),
+ (SELECT count(*) || ':' || coalesce(sum(hashint8(xmin::text::bigint)), 0) FROM pg_catalog.pg_namespace),
+ (SELECT count(*) || ':' || coalesce(sum(hashint8(xmin::text::bigint)), 0) FROM pg_catalog.pg_language),
  (SELECT md5(coalesce(string_agg(oid::text || rolname, ',' ORDER BY oid), '')) FROM pg_catalog.pg_roles))`
 
 func fingerprint(ctx context.Context, conn *pgx.Conn) (string, error) {
@@ -703,8 +709,25 @@ func (m *Manager) load(database string) (*Snapshot, string, error) {
 	if err == nil && m.afterLoad != nil {
 		m.afterLoad(ctx, database)
 	}
-	return s, fp, err
+	if err != nil {
+		return s, fp, err
+	}
+	// The snapshot's Version is the fingerprint when the catalog did not
+	// change during the load; otherwise one of its own (the next check
+	// sees the change and loads again).
+	after, err := fingerprint(ctx, conn)
+	if err != nil {
+		return nil, "", fmt.Errorf("catalog: database %q: fingerprint: %w", database, err)
+	}
+	s.Version = fp
+	if after != fp {
+		s.Version = fmt.Sprintf("unsettled-%d", unsettled.Add(1))
+	}
+	return s, fp, nil
 }
+
+// unsettled numbers the Versions of snapshots whose load raced a change.
+var unsettled atomic.Uint64
 
 // logLoaded logs a successful load of s, which replaced old (nil for the
 // first load). Warnings are logged when they differ from old's, so a

@@ -17,6 +17,12 @@ type Snapshot struct {
 	// LoadedAt is when the load started; changes committed after it are not
 	// in the snapshot.
 	LoadedAt time.Time
+	// Version names the catalog's content: the change fingerprint taken
+	// around the load. Snapshots of an unchanged catalog (a periodic
+	// reload) share it; a change gives a new one, so what was analysed
+	// under an older Version may no longer hold. A load that raced a
+	// change gets a Version of its own.
+	Version string
 
 	rels     map[uint32]*relEntry
 	byName   map[qualName]*relEntry

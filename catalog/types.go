@@ -61,6 +61,10 @@ type Relation struct {
 	// Parent is, for a partition or an inheritance child, the OID of its
 	// (first, by pg_inherits.inhseqno) direct parent; 0 otherwise.
 	Parent uint32
+	// HasRules: the relation has rewrite rules other than a view's query
+	// (CREATE RULE ... ON INSERT/UPDATE/DELETE): a write to it may run
+	// other statements and return rows read from anywhere.
+	HasRules bool
 }
 
 // Column returns the relation's column with the given attnum.

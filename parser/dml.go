@@ -20,6 +20,11 @@ func (a *analyzer) target(rv *pg_query.RangeVar, sc *scope) (*fromItem, error) {
 	if it.rel == nil {
 		return nil, a.refuse("a write to something other than a table")
 	}
+	if it.rel.HasRules {
+		// A rule can replace the write by other statements, whose rows
+		// (DO INSTEAD SELECT, a rule's RETURNING) come from anywhere.
+		return nil, a.refuse("writing to %s.%s, which has rewrite rules", it.rel.Schema, it.rel.Name)
+	}
 	sc.add(it)
 	return it, nil
 }

@@ -44,6 +44,13 @@ type State struct {
 	// Generation, set by the caller, identifies the policy in force: a
 	// statement prepared under another one is refused at Bind and EXECUTE.
 	Generation uint64
+	// Catalog, set by the caller, names the catalog's content the
+	// analysis reads (catalog.Snapshot.Version): PostgreSQL plans a
+	// prepared statement again when what it reads changes (a view
+	// replaced, a table renamed, a look-alike on the search_path), so a
+	// statement prepared under another one is refused at Bind and EXECUTE
+	// too.
+	Catalog string
 	// Immediate, set by the caller before Analyze, says that the text is
 	// a simple Query sent while no transaction was open and nothing else
 	// was in flight: a single SET in it takes effect if it completes.
@@ -383,9 +390,10 @@ func (s *State) Completed(st *Statement) {
 // session sees it: its analysis, and the session's search_path epoch and
 // policy generation when it was admitted.
 type prepEntry struct {
-	st    *Statement
-	epoch uint64
-	gen   uint64
+	st      *Statement
+	epoch   uint64
+	gen     uint64
+	catalog string
 	// ambiguous: two Parses of the name are pending (the first may have
 	// failed); which one PostgreSQL holds is known only when it confirms.
 	ambiguous bool
@@ -422,7 +430,7 @@ func (s *State) admitted(name string, st *Statement) {
 			// PostgreSQL refuses the Parse unless a Close or DEALLOCATE
 			// sent before it frees the name first: which statement the name
 			// stands for is known only when PostgreSQL answers.
-			s.pending[name] = prepEntry{st: st, epoch: s.changes, gen: s.Generation, batch: s.Batch, ambiguous: true}
+			s.pending[name] = prepEntry{st: st, epoch: s.changes, gen: s.Generation, catalog: s.Catalog, batch: s.Batch, ambiguous: true}
 		}
 		return
 	}
@@ -433,7 +441,7 @@ func (s *State) admitted(name string, st *Statement) {
 		}
 		return
 	}
-	s.pending[name] = prepEntry{st: st, epoch: s.changes, gen: s.Generation, batch: s.Batch}
+	s.pending[name] = prepEntry{st: st, epoch: s.changes, gen: s.Generation, catalog: s.Catalog, batch: s.Batch}
 }
 
 // Synced records that PostgreSQL answered the client's batch-th Sync (or
@@ -514,13 +522,16 @@ func (s *State) entry(name string) (prepEntry, bool) {
 
 // stale reports why an entry may no longer stand for what PostgreSQL
 // would run: PostgreSQL resolves a prepared statement's names again after
-// a search_path change, and the policy may have changed.
+// a search_path change, and plans it again after a change of what it
+// reads; and the policy may have changed.
 func (s *State) stale(e prepEntry) string {
 	switch {
 	case e.gen != s.Generation:
 		return "a statement prepared under an earlier policy (prepare it again)"
 	case e.st != nil && e.st.pathFree:
 		return ""
+	case e.catalog != s.Catalog:
+		return "a statement prepared before the database's tables, views or functions changed (prepare it again)"
 	case e.epoch != s.changes:
 		return "a statement prepared before a search_path change (prepare it again)"
 	}

@@ -36,7 +36,7 @@ func (s *session) Admit(adm *proxy.Admission) (any, error) {
 			// column could not be detokenized: a real guess would match.
 			return nil, refuseStatement("pgmantle cannot apply the current policy to this session's statements")
 		}
-		s.state.Generation = b.pol.Generation
+		s.state.Generation, s.state.Catalog = b.pol.Generation, b.catalogVersion()
 		s.state.BindPortal(adm.Portal)
 		if why := s.state.CheckBind(adm.Name); why != "" {
 			return nil, refuseStatement("%s is not available to role %q", why, s.info.User)
@@ -65,7 +65,7 @@ func (s *session) Admit(adm *proxy.Admission) (any, error) {
 	if b == nil {
 		return nil, refuseStatement("pgmantle cannot apply the current policy to this session's statements")
 	}
-	s.state.Generation = b.pol.Generation
+	s.state.Generation, s.state.Catalog = b.pol.Generation, b.catalogVersion()
 	if adm.Simple {
 		s.state.SimpleQuery()
 	}

@@ -4,6 +4,9 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"maps"
+	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -82,6 +85,15 @@ func (b *binding) rulesFor(user string) *policy.Rules {
 }
 
 // Intercept is called when a session's login succeeds: unrestricted roles
+// catalogVersion names the catalog content b was analysed against ("" for
+// a snapshot without one).
+func (b *binding) catalogVersion() string {
+	if b.snap == nil {
+		return ""
+	}
+	return b.snap.Version
+}
+
 // get no interceptor (the fast path), restricted roles get a masker.
 func (e *Engine) Intercept(info *proxy.SessionInfo) (proxy.Interceptor, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
@@ -141,7 +153,17 @@ func (e *Engine) bindTo(database string, snap *catalog.Snapshot) (*binding, erro
 		return nil, &proxy.Error{Severity: "FATAL", Code: "42501", Err: err,
 			Message: "pgmantle has no usable keys for this policy, so it cannot protect this session"}
 	}
-	b := newBinding(pol, snap)
+	renamed := renamedClasses(e.byDB[database], pol, snap)
+	if len(renamed) > 0 {
+		cols := make([]string, 0, len(renamed))
+		for ref := range renamed {
+			cols = append(cols, ref.String())
+		}
+		slices.Sort(cols)
+		e.logger().Warn("catalog: protected columns were renamed or moved; they keep their class until the policy names them (update the policy)",
+			"database", database, "columns", strings.Join(cols, ", "))
+	}
+	b := newBinding(pol, snap, renamed)
 	b.keys, b.keyGen = ks, gen
 	e.replace(database, b)
 	return b, nil
@@ -185,9 +207,50 @@ func (e *Engine) replace(database string, b *binding) {
 	e.byDB[database] = b
 }
 
-func newBinding(pol *policy.Policy, snap *catalog.Snapshot) *binding {
+// renamedClasses returns the classes that prev's columns had and that the
+// policy no longer gives them in snap, by their new names: a column the
+// same policy classified keeps its class when it (by table OID and
+// attnum) is renamed, or its table renamed or moved to another schema.
+// The policy names columns, so without this a rename (a column renamed
+// by a migration, a table rotated at year end: RENAME TO payroll_2025
+// and a new payroll) would quietly leave the data unprotected. A new
+// policy starts afresh: it is checked against the catalog when loaded.
+func renamedClasses(prev *binding, pol *policy.Policy, snap *catalog.Snapshot) map[catalog.ColumnRef]string {
+	if prev == nil || prev.pol != pol || prev.snap == nil || prev.snap == snap {
+		return nil
+	}
+	byName := pol.ClassOf(snap)
+	var out map[catalog.ColumnRef]string
+	for ref, class := range prev.classOf {
+		rel := prev.snap.RelationByName(ref.Schema, ref.Table)
+		col, ok := prev.snap.Column(ref)
+		if rel == nil || !ok {
+			continue
+		}
+		nrel := snap.Relation(rel.OID)
+		if nrel == nil {
+			continue
+		}
+		ncol, ok := nrel.Column(col.Num)
+		if !ok {
+			continue
+		}
+		nref := catalog.ColumnRef{Schema: nrel.Schema, Table: nrel.Name, Column: ncol.Name}
+		if nref == ref || byName[nref] != "" {
+			continue
+		}
+		if out == nil {
+			out = map[catalog.ColumnRef]string{}
+		}
+		out[nref] = class
+	}
+	return out
+}
+
+func newBinding(pol *policy.Policy, snap *catalog.Snapshot, renamed map[catalog.ColumnRef]string) *binding {
 	b := &binding{pol: pol, snap: snap, classOf: pol.ClassOf(snap), protectedRels: map[string]bool{},
 		rules: map[string]*policy.Rules{}, tokenizers: map[tokenizerKey]*masking.Tokenizer{}}
+	maps.Copy(b.classOf, renamed)
 	for ref := range b.classOf {
 		b.protectedRels[ref.Table] = true
 	}
