@@ -66,7 +66,7 @@ SELECT p.oid, n.nspname, p.proname, p.prokind,
        pg_catalog.pg_get_function_identity_arguments(p.oid),
        p.proargtypes::pg_catalog.oid[],
        COALESCE(pg_catalog.pg_get_function_result(p.oid), ''),
-       p.prorettype, p.proretset, l.lanname, p.provolatile, p.prosecdef
+       p.prorettype, p.proretset, l.lanname, p.provolatile, p.prosecdef, p.xmin::pg_catalog.text
 FROM pg_catalog.pg_proc p
 JOIN pg_catalog.pg_namespace n ON n.oid = p.pronamespace
 JOIN pg_catalog.pg_language l ON l.oid = p.prolang`
@@ -264,7 +264,7 @@ func readFunctions(ctx context.Context, tx pgx.Tx, raw *rawCatalog) error {
 	rows, _ := tx.Query(ctx, queryFunctions)
 	var f Function
 	_, err := pgx.ForEachRow(rows, []any{&f.OID, &f.Schema, &f.Name, &f.Kind, &f.Args, &f.ArgTypes,
-		&f.Result, &f.ResultType, &f.ReturnsSet, &f.Lang, &f.Volatile, &f.SecurityDefiner}, func() error {
+		&f.Result, &f.ResultType, &f.ReturnsSet, &f.Lang, &f.Volatile, &f.SecurityDefiner, &f.rev}, func() error {
 		fn := f
 		f.ArgTypes = nil // scanned into afresh for the next row
 		raw.funcs = append(raw.funcs, &fn)

@@ -709,25 +709,8 @@ func (m *Manager) load(database string) (*Snapshot, string, error) {
 	if err == nil && m.afterLoad != nil {
 		m.afterLoad(ctx, database)
 	}
-	if err != nil {
-		return s, fp, err
-	}
-	// The snapshot's Version is the fingerprint when the catalog did not
-	// change during the load; otherwise one of its own (the next check
-	// sees the change and loads again).
-	after, err := fingerprint(ctx, conn)
-	if err != nil {
-		return nil, "", fmt.Errorf("catalog: database %q: fingerprint: %w", database, err)
-	}
-	s.Version = fp
-	if after != fp {
-		s.Version = fmt.Sprintf("unsettled-%d", unsettled.Add(1))
-	}
-	return s, fp, nil
+	return s, fp, err
 }
-
-// unsettled numbers the Versions of snapshots whose load raced a change.
-var unsettled atomic.Uint64
 
 // logLoaded logs a successful load of s, which replaced old (nil for the
 // first load). Warnings are logged when they differ from old's, so a

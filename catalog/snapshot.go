@@ -17,11 +17,12 @@ type Snapshot struct {
 	// LoadedAt is when the load started; changes committed after it are not
 	// in the snapshot.
 	LoadedAt time.Time
-	// Version names the catalog's content: the change fingerprint taken
-	// around the load. Snapshots of an unchanged catalog (a periodic
-	// reload) share it; a change gives a new one, so what was analysed
-	// under an older Version may no longer hold. A load that raced a
-	// change gets a Version of its own.
+	// Version names the snapshot's content: a hash of everything it
+	// holds (relations, columns, view lineage and rules, inheritance,
+	// roles and memberships, functions and their row versions).
+	// Snapshots of an unchanged catalog (a periodic reload, a TRUNCATE
+	// or VACUUM FULL elsewhere) share it; a change gives a new one, so
+	// what was analysed under an older Version may no longer hold.
 	Version string
 
 	rels     map[uint32]*relEntry
@@ -71,6 +72,7 @@ func newSnapshot(database string, loadedAt time.Time, raw *rawCatalog) *Snapshot
 	s := &Snapshot{
 		Database: database,
 		LoadedAt: loadedAt,
+		Version:  contentVersion(raw),
 		rels:     make(map[uint32]*relEntry, len(raw.rels)),
 		byName:   make(map[qualName]*relEntry, len(raw.rels)),
 		ordered:  make([]*relEntry, 0, len(raw.rels)),

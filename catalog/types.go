@@ -153,4 +153,8 @@ type Function struct {
 	// SecurityDefiner is prosecdef: the function runs with its owner's
 	// privileges.
 	SecurityDefiner bool
+	// rev is the pg_proc row's version (xmin): it changes when the
+	// function is replaced (its body is not loaded), and with it the
+	// snapshot's Version.
+	rev string
 }
