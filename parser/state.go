@@ -520,6 +520,10 @@ func (s *State) entry(name string) (prepEntry, bool) {
 	return e, ok
 }
 
+// CatalogChanged is why a statement prepared before a change of the
+// catalog's content (catalog.Snapshot.Version) is refused.
+const CatalogChanged = "a statement prepared before the database's tables, views or functions changed (prepare it again)"
+
 // stale reports why an entry may no longer stand for what PostgreSQL
 // would run: PostgreSQL resolves a prepared statement's names again after
 // a search_path change, and plans it again after a change of what it
@@ -531,7 +535,7 @@ func (s *State) stale(e prepEntry) string {
 	case e.st != nil && e.st.pathFree:
 		return ""
 	case e.catalog != s.Catalog:
-		return "a statement prepared before the database's tables, views or functions changed (prepare it again)"
+		return CatalogChanged
 	case e.epoch != s.changes:
 		return "a statement prepared before a search_path change (prepare it again)"
 	}

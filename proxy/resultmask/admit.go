@@ -39,7 +39,15 @@ func (s *session) Admit(adm *proxy.Admission) (any, error) {
 		s.state.Generation, s.state.Catalog = b.pol.Generation, b.catalogVersion()
 		s.state.BindPortal(adm.Portal)
 		if why := s.state.CheckBind(adm.Name); why != "" {
-			return nil, refuseStatement("%s is not available to role %q", why, s.info.User)
+			err := refuseStatement("%s is not available to role %q", why, s.info.User)
+			if why == "binding "+parser.CatalogChanged {
+				// invalid_sql_statement_name: drivers that cache
+				// server-side statements (pgjdbc, Npgsql) prepare the
+				// statement again on their next use instead of failing
+				// for good; the new Parse is analysed afresh.
+				err.(*proxy.Error).Code = "26000"
+			}
+			return nil, err
 		}
 		return nil, s.detokenizeParams(adm, b)
 	case !adm.Simple && strings.HasPrefix(adm.Name, parser.ReservedPrefix):

@@ -12,11 +12,14 @@ package resultmask_test
 // that was found safe.
 
 import (
+	"errors"
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgproto3"
 
 	"github.com/pgmantle/pgmantle/internal/pgtest"
@@ -415,5 +418,44 @@ func TestAnalysisReview11PolicyNameDriftLeak(t *testing.T) {
 		values, codes := rt11Send(t, fe, 1, &pgproto3.Query{String: sql})
 		t.Logf("%s: values %q, errors %v", sql, values, codes)
 		noSecret(t, sql+" after the owner's rename", values)
+	}
+}
+
+// TestPreparedAfterCatalogChangeHeals: a driver that caches server-side
+// statements (pgx's statement cache here; pgjdbc reacts to the same
+// SQLSTATE) meets the refusal of a statement prepared before a catalog
+// change once, with 26000 (invalid_sql_statement_name), and its next use
+// prepares it again and is answered, masked as before.
+func TestPreparedAfterCatalogChangeHeals(t *testing.T) {
+	addr, db, _, _ := analysisProxy(t)
+	owner := rt11Owner(t, db)
+	conn := connectAs(t, addr, db, "analyst", pgx.QueryExecModeCacheStatement)
+	ctx := pgtest.Context(t)
+	const q = "SELECT email FROM bk.contacts WHERE id = $1"
+	read := func() (string, error) {
+		var email string
+		err := conn.QueryRow(ctx, q, 1).Scan(&email)
+		return email, err
+	}
+	before, err := read()
+	if err != nil {
+		t.Fatalf("prepared select: %v", err)
+	}
+	if strings.Contains(before, "zhang.weiming") {
+		t.Fatalf("email in clear: %q", before)
+	}
+	rt11Exec(t, owner, "CREATE TABLE bk.rt11_heal (a int); GRANT SELECT ON bk.rt11_heal TO PUBLIC")
+	rt11Known(t, addr, db, "bk.rt11_heal")
+	_, err = read()
+	var pgErr *pgconn.PgError
+	if !errors.As(err, &pgErr) || pgErr.Code != "26000" {
+		t.Fatalf("the statement prepared before the change: %v, want a 26000 refusal", err)
+	}
+	after, err := read()
+	if err != nil {
+		t.Fatalf("the statement prepared again: %v", err)
+	}
+	if after != before {
+		t.Errorf("after preparing again: %q, before the change %q", after, before)
 	}
 }
