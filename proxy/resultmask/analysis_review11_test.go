@@ -411,14 +411,24 @@ func TestAnalysisReview11PolicyNameDriftLeak(t *testing.T) {
 		CREATE TABLE bk.rt11_nmark (); GRANT SELECT ON bk.rt11_nmark TO PUBLIC`)
 	rt11Known(t, addr, db, "bk.rt11_nmark")
 	fe := rawAs(t, addr, db, "analyst")
-	for _, sql := range []string{
-		"SELECT id_number FROM bk.contacts ORDER BY id",
-		"SELECT employee, id_no, amount FROM bk.payroll_2025 ORDER BY id",
-	} {
-		values, codes := rt11Send(t, fe, 1, &pgproto3.Query{String: sql})
-		t.Logf("%s: values %q, errors %v", sql, values, codes)
-		noSecret(t, sql+" after the owner's rename", values)
+	check := func(when string) {
+		t.Helper()
+		for _, sql := range []string{
+			"SELECT id_number FROM bk.contacts ORDER BY id",
+			"SELECT employee, id_no, amount FROM bk.payroll_2025 ORDER BY id",
+		} {
+			values, codes := rt11Send(t, fe, 1, &pgproto3.Query{String: sql})
+			t.Logf("%s: values %q, errors %v", sql, values, codes)
+			noSecret(t, sql+" "+when, values)
+		}
 	}
+	check("after the owner's rename")
+	// A later, unrelated change: the renamed columns keep their class
+	// from snapshot to snapshot, not only in the first one after the
+	// rename.
+	rt11Exec(t, owner, "CREATE TABLE bk.rt11_nmark2 (); GRANT SELECT ON bk.rt11_nmark2 TO PUBLIC")
+	rt11Known(t, addr, db, "bk.rt11_nmark2")
+	check("after the rename and a later catalog change")
 }
 
 // TestPreparedAfterCatalogChangeHeals: a driver that caches server-side

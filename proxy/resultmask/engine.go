@@ -60,6 +60,9 @@ type binding struct {
 	protectedRels map[string]bool
 	// env resolves names for the query analysis.
 	env *parser.Env
+	// renamed are the classes kept by columns renamed since the policy
+	// named them (renamedClasses), already in classOf.
+	renamed map[catalog.ColumnRef]string
 	// keys are the tokenize and hash keys under this policy (nil: none);
 	// keyGen the key manager's generation they came from.
 	keys   masking.KeySource
@@ -84,7 +87,6 @@ func (b *binding) rulesFor(user string) *policy.Rules {
 	return r
 }
 
-// Intercept is called when a session's login succeeds: unrestricted roles
 // catalogVersion names the catalog content b was analysed against ("" for
 // a snapshot without one).
 func (b *binding) catalogVersion() string {
@@ -94,6 +96,7 @@ func (b *binding) catalogVersion() string {
 	return b.snap.Version
 }
 
+// Intercept is called when a session's login succeeds: unrestricted roles
 // get no interceptor (the fast path), restricted roles get a masker.
 func (e *Engine) Intercept(info *proxy.SessionInfo) (proxy.Interceptor, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
@@ -153,8 +156,9 @@ func (e *Engine) bindTo(database string, snap *catalog.Snapshot) (*binding, erro
 		return nil, &proxy.Error{Severity: "FATAL", Code: "42501", Err: err,
 			Message: "pgmantle has no usable keys for this policy, so it cannot protect this session"}
 	}
-	renamed := renamedClasses(e.byDB[database], pol, snap)
-	if len(renamed) > 0 {
+	prev := e.byDB[database]
+	renamed := renamedClasses(prev, pol, snap)
+	if len(renamed) > 0 && (prev == nil || !maps.Equal(prev.renamed, renamed)) {
 		cols := make([]string, 0, len(renamed))
 		for ref := range renamed {
 			cols = append(cols, ref.String())
@@ -164,7 +168,7 @@ func (e *Engine) bindTo(database string, snap *catalog.Snapshot) (*binding, erro
 			"database", database, "columns", strings.Join(cols, ", "))
 	}
 	b := newBinding(pol, snap, renamed)
-	b.keys, b.keyGen = ks, gen
+	b.keys, b.keyGen, b.renamed = ks, gen, renamed
 	e.replace(database, b)
 	return b, nil
 }
@@ -208,7 +212,9 @@ func (e *Engine) replace(database string, b *binding) {
 }
 
 // renamedClasses returns the classes that prev's columns had and that the
-// policy no longer gives them in snap, by their new names: a column the
+// policy does not give them in snap, by their names in snap (classes
+// kept from an earlier rename are kept again, snapshot after snapshot):
+// a column the
 // same policy classified keeps its class when it (by table OID and
 // attnum) is renamed, or its table renamed or moved to another schema.
 // The policy names columns, so without this a rename (a column renamed
@@ -236,7 +242,7 @@ func renamedClasses(prev *binding, pol *policy.Policy, snap *catalog.Snapshot) m
 			continue
 		}
 		nref := catalog.ColumnRef{Schema: nrel.Schema, Table: nrel.Name, Column: ncol.Name}
-		if nref == ref || byName[nref] != "" {
+		if byName[nref] != "" {
 			continue
 		}
 		if out == nil {
