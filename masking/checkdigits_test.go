@@ -105,3 +105,31 @@ func TestUSCC(t *testing.T) {
 		t.Fatal("alphabet")
 	}
 }
+
+// TestIDCheckOfMatchesCNIDCheckChar: the numeral form of the check
+// computation agrees with CNIDCheckChar on every check value.
+func TestIDCheckOfMatchesCNIDCheckChar(t *testing.T) {
+	seen := map[int]bool{}
+	for n := range 20000 {
+		var xs [17]uint16
+		var b [17]byte
+		v := uint64(n)*2654435761 + 12345
+		for i := range xs {
+			xs[i] = uint16(v % 10)
+			v = v/10 + uint64(i)*7919 + uint64(n)
+			b[i] = '0' + byte(xs[i])
+		}
+		c, _ := CNIDCheckChar(b[:])
+		want := int(c - '0')
+		if c == 'X' {
+			want = 10
+		}
+		if got := idCheckOf(xs[:]); got != want {
+			t.Fatalf("%s: idCheckOf %d, CNIDCheckChar %c", b, got, c)
+		}
+		seen[want] = true
+	}
+	if len(seen) != 11 {
+		t.Errorf("only %d of the 11 check values were tried", len(seen))
+	}
+}

@@ -138,18 +138,19 @@ func idCheckValue(c uint8, n uint16) int {
 	return int(n)
 }
 
-// idCheckOf returns the MOD 11-2 check value of 17 digit numerals.
+// idCheckOf returns the MOD 11-2 check value of 17 digit numerals (X is
+// 10): CNIDCheckChar's, computed on the numerals directly.
 func idCheckOf(xs []uint16) int {
-	var b [17]byte
+	sum := 0
 	for i, x := range xs[:17] {
-		b[i] = '0' + byte(x)
+		sum += int(x) * cnidWeights[i]
 	}
-	c, _ := CNIDCheckChar(b[:])
-	if c == 'X' {
-		return 10
-	}
-	return int(c - '0')
+	return idCheckValues[sum%11]
 }
+
+// idCheckValues maps Σ digit·weight mod 11 to the check value
+// (cnidChecks with X as 10).
+var idCheckValues = [11]int{1, 0, 10, 9, 8, 7, 6, 5, 4, 3, 2}
 
 // cnID tokenizes an ID number. One whose birth date is real and within
 // the pattern's 1800-2099 (GB 11643) gets a token of the same kind: its
