@@ -180,13 +180,7 @@ func BenchmarkTokenizeIDCached(b *testing.B) {
 func BenchmarkTokenizeIDDistinct(b *testing.B) {
 	tk := tokenizerFor(b, "cn_id", 1, Options{})
 	const n = 1 << 18
-	ids := make([][]byte, n)
-	for g := range ids {
-		first := fmt.Sprintf("3101%02d%s%03d", (g/20000)%100,
-			time.Date(1950, 1, 1, 0, 0, 0, 0, time.UTC).AddDate(0, 0, g%20000).Format("20060102"), g%1000)
-		c, _ := CNIDCheckChar(first)
-		ids[g] = append([]byte(first), c)
-	}
+	ids := distinctIDs(n)
 	dst := make([]byte, 0, 64)
 	b.ReportAllocs()
 	i := 0
@@ -197,4 +191,17 @@ func BenchmarkTokenizeIDDistinct(b *testing.B) {
 		}
 		i++
 	}
+}
+
+// distinctIDs returns n distinct valid ID numbers: realistic regions,
+// birth dates and sequence numbers.
+func distinctIDs(n int) [][]byte {
+	ids := make([][]byte, n)
+	for g := range ids {
+		first := fmt.Sprintf("3101%02d%s%03d", (g/20000)%100,
+			time.Date(1950, 1, 1, 0, 0, 0, 0, time.UTC).AddDate(0, 0, g%20000).Format("20060102"), g%1000)
+		c, _ := CNIDCheckChar(first)
+		ids[g] = append([]byte(first), c)
+	}
+	return ids
 }

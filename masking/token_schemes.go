@@ -223,37 +223,49 @@ func (t *Tokenizer) idToken(xs []uint16, check int, enc bool) (int, error) {
 // characters, without separators: the same token, without decoding the
 // value into characters. It reports false for anything else.
 func (t *Tokenizer) asciiID(dst, v []byte, enc bool) ([]byte, bool, error) {
-	if len(v) != 18 || v[0] < '1' || v[0] > '9' {
-		return dst, false, nil
-	}
-	var xs [17]uint16
-	for i, c := range v[:17] {
-		if c < '0' || c > '9' {
-			return dst, false, nil
-		}
-		xs[i] = uint16(c - '0')
-	}
-	var check int
-	switch c := v[17]; {
-	case c >= '0' && c <= '9':
-		check = int(c - '0')
-	case c == 'X' || c == 'x':
-		check = 10
-	default:
+	xs, check, ok := parseASCIIID(v)
+	if !ok {
 		return dst, false, nil
 	}
 	check, err := t.idToken(xs[:], check, enc)
 	if err != nil {
 		return dst[:0], true, err
 	}
-	out := dst[:0]
+	return appendASCIIID(dst[:0], &xs, check), true, nil
+}
+
+// parseASCIIID reads an ID written as 18 ASCII characters: its 17 digit
+// numerals and its check value (X or x is 10).
+func parseASCIIID(v []byte) (xs [17]uint16, check int, ok bool) {
+	if len(v) != 18 || v[0] < '1' || v[0] > '9' {
+		return xs, 0, false
+	}
+	for i, c := range v[:17] {
+		if c < '0' || c > '9' {
+			return xs, 0, false
+		}
+		xs[i] = uint16(c - '0')
+	}
+	switch c := v[17]; {
+	case c >= '0' && c <= '9':
+		check = int(c - '0')
+	case c == 'X' || c == 'x':
+		check = 10
+	default:
+		return xs, 0, false
+	}
+	return xs, check, true
+}
+
+// appendASCIIID appends an ID's 17 numerals and its check character.
+func appendASCIIID(out []byte, xs *[17]uint16, check int) []byte {
 	for _, x := range xs {
 		out = append(out, byte('0'+x))
 	}
 	if check == 10 {
-		return append(out, 'X'), true, nil
+		return append(out, 'X')
 	}
-	return append(out, byte('0'+check)), true, nil
+	return append(out, byte('0'+check))
 }
 
 var tweakIDOther = []byte{'i'}

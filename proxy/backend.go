@@ -3,6 +3,7 @@ package proxy
 import (
 	"bufio"
 	"bytes"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"sync"
@@ -17,6 +18,10 @@ type resultState struct {
 	copy   bool        // rows are COPY data
 	sql    string
 	portal *Portal
+	// pf is rw as a RowPrefetcher that prefetches (nil otherwise);
+	// prefetched counts the rows after the current one it was given.
+	pf         RowPrefetcher
+	prefetched int
 }
 
 // serverToClient is the server-to-client loop: it reads each server
@@ -367,6 +372,9 @@ func (ss *session) startResult(rs *ResultSet) error {
 		return err
 	}
 	ss.res.rw = rw
+	if pf, ok := rw.(RowPrefetcher); ok && !rs.Copy && pf.Prefetches() {
+		ss.res.pf = pf
+	}
 	return nil
 }
 
@@ -395,6 +403,13 @@ func (ss *session) rewriteRow(m message) error {
 	if err := ss.row.Decode(m.body); err != nil {
 		return fatalf(codeProtocolViolation, err, "invalid DataRow from the PostgreSQL server")
 	}
+	if ss.res.pf != nil {
+		if ss.res.prefetched > 0 {
+			ss.res.prefetched--
+		} else {
+			ss.prefetchRows()
+		}
+	}
 	if err := ss.res.rw.RewriteRow(ss.row.Values); err != nil {
 		return interceptFailed(err)
 	}
@@ -404,6 +419,59 @@ func (ss *session) rewriteRow(m message) error {
 	}
 	ss.scratch = buf[:0]
 	return ss.write(buf)
+}
+
+// prefetchRows gives the rewriter the current row (decoded in ss.row) and
+// the whole DataRows already buffered after it. A buffered row that does
+// not decode ends the batch: the relay meets it in turn and fails there.
+func (ss *session) prefetchRows() {
+	ss.pfBodies = ss.sr.peekDataRows(ss.pfBodies[:0], MaxPrefetchRows-1)
+	vals := append(ss.pfVals[:0], ss.row.Values...)
+	ends := append(ss.pfEnds[:0], len(vals))
+	for _, body := range ss.pfBodies {
+		var ok bool
+		if vals, ok = appendRowValues(vals, body); !ok {
+			break
+		}
+		ends = append(ends, len(vals))
+	}
+	rows, start := ss.pfRows[:0], 0
+	for _, end := range ends {
+		rows = append(rows, vals[start:end:end])
+		start = end
+	}
+	skip := ss.res.pf.PrefetchRows(rows)
+	ss.res.prefetched = len(rows) - 1 + max(skip, 0)
+	clear(vals) // no reference into the read buffer outlives the call
+	ss.pfVals, ss.pfEnds, ss.pfRows = vals[:0], ends[:0], rows[:0]
+	clear(ss.pfBodies)
+}
+
+// appendRowValues appends the column values of a DataRow body to vals
+// (NULL as nil), or reports false for a malformed body.
+func appendRowValues(vals [][]byte, body []byte) ([][]byte, bool) {
+	if len(body) < 2 {
+		return vals, false
+	}
+	n := int(binary.BigEndian.Uint16(body))
+	body = body[2:]
+	for range n {
+		if len(body) < 4 {
+			return vals, false
+		}
+		l := int(int32(binary.BigEndian.Uint32(body)))
+		body = body[4:]
+		if l < 0 {
+			vals = append(vals, nil)
+			continue
+		}
+		if l > len(body) {
+			return vals, false
+		}
+		vals = append(vals, body[:l:l])
+		body = body[l:]
+	}
+	return vals, len(body) == 0
 }
 
 // rewriteCopyData passes one CopyData message through the rewriter as a

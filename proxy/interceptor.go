@@ -28,6 +28,23 @@ type RowRewriter interface {
 	RewriteRow(values [][]byte) error
 }
 
+// RowPrefetcher is an optional interface of a RowRewriter. When
+// Prefetches reports true, the relay gives PrefetchRows, before it
+// rewrites a row, that row's values and those of the DataRows already
+// received after it (at most MaxPrefetchRows rows; NULL as nil), and then
+// rewrites the rows it gave, and skip more, one by one without calling
+// PrefetchRows again: the rewriter can prepare values several at a time
+// (tokens computed in lockstep), and back off (skip) while it finds
+// nothing to prepare. PrefetchRows must not change the values nor keep
+// them after it returns.
+type RowPrefetcher interface {
+	Prefetches() bool
+	PrefetchRows(rows [][][]byte) (skip int)
+}
+
+// MaxPrefetchRows is the most rows one PrefetchRows call is given.
+const MaxPrefetchRows = 64
+
 // ResultSet describes one result set as it starts.
 type ResultSet struct {
 	// SQL is the text of the simple Query or of the prepared statement the

@@ -96,6 +96,11 @@ type session struct {
 	replace   []byte                   // client-to-server goroutine: what Admit sends instead of the message
 	param     func(name string) string // ss.Parameter, bound when the session is made
 	row       pgproto3.DataRow
+	// Scratch of prefetchRows (server-to-client goroutine).
+	pfBodies [][]byte
+	pfVals   [][]byte
+	pfEnds   []int
+	pfRows   [][][]byte
 
 	// With an Auditor (server-to-client goroutine): the session's
 	// auditor, the rows and bytes relayed for the current statement, and

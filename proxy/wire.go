@@ -147,6 +147,26 @@ func (r *msgReader) nextBig(total int) (message, error) {
 	return message{typ: raw[0], raw: raw, body: raw[5:]}, nil
 }
 
+// peekDataRows appends to dst the bodies of the whole DataRow messages
+// buffered after the message last returned, at most max of them, up to
+// the first other or incomplete message. The bodies point into the
+// buffer: they are valid until the next call of next.
+func (r *msgReader) peekDataRows(dst [][]byte, max int) [][]byte {
+	p := r.r + r.pending
+	for range max {
+		if r.w-p < 5 || r.buf[p] != 'D' {
+			break
+		}
+		n := int(binary.BigEndian.Uint32(r.buf[p+1:]))
+		if n < 4 || r.w-p < 1+n {
+			break
+		}
+		dst = append(dst, r.buf[p+5:p+1+n])
+		p += 1 + n
+	}
+	return dst
+}
+
 // buffered reports how many bytes of further input are already buffered.
 // Zero means a flush of the other direction is due.
 func (r *msgReader) buffered() int { return r.w - r.r - r.pending }

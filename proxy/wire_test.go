@@ -79,3 +79,74 @@ func TestMsgReaderTruncated(t *testing.T) {
 		}
 	}
 }
+
+// dataRow encodes a DataRow message of values (nil: NULL).
+func dataRow(values ...[]byte) []byte {
+	body := binary.BigEndian.AppendUint16(nil, uint16(len(values)))
+	for _, v := range values {
+		if v == nil {
+			body = binary.BigEndian.AppendUint32(body, 0xFFFFFFFF)
+			continue
+		}
+		body = binary.BigEndian.AppendUint32(body, uint32(len(v)))
+		body = append(body, v...)
+	}
+	msg := []byte{'D'}
+	msg = binary.BigEndian.AppendUint32(msg, uint32(4+len(body)))
+	return append(msg, body...)
+}
+
+// TestPeekDataRows: after a message, peekDataRows sees the whole DataRows
+// buffered behind it, up to the first other or incomplete message and at
+// most max, without consuming them: next still returns each in turn; and
+// appendRowValues decodes their values (NULLs as nil) and refuses a
+// malformed body.
+func TestPeekDataRows(t *testing.T) {
+	var stream []byte
+	stream = append(stream, dataRow([]byte("110101199003078515"), nil)...)
+	stream = append(stream, dataRow([]byte("310105199003078032"), []byte("x"))...)
+	stream = append(stream, dataRow(nil, []byte("y"))...)
+	stream = append(stream, 'C', 0, 0, 0, 13)
+	stream = append(stream, []byte("SELECT 3\x00")...)
+	stream = append(stream, dataRow([]byte("after the CommandComplete"))...)
+	partial := dataRow([]byte("incomplete"))
+	r := newMsgReader(bytes.NewReader(append(stream, partial[:8]...)), 0)
+	first, err := r.next()
+	if err != nil || first.typ != 'D' {
+		t.Fatalf("first message: %v %q", err, first.typ)
+	}
+	if err := r.fill(len(stream) - len(first.raw)); err != nil {
+		t.Fatal(err)
+	}
+	bodies := r.peekDataRows(nil, 10)
+	if len(bodies) != 2 {
+		t.Fatalf("peeked %d DataRows, want the 2 before the CommandComplete", len(bodies))
+	}
+	if got := r.peekDataRows(nil, 1); len(got) != 1 {
+		t.Errorf("max 1: peeked %d", len(got))
+	}
+	var vals [][]byte
+	var ok bool
+	for _, b := range bodies {
+		if vals, ok = appendRowValues(vals, b); !ok {
+			t.Fatalf("appendRowValues refused %q", b)
+		}
+	}
+	if len(vals) != 4 || string(vals[0]) != "310105199003078032" || string(vals[1]) != "x" || vals[2] != nil || string(vals[3]) != "y" {
+		t.Errorf("values %q", vals)
+	}
+	for _, bad := range [][]byte{{0}, {0, 2, 0, 0, 0, 1, 'a'}, {0, 1, 0, 0, 0, 5, 'a'}, append(dataRow([]byte("a"))[5:], 'z')} {
+		if _, ok := appendRowValues(nil, bad); ok {
+			t.Errorf("appendRowValues accepted the malformed body %q", bad)
+		}
+	}
+	for i, want := range []byte{'D', 'D', 'C', 'D'} {
+		m, err := r.next()
+		if err != nil || m.typ != want {
+			t.Fatalf("message %d after the peeks: %v %q, want %q", i+2, err, m.typ, want)
+		}
+	}
+	if got := r.peekDataRows(nil, 10); len(got) != 0 {
+		t.Errorf("an incomplete DataRow was peeked")
+	}
+}

@@ -55,6 +55,17 @@ func (bc *blockCipher) encrypt(x *[16]byte) {
 	bc.slow(x[:])
 }
 
+// encrypt4 enciphers four blocks in place.
+func (bc *blockCipher) encrypt4(x *[4][16]byte) {
+	if bc.fast {
+		encryptBlocks4(bc.nr, &bc.rk[0], x)
+		return
+	}
+	for i := range x {
+		bc.slow(x[i][:])
+	}
+}
+
 // slow is crypto/aes through a pooled buffer, so that callers' arrays do
 // not escape through the cipher.Block interface.
 //

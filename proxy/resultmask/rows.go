@@ -1,6 +1,7 @@
 package resultmask
 
 import (
+	"github.com/pgmantle/pgmantle/masking"
 	"github.com/pgmantle/pgmantle/proxy"
 )
 
@@ -18,9 +19,57 @@ type maskedCol struct {
 type rowMasker struct {
 	cols    []maskedCol
 	scratch [][]byte
+	// prefill are the columns whose maskers compute values ahead
+	// (masking.Prefiller: tokens of resident ID numbers); pfVals is
+	// PrefetchRows' scratch.
+	prefill []int
+	pfVals  [][]byte
+	pfSkip  int
 }
 
+// Prefetches implements proxy.RowPrefetcher: only when a column's masker
+// gains from seeing values ahead.
+func (r *rowMasker) Prefetches() bool { return len(r.prefill) > 0 }
+
+// PrefetchRows implements proxy.RowPrefetcher: each prefilling column's
+// values of the rows, given to its masker at once. While the maskers find
+// nothing to prepare (a repeated report: every token cached), it asks to
+// be skipped for twice as many rows each time, up to maxPrefetchSkip, so
+// that a warm scan hardly pays for the lookahead.
+func (r *rowMasker) PrefetchRows(rows [][][]byte) int {
+	prepared := 0
+	for _, i := range r.prefill {
+		c := r.cols[i]
+		vals := r.pfVals[:0]
+		for _, row := range rows {
+			if c.idx < len(row) && row[c.idx] != nil {
+				vals = append(vals, row[c.idx])
+			}
+		}
+		prepared += c.plan.masker.(masking.Prefiller).Prefill(vals)
+		clear(vals)
+		r.pfVals = vals[:0]
+	}
+	if prepared > 0 {
+		r.pfSkip = 0
+		return 0
+	}
+	r.pfSkip = min(max(2*r.pfSkip, proxy.MaxPrefetchRows), maxPrefetchSkip)
+	return r.pfSkip
+}
+
+// maxPrefetchSkip bounds the back-off of PrefetchRows: a scan that turns
+// from cached values to new ones is prefetched again within this many
+// rows.
+const maxPrefetchSkip = 1024
+
 func (r *rowMasker) grow() {
+	r.prefill, r.pfSkip = r.prefill[:0], 0
+	for i, c := range r.cols {
+		if pf, ok := c.plan.masker.(masking.Prefiller); ok && pf.Prefills() {
+			r.prefill = append(r.prefill, i)
+		}
+	}
 	for len(r.scratch) < len(r.cols) {
 		r.scratch = append(r.scratch, make([]byte, 0, 64))
 	}

@@ -400,3 +400,59 @@ func TestKeysGoneFailClosed(t *testing.T) {
 		t.Fatalf("token search after the pinned key version vanished: %v %q", r.Err, r.Rows)
 	}
 }
+
+// TestTokensOfBufferedRowsMatch: a scan of IDs new to the token cache
+// goes through the relay's prefetch (the rows already buffered are
+// tokenized four at a time, masking.Prefiller); every token must be the
+// one the tokenizer computes for that ID on its own, in text and binary
+// results, and whatever the rows' batching (NULLs and a non-ID among
+// them).
+func TestTokensOfBufferedRowsMatch(t *testing.T) {
+	const n = 3000
+	data := fmt.Sprintf(`INSERT INTO t.people (id, id_no)
+		SELECT g, '3101' || lpad(((g / 200) %% 100)::text, 2, '0')
+			|| to_char(date '1960-01-01' + (g %% 20000), 'YYYYMMDD') || lpad((g %% 1000)::text, 3, '0') || (g %% 10)::text
+		FROM generate_series(1, %d) g;
+		UPDATE t.people SET id_no = NULL WHERE id %% 97 = 0;
+		UPDATE t.people SET id_no = 'not an id number' WHERE id = 500`, n)
+	db := newDatabase(t, tokenSchema, data)
+	pf := filepath.Join(t.TempDir(), "policy.yaml")
+	if err := os.WriteFile(pf, []byte(fmt.Sprintf(tokenPolicy, "")), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	addr, _ := startProxy(t, db, pf)
+	direct := pgtest.Connect(t, pgtest.Cluster(t).DSN("postgres", "", db))
+	var real []*string
+	rows, _ := direct.Query(pgtest.Context(t), "SELECT id_no FROM t.people ORDER BY id")
+	real, err := pgx.CollectRows(rows, pgx.RowTo[*string])
+	if err != nil {
+		t.Fatal(err)
+	}
+	tk, err := masking.NewTokenizer("cn_id", masking.Options{}, masking.NewStaticKeys([]byte("0123456789abcdef0123456789abcdef"), nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, mode := range []pgx.QueryExecMode{pgx.QueryExecModeSimpleProtocol, pgx.QueryExecModeCacheStatement} {
+		conn := connectAs(t, addr, db, "analyst", mode)
+		rows, _ := conn.Query(pgtest.Context(t), "SELECT id_no FROM t.people ORDER BY id")
+		got, err := pgx.CollectRows(rows, pgx.RowTo[*string])
+		if err != nil || len(got) != n {
+			t.Fatalf("mode %v: %d rows, %v", mode, len(got), err)
+		}
+		for i, r := range real {
+			if (r == nil) != (got[i] == nil) {
+				t.Fatalf("mode %v row %d: NULL-ness changed", mode, i+1)
+			}
+			if r == nil {
+				continue
+			}
+			want, err := tk.Token(nil, []byte(*r))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if *got[i] != string(want) {
+				t.Fatalf("mode %v row %d: token %q, the tokenizer alone gives %q", mode, i+1, *got[i], want)
+			}
+		}
+	}
+}
