@@ -21,7 +21,8 @@ const (
 	relKinds = `('r','p','v','m','f','c','S')`
 
 	queryRelations = `
-SELECT c.oid, n.nspname, c.relname, c.relkind, c.relhasrules AND c.relkind NOT IN ('v','m')
+SELECT c.oid, n.nspname, c.relname, c.relkind, c.relhasrules AND c.relkind NOT IN ('v','m'),
+       c.relhastriggers AND c.relkind = 'v'
 FROM pg_catalog.pg_class c
 JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
 WHERE c.relkind IN ` + relKinds + ` AND c.relpersistence <> 't'`
@@ -60,6 +61,15 @@ FROM pg_catalog.pg_roles`
 	queryMembers = `
 SELECT roleid, member
 FROM pg_catalog.pg_auth_members`
+
+	// User-defined operators and casts (OIDs from FirstNormalObjectId):
+	// each runs a function, which the query analysis must not take for
+	// the built-in one. Names only: the analysis does not resolve types.
+	queryUserOperators = `
+SELECT DISTINCT oprname FROM pg_catalog.pg_operator WHERE oid >= 16384 ORDER BY 1`
+	queryUserCasts = `
+SELECT DISTINCT t.typname FROM pg_catalog.pg_cast c JOIN pg_catalog.pg_type t ON t.oid = c.casttarget
+WHERE c.oid >= 16384 ORDER BY 1`
 
 	queryFunctions = `
 SELECT p.oid, n.nspname, p.proname, p.prokind,
@@ -132,6 +142,7 @@ func load(ctx context.Context, conn *pgx.Conn, database string) (*Snapshot, erro
 		{"roles", readRoles},
 		{"role memberships", readMembers},
 		{"functions", readFunctions},
+		{"operators and casts", readOperatorsAndCasts},
 	}
 	for _, step := range steps {
 		if err := step.read(ctx, tx, raw); err != nil {
@@ -144,7 +155,7 @@ func load(ctx context.Context, conn *pgx.Conn, database string) (*Snapshot, erro
 func readRelations(ctx context.Context, tx pgx.Tx, raw *rawCatalog) error {
 	rows, _ := tx.Query(ctx, queryRelations)
 	var r Relation
-	_, err := pgx.ForEachRow(rows, []any{&r.OID, &r.Schema, &r.Name, &r.Kind, &r.HasRules}, func() error {
+	_, err := pgx.ForEachRow(rows, []any{&r.OID, &r.Schema, &r.Name, &r.Kind, &r.HasRules, &r.ViewTriggers}, func() error {
 		rel := r
 		raw.rels = append(raw.rels, &rel)
 		return nil
@@ -257,6 +268,17 @@ func readMembers(ctx context.Context, tx pgx.Tx, raw *rawCatalog) error {
 		raw.members = append(raw.members, m)
 		return nil
 	})
+	return err
+}
+
+func readOperatorsAndCasts(ctx context.Context, tx pgx.Tx, raw *rawCatalog) error {
+	var err error
+	rows, _ := tx.Query(ctx, queryUserOperators)
+	if raw.userOps, err = pgx.CollectRows(rows, pgx.RowTo[string]); err != nil {
+		return err
+	}
+	rows, _ = tx.Query(ctx, queryUserCasts)
+	raw.userCasts, err = pgx.CollectRows(rows, pgx.RowTo[string])
 	return err
 }
 

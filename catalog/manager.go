@@ -649,6 +649,8 @@ const fingerprintSQL = `SELECT concat_ws('/',
  (SELECT count(*) || ':' || coalesce(sum(hashint8(xmin::text::bigint)), 0) FROM pg_catalog.pg_proc),
  (SELECT count(*) || ':' || coalesce(sum(hashint8(xmin::text::bigint)), 0) FROM pg_catalog.pg_namespace),
  (SELECT count(*) || ':' || coalesce(sum(hashint8(xmin::text::bigint)), 0) FROM pg_catalog.pg_language),
+ (SELECT count(*) || ':' || coalesce(sum(hashint8(xmin::text::bigint)), 0) FROM pg_catalog.pg_operator),
+ (SELECT count(*) || ':' || coalesce(sum(hashint8(xmin::text::bigint)), 0) FROM pg_catalog.pg_cast),
  (SELECT md5(coalesce(string_agg(oid::text || rolname, ',' ORDER BY oid), '')) FROM pg_catalog.pg_roles))`
 
 func fingerprint(ctx context.Context, conn *pgx.Conn) (string, error) {

@@ -31,6 +31,8 @@ type Snapshot struct {
 	roles    map[string]*Role
 	funcs    map[qualName][]*Function
 	warnings []string
+	userOps  map[string]bool // names of user-defined operators
+	casts    map[string]bool // target type names of user-defined casts
 }
 
 type qualName struct{ schema, name string }
@@ -60,6 +62,9 @@ type rawCatalog struct {
 	members  []membership
 	funcs    []*Function
 	warnings []string
+	// userOps and userCasts: names of user-defined operators, and of the
+	// target types of user-defined casts.
+	userOps, userCasts []string
 }
 
 type inheritance struct{ child, parent uint32 }
@@ -78,6 +83,8 @@ func newSnapshot(database string, loadedAt time.Time, raw *rawCatalog) *Snapshot
 		ordered:  make([]*relEntry, 0, len(raw.rels)),
 		roles:    make(map[string]*Role, len(raw.roles)),
 		funcs:    make(map[qualName][]*Function),
+		userOps:  setOf(raw.userOps),
+		casts:    setOf(raw.userCasts),
 		warnings: raw.warnings,
 	}
 	for _, r := range raw.rels {
@@ -261,6 +268,33 @@ func (s *Snapshot) Origin(oid uint32, attnum int16) (ref ColumnRef, col Column, 
 	return ColumnRef{}, Column{}, false
 }
 
+// WriteReaches reports what a write to relation oid can set off: rules
+// (rewrite rules other than a view's query) and triggers on a view
+// (INSTEAD OF), on oid itself or, for a view, on the relations its
+// columns come from, through views over views (PostgreSQL rewrites a
+// write to an updatable view into a write to its base relation, whose
+// rules and triggers then apply).
+func (s *Snapshot) WriteReaches(oid uint32) (rules, viewTriggers bool) {
+	seen := map[uint32]bool{}
+	var walk func(oid uint32, depth int)
+	walk = func(oid uint32, depth int) {
+		e := s.rels[oid]
+		if e == nil || seen[oid] || depth > maxDepth {
+			return
+		}
+		seen[oid] = true
+		rules = rules || e.rel.HasRules
+		viewTriggers = viewTriggers || e.rel.ViewTriggers
+		for _, o := range e.origins {
+			if o.tbl != 0 {
+				walk(o.tbl, depth+1)
+			}
+		}
+	}
+	walk(oid, 0)
+	return rules, viewTriggers
+}
+
 // ancestor climbs from column c of e through the parents that have a column
 // of the same name, to the topmost one. When several parents of one
 // relation hold the name (multiple inheritance merges them into one
@@ -397,6 +431,22 @@ func (s *Snapshot) Function(schema, name string) []*Function {
 // origin). The messages hold object names only, never values.
 func (s *Snapshot) Warnings() []string {
 	return slices.Clone(s.warnings)
+}
+
+// UserOperator reports whether a user-defined operator of this name
+// exists (in any schema, for any types).
+func (s *Snapshot) UserOperator(name string) bool { return s.userOps[name] }
+
+// UserCastTarget reports whether a user-defined cast to a type of this
+// name (pg_type.typname) exists.
+func (s *Snapshot) UserCastTarget(typname string) bool { return s.casts[typname] }
+
+func setOf(names []string) map[string]bool {
+	m := make(map[string]bool, len(names))
+	for _, n := range names {
+		m[n] = true
+	}
+	return m
 }
 
 // Functions returns every function and procedure of the snapshot, in no

@@ -65,6 +65,10 @@ type Relation struct {
 	// (CREATE RULE ... ON INSERT/UPDATE/DELETE): a write to it may run
 	// other statements and return rows read from anywhere.
 	HasRules bool
+	// ViewTriggers: a view with triggers (relhastriggers; INSTEAD OF
+	// triggers decide what a write to it does and what its RETURNING
+	// shows).
+	ViewTriggers bool
 }
 
 // Column returns the relation's column with the given attnum.

@@ -16,7 +16,7 @@ func contentVersion(raw *rawCatalog) string {
 	h := sha256.New()
 	rels := slices.SortedFunc(slices.Values(raw.rels), func(a, b *Relation) int { return cmp.Compare(a.OID, b.OID) })
 	for _, r := range rels {
-		fmt.Fprintf(h, "r %d %q %q %c %t %q\n", r.OID, r.Schema, r.Name, r.Kind, r.HasRules, r.Definition)
+		fmt.Fprintf(h, "r %d %q %q %c %t %t %q\n", r.OID, r.Schema, r.Name, r.Kind, r.HasRules, r.ViewTriggers, r.Definition)
 		for _, c := range r.Columns {
 			fmt.Fprintf(h, " c %d %q %d %d %q %t\n", c.Num, c.Name, c.TypeOID, c.TypeMod, c.TypeName, c.Generated)
 		}
@@ -42,5 +42,6 @@ func contentVersion(raw *rawCatalog) string {
 		fmt.Fprintf(h, "f %d %q %q %c %q %v %q %d %t %q %c %t %s\n", f.OID, f.Schema, f.Name, f.Kind, f.Args, f.ArgTypes,
 			f.Result, f.ResultType, f.ReturnsSet, f.Lang, f.Volatile, f.SecurityDefiner, f.rev)
 	}
+	fmt.Fprintf(h, "o %q\nk %q\n", raw.userOps, raw.userCasts)
 	return hex.EncodeToString(h.Sum(nil))
 }

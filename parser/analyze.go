@@ -19,6 +19,9 @@ type analyzer struct {
 	st      *Statement
 	state   *State
 	text    string // the statement's SQL text
+	// viewTriggers: the statement writes to a view with triggers (or
+	// through one): its RETURNING is refused.
+	viewTriggers bool
 }
 
 // parseOne parses SQL holding exactly one statement.

@@ -20,11 +20,15 @@ func (a *analyzer) target(rv *pg_query.RangeVar, sc *scope) (*fromItem, error) {
 	if it.rel == nil {
 		return nil, a.refuse("a write to something other than a table")
 	}
-	if it.rel.HasRules {
+	rules, triggers := a.env.snap.WriteReaches(it.rel.OID)
+	if rules {
 		// A rule can replace the write by other statements, whose rows
-		// (DO INSTEAD SELECT, a rule's RETURNING) come from anywhere.
-		return nil, a.refuse("writing to %s.%s, which has rewrite rules", it.rel.Schema, it.rel.Name)
+		// (DO INSTEAD SELECT, a rule's RETURNING) come from anywhere; a
+		// write to a view reaches its base relation's rules too.
+		return nil, a.refuse("writing to %s.%s, which has (or writes through to a relation with) rewrite rules", it.rel.Schema, it.rel.Name)
 	}
+	// An INSTEAD OF trigger decides what the write's RETURNING shows.
+	a.viewTriggers = a.viewTriggers || triggers
 	sc.add(it)
 	return it, nil
 }
@@ -47,6 +51,9 @@ func (a *analyzer) written(it *fromItem, col string, v value) error {
 func (a *analyzer) returningList(list []*pg_query.Node, sc *scope) (outputs, error) {
 	if len(list) == 0 {
 		return outputs{exact: true}, nil
+	}
+	if a.viewTriggers {
+		return outputs{}, a.refuse("RETURNING from a write to a view with triggers (an INSTEAD OF trigger decides what it returns)")
 	}
 	return a.targetList(list, sc)
 }

@@ -12,6 +12,19 @@ import (
 // comparison's operands, ...) are charged here; the expression's own value,
 // if it is a plain copy, is charged by the caller, which knows how it is
 // consumed.
+// castTarget is the type name of a cast's target as pg_type.typname has
+// it (the last part of its name; "" when it cannot be told).
+func castTarget(t *pg_query.TypeName) string {
+	if t == nil {
+		return ""
+	}
+	parts, _ := names(t.Names)
+	if len(parts) == 0 {
+		return ""
+	}
+	return parts[len(parts)-1]
+}
+
 func (a *analyzer) expr(n *pg_query.Node, sc *scope) (value, error) {
 	if n == nil {
 		return value{}, nil
@@ -24,6 +37,10 @@ func (a *analyzer) expr(n *pg_query.Node, sc *scope) (value, error) {
 	case *pg_query.Node_ParamRef:
 		return value{constant: true, param: int(x.ParamRef.Number), paramLoc: int(x.ParamRef.Location), literal: -1}, nil
 	case *pg_query.Node_TypeCast:
+		if t := castTarget(x.TypeCast.TypeName); t != "" && !a.definer && a.env.snap.UserCastTarget(t) {
+			// A user-defined cast runs a function outside the allow-list.
+			return value{}, a.refuse("a cast to %s (a user-defined cast to that type exists)", t)
+		}
 		v, err := a.expr(x.TypeCast.Arg, sc)
 		if err != nil {
 			return v, err
@@ -291,6 +308,12 @@ func (a *analyzer) aExpr(x *pg_query.A_Expr, sc *scope) (value, error) {
 	op := ""
 	if len(opParts) > 0 {
 		op = opParts[len(opParts)-1]
+	}
+	if op != "" && !a.definer && a.env.snap.UserOperator(op) {
+		// A user-defined operator of that name may be the one PostgreSQL
+		// picks (for its types, or ahead of pg_catalog's on the
+		// search_path): it runs a function outside the allow-list.
+		return value{}, a.refuse("the operator %s (a user-defined operator of that name exists)", op)
 	}
 	l, err := a.expr(x.Lexpr, sc)
 	if err != nil {

@@ -211,44 +211,60 @@ func (e *Engine) replace(database string, b *binding) {
 	e.byDB[database] = b
 }
 
-// renamedClasses returns the classes that prev's columns had and that the
-// policy does not give them in snap, by their names in snap (classes
-// kept from an earlier rename are kept again, snapshot after snapshot):
-// a column the
-// same policy classified keeps its class when it (by table OID and
-// attnum) is renamed, or its table renamed or moved to another schema.
-// The policy names columns, so without this a rename (a column renamed
-// by a migration, a table rotated at year end: RENAME TO payroll_2025
-// and a new payroll) would quietly leave the data unprotected. A new
-// policy starts afresh: it is checked against the catalog when loaded.
+// renamedClasses returns the classes that columns of base tables had in
+// effect under prev (their own, or their ancestor's through inheritance
+// and partitioning) and that the policy does not give them in snap, by
+// the name snap resolves them to: a column keeps its class, by table OID
+// and attnum, when it or its table is renamed or moved to another
+// schema, when two columns swap names, when its table becomes a child
+// of another (INHERIT, ATTACH PARTITION: its origin is then the new
+// parent's column) or stops being one (DETACH PARTITION). The policy
+// names columns, so without this each of those would quietly change
+// what the data is taken for. The identity wins over the name while it
+// lasts; it is kept across policy reloads (for classes the new policy
+// still has), and lost at a restart: the warning asks for the policy to
+// be updated.
 func renamedClasses(prev *binding, pol *policy.Policy, snap *catalog.Snapshot) map[catalog.ColumnRef]string {
-	if prev == nil || prev.pol != pol || prev.snap == nil || prev.snap == snap {
+	if prev == nil || prev.snap == nil || (prev.pol == pol && prev.snap == snap) {
 		return nil
 	}
 	byName := pol.ClassOf(snap)
+	known := map[string]bool{}
+	for _, c := range pol.Classes {
+		known[c.Class] = true
+	}
 	var out map[catalog.ColumnRef]string
-	for ref, class := range prev.classOf {
-		rel := prev.snap.RelationByName(ref.Schema, ref.Table)
-		col, ok := prev.snap.Column(ref)
-		if rel == nil || !ok {
+	for _, rel := range prev.snap.Relations() {
+		if rel.Kind == catalog.KindView || rel.Kind == catalog.KindMatView {
 			continue
 		}
 		nrel := snap.Relation(rel.OID)
 		if nrel == nil {
 			continue
 		}
-		ncol, ok := nrel.Column(col.Num)
-		if !ok {
-			continue
+		for _, col := range rel.Columns {
+			ref, _, ok := prev.snap.Origin(rel.OID, col.Num)
+			if !ok {
+				continue
+			}
+			class := prev.classOf[ref]
+			if class == "" || !known[class] {
+				continue
+			}
+			if prev.pol != pol && prev.renamed[ref] == "" {
+				// A new policy decides what it names; only classes kept
+				// by identity carry over.
+				continue
+			}
+			nref, _, ok := snap.Origin(nrel.OID, col.Num)
+			if !ok || byName[nref] == class || out[nref] != "" {
+				continue
+			}
+			if out == nil {
+				out = map[catalog.ColumnRef]string{}
+			}
+			out[nref] = class
 		}
-		nref := catalog.ColumnRef{Schema: nrel.Schema, Table: nrel.Name, Column: ncol.Name}
-		if byName[nref] != "" {
-			continue
-		}
-		if out == nil {
-			out = map[catalog.ColumnRef]string{}
-		}
-		out[nref] = class
 	}
 	return out
 }
