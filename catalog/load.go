@@ -62,14 +62,24 @@ FROM pg_catalog.pg_roles`
 SELECT roleid, member
 FROM pg_catalog.pg_auth_members`
 
-	// User-defined operators and casts (OIDs from FirstNormalObjectId):
-	// each runs a function, which the query analysis must not take for
-	// the built-in one. Names only: the analysis does not resolve types.
+	// User-defined operators and casts (OIDs from FirstNormalObjectId)
+	// whose function is written in SQL or a procedural language: such a
+	// function can read any table, and the query analysis must not take
+	// the operator or cast for the built-in one. Operators and casts of
+	// C functions (citext, pg_trgm, PostGIS...) are left out: they
+	// compute from their operands. Names only: the analysis does not
+	// resolve types.
 	queryUserOperators = `
-SELECT DISTINCT oprname FROM pg_catalog.pg_operator WHERE oid >= 16384 ORDER BY 1`
+SELECT DISTINCT o.oprname FROM pg_catalog.pg_operator o
+JOIN pg_catalog.pg_proc p ON p.oid = o.oprcode
+JOIN pg_catalog.pg_language l ON l.oid = p.prolang
+WHERE o.oid >= 16384 AND l.lanname NOT IN ('internal', 'c') ORDER BY 1`
 	queryUserCasts = `
-SELECT DISTINCT t.typname FROM pg_catalog.pg_cast c JOIN pg_catalog.pg_type t ON t.oid = c.casttarget
-WHERE c.oid >= 16384 ORDER BY 1`
+SELECT DISTINCT t.typname FROM pg_catalog.pg_cast c
+JOIN pg_catalog.pg_type t ON t.oid = c.casttarget
+JOIN pg_catalog.pg_proc p ON p.oid = c.castfunc
+JOIN pg_catalog.pg_language l ON l.oid = p.prolang
+WHERE c.oid >= 16384 AND l.lanname NOT IN ('internal', 'c') ORDER BY 1`
 
 	queryFunctions = `
 SELECT p.oid, n.nspname, p.proname, p.prokind,

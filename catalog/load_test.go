@@ -765,3 +765,29 @@ CREATE MATERIALIZED VIEW mv AS SELECT id FROM plain;
 		t.Errorf("v_ruled lost its query: %d columns, definition %q", len(r.Columns), r.Definition)
 	}
 }
+
+// TestLoadUserOperatorsAndCasts: operators and casts over SQL or
+// procedural functions are reported by name (and target type); those of
+// C functions (an extension's, here citext's) and built-in ones are not.
+func TestLoadUserOperatorsAndCasts(t *testing.T) {
+	t.Parallel()
+	db := newDB(t, `
+CREATE EXTENSION IF NOT EXISTS citext;
+CREATE FUNCTION peek(a int, b int) RETURNS text LANGUAGE sql AS 'SELECT ''x''';
+CREATE OPERATOR #@# (LEFTARG = int, RIGHTARG = int, FUNCTION = peek);
+CREATE FUNCTION tojson(a text) RETURNS json LANGUAGE sql AS 'SELECT to_json(a)';
+CREATE CAST (text AS json) WITH FUNCTION tojson(text);
+`)
+	s := load(t, db)
+	if !s.UserOperator("#@#") || !s.UserCastTarget("json") {
+		t.Errorf("the SQL-function operator (%v) or cast (%v) is missing", s.UserOperator("#@#"), s.UserCastTarget("json"))
+	}
+	for _, op := range []string{"=", "<", "||", "~~"} {
+		if s.UserOperator(op) {
+			t.Errorf("operator %s (built in, or citext's C function) reported as user-defined", op)
+		}
+	}
+	if s.UserCastTarget("citext") || s.UserCastTarget("text") {
+		t.Error("citext's casts reported as user-defined")
+	}
+}
