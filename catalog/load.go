@@ -74,12 +74,21 @@ SELECT DISTINCT o.oprname FROM pg_catalog.pg_operator o
 JOIN pg_catalog.pg_proc p ON p.oid = o.oprcode
 JOIN pg_catalog.pg_language l ON l.oid = p.prolang
 WHERE o.oid >= 16384 AND l.lanname NOT IN ('internal', 'c') ORDER BY 1`
+	// Casts: the target type's name and those of the domains over it
+	// (a cast to a domain applies the cast to its base type), and
+	// whether the cast applies without being written (AS IMPLICIT or AS
+	// ASSIGNMENT).
 	queryUserCasts = `
-SELECT DISTINCT t.typname FROM pg_catalog.pg_cast c
-JOIN pg_catalog.pg_type t ON t.oid = c.casttarget
-JOIN pg_catalog.pg_proc p ON p.oid = c.castfunc
-JOIN pg_catalog.pg_language l ON l.oid = p.prolang
-WHERE c.oid >= 16384 AND l.lanname NOT IN ('internal', 'c') ORDER BY 1`
+WITH user_casts AS (
+  SELECT c.casttarget, c.castcontext, c.castsource FROM pg_catalog.pg_cast c
+  JOIN pg_catalog.pg_proc p ON p.oid = c.castfunc
+  JOIN pg_catalog.pg_language l ON l.oid = p.prolang
+  WHERE c.oid >= 16384 AND l.lanname NOT IN ('internal', 'c'))
+SELECT DISTINCT t.typname, u.castcontext <> 'e',
+       pg_catalog.format_type(u.castsource, NULL) || ' to ' || pg_catalog.format_type(u.casttarget, NULL)
+FROM user_casts u
+JOIN pg_catalog.pg_type t ON t.oid = u.casttarget OR (t.typtype = 'd' AND t.typbasetype = u.casttarget)
+ORDER BY 1, 2, 3`
 
 	queryFunctions = `
 SELECT p.oid, n.nspname, p.proname, p.prokind,
@@ -288,7 +297,15 @@ func readOperatorsAndCasts(ctx context.Context, tx pgx.Tx, raw *rawCatalog) erro
 		return err
 	}
 	rows, _ = tx.Query(ctx, queryUserCasts)
-	raw.userCasts, err = pgx.CollectRows(rows, pgx.RowTo[string])
+	var name, what string
+	var implicit bool
+	_, err = pgx.ForEachRow(rows, []any{&name, &implicit, &what}, func() error {
+		raw.userCasts = append(raw.userCasts, name)
+		if implicit && raw.implicitCast == "" {
+			raw.implicitCast = what
+		}
+		return nil
+	})
 	return err
 }
 

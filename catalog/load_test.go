@@ -777,10 +777,22 @@ CREATE FUNCTION peek(a int, b int) RETURNS text LANGUAGE sql AS 'SELECT ''x''';
 CREATE OPERATOR #@# (LEFTARG = int, RIGHTARG = int, FUNCTION = peek);
 CREATE FUNCTION tojson(a text) RETURNS json LANGUAGE sql AS 'SELECT to_json(a)';
 CREATE CAST (text AS json) WITH FUNCTION tojson(text);
+CREATE DOMAIN doc AS json;
 `)
 	s := load(t, db)
-	if !s.UserOperator("#@#") || !s.UserCastTarget("json") {
-		t.Errorf("the SQL-function operator (%v) or cast (%v) is missing", s.UserOperator("#@#"), s.UserCastTarget("json"))
+	if !s.UserOperator("#@#") || !s.UserCastTarget("json") || !s.UserCastTarget("doc") {
+		t.Errorf("the SQL-function operator (%v), cast (%v) or the domain over its target (%v) is missing",
+			s.UserOperator("#@#"), s.UserCastTarget("json"), s.UserCastTarget("doc"))
+	}
+	if s.ImplicitUserCast() != "" {
+		t.Errorf("an explicit cast reported as implicit: %q", s.ImplicitUserCast())
+	}
+	conn := superConn(t, db)
+	if _, err := conn.Exec(pgtest.Context(t), "DROP CAST (text AS json); CREATE CAST (text AS json) WITH FUNCTION tojson(text) AS ASSIGNMENT"); err != nil {
+		t.Fatal(err)
+	}
+	if got := load(t, db).ImplicitUserCast(); got != "text to json" {
+		t.Errorf("the assignment cast: ImplicitUserCast %q", got)
 	}
 	for _, op := range []string{"=", "<", "||", "~~"} {
 		if s.UserOperator(op) {

@@ -385,6 +385,63 @@ func (m *Manager) fresh(st *dbState) error {
 	return nil
 }
 
+// Confirm waits for a change check that started after the call (and for
+// the reload of a change it sees) and returns the snapshot current then:
+// for a statement that ran long enough to have waited for a DDL's lock,
+// whose analysis may predate a change committed before it ran. It errs
+// when a check or reload fails or hangs (10 s at most).
+func (m *Manager) Confirm(database string) (*Snapshot, error) {
+	m.mu.Lock()
+	st := m.dbs[database]
+	m.mu.Unlock()
+	if st == nil || st.snap.Load() == nil {
+		return nil, fmt.Errorf("catalog: database %q is not loaded", database)
+	}
+	deadline := time.Now().Add(min(m.timeout(), 10*time.Second))
+	// The check that ends next may have started before the call: wait
+	// for the one after it too.
+	for range 2 {
+		done, hung := st.awaitCheck()
+		if hung {
+			return nil, fmt.Errorf("catalog: the catalog check of database %q hangs", st.name)
+		}
+		select {
+		case st.confirm <- struct{}{}:
+		default: // a check is already requested
+		}
+		t := time.NewTimer(time.Until(deadline))
+		select {
+		case <-done:
+		case <-m.ctx.Done():
+		case <-t.C:
+		}
+		t.Stop()
+		if time.Now().After(deadline) || m.ctx.Err() != nil {
+			return nil, fmt.Errorf("catalog: no catalog check of database %q answered in time", st.name)
+		}
+		if st.checkFailed.Load() {
+			return nil, fmt.Errorf("catalog: the catalog check of database %q failed", st.name)
+		}
+	}
+	if st.changed.Load() {
+		st.mu.Lock()
+		wait := st.reloading
+		st.mu.Unlock()
+		if left := time.Until(deadline); wait != nil && left > 0 {
+			t := time.NewTimer(left)
+			select {
+			case <-wait:
+			case <-t.C:
+			}
+			t.Stop()
+		}
+		if st.changed.Load() {
+			return nil, fmt.Errorf("catalog: the catalog of database %q changed and could not be reloaded", st.name)
+		}
+	}
+	return st.snap.Load(), nil
+}
+
 // withinBound reports an error when st's snapshot was last confirmed
 // longer than bound ago.
 func (m *Manager) withinBound(st *dbState, bound time.Duration) error {

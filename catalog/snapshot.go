@@ -33,6 +33,7 @@ type Snapshot struct {
 	warnings []string
 	userOps  map[string]bool // names of user-defined operators
 	casts    map[string]bool // target type names of user-defined casts
+	implicit string          // raw.implicitCast
 }
 
 type qualName struct{ schema, name string }
@@ -65,6 +66,9 @@ type rawCatalog struct {
 	// userOps and userCasts: names of user-defined operators, and of the
 	// target types of user-defined casts.
 	userOps, userCasts []string
+	// implicitCast describes a user-defined cast through such a function
+	// that applies without being written ("" if none).
+	implicitCast string
 }
 
 type inheritance struct{ child, parent uint32 }
@@ -85,6 +89,7 @@ func newSnapshot(database string, loadedAt time.Time, raw *rawCatalog) *Snapshot
 		funcs:    make(map[qualName][]*Function),
 		userOps:  setOf(raw.userOps),
 		casts:    setOf(raw.userCasts),
+		implicit: raw.implicitCast,
 		warnings: raw.warnings,
 	}
 	for _, r := range raw.rels {
@@ -285,10 +290,18 @@ func (s *Snapshot) WriteReaches(oid uint32) (rules, viewTriggers bool) {
 		seen[oid] = true
 		rules = rules || e.rel.HasRules
 		viewTriggers = viewTriggers || e.rel.ViewTriggers
+		reached := false
 		for _, o := range e.origins {
 			if o.tbl != 0 {
 				walk(o.tbl, depth+1)
+				reached = true
 			}
+		}
+		if !reached && (e.rel.Kind == KindView || e.rel.Kind == KindMatView) {
+			// A view none of whose columns come from a relation (no
+			// columns, expressions only, lineage unknown) may still
+			// write through to one: count it as reaching rules.
+			rules = true
 		}
 	}
 	walk(oid, 0)
@@ -440,6 +453,13 @@ func (s *Snapshot) UserOperator(name string) bool { return s.userOps[name] }
 // UserCastTarget reports whether a user-defined cast to a type of this
 // name (pg_type.typname) exists.
 func (s *Snapshot) UserCastTarget(typname string) bool { return s.casts[typname] }
+
+// ImplicitUserCast describes ("text to json") a user-defined cast through
+// a SQL or procedural function that PostgreSQL applies without it being
+// written (AS IMPLICIT, AS ASSIGNMENT), or is "": such a cast can run
+// wherever a value of its source type meets its target type, which the
+// query analysis cannot tell.
+func (s *Snapshot) ImplicitUserCast() string { return s.implicit }
 
 func setOf(names []string) map[string]bool {
 	m := make(map[string]bool, len(names))

@@ -42,6 +42,6 @@ func contentVersion(raw *rawCatalog) string {
 		fmt.Fprintf(h, "f %d %q %q %c %q %v %q %d %t %q %c %t %s\n", f.OID, f.Schema, f.Name, f.Kind, f.Args, f.ArgTypes,
 			f.Result, f.ResultType, f.ReturnsSet, f.Lang, f.Volatile, f.SecurityDefiner, f.rev)
 	}
-	fmt.Fprintf(h, "o %q\nk %q\n", raw.userOps, raw.userCasts)
+	fmt.Fprintf(h, "o %q\nk %q %q\n", raw.userOps, raw.userCasts, raw.implicitCast)
 	return hex.EncodeToString(h.Sum(nil))
 }

@@ -12,6 +12,10 @@ import (
 // statement, in order.
 type Plan struct {
 	Statements []*Decision
+	// Catalog is the Version of the catalog snapshot the plan was made
+	// on ("" without one): the result layer compares it with the current
+	// one when a statement may have waited for a DDL's lock.
+	Catalog string
 }
 
 // Refusal returns the first statement's refusal, or "".
@@ -73,6 +77,9 @@ func (c *Cache) Plan(sql string, env *Env, st *State, role string, rules Rules, 
 	}
 	a := Analyze(sql, env, st)
 	p := &Plan{Statements: make([]*Decision, len(a.Statements))}
+	if env != nil && env.snap != nil {
+		p.Catalog = env.snap.Version
+	}
 	shareable := normalized && !a.literalDependent
 	for i, s := range a.Statements {
 		p.Statements[i] = Decide(s, role, rules, canDetokenize)

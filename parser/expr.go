@@ -26,6 +26,12 @@ func castTarget(t *pg_query.TypeName) string {
 }
 
 func (a *analyzer) expr(n *pg_query.Node, sc *scope) (value, error) {
+	if c := a.env.snap.ImplicitUserCast(); c != "" && !a.definer {
+		// PostgreSQL may apply the cast anywhere a value of its source
+		// type meets its target type; the analysis does not resolve
+		// types, so no expression can be vouched for.
+		return value{}, a.refuse("expressions while the database has an implicit cast (%s) through a SQL or procedural function", c)
+	}
 	if n == nil {
 		return value{}, nil
 	}

@@ -285,7 +285,7 @@ func (ss *session) rowDescription(m message) error {
 	}
 	switch r.kind {
 	case reqQuery:
-		if err := ss.startResult(&ResultSet{SQL: r.sql, Fields: fields, Plan: r.plan, Index: ss.stmtIndex}); err != nil {
+		if err := ss.startResult(&ResultSet{SQL: r.sql, Fields: fields, Plan: r.plan, Index: ss.stmtIndex, Sent: r.sent}); err != nil {
 			return err
 		}
 	case reqDescribeStatement:
@@ -353,7 +353,7 @@ func (ss *session) startRows() error {
 		// Fail closed: rows whose columns are unknown cannot be checked.
 		return desync("Execute of a portal with no known row description")
 	}
-	rs := &ResultSet{Portal: p, Statement: p.Statement, Fields: p.Fields}
+	rs := &ResultSet{Portal: p, Statement: p.Statement, Fields: p.Fields, Sent: r.sent}
 	if p.Statement != nil {
 		rs.SQL, rs.Plan = p.Statement.SQL, p.Statement.Plan
 	}

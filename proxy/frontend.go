@@ -162,7 +162,9 @@ func (ss *session) forward(m message) error {
 		ss.unsynced = false
 	}
 	if r.kind != 0 {
-		if ss.srv.Audit != nil && r.kind.audited() {
+		if (ss.srv.Audit != nil || ss.ic != nil) && r.kind.audited() {
+			// For the audit, and for an interceptor's check of results
+			// that came late (ResultSet.Sent).
 			r.sent = time.Now()
 		}
 		ss.q.push(r)

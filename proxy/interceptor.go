@@ -2,6 +2,7 @@ package proxy
 
 import (
 	"github.com/jackc/pgx/v5/pgproto3"
+	"time"
 )
 
 // Interceptor is the extension point through which later stages (result
@@ -47,6 +48,9 @@ const MaxPrefetchRows = 64
 
 // ResultSet describes one result set as it starts.
 type ResultSet struct {
+	// Sent is when the client's Query or Execute the rows answer was sent
+	// to PostgreSQL (zero when unknown).
+	Sent time.Time
 	// SQL is the text of the simple Query or of the prepared statement the
 	// rows come from. A simple Query with several statements yields one
 	// ResultSet per statement that returns rows, each with the whole text.

@@ -53,6 +53,10 @@ func rt12LockWaiters(t *testing.T, owner *pgx.Conn, db string, n int) {
 			t.Fatal(err)
 		}
 		if waiting >= n {
+			// Keep them waiting past pgmantle's lateness threshold
+			// (50 ms): statements that waited less are within the
+			// bounded window the README describes.
+			time.Sleep(200 * time.Millisecond)
 			return
 		}
 		if time.Now().After(deadline) {
@@ -414,4 +418,78 @@ func TestAnalysisReview12RenameSwapLeak(t *testing.T) {
 		t.Logf("%s: values %q, errors %v", sql, values, codes)
 		rt12NoSecretAs(t, "auditor", sql+" after id_no and amount swapped names", values)
 	}
+}
+
+// TestAnalysisReview12ImplicitCastLeak (against f15a215, the fix of
+// TestAnalysisReview12OperatorLeak's cast case): a statement is refused
+// only when it writes "::T" (or CAST(... AS T)) for a type T that a
+// user-defined cast targets (parser/expr.go castTarget, by the last part
+// of the type's name). PostgreSQL also applies casts where the statement
+// names none:
+//
+//   - implicit: a cast created AS IMPLICIT runs when a text value is
+//     passed to a built-in function taking json, json_strip_nulls(note);
+//   - domain: a cast to a domain over json uses the text -> json cast
+//     (note::rt12_doc, a DOMAIN rt12_doc AS json): the name checked is
+//     the domain's.
+func TestAnalysisReview12ImplicitCastLeak(t *testing.T) {
+	addr, db, _, _ := analysisProxy(t)
+	owner := rt11Owner(t, db)
+	rt11Exec(t, owner, `CREATE FUNCTION bk.rt12_tojson(a text) RETURNS json LANGUAGE sql STABLE
+			AS 'SELECT to_json(email) FROM bk.contacts ORDER BY id LIMIT 1';
+		CREATE CAST (text AS json) WITH FUNCTION bk.rt12_tojson(text) AS IMPLICIT;
+		CREATE DOMAIN public.rt12_doc AS json`)
+	fe := rawAs(t, addr, db, "analyst")
+	// Wait until pgmantle's snapshot holds the implicit cast: from then on
+	// it refuses every expression of a restricted role (even SELECT 1).
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		_, codes := rt11Send(t, fe, 1, &pgproto3.Query{String: "SELECT 1"})
+		if strings.Join(codes, ",") == "42501" {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("pgmantle never refused expressions after the implicit cast: %v", codes)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	// The explicit cast is refused (the fix).
+	if values, codes := rt11Send(t, fe, 1, &pgproto3.Query{String: "SELECT note::json FROM staging.contacts"}); strings.Join(codes, ",") != "42501" {
+		t.Errorf("note::json: values %q, errors %v; want a 42501 refusal", values, codes)
+	}
+	for _, sql := range []string{
+		"SELECT json_strip_nulls(note) AS x FROM staging.contacts ORDER BY id",
+		"SELECT note::rt12_doc AS x FROM staging.contacts ORDER BY id",
+	} {
+		values, codes := rt11Send(t, fe, 1, &pgproto3.Query{String: sql})
+		t.Logf("%s: values %q, errors %v", sql, values, codes)
+		noSecret(t, sql+" (a user-defined cast the statement does not name)", values)
+	}
+}
+
+// TestAnalysisReview12ColumnlessViewOverRuledTableLeak (against f15a215,
+// the fix of TestAnalysisReview12ViewOverRuledTableLeak): the check of
+// rules behind a view (catalog.Snapshot.WriteReaches) follows the view's
+// column origins, and a view without columns (CREATE VIEW v AS SELECT
+// FROM t, valid since PostgreSQL 9.4) has none: the base table and its
+// rules are never reached. The view is automatically updatable for
+// DELETE; PostgreSQL rewrites the write into one on the base table,
+// whose DO INSTEAD SELECT rule answers it. The result layer's fallback
+// does not catch it either: a view without columns has no column of
+// unknown origin, so it is not among the protected relations
+// (mentionsProtected). (A view of expression columns is caught by that
+// fallback: its DELETE ends the session with 42501.)
+func TestAnalysisReview12ColumnlessViewOverRuledTableLeak(t *testing.T) {
+	addr, db, _, _ := analysisProxy(t)
+	owner := rt11Owner(t, db)
+	rt11Exec(t, owner, `CREATE TABLE bk.rt12_xnotes (id int, note text); INSERT INTO bk.rt12_xnotes VALUES (1, 'x');
+		CREATE RULE rt12_xdel AS ON DELETE TO bk.rt12_xnotes DO INSTEAD SELECT mobile || '' AS e FROM bk.contacts ORDER BY id;
+		CREATE VIEW bk.rt12_zv AS SELECT FROM bk.rt12_xnotes;
+		GRANT ALL ON bk.rt12_xnotes, bk.rt12_zv TO PUBLIC`)
+	rt12Mark(t, owner, addr, db, "bk.rt12_xmark")
+	fe := rawAs(t, addr, db, "analyst")
+	const sql = "DELETE FROM bk.rt12_zv"
+	values, codes := rt11Send(t, fe, 1, &pgproto3.Query{String: sql})
+	t.Logf("%s: values %q, errors %v", sql, values, codes)
+	noSecret(t, sql+" through a view without columns over a table with a DO INSTEAD SELECT rule", values)
 }

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"time"
 
 	"golang.org/x/text/encoding"
 
@@ -56,6 +57,9 @@ func (s *session) Result(rs *proxy.ResultSet) (proxy.RowRewriter, error) {
 	if err := s.refresh(); err != nil {
 		return nil, err
 	}
+	if err := s.confirmLate(rs); err != nil {
+		return nil, err
+	}
 	if rs.ClientEncoding != s.enc || s.plans == nil {
 		s.setEncoding(rs.ClientEncoding)
 	}
@@ -104,6 +108,37 @@ func (s *session) Result(rs *proxy.ResultSet) (proxy.RowRewriter, error) {
 	}
 	s.rw.grow()
 	return &s.rw, nil
+}
+
+// lateResult is how long after its statement was sent a result set's
+// description may arrive before its rows wait for a catalog check: long
+// enough to skip ordinary statements, short enough to catch one that
+// waited for a DDL's lock.
+const lateResult = 50 * time.Millisecond
+
+// confirmLate makes sure that a result set arriving late was analysed on
+// the catalog its statement ran on. A statement sent while a DDL
+// transaction held a lock it needs waits, and once the DDL commits
+// PostgreSQL plans it on the new catalog (a view replaced in place, a
+// rule added), while its analysis, made when it arrived, read the old
+// one: the result would be masked by the wrong plan. So a late result
+// waits for a catalog check that started after it arrived; if the
+// catalog changed since the statement's analysis, the result is refused
+// (run the statement again).
+func (s *session) confirmLate(rs *proxy.ResultSet) error {
+	plan, ok := rs.Plan.(*parser.Plan)
+	if !ok || rs.Sent.IsZero() || time.Since(rs.Sent) < lateResult || s.e.Catalog == nil {
+		return nil
+	}
+	snap, err := s.e.Catalog.Confirm(s.info.Database)
+	if err != nil {
+		s.e.logger().Warn("catalog: a late result could not be confirmed; refused", "err", err)
+		return refuse("the catalog could not be confirmed for a statement that ran long; run it again")
+	}
+	if snap.Version != plan.Catalog {
+		return refuse("the database's tables, views or functions changed while the statement waited; run it again")
+	}
+	return nil
 }
 
 // decisionFor returns the analysis decision a result set comes from, or
