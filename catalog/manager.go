@@ -364,19 +364,8 @@ func (m *Manager) fresh(st *dbState) error {
 		// A change was seen: wait for its reload (a DDL statement costs
 		// the statements that race it a reload's time, never a decision
 		// on the catalog it replaced).
-		st.mu.Lock()
-		wait := st.reloading
-		st.mu.Unlock()
-		if left := time.Until(deadline); wait != nil && left > 0 {
-			t := time.NewTimer(left)
-			select {
-			case <-wait:
-			case <-t.C:
-			}
-			t.Stop()
-		}
-		if st.changed.Load() {
-			return fmt.Errorf("catalog: the catalog of database %q changed and could not be reloaded", st.name)
+		if err := st.awaitReload(deadline); err != nil {
+			return err
 		}
 		if bound := m.maxStale(); bound > 0 {
 			return m.withinBound(st, bound)
@@ -424,22 +413,31 @@ func (m *Manager) Confirm(database string) (*Snapshot, error) {
 		}
 	}
 	if st.changed.Load() {
-		st.mu.Lock()
-		wait := st.reloading
-		st.mu.Unlock()
-		if left := time.Until(deadline); wait != nil && left > 0 {
-			t := time.NewTimer(left)
-			select {
-			case <-wait:
-			case <-t.C:
-			}
-			t.Stop()
-		}
-		if st.changed.Load() {
-			return nil, fmt.Errorf("catalog: the catalog of database %q changed and could not be reloaded", st.name)
+		if err := st.awaitReload(deadline); err != nil {
+			return nil, err
 		}
 	}
 	return st.snap.Load(), nil
+}
+
+// awaitReload waits, until deadline, for the reload of a change seen, and
+// errs if the change is still not reloaded then.
+func (st *dbState) awaitReload(deadline time.Time) error {
+	st.mu.Lock()
+	wait := st.reloading
+	st.mu.Unlock()
+	if left := time.Until(deadline); wait != nil && left > 0 {
+		t := time.NewTimer(left)
+		select {
+		case <-wait:
+		case <-t.C:
+		}
+		t.Stop()
+	}
+	if st.changed.Load() {
+		return fmt.Errorf("catalog: the catalog of database %q changed and could not be reloaded", st.name)
+	}
+	return nil
 }
 
 // withinBound reports an error when st's snapshot was last confirmed
