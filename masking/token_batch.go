@@ -51,15 +51,17 @@ type idLane struct {
 }
 
 // prefillIDs caches the tokens of the IDs among vals that are not cached
-// yet, computing them four at a time, and returns how many it found not
-// cached. The tokens are those Token computes (asciiID and idToken with
-// the encrypt direction).
+// yet, computing them four at a time, and returns how many it cached
+// (IDs it cannot compute in lockstep, and the last lanes of a batch
+// short of four, are left to Mask: a scan of such values makes the
+// caller back off). The tokens are those Token computes (asciiID and
+// idToken with the encrypt direction).
 func (t *Tokenizer) prefillIDs(vals [][]byte) int {
 	c := t.ciphers[10]
 	if c == nil {
 		return 0
 	}
-	missed := 0
+	filled := 0
 	var lanes [4]idLane
 	var digits [4][14]uint16
 	var probe [32]byte
@@ -73,37 +75,32 @@ func (t *Tokenizer) prefillIDs(vals [][]byte) int {
 		if hit {
 			continue
 		}
-		missed++
 		n, real := idNumber(xs[:])
 		if !real {
 			continue
 		}
-		for i := 13; i >= 0; i-- {
-			digits[k][i] = uint16(n % 10)
-			n /= 10
-		}
+		putDigits(digits[k][:], n)
 		lanes[k] = idLane{v: v, ref: ref, off: (check - idCheckOf(xs[:]) + 11) % 11, ds: digits[k][:]}
 		k++
 		if k == len(lanes) {
-			t.fillIDs(c, &lanes)
+			filled += t.fillIDs(c, &lanes)
 			k = 0
 		}
 	}
-	return missed
+	return filled
 }
 
-// fillIDs enciphers four lanes in lockstep and caches their tokens.
-func (t *Tokenizer) fillIDs(c *ff1.Cipher, lanes *[4]idLane) {
+// fillIDs enciphers four lanes in lockstep and caches their tokens,
+// returning how many it cached.
+func (t *Tokenizer) fillIDs(c *ff1.Cipher, lanes *[4]idLane) int {
 	xs := [4][]uint16{lanes[0].ds, lanes[1].ds, lanes[2].ds, lanes[3].ds}
 	if !c.Encrypt4(&xs, tweakID) {
-		return
+		return 0
 	}
+	filled := 0
 	var tok [18]byte
 	for _, l := range lanes {
-		var n uint64
-		for _, d := range l.ds {
-			n = n*10 + uint64(d)
-		}
+		n := digitsValue(l.ds)
 		if n >= idDomain {
 			continue // cycle-walks: Mask computes it
 		}
@@ -111,5 +108,7 @@ func (t *Tokenizer) fillIDs(c *ff1.Cipher, lanes *[4]idLane) {
 		idDigits(n, out[:])
 		check := (idCheckOf(out[:]) + l.off) % 11
 		t.cache.fill(l.ref, l.v, appendASCIIID(tok[:0], &out, check))
+		filled++
 	}
+	return filled
 }

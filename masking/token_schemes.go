@@ -183,16 +183,11 @@ func (t *Tokenizer) idToken(xs []uint16, check int, enc bool) (int, error) {
 	if n, ok := idNumber(xs); ok {
 		var ds [14]uint16
 		for range maxWalk {
-			for i := 13; i >= 0; i-- {
-				ds[i] = uint16(n % 10)
-				n /= 10
-			}
+			putDigits(ds[:], n)
 			if err := t.crypt(10, ds[:], tweakID, enc); err != nil {
 				return 0, err
 			}
-			for _, d := range ds {
-				n = n*10 + uint64(d)
-			}
+			n = digitsValue(ds[:])
 			if n < idDomain {
 				break
 			}
@@ -294,6 +289,23 @@ func idNumber(xs []uint16) (uint64, bool) {
 	}
 	day := uint64(date2j(y, m, d) - idEpoch)
 	return (uint64(region-100000)*idDays+day)*1000 + uint64(seq), true
+}
+
+// putDigits writes n as len(ds) decimal numerals.
+func putDigits(ds []uint16, n uint64) {
+	for i := len(ds) - 1; i >= 0; i-- {
+		ds[i] = uint16(n % 10)
+		n /= 10
+	}
+}
+
+// digitsValue reads decimal numerals as an integer.
+func digitsValue(ds []uint16) uint64 {
+	var n uint64
+	for _, d := range ds {
+		n = n*10 + uint64(d)
+	}
+	return n
 }
 
 // idDigits is idNumber's inverse.

@@ -7,11 +7,6 @@ import (
 	"google.golang.org/protobuf/reflect/protoreflect"
 )
 
-// expr analyses an expression in scope sc and returns its lineage. Uses of
-// protected columns inside the expression (a function's arguments, a
-// comparison's operands, ...) are charged here; the expression's own value,
-// if it is a plain copy, is charged by the caller, which knows how it is
-// consumed.
 // castTarget is the type name of a cast's target as pg_type.typname has
 // it (the last part of its name; "" when it cannot be told).
 func castTarget(t *pg_query.TypeName) string {
@@ -25,6 +20,11 @@ func castTarget(t *pg_query.TypeName) string {
 	return parts[len(parts)-1]
 }
 
+// expr analyses an expression in scope sc and returns its lineage. Uses of
+// protected columns inside the expression (a function's arguments, a
+// comparison's operands, ...) are charged here; the expression's own value,
+// if it is a plain copy, is charged by the caller, which knows how it is
+// consumed.
 func (a *analyzer) expr(n *pg_query.Node, sc *scope) (value, error) {
 	if c := a.env.snap.ImplicitUserCast(); c != "" && !a.definer {
 		// PostgreSQL may apply the cast anywhere a value of its source

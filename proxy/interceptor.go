@@ -1,8 +1,9 @@
 package proxy
 
 import (
-	"github.com/jackc/pgx/v5/pgproto3"
 	"time"
+
+	"github.com/jackc/pgx/v5/pgproto3"
 )
 
 // Interceptor is the extension point through which later stages (result

@@ -35,16 +35,9 @@ func (c *Cipher) Encrypt4(xs *[4][]uint16, tweak []byte) bool {
 	u, b := sh.u, sh.b
 	var a, bb [4]uint64
 	for l, x := range xs {
-		for _, v := range x[:u] {
-			a[l] = a[l]*r + uint64(v)
-		}
-		for _, v := range x[u:] {
-			bb[l] = bb[l]*r + uint64(v)
-		}
+		a[l], bb[l] = halves(x, u, r)
 	}
-	var base [16]byte
-	copy(base[:], tweak)
-	xorBlock(&base, sh.p0[:])
+	base := oneBlockBase(tweak, sh)
 	baseLo := binary.BigEndian.Uint64(base[8:])
 	var y [4][16]byte
 	for i := range 10 {

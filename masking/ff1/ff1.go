@@ -246,13 +246,7 @@ func qLen(t, b int) int {
 func (c *Cipher) small(dst, src []uint16, tweak []byte, enc bool, sh *shape) {
 	r := uint64(c.radix)
 	u, b, ql := sh.u, sh.b, sh.ql
-	var a, bb uint64
-	for _, x := range src[:u] {
-		a = a*r + uint64(x)
-	}
-	for _, x := range src[u:] {
-		bb = bb*r + uint64(x)
-	}
+	a, bb := halves(src, u, r)
 	// Q is the tweak, zero padding, the round number i and NUM(B) in b
 	// bytes. In the common case of one block, the PRF is AES(P0 ^ Q), and
 	// only Q's last eight bytes change between rounds: P0 ^ Q is kept as
@@ -262,8 +256,7 @@ func (c *Cipher) small(dst, src []uint16, tweak []byte, enc bool, sh *shape) {
 	var q []byte
 	switch {
 	case ql == 16:
-		copy(base[:], tweak)
-		xorBlock(&base, sh.p0[:])
+		base = oneBlockBase(tweak, sh)
 	case ql <= len(qbuf):
 		q = qbuf[:ql]
 		copy(q, tweak)
@@ -313,6 +306,28 @@ func (c *Cipher) small(dst, src []uint16, tweak []byte, enc bool, sh *shape) {
 	}
 	str(a, dst[:u], r)
 	str(bb, dst[u:len(src)], r)
+}
+
+// halves reads the two halves of src (split at u) as integers of radix
+// r (NUM in SP 800-38G; the machine-word path).
+func halves(src []uint16, u int, r uint64) (a, b uint64) {
+	for _, x := range src[:u] {
+		a = a*r + uint64(x)
+	}
+	for _, x := range src[u:] {
+		b = b*r + uint64(x)
+	}
+	return a, b
+}
+
+// oneBlockBase is, for a PRF input of one block (sh.ql == 16), the
+// enciphered header P0 XOR the tweak: the block each round's Q changes
+// only in its last eight bytes.
+func oneBlockBase(tweak []byte, sh *shape) [16]byte {
+	var base [16]byte
+	copy(base[:], tweak)
+	xorBlock(&base, sh.p0[:])
+	return base
 }
 
 // str writes x as len(out) numerals of radix r (STR in SP 800-38G);

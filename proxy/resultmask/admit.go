@@ -40,7 +40,7 @@ func (s *session) Admit(adm *proxy.Admission) (any, error) {
 		s.state.BindPortal(adm.Portal)
 		if why := s.state.CheckBind(adm.Name); why != "" {
 			err := refuseStatement("%s is not available to role %q", why, s.info.User)
-			if why == "binding "+parser.CatalogChanged {
+			if strings.HasSuffix(why, parser.CatalogChanged) {
 				// invalid_sql_statement_name: drivers that cache
 				// server-side statements (pgjdbc, Npgsql) prepare the
 				// statement again on their next use instead of failing

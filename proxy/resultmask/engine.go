@@ -157,7 +157,8 @@ func (e *Engine) bindTo(database string, snap *catalog.Snapshot) (*binding, erro
 			Message: "pgmantle has no usable keys for this policy, so it cannot protect this session"}
 	}
 	prev := e.byDB[database]
-	renamed := renamedClasses(prev, pol, snap)
+	byName := pol.ClassOf(snap)
+	renamed := renamedClasses(prev, pol, snap, byName)
 	if len(renamed) > 0 && (prev == nil || !maps.Equal(prev.renamed, renamed)) {
 		cols := make([]string, 0, len(renamed))
 		for ref := range renamed {
@@ -167,7 +168,8 @@ func (e *Engine) bindTo(database string, snap *catalog.Snapshot) (*binding, erro
 		e.logger().Warn("catalog: protected columns were renamed or moved; they keep their class until the policy names them (update the policy)",
 			"database", database, "columns", strings.Join(cols, ", "))
 	}
-	b := newBinding(pol, snap, renamed)
+	maps.Copy(byName, renamed)
+	b := newBinding(pol, snap, byName)
 	b.keys, b.keyGen, b.renamed = ks, gen, renamed
 	e.replace(database, b)
 	return b, nil
@@ -224,11 +226,16 @@ func (e *Engine) replace(database string, b *binding) {
 // lasts; it is kept across policy reloads (for classes the new policy
 // still has), and lost at a restart: the warning asks for the policy to
 // be updated.
-func renamedClasses(prev *binding, pol *policy.Policy, snap *catalog.Snapshot) map[catalog.ColumnRef]string {
+//
+// byName is the policy's classes in snap.
+func renamedClasses(prev *binding, pol *policy.Policy, snap *catalog.Snapshot, byName map[catalog.ColumnRef]string) map[catalog.ColumnRef]string {
 	if prev == nil || prev.snap == nil || (prev.pol == pol && prev.snap == snap) {
 		return nil
 	}
-	byName := pol.ClassOf(snap)
+	if prev.pol == pol && prev.snap.Version != "" && prev.snap.Version == snap.Version {
+		// The same content (a periodic reload): the same names.
+		return prev.renamed
+	}
 	known := map[string]bool{}
 	for _, c := range pol.Classes {
 		known[c.Class] = true
@@ -269,10 +276,11 @@ func renamedClasses(prev *binding, pol *policy.Policy, snap *catalog.Snapshot) m
 	return out
 }
 
-func newBinding(pol *policy.Policy, snap *catalog.Snapshot, renamed map[catalog.ColumnRef]string) *binding {
-	b := &binding{pol: pol, snap: snap, classOf: pol.ClassOf(snap), protectedRels: map[string]bool{},
+// newBinding binds pol to snap; classOf is the class of each base column
+// (the policy's, and those kept by renamedClasses).
+func newBinding(pol *policy.Policy, snap *catalog.Snapshot, classOf map[catalog.ColumnRef]string) *binding {
+	b := &binding{pol: pol, snap: snap, classOf: classOf, protectedRels: map[string]bool{},
 		rules: map[string]*policy.Rules{}, tokenizers: map[tokenizerKey]*masking.Tokenizer{}}
-	maps.Copy(b.classOf, renamed)
 	for ref := range b.classOf {
 		b.protectedRels[ref.Table] = true
 	}

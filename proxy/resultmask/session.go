@@ -54,10 +54,10 @@ type colPlan struct {
 
 // Result builds the masking plan of a result set from its columns.
 func (s *session) Result(rs *proxy.ResultSet) (proxy.RowRewriter, error) {
-	if err := s.refresh(); err != nil {
+	if err := s.confirmLate(rs); err != nil {
 		return nil, err
 	}
-	if err := s.confirmLate(rs); err != nil {
+	if err := s.refresh(); err != nil {
 		return nil, err
 	}
 	if rs.ClientEncoding != s.enc || s.plans == nil {
@@ -123,11 +123,12 @@ const lateResult = 50 * time.Millisecond
 // rule added), while its analysis, made when it arrived, read the old
 // one: the result would be masked by the wrong plan. So a late result
 // waits for a catalog check that started after it arrived; if the
-// catalog changed since the statement's analysis, the result is refused
-// (run the statement again).
+// catalog changed since the statement's analysis (for a result without
+// one, since the snapshot the session last decided by), the result is
+// refused (run the statement again). It runs before refresh, so that the
+// result is then traced through the confirmed snapshot.
 func (s *session) confirmLate(rs *proxy.ResultSet) error {
-	plan, ok := rs.Plan.(*parser.Plan)
-	if !ok || rs.Sent.IsZero() || time.Since(rs.Sent) < lateResult || s.e.Catalog == nil {
+	if rs.Sent.IsZero() || time.Since(rs.Sent) < lateResult || s.e.Catalog == nil {
 		return nil
 	}
 	snap, err := s.e.Catalog.Confirm(s.info.Database)
@@ -135,7 +136,11 @@ func (s *session) confirmLate(rs *proxy.ResultSet) error {
 		s.e.logger().Warn("catalog: a late result could not be confirmed; refused", "err", err)
 		return refuse("the catalog could not be confirmed for a statement that ran long; run it again")
 	}
-	if snap.Version != plan.Catalog {
+	analysed := s.b.catalogVersion()
+	if plan, ok := rs.Plan.(*parser.Plan); ok {
+		analysed = plan.Catalog
+	}
+	if snap.Version != analysed {
 		return refuse("the database's tables, views or functions changed while the statement waited; run it again")
 	}
 	return nil
