@@ -41,8 +41,8 @@ func (tc textCol) content(v []byte) (c []byte, chars int) {
 // the length limits at a character boundary and pads a bpchar (to n, or
 // to inChars for an unconstrained bpchar).
 func (tc textCol) finish(out []byte, start, inChars int) []byte {
-	if tc.maxChars > 0 {
-		out = cutChars(out, start, tc.maxChars)
+	if tc.maxChars > 0 && len(out)-start > tc.maxChars {
+		out = cutChars(out, start, tc.maxChars) // (fewer bytes are fewer characters)
 	}
 	if tc.maxBytes > 0 && len(out)-start > tc.maxBytes {
 		end := start + tc.maxBytes

@@ -1,114 +1,140 @@
 package masking
 
-import "github.com/pgmantle/pgmantle/masking/ff1"
-
-// Prefiller is an optional interface of a Masker: given values about to
-// be masked (NULLs as nil), it may compute their results ahead, several
-// at a time, so that the Mask calls that follow find them ready. It
-// changes nothing Mask returns, keeps no value, and may do nothing;
-// Prefills reports whether it does anything for this masker. Prefill
-// returns how many values it prepared (0 when all were ready already:
-// a caller may then offer values less often).
-type Prefiller interface {
-	Prefills() bool
-	Prefill(values [][]byte) int
+// AheadMasker is an optional interface of a Masker: MaskAhead masks
+// several values at once (NULLs as nil) faster than a Mask call each,
+// with the results Mask would give; MasksAhead reports whether it does
+// anything for this masker. It appends the results to dst, in order,
+// and sets ends[i] (len(ends) >= len(vals)) to the end of vals[i]'s result in
+// the returned slice, or to -1 where the caller must call Mask itself
+// (NULL, a value Mask refuses, a shape MaskAhead leaves to Mask); a
+// result starts where the previous one given ends (or at len(dst)). It
+// keeps no value and considers at most MaxAhead values.
+type AheadMasker interface {
+	MasksAhead() bool
+	MaskAhead(dst []byte, vals [][]byte, format int16, ends []int) []byte
 }
 
-// Prefills implements Prefiller: resident ID numbers only.
-func (m *tokenMask) Prefills() bool { return m.t.class == "cn_id" }
+// MaxAhead is the most values one MaskAhead call considers.
+const MaxAhead = 64
 
-// maxPrefill is the most values one Prefill call considers.
-const maxPrefill = 64
+// MasksAhead implements AheadMasker: resident ID numbers only.
+func (m *tokenMask) MasksAhead() bool { return m.t.class == "cn_id" && m.t.ciphers[10] != nil }
 
-// Prefill implements Prefiller for resident ID numbers: tokens of IDs
-// not in the token cache are computed four at a time (FF1 in lockstep,
-// see ff1.Cipher.Encrypt4) and cached, so that a scan of new IDs pays
-// about half the per-value cost. Other classes, and IDs the lockstep
-// path does not cover (an unreal birth date, a token that must be
-// cycle-walked), are left to Mask.
-func (m *tokenMask) Prefill(values [][]byte) int {
-	if !m.Prefills() {
-		return 0
+// aheadID is one value of a MaskAhead call.
+type aheadID struct {
+	c     []byte // its content (bpchar padding stripped); nil: left to Mask
+	chars int
+	ref   cacheRef
+	done  bool // tok is its token
+	tok   [18]byte
+}
+
+// MaskAhead implements AheadMasker for resident ID numbers written as 18
+// ASCII characters (others are left to Mask):
+//  1. every ID's cache set is located and its memory requested, so that
+//     the sets of a batch arrive together rather than one after another;
+//  2. the cached tokens are read;
+//  3. the IDs not cached are enciphered four at a time (FF1 in lockstep,
+//     see ff1.Cipher.Encrypt4), the rest one by one, and cached;
+//  4. the results are written in order, fitted to the column.
+//
+// The tokens are those Mask gives (Token: asciiID and idToken with the
+// encrypt direction).
+func (m *tokenMask) MaskAhead(dst []byte, vals [][]byte, format int16, ends []int) []byte {
+	vals = vals[:min(len(vals), MaxAhead)]
+	for i := range vals {
+		ends[i] = -1
 	}
-	var buf [maxPrefill][]byte
-	batch := buf[:0]
-	for _, v := range values {
-		if v == nil || len(batch) == maxPrefill || textProblem(v) != "" {
+	if !m.MasksAhead() || (format != FormatText && format != FormatBinary) {
+		return dst
+	}
+	t := m.t
+	t.cache.init()
+	var ids [MaxAhead]aheadID
+	for i, v := range vals {
+		if len(v) < 18 {
 			continue
 		}
-		c, _ := m.tc.content(v)
-		batch = append(batch, c)
+		c, chars := m.tc.content(v)
+		if len(c) != 18 {
+			continue
+		}
+		ids[i] = aheadID{c: c, chars: chars, ref: t.cache.locate(c)}
+		t.cache.request(ids[i].ref)
 	}
-	return m.t.prefillIDs(batch)
+	var lanes [4]idLane
+	k := 0
+	for i := range vals {
+		id := &ids[i]
+		if id.c == nil {
+			continue
+		}
+		if tok, ok := t.cache.probe(id.tok[:0], id.c, id.ref); ok {
+			id.done = len(tok) == len(id.tok)
+			continue
+		}
+		xs, check, ok := parseASCIIID(id.c)
+		if !ok {
+			id.c = nil // not an ID Mask tokenizes here: its error, or runChars
+			continue
+		}
+		if n, real := idNumber(xs[:]); real {
+			lanes[k] = idLane{id: id, off: (check - idCheckOf(xs[:]) + 11) % 11, n: n}
+			if k++; k == len(lanes) {
+				t.fillIDs(&lanes)
+				k = 0
+			}
+			continue
+		}
+		t.fillOne(id)
+	}
+	for _, l := range lanes[:k] {
+		t.fillOne(l.id)
+	}
+	for i := range vals {
+		if id := &ids[i]; id.done {
+			dst = m.tc.finish(append(dst, id.tok[:]...), len(dst), id.chars)
+			ends[i] = len(dst)
+		}
+	}
+	return dst
 }
 
 // idLane is one ID of a lockstep batch.
 type idLane struct {
-	v   []byte
-	ref cacheRef
-	off int      // the input's check offset, kept by the token
-	ds  []uint16 // its 14 digits (the integer of idNumber)
+	id  *aheadID
+	off int    // the input's check offset, kept by the token
+	n   uint64 // its integer (idNumber)
 }
 
-// prefillIDs caches the tokens of the IDs among vals that are not cached
-// yet, computing them four at a time, and returns how many it cached
-// (IDs it cannot compute in lockstep, and the last lanes of a batch
-// short of four, are left to Mask: a scan of such values makes the
-// caller back off). The tokens are those Token computes (asciiID and
-// idToken with the encrypt direction).
-func (t *Tokenizer) prefillIDs(vals [][]byte) int {
-	c := t.ciphers[10]
-	if c == nil {
-		return 0
+// fillIDs enciphers four lanes in lockstep and caches their tokens. A
+// lane whose token must be cycle-walked is done one by one.
+func (t *Tokenizer) fillIDs(lanes *[4]idLane) {
+	ns := [4]uint64{lanes[0].n, lanes[1].n, lanes[2].n, lanes[3].n}
+	if !t.ciphers[10].EncryptNum4(&ns, 14, tweakID) {
+		for _, l := range lanes {
+			t.fillOne(l.id)
+		}
+		return
 	}
-	filled := 0
-	var lanes [4]idLane
-	var digits [4][14]uint16
-	var probe [32]byte
-	k := 0
-	for _, v := range vals {
-		xs, check, ok := parseASCIIID(v)
-		if !ok {
+	for i, l := range lanes {
+		if ns[i] >= idDomain {
+			t.fillOne(l.id)
 			continue
 		}
-		_, ref, hit := t.cache.lookup(probe[:0], v)
-		if hit {
-			continue
-		}
-		n, real := idNumber(xs[:])
-		if !real {
-			continue
-		}
-		putDigits(digits[k][:], n)
-		lanes[k] = idLane{v: v, ref: ref, off: (check - idCheckOf(xs[:]) + 11) % 11, ds: digits[k][:]}
-		k++
-		if k == len(lanes) {
-			filled += t.fillIDs(c, &lanes)
-			k = 0
-		}
+		l.id.done = true
+		appendIDNumber(l.id.tok[:0], ns[i], l.off)
+		t.cache.fill(l.id.ref, l.id.c, l.id.tok[:])
 	}
-	return filled
 }
 
-// fillIDs enciphers four lanes in lockstep and caches their tokens,
-// returning how many it cached.
-func (t *Tokenizer) fillIDs(c *ff1.Cipher, lanes *[4]idLane) int {
-	xs := [4][]uint16{lanes[0].ds, lanes[1].ds, lanes[2].ds, lanes[3].ds}
-	if !c.Encrypt4(&xs, tweakID) {
-		return 0
+// fillOne tokenizes and caches one value of 18 bytes; a value it cannot
+// tokenize is left to Mask, which reports it.
+func (t *Tokenizer) fillOne(id *aheadID) {
+	tok, err := t.run(id.tok[:0], id.c, true)
+	if err != nil || len(tok) != len(id.tok) {
+		return
 	}
-	filled := 0
-	var tok [18]byte
-	for _, l := range lanes {
-		n := digitsValue(l.ds)
-		if n >= idDomain {
-			continue // cycle-walks: Mask computes it
-		}
-		var out [17]uint16
-		idDigits(n, out[:])
-		check := (idCheckOf(out[:]) + l.off) % 11
-		t.cache.fill(l.ref, l.v, appendASCIIID(tok[:0], &out, check))
-		filled++
-	}
-	return filled
+	id.done = true
+	t.cache.fill(id.ref, id.c, tok)
 }

@@ -12,7 +12,8 @@ import (
 // cost a lookup instead of FF1. It holds values in the clear, in memory
 // only, like the buffers the proxy relays them through; it is bounded
 // (65,536 entries: 16 shards of 2,048 two-way sets; a new value evicts
-// the older of its set; values over maxCached bytes are not kept) and
+// the older of its set, in place; values over maxCached bytes are not
+// kept) and
 // goes away with its Tokenizer, hence with a key rotation. Its memory
 // (about 4.8 MB, plus up to 32 MB of entries longer than inlineLen) is
 // allocated at the first token, so a tokenizer built only to check a
@@ -24,9 +25,12 @@ import (
 // collector does not look inside it, and a lookup reads one slot instead
 // of following a pointer to the value. Longer ones are kept as strings in
 // a parallel array of pointers. Each slot also has a one-byte tag from
-// the value's hash, in an array of its own (64 kB in all, which stays in
-// the CPU's cache): a value not in the cache, the common case of a scan,
-// is usually turned away by its tags without reading a slot from memory.
+// the value's hash, kept with its set's other tag and which slot is the
+// newer in one word per set, in an array of its own (128 kB in all,
+// which stays in the CPU's cache): a value not in the cache, the common
+// case of a scan, is usually turned away by its tags without reading a
+// slot from memory, and the one slot a lookup or fill will touch is
+// known before it is read (see request).
 type tokenCache struct {
 	seed   maphash.Seed
 	once   sync.Once
@@ -43,11 +47,37 @@ const (
 
 // cacheShard's sets come first and are 128 bytes each (two 64-byte
 // slots), so that a set is two whole cache lines of an aligned array.
+// A set's tags word holds its slots' tags (bits 0-7 and 8-15; 0: an
+// empty slot) and the newer slot (bit 16); it changes under mu, and is
+// read without it for request's hint.
 type cacheShard struct {
-	sets [cacheSets][2]cacheSlot // [0] the newer
-	tags [cacheSets][2]uint8     // 0: empty slot
+	sets [cacheSets][2]cacheSlot
+	tags [cacheSets]atomic.Uint32
 	mu   sync.Mutex
 	_    [56]byte // the next shard's sets start on a cache line
+}
+
+// slotOf returns the slot of a set's tags word w that holds tag, or -1.
+func slotOf(w uint32, tag uint8) int {
+	switch tag {
+	case uint8(w):
+		return 0
+	case uint8(w >> 8):
+		return 1
+	}
+	return -1
+}
+
+// victim is the slot a new entry of a set with tags word w takes: an
+// empty one, or the older.
+func victim(w uint32) int {
+	switch {
+	case uint8(w) == 0:
+		return 0
+	case uint8(w>>8) == 0:
+		return 1
+	}
+	return 1 - int(w>>16&1)
 }
 
 // cacheSlot is an inline entry (n > 0), or, with n == 0, the long entry
@@ -102,29 +132,46 @@ func (c *tokenCache) lookup(dst, v []byte) ([]byte, cacheRef, bool) {
 		return dst, cacheRef{shard: -1}, false
 	}
 	ref := c.locate(v)
+	out, ok := c.probe(dst, v, ref)
+	if !ok {
+		c.request(ref)
+	}
+	return out, ref, ok
+}
+
+// request asks the CPU to fetch the slot at ref (which must be located
+// in an initialised cache) that a probe or fill that follows will read
+// or write: the one whose tag matches, or the one a new entry takes.
+func (c *tokenCache) request(ref cacheRef) {
+	sh := &c.shards[ref.shard]
+	w := sh.tags[ref.set].Load()
+	k := slotOf(w, ref.tag)
+	if k < 0 {
+		k = victim(w)
+	}
+	prefetch(unsafe.Pointer(&sh.sets[ref.set][k]))
+}
+
+// probe appends v's cached token to dst, looking at v's place ref only
+// (the cache must be initialised).
+func (c *tokenCache) probe(dst, v []byte, ref cacheRef) ([]byte, bool) {
 	sh := &c.shards[ref.shard]
 	sh.mu.Lock()
-	for k, t := range sh.tags[ref.set] {
-		if t != ref.tag {
+	defer sh.mu.Unlock()
+	w := sh.tags[ref.set].Load()
+	for k := range 2 {
+		if uint8(w>>(8*k)) != ref.tag {
 			continue
 		}
 		if s := &sh.sets[ref.set][k]; s.n > 0 {
 			if int(s.n) == len(v) && string(s.value[:s.n]) == string(v) {
-				dst = append(dst, s.token[:s.tn]...)
-				sh.mu.Unlock()
-				return dst, ref, true
+				return append(dst, s.token[:s.tn]...), true
 			}
 		} else if l := c.long[ref.shard][ref.set][k]; l != nil && l.value == string(v) {
-			dst = append(dst, l.token...)
-			sh.mu.Unlock()
-			return dst, ref, true
+			return append(dst, l.token...), true
 		}
 	}
-	sh.mu.Unlock()
-	set := &sh.sets[ref.set]
-	prefetch(unsafe.Pointer(&set[0]))
-	prefetch(unsafe.Pointer(&set[1]))
-	return dst, ref, false
+	return dst, false
 }
 
 // maxCached is the longest value (and token) the cache keeps: with it
@@ -155,15 +202,14 @@ func (c *tokenCache) fill(ref cacheRef, v, tok []byte) {
 	}
 	sh := &c.shards[ref.shard]
 	sh.mu.Lock()
-	set, tags := &sh.sets[ref.set], &sh.tags[ref.set]
-	// The pointers beside the set change only when a long entry comes,
-	// moves or goes (an inline fill of inline slots writes no pointer).
-	if long != nil || isLong(tags[0], &set[0]) || isLong(tags[1], &set[1]) {
-		longs := &c.long[ref.shard][ref.set]
-		longs[1], longs[0] = longs[0], long
+	w := sh.tags[ref.set].Load()
+	k := victim(w)
+	s := &sh.sets[ref.set][k]
+	// The pointer beside the slot changes only when a long entry comes or
+	// goes (an inline fill of an inline slot writes no pointer).
+	if long != nil || isLong(uint8(w>>(8*k)), s) {
+		c.long[ref.shard][ref.set][k] = long
 	}
-	set[1] = set[0]
-	s := &set[0]
 	if inline {
 		s.n, s.tn = uint8(len(v)), uint8(len(tok))
 		copy(s.value[:], v)
@@ -171,7 +217,8 @@ func (c *tokenCache) fill(ref cacheRef, v, tok []byte) {
 	} else {
 		s.n, s.tn = 0, 0
 	}
-	tags[1], tags[0] = tags[0], ref.tag
+	w &^= 0xff<<(8*k) | 1<<16
+	sh.tags[ref.set].Store(w | uint32(ref.tag)<<(8*k) | uint32(k)<<16)
 	sh.mu.Unlock()
 }
 

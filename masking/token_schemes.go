@@ -257,10 +257,15 @@ func appendASCIIID(out []byte, xs *[17]uint16, check int) []byte {
 	for _, x := range xs {
 		out = append(out, byte('0'+x))
 	}
+	return append(out, cnidCheckChar(check))
+}
+
+// cnidCheckChar is the character of a check value (0-10).
+func cnidCheckChar(check int) byte {
 	if check == 10 {
-		return append(out, 'X')
+		return 'X'
 	}
-	return append(out, byte('0'+check))
+	return byte('0' + check)
 }
 
 var tweakIDOther = []byte{'i'}
@@ -310,23 +315,50 @@ func digitsValue(ds []uint16) uint64 {
 
 // idDigits is idNumber's inverse.
 func idDigits(n uint64, xs []uint16) {
+	var b [18]byte
+	putIDNumber(&b, n)
+	for i := range xs[:17] {
+		xs[i] = uint16(b[i] - '0')
+	}
+}
+
+// appendIDNumber appends the ID of idNumber's integer n in ASCII, its
+// check character the valid one plus off (mod 11): idDigits, idCheckOf
+// and appendASCIIID in one pass, for the lockstep path.
+func appendIDNumber(dst []byte, n uint64, off int) []byte {
+	var b [18]byte
+	putIDNumber(&b, n)
+	sum := 0
+	for i, c := range b[:17] {
+		sum += int(c-'0') * cnidWeights[i]
+	}
+	b[17] = cnidCheckChar((idCheckValues[sum%11] + off) % 11)
+	return append(dst, b[:]...)
+}
+
+// putIDNumber writes the 17 digits of idNumber's integer n in ASCII.
+func putIDNumber(b *[18]byte, n uint64) {
 	seq := int(n % 1000)
 	n /= 1000
-	day := int(n % idDays)
 	region := int(n/idDays) + 100000
-	y, m, d := j2date(idEpoch + day)
-	put := func(a, b, v int) {
-		for i := b - 1; i >= a; i-- {
-			xs[i] = uint16(v % 10)
-			v /= 10
-		}
-	}
-	put(0, 6, region)
-	put(6, 10, y)
-	put(10, 12, m)
-	put(12, 14, d)
-	put(14, 17, seq)
+	y, m, d := j2date(idEpoch + int(n%idDays))
+	putPair(b[0:], region/10000)
+	putPair(b[2:], region/100%100)
+	putPair(b[4:], region%100)
+	putPair(b[6:], y/100)
+	putPair(b[8:], y%100)
+	putPair(b[10:], m)
+	putPair(b[12:], d)
+	b[14] = byte('0' + seq/100)
+	putPair(b[15:], seq%100)
 }
+
+// putPair writes v (0-99) as two ASCII digits.
+func putPair(b []byte, v int) {
+	b[0], b[1] = digitPairs[2*v], digitPairs[2*v+1]
+}
+
+const digitPairs = "00010203040506070809101112131415161718192021222324252627282930313233343536373839404142434445464748495051525354555657585960616263646566676869707172737475767778798081828384858687888990919293949596979899"
 
 // luhnOf returns the Luhn check digit of digit numerals.
 func luhnOf(xs []uint16) int {

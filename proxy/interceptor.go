@@ -38,7 +38,8 @@ type RowRewriter interface {
 // PrefetchRows again: the rewriter can prepare values several at a time
 // (tokens computed in lockstep), and back off (skip) while it finds
 // nothing to prepare. PrefetchRows must not change the values nor keep
-// them after it returns.
+// references to them after it returns (copies, to check the rows it is
+// then given, it clears once used).
 type RowPrefetcher interface {
 	Prefetches() bool
 	PrefetchRows(rows [][][]byte) (skip int)

@@ -6,9 +6,10 @@ import (
 	"testing"
 )
 
-// TestEncrypt4MatchesEncrypt: the lockstep path gives each value the
-// ciphertext Encrypt gives it, for the lengths and tweaks tokens use, on
-// both AES implementations; it declines what it does not cover.
+// TestEncrypt4MatchesEncrypt: the lockstep paths (digits and values)
+// give each value the ciphertext Encrypt gives it, for the lengths and
+// tweaks tokens use, on both AES implementations; they decline what they
+// do not cover.
 func TestEncrypt4MatchesEncrypt(t *testing.T) {
 	rng := rand.New(rand.NewPCG(1, 2))
 	key := make([]byte, 32)
@@ -36,12 +37,25 @@ func TestEncrypt4MatchesEncrypt(t *testing.T) {
 							t.Fatal(err)
 						}
 					}
-					if !c.Encrypt4(&xs, tweak) {
-						t.Fatalf("n=%d tweak %q: Encrypt4 declined", n, tweak)
+					var nums [4]uint64
+					for l, x := range xs {
+						for _, d := range x {
+							nums[l] = nums[l]*10 + uint64(d)
+						}
+					}
+					if !c.Encrypt4(&xs, tweak) || !c.EncryptNum4(&nums, n, tweak) {
+						t.Fatalf("n=%d tweak %q: Encrypt4 or EncryptNum4 declined", n, tweak)
 					}
 					for l := range xs {
 						if !slices.Equal(xs[l], want[l]) {
 							t.Fatalf("fast=%v n=%d tweak %q lane %d: %v, Encrypt gives %v", fast, n, tweak, l, xs[l], want[l])
+						}
+						w := uint64(0)
+						for _, d := range want[l] {
+							w = w*10 + uint64(d)
+						}
+						if nums[l] != w {
+							t.Fatalf("fast=%v n=%d tweak %q lane %d: EncryptNum4 gives %d, Encrypt %v", fast, n, tweak, l, nums[l], want[l])
 						}
 					}
 				}
@@ -50,6 +64,10 @@ func TestEncrypt4MatchesEncrypt(t *testing.T) {
 		mixed := [4][]uint16{make([]uint16, 9), make([]uint16, 10), make([]uint16, 9), make([]uint16, 9)}
 		if c.Encrypt4(&mixed, nil) {
 			t.Error("Encrypt4 took values of different lengths")
+		}
+		big := [4]uint64{1, 2, 1000000000, 3}
+		if c.EncryptNum4(&big, 9, nil) || big != [4]uint64{1, 2, 1000000000, 3} {
+			t.Errorf("EncryptNum4 took a 10-digit value as 9 digits: %v", big)
 		}
 	}
 }

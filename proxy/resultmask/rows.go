@@ -10,6 +10,7 @@ type maskedCol struct {
 	idx    int
 	format int16
 	plan   *colPlan
+	ahead  *aheadCol // its masker masks ahead; nil if not
 }
 
 // rowMasker masks the rows of one result set. It is reused from one result
@@ -19,55 +20,108 @@ type maskedCol struct {
 type rowMasker struct {
 	cols    []maskedCol
 	scratch [][]byte
-	// prefill are the columns whose maskers compute values ahead
-	// (masking.Prefiller: tokens of resident ID numbers); pfVals is
-	// PrefetchRows' scratch.
-	prefill []int
-	pfVals  [][]byte
-	pfSkip  int
+	// aheads are the columns whose maskers mask several values at once
+	// (masking.AheadMasker: tokens of resident ID numbers), for the
+	// rows PrefetchRows is given; pfVals is its scratch.
+	aheads []*aheadCol
+	pfVals [][]byte
 }
 
-// Prefetches implements proxy.RowPrefetcher: only when a column's masker
-// gains from seeing values ahead.
-func (r *rowMasker) Prefetches() bool { return len(r.prefill) > 0 }
+// aheadCol holds one column's results for the rows of the last
+// PrefetchRows call, which RewriteRow takes in turn: a copy of each
+// value given (to check that the row rewritten is the one given) and
+// its result. The copies are cleared once the last row is taken.
+type aheadCol struct {
+	in, out []byte
+	rows    []aheadRow
+	ends    []int
+	next    int
+}
 
-// PrefetchRows implements proxy.RowPrefetcher: each prefilling column's
-// values of the rows, given to its masker at once. While the maskers find
-// nothing to prepare (a repeated report: every token cached), it asks to
-// be skipped for twice as many rows each time, up to maxPrefetchSkip, so
-// that a warm scan hardly pays for the lookahead.
+// aheadRow is one row's value and result in aheadCol's in and out; out1
+// is -1 where the masker left the value to Mask.
+type aheadRow struct{ in0, in1, out0, out1 int }
+
+// Prefetches implements proxy.RowPrefetcher: only when a column's masker
+// masks ahead.
+func (r *rowMasker) Prefetches() bool {
+	for _, c := range r.cols {
+		if c.ahead != nil {
+			return true
+		}
+	}
+	return false
+}
+
+// PrefetchRows implements proxy.RowPrefetcher: each masking-ahead
+// column's values of the rows are masked at once, and RewriteRow takes
+// the results as the rows come. It never asks to be skipped: a warm scan
+// gains from looking its tokens up together too.
 func (r *rowMasker) PrefetchRows(rows [][][]byte) int {
-	prepared := 0
-	for _, i := range r.prefill {
-		c := r.cols[i]
+	for _, c := range r.cols {
+		a := c.ahead
+		if a == nil {
+			continue
+		}
 		vals := r.pfVals[:0]
 		for _, row := range rows {
-			if c.idx < len(row) && row[c.idx] != nil {
-				vals = append(vals, row[c.idx])
+			var v []byte
+			if c.idx < len(row) {
+				v = row[c.idx]
 			}
+			vals = append(vals, v)
 		}
-		prepared += c.plan.masker.(masking.Prefiller).Prefill(vals)
+		vals = vals[:min(len(vals), masking.MaxAhead)]
+		if cap(a.ends) < len(vals) {
+			a.ends = make([]int, masking.MaxAhead)
+		}
+		a.out = c.plan.masker.(masking.AheadMasker).MaskAhead(a.out[:0], vals, c.format, a.ends)
+		clear(a.in)
+		a.in, a.rows, a.next = a.in[:0], a.rows[:0], 0
+		start := 0
+		for i, v := range vals {
+			ar := aheadRow{in0: len(a.in), out1: a.ends[i]}
+			if ar.out1 >= 0 {
+				a.in = append(a.in, v...)
+				ar.out0, start = start, ar.out1
+			}
+			ar.in1 = len(a.in)
+			a.rows = append(a.rows, ar)
+		}
 		clear(vals)
 		r.pfVals = vals[:0]
 	}
-	if prepared > 0 {
-		r.pfSkip = 0
-		return 0
-	}
-	r.pfSkip = min(max(2*r.pfSkip, proxy.MaxPrefetchRows), maxPrefetchSkip)
-	return r.pfSkip
+	return 0
 }
 
-// maxPrefetchSkip bounds the back-off of PrefetchRows: a scan that turns
-// from cached values to new ones is prefetched again within this many
-// rows.
-const maxPrefetchSkip = 1024
+// take returns v's result from the last PrefetchRows, if it has one,
+// and moves on to the next row.
+func (a *aheadCol) take(v []byte) ([]byte, bool) {
+	if a.next >= len(a.rows) {
+		return nil, false
+	}
+	ar := a.rows[a.next]
+	if a.next++; a.next == len(a.rows) {
+		defer clear(a.in)
+	}
+	if ar.out1 < 0 || v == nil || string(v) != string(a.in[ar.in0:ar.in1]) {
+		return nil, false
+	}
+	return a.out[ar.out0:ar.out1], true
+}
 
 func (r *rowMasker) grow() {
-	r.prefill, r.pfSkip = r.prefill[:0], 0
+	n := 0
 	for i, c := range r.cols {
-		if pf, ok := c.plan.masker.(masking.Prefiller); ok && pf.Prefills() {
-			r.prefill = append(r.prefill, i)
+		if am, ok := c.plan.masker.(masking.AheadMasker); ok && am.MasksAhead() {
+			if n == len(r.aheads) {
+				r.aheads = append(r.aheads, new(aheadCol))
+			}
+			a := r.aheads[n]
+			clear(a.in)
+			a.rows, a.next = a.rows[:0], 0
+			r.cols[i].ahead = a
+			n++
 		}
 	}
 	for len(r.scratch) < len(r.cols) {
@@ -82,6 +136,12 @@ func (r *rowMasker) RewriteRow(values [][]byte) error {
 			return errRowShape
 		}
 		v := values[c.idx]
+		if c.ahead != nil {
+			if out, ok := c.ahead.take(v); ok {
+				values[c.idx] = out
+				continue
+			}
+		}
 		if v == nil {
 			continue
 		}

@@ -403,10 +403,10 @@ func TestKeysGoneFailClosed(t *testing.T) {
 
 // TestTokensOfBufferedRowsMatch: a scan of IDs new to the token cache
 // goes through the relay's prefetch (the rows already buffered are
-// tokenized four at a time, masking.Prefiller); every token must be the
-// one the tokenizer computes for that ID on its own, in text and binary
-// results, and whatever the rows' batching (NULLs and a non-ID among
-// them).
+// masked ahead, masking.AheadMasker, their tokens computed four at a
+// time); every token must be the one the tokenizer computes for that ID
+// on its own, in text and binary results, and whatever the rows'
+// batching (NULLs and a non-ID among them).
 func TestTokensOfBufferedRowsMatch(t *testing.T) {
 	const n = 3000
 	data := fmt.Sprintf(`INSERT INTO t.people (id, id_no)

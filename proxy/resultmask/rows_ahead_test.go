@@ -1,0 +1,79 @@
+package resultmask
+
+import (
+	"fmt"
+	"testing"
+
+	"github.com/pgmantle/pgmantle/masking"
+)
+
+// TestRowMaskerTakesOnlyTheRowsGiven: the results PrefetchRows computes
+// ahead are used only for the row and value they were computed for. A
+// row rewritten in place of the one given (a relay out of step), a NULL,
+// a row after the batch and the same value in another column all get
+// Mask's result, and the copies of the values given are cleared once
+// the batch is used up.
+func TestRowMaskerTakesOnlyTheRowsGiven(t *testing.T) {
+	keys := masking.NewStaticKeys([]byte("0123456789abcdef0123456789abcdef"), nil)
+	col := masking.Column{TypeOID: 25, TypeMod: -1, Class: "cn_id"}
+	m, err := masking.New("tokenize", masking.Options{}, col, keys)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := func(v string) string {
+		out, _, err := m.Mask(nil, []byte(v), 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return string(out)
+	}
+	var rw rowMasker
+	rw.cols = []maskedCol{{idx: 0, plan: &colPlan{class: "cn_id", masker: m}}}
+	rw.grow()
+	if !rw.Prefetches() {
+		t.Fatal("a cn_id tokenize column does not prefetch")
+	}
+	id := func(i int) string {
+		first := fmt.Sprintf("31010119%02d0101%03d", 50+i%40, i)
+		c, _ := masking.CNIDCheckChar(first)
+		return first + string(c)
+	}
+	var given [][][]byte
+	for i := range 8 {
+		v := []byte(id(i))
+		if i == 3 {
+			v = nil
+		}
+		given = append(given, [][]byte{v})
+	}
+	if skip := rw.PrefetchRows(given); skip != 0 {
+		t.Fatalf("skip %d", skip)
+	}
+	for i := range 9 {
+		v := id(i)
+		switch i {
+		case 5:
+			v = id(100) // not the row given
+		}
+		row := [][]byte{[]byte(v)}
+		if i == 3 {
+			row[0] = nil
+		}
+		if err := rw.RewriteRow(row); err != nil {
+			t.Fatal(err)
+		}
+		switch {
+		case i == 3 && row[0] != nil:
+			t.Fatalf("row 3: NULL became %q", row[0])
+		case i != 3 && string(row[0]) != want(v):
+			t.Fatalf("row %d: %q, Mask gives %q", i, row[0], want(v))
+		}
+		if i == 7 {
+			for _, b := range rw.cols[0].ahead.in {
+				if b != 0 {
+					t.Fatal("the copies of the values given outlive their batch")
+				}
+			}
+		}
+	}
+}
