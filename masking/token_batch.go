@@ -1,5 +1,7 @@
 package masking
 
+import "github.com/pgmantle/pgmantle/masking/ff1"
+
 // AheadMasker is an optional interface of a Masker: MaskAhead masks
 // several values at once (NULLs as nil) faster than a Mask call each,
 // with the results Mask would give; MasksAhead reports whether it does
@@ -34,8 +36,10 @@ type aheadID struct {
 //  1. every ID's cache set is located and its memory requested, so that
 //     the sets of a batch arrive together rather than one after another;
 //  2. the cached tokens are read;
-//  3. the IDs not cached are enciphered four at a time (FF1 in lockstep,
-//     see ff1.Cipher.Encrypt4), the rest one by one, and cached;
+//  3. the IDs not cached are enciphered eight at a time (FF1 in
+//     lockstep, see ff1.Cipher.EncryptLanes; a token outside the IDs'
+//     domain is enciphered again in the next group, as Token's cycle
+//     walk does), the rest one by one, and cached;
 //  4. the results are written in order, fitted to the column.
 //
 // The tokens are those Mask gives (Token: asciiID and idToken with the
@@ -62,7 +66,7 @@ func (m *tokenMask) MaskAhead(dst []byte, vals [][]byte, format int16, ends []in
 		ids[i] = aheadID{c: c, chars: chars, ref: t.cache.locate(c)}
 		t.cache.request(ids[i].ref)
 	}
-	var lanes [4]idLane
+	var lanes [ff1.Lanes]idLane
 	k := 0
 	for i := range vals {
 		id := &ids[i]
@@ -81,8 +85,14 @@ func (m *tokenMask) MaskAhead(dst []byte, vals [][]byte, format int16, ends []in
 		if n, real := idNumber(xs[:]); real {
 			lanes[k] = idLane{id: id, off: (check - idCheckOf(xs[:]) + 11) % 11, n: n}
 			if k++; k == len(lanes) {
-				t.fillIDs(&lanes)
+				walking := t.fillIDs(&lanes)
 				k = 0
+				for j, l := range lanes {
+					if walking&(1<<j) != 0 {
+						lanes[k] = l
+						k++
+					}
+				}
 			}
 			continue
 		}
@@ -102,30 +112,45 @@ func (m *tokenMask) MaskAhead(dst []byte, vals [][]byte, format int16, ends []in
 
 // idLane is one ID of a lockstep batch.
 type idLane struct {
-	id  *aheadID
-	off int    // the input's check offset, kept by the token
-	n   uint64 // its integer (idNumber)
+	id    *aheadID
+	off   int    // the input's check offset, kept by the token
+	n     uint64 // its integer (idNumber), or the last ciphertext of a walk
+	walks int
 }
 
-// fillIDs enciphers four lanes in lockstep and caches their tokens. A
-// lane whose token must be cycle-walked is done one by one.
-func (t *Tokenizer) fillIDs(lanes *[4]idLane) {
-	ns := [4]uint64{lanes[0].n, lanes[1].n, lanes[2].n, lanes[3].n}
-	if !t.ciphers[10].EncryptNum4(&ns, 14, tweakID) {
+// fillIDs enciphers a full group of lanes in lockstep and caches the
+// tokens that fall in the IDs' domain. It returns the set of lanes whose
+// ciphertext does not (about one in seventy), which it has given the
+// ciphertext to be enciphered again with the next group (only scalars
+// are written through lanes, so that the caller's array of IDs stays on
+// its stack).
+func (t *Tokenizer) fillIDs(lanes *[ff1.Lanes]idLane) (walking uint) {
+	var ns [ff1.Lanes]uint64
+	for i, l := range lanes {
+		ns[i] = l.n
+	}
+	if !t.ciphers[10].EncryptLanes(&ns, 14, tweakID) {
 		for _, l := range lanes {
 			t.fillOne(l.id)
 		}
-		return
+		return 0
 	}
-	for i, l := range lanes {
+	for i := range lanes {
+		l := &lanes[i]
 		if ns[i] >= idDomain {
-			t.fillOne(l.id)
+			if l.walks++; l.walks >= maxWalk {
+				t.fillOne(l.id) // Token's error, reported by Mask
+				continue
+			}
+			l.n = ns[i]
+			walking |= 1 << i
 			continue
 		}
 		l.id.done = true
 		appendIDNumber(l.id.tok[:0], ns[i], l.off)
 		t.cache.fill(l.id.ref, l.id.c, l.id.tok[:])
 	}
+	return walking
 }
 
 // fillOne tokenizes and caches one value of 18 bytes; a value it cannot

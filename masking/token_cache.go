@@ -156,6 +156,9 @@ func (c *tokenCache) request(ref cacheRef) {
 // (the cache must be initialised).
 func (c *tokenCache) probe(dst, v []byte, ref cacheRef) ([]byte, bool) {
 	sh := &c.shards[ref.shard]
+	if slotOf(sh.tags[ref.set].Load(), ref.tag) < 0 {
+		return dst, false // no tag matches (a value new to the cache): no lock
+	}
 	sh.mu.Lock()
 	defer sh.mu.Unlock()
 	w := sh.tags[ref.set].Load()

@@ -55,14 +55,20 @@ func (bc *blockCipher) encrypt(x *[16]byte) {
 	bc.slow(x[:])
 }
 
-// encrypt4 enciphers four blocks in place.
-func (bc *blockCipher) encrypt4(x *[4][16]byte) {
+// encryptHalves enciphers Lanes blocks whose first eight bytes are hi's
+// and last eight x[l]'s (both as stored little-endian), replacing x[l]
+// with the first eight bytes of block l's ciphertext read big-endian.
+func (bc *blockCipher) encryptHalves(hi uint64, x *[Lanes]uint64) {
 	if bc.fast {
-		encryptBlocks4(bc.nr, &bc.rk[0], x)
+		encryptHalves8(bc.nr, &bc.rk[0], hi, x)
 		return
 	}
-	for i := range x {
-		bc.slow(x[i][:])
+	var y [16]byte
+	for l := range x {
+		binary.LittleEndian.PutUint64(y[:8], hi)
+		binary.LittleEndian.PutUint64(y[8:], x[l])
+		bc.slow(y[:])
+		x[l] = binary.BigEndian.Uint64(y[:8])
 	}
 }
 
