@@ -33,8 +33,9 @@ type aheadID struct {
 
 // MaskAhead implements AheadMasker for resident ID numbers written as 18
 // ASCII characters (others are left to Mask):
-//  1. every ID's cache set is located and its memory requested, so that
-//     the sets of a batch arrive together rather than one after another;
+//  1. every ID's cache set is located and its tags requested, then the
+//     slot each will read or write, so that the memory of a batch
+//     arrives together rather than one value after another;
 //  2. the cached tokens are read;
 //  3. the IDs not cached are enciphered eight at a time (FF1 in
 //     lockstep, see ff1.Cipher.EncryptLanes; a token outside the IDs'
@@ -64,7 +65,12 @@ func (m *tokenMask) MaskAhead(dst []byte, vals [][]byte, format int16, ends []in
 			continue
 		}
 		ids[i] = aheadID{c: c, chars: chars, ref: t.cache.locate(c)}
-		t.cache.request(ids[i].ref)
+		t.cache.requestTags(ids[i].ref)
+	}
+	for i := range vals {
+		if ids[i].c != nil {
+			t.cache.request(ids[i].ref)
+		}
 	}
 	var lanes [ff1.Lanes]idLane
 	k := 0

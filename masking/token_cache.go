@@ -139,6 +139,13 @@ func (c *tokenCache) lookup(dst, v []byte) ([]byte, cacheRef, bool) {
 	return out, ref, ok
 }
 
+// requestTags asks the CPU to fetch the tags word of ref's set (ref must
+// be located in an initialised cache), which request reads: a batch
+// requests all its tags first, so that they arrive together.
+func (c *tokenCache) requestTags(ref cacheRef) {
+	prefetch(unsafe.Pointer(&c.shards[ref.shard].tags[ref.set]))
+}
+
 // request asks the CPU to fetch the slot at ref (which must be located
 // in an initialised cache) that a probe or fill that follows will read
 // or write: the one whose tag matches, or the one a new entry takes.
