@@ -83,29 +83,28 @@ func (m *tokenMask) MaskAhead(dst []byte, vals [][]byte, format int16, ends []in
 			id.done = len(tok) == len(id.tok)
 			continue
 		}
-		xs, check, ok := parseASCIIID(id.c)
-		if !ok {
+		n, off, isID, real := idLaneOf(id.c)
+		if !isID {
 			id.c = nil // not an ID Mask tokenizes here: its error, or runChars
 			continue
 		}
-		if n, real := idNumber(xs[:]); real {
-			lanes[k] = idLane{id: id, off: (check - idCheckOf(xs[:]) + 11) % 11, n: n}
+		if real {
+			lanes[k] = idLane{id: id, off: off, n: n}
 			if k++; k == len(lanes) {
-				walking := t.fillIDs(&lanes)
-				k = 0
-				for j, l := range lanes {
-					if walking&(1<<j) != 0 {
-						lanes[k] = l
-						k++
-					}
-				}
+				lanes, k = walkOn(lanes, t.fillIDs(&lanes))
 			}
 			continue
 		}
 		t.fillOne(id)
 	}
-	for _, l := range lanes[:k] {
-		t.fillOne(l.id)
+	// The last group, and the walks still going, padded with lanes that
+	// stand for no value (a group of eight costs less than two IDs one
+	// by one).
+	for k > 0 {
+		for j := k; j < len(lanes); j++ {
+			lanes[j] = idLane{}
+		}
+		lanes, k = walkOn(lanes, t.fillIDs(&lanes))
 	}
 	for i := range vals {
 		if id := &ids[i]; id.done {
@@ -124,6 +123,20 @@ type idLane struct {
 	walks int
 }
 
+// walkOn returns the lanes in walking (a set fillIDs returned) moved to
+// the front, and how many. (It takes and returns the array by value, so
+// that the caller's lanes and the IDs they point to stay on its stack.)
+func walkOn(lanes [ff1.Lanes]idLane, walking uint) ([ff1.Lanes]idLane, int) {
+	k := 0
+	for j, l := range lanes {
+		if walking&(1<<j) != 0 {
+			lanes[k] = l
+			k++
+		}
+	}
+	return lanes, k
+}
+
 // fillIDs enciphers a full group of lanes in lockstep and caches the
 // tokens that fall in the IDs' domain. It returns the set of lanes whose
 // ciphertext does not (about one in seventy), which it has given the
@@ -137,12 +150,17 @@ func (t *Tokenizer) fillIDs(lanes *[ff1.Lanes]idLane) (walking uint) {
 	}
 	if !t.ciphers[10].EncryptLanes(&ns, 14, tweakID) {
 		for _, l := range lanes {
-			t.fillOne(l.id)
+			if l.id != nil {
+				t.fillOne(l.id)
+			}
 		}
 		return 0
 	}
 	for i := range lanes {
 		l := &lanes[i]
+		if l.id == nil {
+			continue // padding
+		}
 		if ns[i] >= idDomain {
 			if l.walks++; l.walks >= maxWalk {
 				t.fillOne(l.id) // Token's error, reported by Mask

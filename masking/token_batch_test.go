@@ -159,3 +159,33 @@ func benchAhead(b *testing.B, ids [][]byte, warm bool) {
 	}
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*MaxAhead), "ns/value")
 }
+
+// TestIDLaneOfMatchesParse: the one-pass reading of the lockstep path
+// agrees with parseASCIIID, idNumber and idCheckOf on IDs of every kind
+// and on near-IDs (letters, a leading zero, month 13, 29 February of
+// years with and without it, the 1800 and 2099 bounds).
+func TestIDLaneOfMatchesParse(t *testing.T) {
+	vals := aheadValues(3000)
+	for _, v := range []string{"110105180001010015", "110105209912310017", "11010517991231001X",
+		"110105210001010019", "110105200002290011", "110105190002290011", "110105202402290011",
+		"110105202313010011", "11010520230a010011", "010105202301010011", "11010520230101001Y", "11010520230101001x"} {
+		vals = append(vals, []byte(v))
+	}
+	for _, v := range vals {
+		n, off, isID, real := idLaneOf(v)
+		xs, check, ok := parseASCIIID(v)
+		if isID != ok {
+			t.Fatalf("%q: idLaneOf isID %v, parseASCIIID %v", v, isID, ok)
+		}
+		if !ok {
+			continue
+		}
+		wantN, wantReal := idNumber(xs[:])
+		if real != wantReal || (real && n != wantN) {
+			t.Fatalf("%q: idLaneOf %d %v, idNumber %d %v", v, n, real, wantN, wantReal)
+		}
+		if wantOff := (check - idCheckOf(xs[:]) + 11) % 11; off != wantOff {
+			t.Fatalf("%q: offset %d, want %d", v, off, wantOff)
+		}
+	}
+}

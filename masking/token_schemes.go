@@ -288,12 +288,51 @@ func idNumber(xs []uint16) (uint64, bool) {
 		}
 		return v
 	}
-	region, y, m, d, seq := num(0, 6), num(6, 10), num(10, 12), num(12, 14), num(14, 17)
+	return idNumberOf(num(0, 6), num(6, 10), num(10, 12), num(12, 14), num(14, 17))
+}
+
+// idNumberOf is idNumber of an ID's parts.
+func idNumberOf(region, y, m, d, seq int) (uint64, bool) {
 	if region < 100000 || y < 1800 || y > 2099 || m < 1 || m > 12 || d < 1 || d > daysIn(y, m) {
 		return 0, false
 	}
 	day := uint64(date2j(y, m, d) - idEpoch)
 	return (uint64(region-100000)*idDays+day)*1000 + uint64(seq), true
+}
+
+// idLaneOf reads an ID of 18 ASCII characters for the lockstep path in
+// one pass: its integer (idNumber) and the offset of its check character
+// from the valid one. It reports isID false where parseASCIIID refuses
+// the value, and real false where idNumber does.
+func idLaneOf(c []byte) (n uint64, off int, isID, real bool) {
+	if len(c) != 18 || c[0] < '1' || c[0] > '9' {
+		return 0, 0, false, false
+	}
+	var d [17]int
+	sum := 0
+	for i, b := range c[:17] {
+		x := int(b) - '0'
+		if uint(x) > 9 {
+			return 0, 0, false, false
+		}
+		d[i] = x
+		sum += x * cnidWeights[i]
+	}
+	var check int
+	switch b := c[17]; {
+	case b >= '0' && b <= '9':
+		check = int(b - '0')
+	case b == 'X' || b == 'x':
+		check = 10
+	default:
+		return 0, 0, false, false
+	}
+	off = (check - idCheckValues[sum%11] + 11) % 11
+	n, real = idNumberOf(
+		((d[0]*10+d[1])*10+d[2])*1000+(d[3]*10+d[4])*10+d[5],
+		d[6]*1000+d[7]*100+d[8]*10+d[9], d[10]*10+d[11], d[12]*10+d[13],
+		d[14]*100+d[15]*10+d[16])
+	return n, off, true, real
 }
 
 // putDigits writes n as len(ds) decimal numerals.
