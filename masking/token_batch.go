@@ -91,7 +91,10 @@ func (m *tokenMask) MaskAhead(dst []byte, vals [][]byte, format int16, ends []in
 		if real {
 			lanes[k] = idLane{id: id, off: off, n: n}
 			if k++; k == len(lanes) {
-				lanes, k = walkOn(lanes, t.fillIDs(&lanes))
+				// fillIDs first: in walkOn(lanes, t.fillIDs(&lanes)) the
+				// order of the read of lanes and the call is unspecified.
+				walking := t.fillIDs(&lanes)
+				lanes, k = walkOn(lanes, walking)
 			}
 			continue
 		}
@@ -104,7 +107,8 @@ func (m *tokenMask) MaskAhead(dst []byte, vals [][]byte, format int16, ends []in
 		for j := k; j < len(lanes); j++ {
 			lanes[j] = idLane{}
 		}
-		lanes, k = walkOn(lanes, t.fillIDs(&lanes))
+		walking := t.fillIDs(&lanes)
+		lanes, k = walkOn(lanes, walking)
 	}
 	for i := range vals {
 		if id := &ids[i]; id.done {

@@ -71,15 +71,26 @@ func (r *rowMasker) PrefetchRows(rows [][][]byte) int {
 			}
 			vals = append(vals, v)
 		}
-		vals = vals[:min(len(vals), masking.MaxAhead)]
-		if cap(a.ends) < len(vals) {
+		given := vals[:min(len(vals), masking.MaxAhead)]
+		if cap(a.ends) < len(given) {
 			a.ends = make([]int, masking.MaxAhead)
 		}
-		a.out = c.plan.masker.(masking.AheadMasker).MaskAhead(a.out[:0], vals, c.format, a.ends)
-		clear(a.in)
-		a.in, a.rows, a.next = a.in[:0], a.rows[:0], 0
+		a.out = c.plan.masker.(masking.AheadMasker).MaskAhead(a.out[:0], given, c.format, a.ends)
+		// The copies go into an array sized for them all, so that none is
+		// left behind in an array append outgrew.
+		need := 0
+		for i, v := range given {
+			if a.ends[i] >= 0 {
+				need += len(v)
+			}
+		}
+		a.forget()
+		if cap(a.in) < need {
+			a.in = make([]byte, 0, max(need, 2*cap(a.in)))
+		}
+		a.rows, a.next = a.rows[:0], 0
 		start := 0
-		for i, v := range vals {
+		for i, v := range given {
 			ar := aheadRow{in0: len(a.in), out1: a.ends[i]}
 			if ar.out1 >= 0 {
 				a.in = append(a.in, v...)
@@ -94,6 +105,12 @@ func (r *rowMasker) PrefetchRows(rows [][][]byte) int {
 	return 0
 }
 
+// forget clears the copies of the values given.
+func (a *aheadCol) forget() {
+	clear(a.in)
+	a.in = a.in[:0]
+}
+
 // take returns v's result from the last PrefetchRows, if it has one,
 // and moves on to the next row.
 func (a *aheadCol) take(v []byte) ([]byte, bool) {
@@ -102,12 +119,22 @@ func (a *aheadCol) take(v []byte) ([]byte, bool) {
 	}
 	ar := a.rows[a.next]
 	if a.next++; a.next == len(a.rows) {
-		defer clear(a.in)
+		defer a.forget()
 	}
 	if ar.out1 < 0 || v == nil || string(v) != string(a.in[ar.in0:ar.in1]) {
 		return nil, false
 	}
 	return a.out[ar.out0:ar.out1], true
+}
+
+// forget clears every column's copies of the values given ahead: the
+// result set fails, and its remaining rows will not be taken.
+func (r *rowMasker) forget() {
+	for _, c := range r.cols {
+		if c.ahead != nil {
+			c.ahead.forget()
+		}
+	}
 }
 
 func (r *rowMasker) grow() {
@@ -118,7 +145,7 @@ func (r *rowMasker) grow() {
 				r.aheads = append(r.aheads, new(aheadCol))
 			}
 			a := r.aheads[n]
-			clear(a.in)
+			a.forget()
 			a.rows, a.next = a.rows[:0], 0
 			r.cols[i].ahead = a
 			n++
@@ -133,6 +160,7 @@ func (r *rowMasker) grow() {
 func (r *rowMasker) RewriteRow(values [][]byte) error {
 	for i, c := range r.cols {
 		if c.idx >= len(values) {
+			r.forget()
 			return errRowShape
 		}
 		v := values[c.idx]
@@ -148,6 +176,7 @@ func (r *rowMasker) RewriteRow(values [][]byte) error {
 		out, null, err := c.plan.masker.Mask(r.scratch[i][:0], v, c.format)
 		if err != nil {
 			// The message must not carry the value: report the class only.
+			r.forget()
 			return refuse("a value of class %s could not be masked", c.plan.class)
 		}
 		r.scratch[i] = out[:0]

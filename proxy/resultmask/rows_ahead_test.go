@@ -1,6 +1,7 @@
 package resultmask
 
 import (
+	"bytes"
 	"fmt"
 	"testing"
 
@@ -75,5 +76,31 @@ func TestRowMaskerTakesOnlyTheRowsGiven(t *testing.T) {
 				}
 			}
 		}
+	}
+}
+
+// TestRowMaskerForgetsCopiesOnError: a result set that fails mid-batch
+// (a row of the wrong shape) takes no more rows; the copies of the
+// values given ahead are cleared at once rather than left with the
+// dropped rewriter.
+func TestRowMaskerForgetsCopiesOnError(t *testing.T) {
+	keys := masking.NewStaticKeys([]byte("0123456789abcdef0123456789abcdef"), nil)
+	m, err := masking.New("tokenize", masking.Options{}, masking.Column{TypeOID: 25, TypeMod: -1, Class: "cn_id"}, keys)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rw rowMasker
+	rw.cols = []maskedCol{{idx: 1, plan: &colPlan{class: "cn_id", masker: m}}}
+	rw.grow()
+	ids := [][]byte{[]byte("11010519491231002X"), []byte("110105194912310037")}
+	rw.PrefetchRows([][][]byte{{nil, ids[0]}, {nil, ids[1]}})
+	if len(rw.cols[0].ahead.in) == 0 {
+		t.Fatal("no copies kept")
+	}
+	if err := rw.RewriteRow([][]byte{nil}); err == nil {
+		t.Fatal("a short row was rewritten")
+	}
+	if in := rw.cols[0].ahead.in[:cap(rw.cols[0].ahead.in)]; bytes.Contains(in, ids[1][:17]) {
+		t.Fatal("the copy of the row not taken outlives the failed result set")
 	}
 }
