@@ -19,32 +19,59 @@ type AheadMasker interface {
 // MaxAhead is the most values one MaskAhead call considers.
 const MaxAhead = 64
 
-// MasksAhead implements AheadMasker: resident ID numbers only.
-func (m *tokenMask) MasksAhead() bool { return m.t.class == "cn_id" && m.t.ciphers[10] != nil }
+// MasksAhead implements AheadMasker: the classes whose tokens are FF1
+// over the decimal digits of an ASCII value (resident ID numbers, mobile
+// numbers, bank cards).
+func (m *tokenMask) MasksAhead() bool {
+	switch m.t.class {
+	case "cn_id", "cn_mobile", "bank_card":
+		return m.t.ciphers[10] != nil
+	}
+	return false
+}
 
-// aheadID is one value of a MaskAhead call.
-type aheadID struct {
+// maxAheadLen is the longest value MaskAhead takes (a 19-digit card).
+const maxAheadLen = 19
+
+// aheadVal is one value of a MaskAhead call.
+type aheadVal struct {
 	c     []byte // its content (bpchar padding stripped); nil: left to Mask
 	chars int
 	ref   cacheRef
-	done  bool // tok is its token
-	tok   [18]byte
+	done  bool // tok[:len(c)] is its token
+	tok   [maxAheadLen]byte
 }
 
-// MaskAhead implements AheadMasker for resident ID numbers written as 18
-// ASCII characters (others are left to Mask):
-//  1. every ID's cache set is located and its tags requested, then the
-//     slot each will read or write, so that the memory of a batch
+// laneGroup is the values of one lockstep group: FF1 over the same
+// number of digits.
+type laneGroup struct {
+	lanes [ff1.Lanes]lane
+	k     int
+}
+
+// lane is one value of a lockstep group.
+type lane struct {
+	v     *aheadVal
+	x     uint64 // the digits enciphered, or the last ciphertext of a walk
+	off   int    // the check character's offset from the valid one, kept
+	walks int
+}
+
+// MaskAhead implements AheadMasker for values of ASCII digits (others
+// are left to Mask):
+//  1. every value's cache set is located and its tags requested, then
+//     the slot each will read or write, so that the memory of a batch
 //     arrives together rather than one value after another;
 //  2. the cached tokens are read;
-//  3. the IDs not cached are enciphered eight at a time (FF1 in
-//     lockstep, see ff1.Cipher.EncryptLanes; a token outside the IDs'
-//     domain is enciphered again in the next group, as Token's cycle
-//     walk does), the rest one by one, and cached;
+//  3. the digits the class's token enciphers (see laneOf) are
+//     enciphered eight values at a time (FF1 in lockstep, see
+//     ff1.Cipher.EncryptLanes; an ID token outside the IDs' domain is
+//     enciphered again with the next group, as Token's cycle walk does),
+//     the rest one by one, and cached;
 //  4. the results are written in order, fitted to the column.
 //
-// The tokens are those Mask gives (Token: asciiID and idToken with the
-// encrypt direction).
+// The tokens are those Mask gives (Token with the encrypt direction:
+// asciiID and idToken, card, mobile).
 func (m *tokenMask) MaskAhead(dst []byte, vals [][]byte, format int16, ends []int) []byte {
 	vals = vals[:min(len(vals), MaxAhead)]
 	for i := range vals {
@@ -55,82 +82,78 @@ func (m *tokenMask) MaskAhead(dst []byte, vals [][]byte, format int16, ends []in
 	}
 	t := m.t
 	t.cache.init()
-	var ids [MaxAhead]aheadID
+	var avs [MaxAhead]aheadVal
 	for i, v := range vals {
-		if len(v) < 18 {
+		if len(v) < 11 {
 			continue
 		}
 		c, chars := m.tc.content(v)
-		if len(c) != 18 {
+		if len(c) < 11 || len(c) > maxAheadLen {
 			continue
 		}
-		ids[i] = aheadID{c: c, chars: chars, ref: t.cache.locate(c)}
-		t.cache.requestTags(ids[i].ref)
+		avs[i] = aheadVal{c: c, chars: chars, ref: t.cache.locate(c)}
+		t.cache.requestTags(avs[i].ref)
 	}
 	for i := range vals {
-		if ids[i].c != nil {
-			t.cache.request(ids[i].ref)
+		if avs[i].c != nil {
+			t.cache.request(avs[i].ref)
 		}
 	}
-	var lanes [ff1.Lanes]idLane
-	k := 0
+	var groups [maxLaneDigits + 1]laneGroup
 	for i := range vals {
-		id := &ids[i]
-		if id.c == nil {
+		av := &avs[i]
+		if av.c == nil {
 			continue
 		}
-		if tok, ok := t.cache.probe(id.tok[:0], id.c, id.ref); ok {
-			id.done = len(tok) == len(id.tok)
+		if tok, ok := t.cache.probe(av.tok[:0], av.c, av.ref); ok {
+			av.done = len(tok) == len(av.c)
 			continue
 		}
-		n, off, isID, real := idLaneOf(id.c)
-		if !isID {
-			id.c = nil // not an ID Mask tokenizes here: its error, or runChars
+		x, digits, off, path := t.laneOf(av.c)
+		switch path {
+		case toMask:
+			av.c = nil // Mask tokenizes it (or reports its error)
+			continue
+		case oneByOne:
+			t.fillOne(av)
 			continue
 		}
-		if real {
-			lanes[k] = idLane{id: id, off: off, n: n}
-			if k++; k == len(lanes) {
-				// fillIDs first: in walkOn(lanes, t.fillIDs(&lanes)) the
-				// order of the read of lanes and the call is unspecified.
-				walking := t.fillIDs(&lanes)
-				lanes, k = walkOn(lanes, walking)
+		// (groups is indexed, not pointed into, so that it and the
+		// values its lanes point to stay on the stack.)
+		groups[digits].lanes[groups[digits].k] = lane{v: av, x: x, off: off}
+		if groups[digits].k++; groups[digits].k == ff1.Lanes {
+			// fillLanes first: in walkOn(lanes, t.fillLanes(...)) the
+			// order of the read of lanes and the call is unspecified.
+			walking := t.fillLanes(&groups[digits].lanes, digits)
+			groups[digits].lanes, groups[digits].k = walkOn(groups[digits].lanes, walking)
+		}
+	}
+	// The last groups, and the walks still going, padded with lanes that
+	// stand for no value (a group of eight costs less than two values
+	// one by one).
+	for d := range groups {
+		for groups[d].k > 0 {
+			for j := groups[d].k; j < len(groups[d].lanes); j++ {
+				groups[d].lanes[j] = lane{}
 			}
-			continue
+			walking := t.fillLanes(&groups[d].lanes, d)
+			groups[d].lanes, groups[d].k = walkOn(groups[d].lanes, walking)
 		}
-		t.fillOne(id)
-	}
-	// The last group, and the walks still going, padded with lanes that
-	// stand for no value (a group of eight costs less than two IDs one
-	// by one).
-	for k > 0 {
-		for j := k; j < len(lanes); j++ {
-			lanes[j] = idLane{}
-		}
-		walking := t.fillIDs(&lanes)
-		lanes, k = walkOn(lanes, walking)
 	}
 	for i := range vals {
-		if id := &ids[i]; id.done {
-			dst = m.tc.finish(append(dst, id.tok[:]...), len(dst), id.chars)
+		if av := &avs[i]; av.done {
+			dst = m.tc.finish(append(dst, av.tok[:len(av.c)]...), len(dst), av.chars)
 			ends[i] = len(dst)
 		}
 	}
 	return dst
 }
 
-// idLane is one ID of a lockstep batch.
-type idLane struct {
-	id    *aheadID
-	off   int    // the input's check offset, kept by the token
-	n     uint64 // its integer (idNumber), or the last ciphertext of a walk
-	walks int
-}
-
-// walkOn returns the lanes in walking (a set fillIDs returned) moved to
-// the front, and how many. (It takes and returns the array by value, so
-// that the caller's lanes and the IDs they point to stay on its stack.)
-func walkOn(lanes [ff1.Lanes]idLane, walking uint) ([ff1.Lanes]idLane, int) {
+// walkOn returns the lanes in walking (a set fillLanes returned) moved
+// to the front, and how many. (It takes and returns the array by value,
+// so that the caller's lanes and the values they point to stay on its
+// stack.)
+func walkOn(lanes [ff1.Lanes]lane, walking uint) ([ff1.Lanes]lane, int) {
 	k := 0
 	for j, l := range lanes {
 		if walking&(1<<j) != 0 {
@@ -141,53 +164,52 @@ func walkOn(lanes [ff1.Lanes]idLane, walking uint) ([ff1.Lanes]idLane, int) {
 	return lanes, k
 }
 
-// fillIDs enciphers a full group of lanes in lockstep and caches the
-// tokens that fall in the IDs' domain. It returns the set of lanes whose
-// ciphertext does not (about one in seventy), which it has given the
-// ciphertext to be enciphered again with the next group (only scalars
-// are written through lanes, so that the caller's array of IDs stays on
-// its stack).
-func (t *Tokenizer) fillIDs(lanes *[ff1.Lanes]idLane) (walking uint) {
-	var ns [ff1.Lanes]uint64
+// fillLanes enciphers a full group of lanes of digits digits in lockstep
+// and caches their tokens. It returns the set of lanes (ID tokens outside
+// the IDs' domain, about one in seventy) it has given their ciphertext
+// to be enciphered again with the next group. Only scalars are written
+// through lanes, so that the caller's arrays stay on its stack.
+func (t *Tokenizer) fillLanes(lanes *[ff1.Lanes]lane, digits int) (walking uint) {
+	var xs [ff1.Lanes]uint64
 	for i, l := range lanes {
-		ns[i] = l.n
+		xs[i] = l.x
 	}
-	if !t.ciphers[10].EncryptLanes(&ns, 14, tweakID) {
+	if !t.ciphers[10].EncryptLanes(&xs, digits, t.laneTweak()) {
 		for _, l := range lanes {
-			if l.id != nil {
-				t.fillOne(l.id)
+			if l.v != nil {
+				t.fillOne(l.v)
 			}
 		}
 		return 0
 	}
 	for i := range lanes {
 		l := &lanes[i]
-		if l.id == nil {
+		if l.v == nil {
 			continue // padding
 		}
-		if ns[i] >= idDomain {
+		if t.class == "cn_id" && xs[i] >= idDomain {
 			if l.walks++; l.walks >= maxWalk {
-				t.fillOne(l.id) // Token's error, reported by Mask
+				t.fillOne(l.v) // Token's error, reported by Mask
 				continue
 			}
-			l.n = ns[i]
+			l.x = xs[i]
 			walking |= 1 << i
 			continue
 		}
-		l.id.done = true
-		appendIDNumber(l.id.tok[:0], ns[i], l.off)
-		t.cache.fill(l.id.ref, l.id.c, l.id.tok[:])
+		t.laneToken(l.v, xs[i], l.off)
+		l.v.done = true
+		t.cache.fill(l.v.ref, l.v.c, l.v.tok[:len(l.v.c)])
 	}
 	return walking
 }
 
-// fillOne tokenizes and caches one value of 18 bytes; a value it cannot
-// tokenize is left to Mask, which reports it.
-func (t *Tokenizer) fillOne(id *aheadID) {
-	tok, err := t.run(id.tok[:0], id.c, true)
-	if err != nil || len(tok) != len(id.tok) {
+// fillOne tokenizes and caches one value; a value it cannot tokenize, or
+// whose token is not of its length, is left to Mask, which reports it.
+func (t *Tokenizer) fillOne(av *aheadVal) {
+	tok, err := t.run(av.tok[:0], av.c, true)
+	if err != nil || len(tok) != len(av.c) {
 		return
 	}
-	id.done = true
-	t.cache.fill(id.ref, id.c, tok)
+	av.done = true
+	t.cache.fill(av.ref, av.c, tok)
 }

@@ -36,14 +36,96 @@ func aheadValues(n int) [][]byte {
 	return vals
 }
 
+// aheadMobiles and aheadCards are values of the other classes masked
+// ahead, of every shape: the scheme's (11, 13 and 15 digits; 13 to 19,
+// valid and invalid Luhn digits) and others (a second digit under 3, a
+// wrong country prefix, separators, full-width digits, letters, other
+// lengths), and NULLs.
+func aheadMobiles(n int) [][]byte {
+	rng := rand.New(rand.NewPCG(9, 10))
+	var vals [][]byte
+	for i := range n {
+		body := fmt.Sprintf("1%d%09d", 3+rng.IntN(7), rng.IntN(1000000000))
+		var v string
+		switch i % 9 {
+		case 0, 1, 2:
+			v = body
+		case 3:
+			v = "86" + body
+		case 4:
+			v = "0086" + body
+		case 5: // not the scheme's: a second digit under 3, a wrong prefix, other lengths
+			v = []string{"12" + body[2:], "87" + body, "0085" + body, body[:10], body + "1"}[rng.IntN(5)]
+		case 6: // separators, full-width digits, letters
+			v = []string{body[:3] + "-" + body[3:7] + "-" + body[7:], "+86 " + body, "１" + body[1:], body[:10] + "A"}[rng.IntN(4)]
+		case 7:
+			v = fmt.Sprint(rng.Int64())
+		case 8:
+			vals = append(vals, nil)
+			continue
+		}
+		vals = append(vals, []byte(v))
+	}
+	return vals
+}
+
+func aheadCards(n int) [][]byte {
+	rng := rand.New(rand.NewPCG(11, 12))
+	var vals [][]byte
+	for i := range n {
+		digits := func(k int) string {
+			b := make([]byte, k)
+			for j := range b {
+				b[j] = byte('0' + rng.IntN(10))
+			}
+			return string(b)
+		}
+		var v string
+		switch i % 8 {
+		case 0, 1, 2: // valid Luhn digits, 13 to 19 digits
+			payload := "62" + digits(10+rng.IntN(7))
+			d, _ := LuhnCheckDigit(payload)
+			v = payload + string(d)
+		case 3: // any last digit
+			v = "4" + digits(12+rng.IntN(7))
+		case 4: // separators, full-width digits
+			c := "6222" + digits(12)
+			v = []string{c[:4] + " " + c[4:8] + " " + c[8:12] + " " + c[12:], "６" + c[1:], c[:8] + "-" + c[8:]}[rng.IntN(3)]
+		case 5: // too short or too long for the scheme
+			v = digits([]int{11, 12, 20}[rng.IntN(3)])
+		case 6:
+			v = "62220212345678901X"
+		case 7:
+			vals = append(vals, nil)
+			continue
+		}
+		vals = append(vals, []byte(v))
+	}
+	return vals
+}
+
 // TestMaskAheadMatchesMask: the results MaskAhead gives are those Mask
 // gives one by one (on a tokenizer of its own, so that no cached token
-// is shared), for text, bpchar with and without a length and varchar
+// is shared), for the three classes masked ahead and values of every
+// shape, for text, bpchar with and without a length and varchar
 // columns, in both formats, on a cold cache and again on a warm one;
-// every real-date ID and NULL is handled as documented; and a format
-// Mask refuses is left to Mask.
+// the scheme's values are all given results (NULLs and other shapes are
+// left to Mask); and a format Mask refuses is left to Mask.
 func TestMaskAheadMatchesMask(t *testing.T) {
-	vals := aheadValues(4000)
+	for _, cl := range []struct {
+		class  string
+		vals   [][]byte
+		scheme func(i int) bool // vals[i] is of the scheme's shape
+	}{
+		{"cn_id", aheadValues(4000), func(i int) bool { return i%9 < 4 }},
+		{"cn_mobile", aheadMobiles(4000), func(i int) bool { return i%9 < 5 }},
+		{"bank_card", aheadCards(4000), func(i int) bool { return i%8 < 4 }},
+	} {
+		testMaskAhead(t, cl.class, cl.vals, cl.scheme)
+	}
+}
+
+func testMaskAhead(t *testing.T, class string, vals [][]byte, scheme func(int) bool) {
 	for _, col := range []Column{
 		{TypeOID: oidText, TypeMod: -1, Class: "cn_id"},
 		{TypeOID: oidBpchar, TypeMod: 22 + 4, Class: "cn_id"},
@@ -51,12 +133,12 @@ func TestMaskAheadMatchesMask(t *testing.T) {
 		{TypeOID: oidVarchar, TypeMod: 18 + 4, Class: "cn_id"},
 	} {
 		for _, format := range []int16{FormatText, FormatBinary} {
-			name := fmt.Sprintf("oid%d-mod%d-format%d", col.TypeOID, col.TypeMod, format)
-			ahead, err := NewTokenMask(tokenizerFor(t, "cn_id", 3, Options{}), col)
+			name := fmt.Sprintf("%s-oid%d-mod%d-format%d", class, col.TypeOID, col.TypeMod, format)
+			ahead, err := NewTokenMask(tokenizerFor(t, class, 3, Options{}), col)
 			if err != nil {
 				t.Fatal(err)
 			}
-			single, err := NewTokenMask(tokenizerFor(t, "cn_id", 3, Options{}), col)
+			single, err := NewTokenMask(tokenizerFor(t, class, 3, Options{}), col)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -65,21 +147,21 @@ func TestMaskAheadMatchesMask(t *testing.T) {
 				in = nil
 				for _, v := range vals {
 					if v != nil {
-						v = append(append([]byte{}, v...), "    "...)[:max(len(v), 22)]
+						v = append(append([]byte{}, v...), "                      "...)[:max(len(v), 22)]
 					}
 					in = append(in, v)
 				}
 			}
 			for pass := range 2 { // cold, then every token cached
-				done, real := 0, 0
+				done, shaped := 0, 0
 				for i := 0; i < len(in); i += MaxAhead {
 					batch := in[i:min(i+MaxAhead, len(in))]
 					ends := make([]int, len(batch))
 					out := ahead.(AheadMasker).MaskAhead([]byte("prefix"), batch, format, ends)
 					start := len("prefix")
 					for j, v := range batch {
-						if (i+j)%9 < 4 {
-							real++
+						if scheme(i + j) {
+							shaped++
 						}
 						if ends[j] < 0 {
 							continue
@@ -98,8 +180,8 @@ func TestMaskAheadMatchesMask(t *testing.T) {
 						t.Fatalf("%s: %d bytes after the last result", name, len(out)-start)
 					}
 				}
-				if done < real*99/100 {
-					t.Errorf("%s pass %d: %d results for %d real-date IDs", name, pass, done, real)
+				if done < shaped*99/100 {
+					t.Errorf("%s pass %d: %d results for %d values of the scheme's shape", name, pass, done, shaped)
 				}
 			}
 			ends := make([]int, 3)
@@ -110,18 +192,21 @@ func TestMaskAheadMatchesMask(t *testing.T) {
 	}
 }
 
-// TestMaskAheadOtherClasses: only resident IDs are masked ahead.
+// TestMaskAheadOtherClasses: classes whose tokens are not FF1 over ASCII
+// digits are not masked ahead.
 func TestMaskAheadOtherClasses(t *testing.T) {
-	m, err := NewTokenMask(tokenizerFor(t, "bank_card", 3, Options{}), Column{TypeOID: oidText, TypeMod: -1, Class: "bank_card"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if m.(AheadMasker).MasksAhead() {
-		t.Fatal("bank_card masks ahead")
-	}
-	ends := []int{0}
-	if out := m.(AheadMasker).MaskAhead(nil, [][]byte{[]byte("622202123456789012")}, FormatText, ends); len(out) != 0 || ends[0] != -1 {
-		t.Fatalf("bank_card masked ahead: %v", ends)
+	for _, class := range []string{"uscc", "person_name", "other"} {
+		m, err := NewTokenMask(tokenizerFor(t, class, 3, Options{}), Column{TypeOID: oidText, TypeMod: -1, Class: class})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if m.(AheadMasker).MasksAhead() {
+			t.Fatalf("%s masks ahead", class)
+		}
+		ends := []int{0}
+		if out := m.(AheadMasker).MaskAhead(nil, [][]byte{[]byte("91310000MA1FL8X71A")}, FormatText, ends); len(out) != 0 || ends[0] != -1 {
+			t.Fatalf("%s masked ahead: %v", class, ends)
+		}
 	}
 }
 

@@ -401,20 +401,25 @@ func TestKeysGoneFailClosed(t *testing.T) {
 	}
 }
 
-// TestTokensOfBufferedRowsMatch: a scan of IDs new to the token cache
+// TestTokensOfBufferedRowsMatch: a scan of values new to the token cache
 // goes through the relay's prefetch (the rows already buffered are
-// masked ahead, masking.AheadMasker, their tokens computed four at a
-// time); every token must be the one the tokenizer computes for that ID
-// on its own, in text and binary results, and whatever the rows'
-// batching (NULLs and a non-ID among them).
+// masked ahead, masking.AheadMasker, their tokens computed eight at a
+// time); every token must be the one the tokenizer computes for that
+// value on its own, for ID numbers, mobile numbers and cards of several
+// lengths side by side in one row, in text and binary results, and
+// whatever the rows' batching (NULLs and values of other shapes among
+// them).
 func TestTokensOfBufferedRowsMatch(t *testing.T) {
 	const n = 3000
-	data := fmt.Sprintf(`INSERT INTO t.people (id, id_no)
+	data := fmt.Sprintf(`INSERT INTO t.people (id, id_no, mobile, card)
 		SELECT g, '3101' || lpad(((g / 200) %% 100)::text, 2, '0')
-			|| to_char(date '1960-01-01' + (g %% 20000), 'YYYYMMDD') || lpad((g %% 1000)::text, 3, '0') || (g %% 10)::text
+			|| to_char(date '1960-01-01' + (g %% 20000), 'YYYYMMDD') || lpad((g %% 1000)::text, 3, '0') || (g %% 10)::text,
+			(array['', '86', '0086'])[g %% 3 + 1] || '1' || (3 + g %% 7)::text || lpad((g * 7919 %% 1000000000)::text, 9, '0'),
+			'622202' || lpad((g * 104729)::text, 6 + g %% 7, '0') || (g %% 10)::text
 		FROM generate_series(1, %d) g;
-		UPDATE t.people SET id_no = NULL WHERE id %% 97 = 0;
-		UPDATE t.people SET id_no = 'not an id number' WHERE id = 500`, n)
+		UPDATE t.people SET id_no = NULL, mobile = NULL WHERE id %% 97 = 0;
+		UPDATE t.people SET card = NULL WHERE id %% 89 = 0;
+		UPDATE t.people SET id_no = 'not an id number', mobile = '138-1234-5678', card = '6222 0212 3456 7890' WHERE id = 500`, n)
 	db := newDatabase(t, tokenSchema, data)
 	pf := filepath.Join(t.TempDir(), "policy.yaml")
 	if err := os.WriteFile(pf, []byte(fmt.Sprintf(tokenPolicy, "")), 0o600); err != nil {
@@ -422,36 +427,42 @@ func TestTokensOfBufferedRowsMatch(t *testing.T) {
 	}
 	addr, _ := startProxy(t, db, pf)
 	direct := pgtest.Connect(t, pgtest.Cluster(t).DSN("postgres", "", db))
-	var real []*string
-	rows, _ := direct.Query(pgtest.Context(t), "SELECT id_no FROM t.people ORDER BY id")
-	real, err := pgx.CollectRows(rows, pgx.RowTo[*string])
+	const query = "SELECT id_no, mobile, card FROM t.people ORDER BY id"
+	type person struct{ ID, Mobile, Card *string }
+	rows, _ := direct.Query(pgtest.Context(t), query)
+	real, err := pgx.CollectRows(rows, pgx.RowToStructByPos[person])
 	if err != nil {
 		t.Fatal(err)
 	}
-	tk, err := masking.NewTokenizer("cn_id", masking.Options{}, masking.NewStaticKeys([]byte("0123456789abcdef0123456789abcdef"), nil))
-	if err != nil {
-		t.Fatal(err)
+	keys := masking.NewStaticKeys([]byte("0123456789abcdef0123456789abcdef"), nil)
+	var tks [3]*masking.Tokenizer
+	for c, class := range []string{"cn_id", "cn_mobile", "bank_card"} {
+		if tks[c], err = masking.NewTokenizer(class, masking.Options{}, keys); err != nil {
+			t.Fatal(err)
+		}
 	}
 	for _, mode := range []pgx.QueryExecMode{pgx.QueryExecModeSimpleProtocol, pgx.QueryExecModeCacheStatement} {
 		conn := connectAs(t, addr, db, "analyst", mode)
-		rows, _ := conn.Query(pgtest.Context(t), "SELECT id_no FROM t.people ORDER BY id")
-		got, err := pgx.CollectRows(rows, pgx.RowTo[*string])
+		rows, _ := conn.Query(pgtest.Context(t), query)
+		got, err := pgx.CollectRows(rows, pgx.RowToStructByPos[person])
 		if err != nil || len(got) != n {
 			t.Fatalf("mode %v: %d rows, %v", mode, len(got), err)
 		}
 		for i, r := range real {
-			if (r == nil) != (got[i] == nil) {
-				t.Fatalf("mode %v row %d: NULL-ness changed", mode, i+1)
-			}
-			if r == nil {
-				continue
-			}
-			want, err := tk.Token(nil, []byte(*r))
-			if err != nil {
-				t.Fatal(err)
-			}
-			if *got[i] != string(want) {
-				t.Fatalf("mode %v row %d: token %q, the tokenizer alone gives %q", mode, i+1, *got[i], want)
+			for c, pair := range [][2]*string{{r.ID, got[i].ID}, {r.Mobile, got[i].Mobile}, {r.Card, got[i].Card}} {
+				if (pair[0] == nil) != (pair[1] == nil) {
+					t.Fatalf("mode %v row %d column %d: NULL-ness changed", mode, i+1, c)
+				}
+				if pair[0] == nil {
+					continue
+				}
+				want, err := tks[c].Token(nil, []byte(*pair[0]))
+				if err != nil {
+					t.Fatal(err)
+				}
+				if *pair[1] != string(want) {
+					t.Fatalf("mode %v row %d column %d: token %q, the tokenizer alone gives %q", mode, i+1, c, *pair[1], want)
+				}
 			}
 		}
 	}
