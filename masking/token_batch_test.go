@@ -216,15 +216,35 @@ func BenchmarkTokenizeIDDistinctAhead(b *testing.B) {
 	benchAhead(b, distinctIDs(1<<18), false)
 }
 
+// BenchmarkTokenizeMobileDistinctAhead and BenchmarkTokenizeCardDistinctAhead
+// are the same for 11-digit mobile numbers and 16-digit cards.
+func BenchmarkTokenizeMobileDistinctAhead(b *testing.B) {
+	vals := make([][]byte, 1<<18)
+	for i := range vals {
+		vals[i] = fmt.Appendf(nil, "13%09d", i*7919%1000000000)
+	}
+	benchAheadClass(b, "cn_mobile", vals, false)
+}
+
+func BenchmarkTokenizeCardDistinctAhead(b *testing.B) {
+	vals := make([][]byte, 1<<18)
+	for i := range vals {
+		vals[i] = fmt.Appendf(nil, "622202%09d%d", i*104729%1000000000, i%10)
+	}
+	benchAheadClass(b, "bank_card", vals, false)
+}
+
 // BenchmarkMaskAheadCached is MaskAhead's cost per value when every value
 // is cached already (a repeated report).
 func BenchmarkMaskAheadCached(b *testing.B) {
 	benchAhead(b, distinctIDs(1<<12), true)
 }
 
-func benchAhead(b *testing.B, ids [][]byte, warm bool) {
-	tk := tokenizerFor(b, "cn_id", 1, Options{})
-	m, err := NewTokenMask(tk, Column{TypeOID: oidText, TypeMod: -1, Class: "cn_id"})
+func benchAhead(b *testing.B, ids [][]byte, warm bool) { benchAheadClass(b, "cn_id", ids, warm) }
+
+func benchAheadClass(b *testing.B, class string, ids [][]byte, warm bool) {
+	tk := tokenizerFor(b, class, 1, Options{})
+	m, err := NewTokenMask(tk, Column{TypeOID: oidText, TypeMod: -1, Class: class})
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -271,6 +291,22 @@ func TestIDLaneOfMatchesParse(t *testing.T) {
 		}
 		if wantOff := (check - idCheckOf(xs[:]) + 11) % 11; off != wantOff {
 			t.Fatalf("%q: offset %d, want %d", v, off, wantOff)
+		}
+	}
+}
+
+// TestLuhnASCII: the lane path's Luhn digit is LuhnCheckDigit's for
+// payloads of every length a card has and more.
+func TestLuhnASCII(t *testing.T) {
+	rng := rand.New(rand.NewPCG(13, 14))
+	for range 5000 {
+		p := make([]byte, 1+rng.IntN(20))
+		for i := range p {
+			p[i] = byte('0' + rng.IntN(10))
+		}
+		want, _ := LuhnCheckDigit(p)
+		if got := luhnASCII(p); byte('0'+got) != want {
+			t.Fatalf("%s: %d, LuhnCheckDigit %c", p, got, want)
 		}
 	}
 }
