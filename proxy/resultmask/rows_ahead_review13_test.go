@@ -23,15 +23,7 @@ import (
 // to look at them). Fix: clear the old array when a.in grows (or size
 // a.in for the batch before copying).
 func TestReview13AheadCopiesLeftInOutgrownBuffer(t *testing.T) {
-	keys := masking.NewStaticKeys([]byte("0123456789abcdef0123456789abcdef"), nil)
-	col := masking.Column{TypeOID: 25, TypeMod: -1, Class: "cn_id"}
-	m, err := masking.New("tokenize", masking.Options{}, col, keys)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var rw rowMasker
-	rw.cols = []maskedCol{{idx: 0, plan: &colPlan{class: "cn_id", masker: m}}}
-	rw.grow()
+	rw, _ := aheadRowMasker(t, 0)
 	id := func(i int) string {
 		first := fmt.Sprintf("31010119%02d0101%03d", 50+i%40, i)
 		c, _ := masking.CNIDCheckChar(first)

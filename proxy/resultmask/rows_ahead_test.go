@@ -15,12 +15,7 @@ import (
 // Mask's result, and the copies of the values given are cleared once
 // the batch is used up.
 func TestRowMaskerTakesOnlyTheRowsGiven(t *testing.T) {
-	keys := masking.NewStaticKeys([]byte("0123456789abcdef0123456789abcdef"), nil)
-	col := masking.Column{TypeOID: 25, TypeMod: -1, Class: "cn_id"}
-	m, err := masking.New("tokenize", masking.Options{}, col, keys)
-	if err != nil {
-		t.Fatal(err)
-	}
+	rw, m := aheadRowMasker(t, 0)
 	want := func(v string) string {
 		out, _, err := m.Mask(nil, []byte(v), 0)
 		if err != nil {
@@ -28,9 +23,6 @@ func TestRowMaskerTakesOnlyTheRowsGiven(t *testing.T) {
 		}
 		return string(out)
 	}
-	var rw rowMasker
-	rw.cols = []maskedCol{{idx: 0, plan: &colPlan{class: "cn_id", masker: m}}}
-	rw.grow()
 	if !rw.Prefetches() {
 		t.Fatal("a cn_id tokenize column does not prefetch")
 	}
@@ -84,14 +76,7 @@ func TestRowMaskerTakesOnlyTheRowsGiven(t *testing.T) {
 // values given ahead are cleared at once rather than left with the
 // dropped rewriter.
 func TestRowMaskerForgetsCopiesOnError(t *testing.T) {
-	keys := masking.NewStaticKeys([]byte("0123456789abcdef0123456789abcdef"), nil)
-	m, err := masking.New("tokenize", masking.Options{}, masking.Column{TypeOID: 25, TypeMod: -1, Class: "cn_id"}, keys)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var rw rowMasker
-	rw.cols = []maskedCol{{idx: 1, plan: &colPlan{class: "cn_id", masker: m}}}
-	rw.grow()
+	rw, _ := aheadRowMasker(t, 1)
 	ids := [][]byte{[]byte("11010519491231002X"), []byte("110105194912310037")}
 	rw.PrefetchRows([][][]byte{{nil, ids[0]}, {nil, ids[1]}})
 	if len(rw.cols[0].ahead.in) == 0 {
@@ -103,4 +88,18 @@ func TestRowMaskerForgetsCopiesOnError(t *testing.T) {
 	if in := rw.cols[0].ahead.in[:cap(rw.cols[0].ahead.in)]; bytes.Contains(in, ids[1][:17]) {
 		t.Fatal("the copy of the row not taken outlives the failed result set")
 	}
+}
+
+// aheadRowMasker is a row masker with one column (at idx) tokenizing
+// resident IDs, which masks ahead, and that column's masker.
+func aheadRowMasker(t *testing.T, idx int) (*rowMasker, masking.Masker) {
+	t.Helper()
+	keys := masking.NewStaticKeys([]byte("0123456789abcdef0123456789abcdef"), nil)
+	m, err := masking.New("tokenize", masking.Options{}, masking.Column{TypeOID: 25, TypeMod: -1, Class: "cn_id"}, keys)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rw := &rowMasker{cols: []maskedCol{{idx: idx, plan: &colPlan{class: "cn_id", masker: m}}}}
+	rw.grow()
+	return rw, m
 }

@@ -139,16 +139,7 @@ roles:
 		{"unrestricted", "bookkeeper", false},
 	} {
 		b.Run(c.name, func(b *testing.B) {
-			cfg, err := pgx.ParseConfig("postgres://" + c.role + ":" + password + "@" + addr + "/" + db + "?sslmode=disable")
-			if err != nil {
-				b.Fatal(err)
-			}
-			cfg.DefaultQueryExecMode = pgx.QueryExecModeSimpleProtocol
-			conn, err := pgx.ConnectConfig(pgtest.Context(b), cfg)
-			if err != nil {
-				b.Fatal(err)
-			}
-			defer conn.Close(pgtest.Context(b))
+			conn := connect(b, c.role)
 			// warm the cache (and PostgreSQL's) for the warm runs
 			conn.PgConn().Exec(pgtest.Context(b), "SELECT id_no FROM t.people WHERE id <= 10000").ReadAll()
 			i := 0
