@@ -130,9 +130,14 @@ func (m *tokenMask) MaskAhead(dst []byte, vals [][]byte, format int16, ends []in
 	}
 	// The last groups, and the walks still going, padded with lanes that
 	// stand for no value (a group of eight costs less than two values
-	// one by one).
+	// one by one, more than one: a lone value, as when rows trickle in
+	// one at a time, is done one by one).
 	for d := range groups {
 		for groups[d].k > 0 {
+			if groups[d].k == 1 {
+				t.fillOne(groups[d].lanes[0].v)
+				break
+			}
 			for j := groups[d].k; j < len(groups[d].lanes); j++ {
 				groups[d].lanes[j] = lane{}
 			}
