@@ -230,6 +230,36 @@ func TestVaultTokenRenewal(t *testing.T) {
 	}
 }
 
+// TestVaultTokenRenewedInBackground: the provider's own renewal loop
+// (not RenewNow) keeps a short-lived token alive: three of its lifetimes
+// later Vault still knows it and keys are still read with it.
+func TestVaultTokenRenewedInBackground(t *testing.T) {
+	v := vaulttest.Start(t)
+	v.Policy(t, "pgmantle", readPolicy)
+	v.PutKV(t, "pgmantle/tokenize", vaulttest.NewKey())
+	v.PutKV(t, "pgmantle/hash", vaulttest.NewKey())
+	const ttl = 3 * time.Second
+	tok := v.Token(t, []string{"pgmantle"}, ttl, true)
+	t.Setenv("VAULT_TOKEN", tok)
+	p, err := NewVaultProvider(context.Background(), kvConfig(v), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close()
+	for end := time.Now().Add(3 * ttl); time.Now().Before(end); time.Sleep(500 * time.Millisecond) {
+		s, err := v.Client.Auth().Token().Lookup(tok)
+		if err != nil {
+			t.Fatalf("the token expired though the provider runs: %v", err)
+		}
+		if left, _ := s.TokenTTL(); left <= 0 {
+			t.Fatalf("the token has %v left", left)
+		}
+	}
+	if _, err := p.Fetch(context.Background()); err != nil {
+		t.Fatalf("keys no longer read after three token lifetimes: %v", err)
+	}
+}
+
 // TestVaultStartupErrors: unreachable Vault, denied path, missing and
 // malformed keys each give a clear error naming the path, never a key.
 func TestVaultStartupErrors(t *testing.T) {
