@@ -21,8 +21,8 @@ type rowMasker struct {
 	cols    []maskedCol
 	scratch [][]byte
 	// aheads are the columns whose maskers mask several values at once
-	// (masking.AheadMasker: tokens of resident ID numbers), for the
-	// rows PrefetchRows is given; pfVals is its scratch.
+	// (masking.AheadMasker: tokens of ID numbers, mobile numbers and
+	// cards), for the rows PrefetchRows is given; pfVals is its scratch.
 	aheads []*aheadCol
 	pfVals [][]byte
 }
