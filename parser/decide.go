@@ -95,6 +95,17 @@ func outputPlan(o Output, role string, rules Rules) (OutputPlan, string) {
 		}
 		p = OutputPlan{Class: s.Class, Action: a, Source: s}
 	}
+	if p.Action.Kind == policy.Tokenize || p.Action.Kind == policy.Hash {
+		// A token or pseudonym is computed for every value of the column:
+		// with values of another class in it (one the role sees in clear,
+		// which it may fill with guesses), their tokens would be compared
+		// with the class's own.
+		for _, s := range o.Sources {
+			if s.Class != p.Class {
+				return p, fmt.Sprintf("result column %q mixes class %s (%s) with class %s (%s); role %s sees %s as %s, which would be computed for the other class's values too", o.Name, p.Class, p.Source.Column, s.Class, s.Column, quote(role), p.Class, p.Action)
+			}
+		}
+	}
 	return p, ""
 }
 

@@ -421,6 +421,14 @@ func (a *analyzer) join(l, r value) {
 }
 
 func (a *analyzer) literalEquality(col value, consts ...value) {
+	if !col.oneClass() {
+		// A copy of several classes (a UNION of a tokenized column and
+		// one the role reads in clear): a token searched for would be
+		// detokenized and compared with the other class's values too,
+		// which the role may have filled with guesses.
+		a.charge(col, UsePredicate)
+		return
+	}
 	for _, s := range col.srcs {
 		u := Use{Kind: UseLiteralEquality, Source: s}
 		for _, c := range consts {
