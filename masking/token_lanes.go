@@ -48,7 +48,8 @@ func (t *Tokenizer) laneOf(c []byte) (x uint64, digits, off int, path lanePath) 
 		if n < 13 || !onlyASCIIDigits(c) {
 			return 0, 0, 0, toMask
 		}
-		return asciiValue(c[6 : n-1]), n - 7, (int(c[n-1]-'0') - luhnASCII(c[:n-1]) + 10) % 10, inLanes
+		luhn, _ := LuhnCheckDigit(c[:n-1])
+		return asciiValue(c[6 : n-1]), n - 7, (int(c[n-1]) - int(luhn) + 10) % 10, inLanes
 	}
 	return 0, 0, 0, toMask
 }
@@ -79,7 +80,8 @@ func (t *Tokenizer) laneToken(av *aheadVal, x uint64, off int) {
 		n := len(c)
 		copy(tok, c[:6])
 		putASCII(tok[6:n-1], x)
-		tok[n-1] = byte('0' + (luhnASCII(tok[:n-1])+off)%10)
+		luhn, _ := LuhnCheckDigit(tok[:n-1])
+		tok[n-1] = byte('0' + (int(luhn-'0')+off)%10)
 	}
 }
 
@@ -109,19 +111,3 @@ func putASCII(b []byte, x uint64) {
 		x /= 10
 	}
 }
-
-// luhnASCII is the Luhn check digit of a payload of ASCII digits
-// (LuhnCheckDigit without its checks and branches).
-func luhnASCII(p []byte) int {
-	sum := 0
-	for i := len(p) - 1; i >= 0; i -= 2 {
-		sum += int(luhnDoubled[p[i]&15]) // the rightmost and every second digit doubled
-	}
-	for i := len(p) - 2; i >= 0; i -= 2 {
-		sum += int(p[i] & 15)
-	}
-	return (10 - sum%10) % 10
-}
-
-// luhnDoubled is a digit doubled, its digits summed.
-var luhnDoubled = [16]uint8{0, 2, 4, 6, 8, 1, 3, 5, 7, 9}

@@ -241,15 +241,19 @@ func parseASCIIID(v []byte) (xs [17]uint16, check int, ok bool) {
 		}
 		xs[i] = uint16(c - '0')
 	}
-	switch c := v[17]; {
+	check, ok = asciiCheck(v[17])
+	return xs, check, ok
+}
+
+// asciiCheck reads an ID's check character: a digit, or X or x for 10.
+func asciiCheck(c byte) (int, bool) {
+	switch {
 	case c >= '0' && c <= '9':
-		check = int(c - '0')
+		return int(c - '0'), true
 	case c == 'X' || c == 'x':
-		check = 10
-	default:
-		return xs, 0, false
+		return 10, true
 	}
-	return xs, check, true
+	return 0, false
 }
 
 // appendASCIIID appends an ID's 17 numerals and its check character.
@@ -318,13 +322,8 @@ func idLaneOf(c []byte) (n uint64, off int, isID, real bool) {
 		d[i] = x
 		sum += x * cnidWeights[i]
 	}
-	var check int
-	switch b := c[17]; {
-	case b >= '0' && b <= '9':
-		check = int(b - '0')
-	case b == 'X' || b == 'x':
-		check = 10
-	default:
+	check, ok := asciiCheck(c[17])
+	if !ok {
 		return 0, 0, false, false
 	}
 	off = (check - idCheckValues[sum%11] + 11) % 11

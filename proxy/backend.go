@@ -440,8 +440,8 @@ func (ss *session) prefetchRows() {
 		rows = append(rows, vals[start:end:end])
 		start = end
 	}
-	skip := ss.res.pf.PrefetchRows(rows)
-	ss.res.prefetched = len(rows) - 1 + max(skip, 0)
+	ss.res.pf.PrefetchRows(rows)
+	ss.res.prefetched = len(rows) - 1
 	clear(vals) // no reference into the read buffer outlives the call
 	ss.pfVals, ss.pfEnds, ss.pfRows = vals[:0], ends[:0], rows[:0]
 	clear(ss.pfBodies)

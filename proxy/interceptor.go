@@ -34,15 +34,14 @@ type RowRewriter interface {
 // Prefetches reports true, the relay gives PrefetchRows, before it
 // rewrites a row, that row's values and those of the DataRows already
 // received after it (at most MaxPrefetchRows rows; NULL as nil), and then
-// rewrites the rows it gave, and skip more, one by one without calling
-// PrefetchRows again: the rewriter can prepare values several at a time
-// (tokens computed in lockstep), and back off (skip) while it finds
-// nothing to prepare. PrefetchRows must not change the values nor keep
-// references to them after it returns (copies, to check the rows it is
-// then given, it clears once used).
+// rewrites the rows it gave one by one without calling PrefetchRows
+// again: the rewriter can prepare values several at a time (tokens
+// computed in lockstep). PrefetchRows must not change the values nor
+// keep references to them after it returns (copies, to check the rows
+// it is then given, it clears once used).
 type RowPrefetcher interface {
 	Prefetches() bool
-	PrefetchRows(rows [][][]byte) (skip int)
+	PrefetchRows(rows [][][]byte)
 }
 
 // MaxPrefetchRows is the most rows one PrefetchRows call is given.

@@ -54,10 +54,10 @@ func (r *rowMasker) Prefetches() bool {
 }
 
 // PrefetchRows implements proxy.RowPrefetcher: each masking-ahead
-// column's values of the rows are masked at once, and RewriteRow takes
-// the results as the rows come. It never asks to be skipped: a warm scan
-// gains from looking its tokens up together too.
-func (r *rowMasker) PrefetchRows(rows [][][]byte) int {
+// column's values of the rows are masked at once (a warm scan gains from
+// looking its tokens up together too), and RewriteRow takes the results
+// as the rows come.
+func (r *rowMasker) PrefetchRows(rows [][][]byte) {
 	for _, c := range r.cols {
 		a := c.ahead
 		if a == nil {
@@ -102,7 +102,6 @@ func (r *rowMasker) PrefetchRows(rows [][][]byte) int {
 		clear(vals)
 		r.pfVals = vals[:0]
 	}
-	return 0
 }
 
 // forget clears the copies of the values given.

@@ -39,9 +39,7 @@ func TestRowMaskerTakesOnlyTheRowsGiven(t *testing.T) {
 		}
 		given = append(given, [][]byte{v})
 	}
-	if skip := rw.PrefetchRows(given); skip != 0 {
-		t.Fatalf("skip %d", skip)
-	}
+	rw.PrefetchRows(given)
 	for i := range 9 {
 		v := id(i)
 		switch i {
