@@ -237,24 +237,54 @@ func TestAuditRollbackClaim(t *testing.T) {
 // TestAuditShutdownMidStatement: a forced shutdown while PostgreSQL runs
 // a statement — of a connected client and of a vanished one — records it
 // failed with its outcome unknown (it had no record at all).
+//
+// The statements wait, ignoring cancels (the vanished client's is sent
+// after 2 s), until the test releases them, and the shutdown comes once
+// PostgreSQL shows both running: no timing on a loaded machine can let
+// one finish first (a fixed 1.5 s statement did on CI).
 func TestAuditShutdownMidStatement(t *testing.T) {
 	t.Parallel()
 	edgeTable(t, "edge_shut")
+	ctx := pgtest.Context(t)
+	db := directConn(t)
+	release := func() { db.Exec(context.Background(), "INSERT INTO edge_shut VALUES (-1)") }
+	t.Cleanup(release)
 	aud := newEdgeAuditor()
 	p := startProxy(t, func(s *proxy.Server) { s.Audit = aud })
-	// Both log in first: a login slowed down by a loaded machine must not
-	// let the first statement finish before the shutdown (CI flake). The
-	// statements outlast the shutdown and end before the 2 s cancel of a
-	// vanished client's statement.
 	vanished := rawConnect(t, p, "edge_shut_vanished")
 	connected := rawConnect(t, p, "edge_shut_connected")
-	vanished.send(t, &pgproto3.Query{String: "DO $$BEGIN PERFORM pg_sleep(1.5); INSERT INTO edge_shut VALUES (1); END$$"})
+	held := func(id int) string {
+		return fmt.Sprintf(`DO $$BEGIN
+			FOR i IN 1..600 LOOP
+				BEGIN
+					EXIT WHEN EXISTS (SELECT FROM edge_shut WHERE id = -1);
+					PERFORM pg_sleep(0.05);
+				EXCEPTION WHEN query_canceled THEN NULL;
+				END;
+			END LOOP;
+			INSERT INTO edge_shut VALUES (%d);
+		END$$`, id)
+	}
+	vanished.send(t, &pgproto3.Query{String: held(1)})
 	vanished.conn.Close()
-	connected.send(t, &pgproto3.Query{String: "DO $$BEGIN PERFORM pg_sleep(1.5); INSERT INTO edge_shut VALUES (2); END$$"})
-	time.Sleep(300 * time.Millisecond)
-	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
+	connected.send(t, &pgproto3.Query{String: held(2)})
+	for deadline := time.Now().Add(20 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+		var n int
+		if err := db.QueryRow(ctx, `SELECT count(*) FROM pg_stat_activity
+			WHERE application_name IN ('edge_shut_vanished', 'edge_shut_connected')
+			AND state = 'active' AND query LIKE 'DO %'`).Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		if n == 2 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%d of the 2 statements running after 20 s", n)
+		}
+	}
+	sctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
 	defer cancel()
-	p.srv.Shutdown(ctx)
+	p.srv.Shutdown(sctx)
 	for _, app := range []string{"edge_shut_vanished", "edge_shut_connected"} {
 		stmts, _ := aud.ended(t, app)
 		if len(stmts) != 1 || !strings.HasSuffix(stmts[0], "|"+proxy.MessageAbandoned) {
