@@ -271,6 +271,15 @@ func TestAuditReview4ClientVanishesBeforeAnswer(t *testing.T) {
 	vanish("analyst", "r4v_masked", q("SELECT name, id_no FROM bk.contacts WHERE id = 41"))
 	vanish("bookkeeper", "r4v_pipe", q("SELECT x FROM generate_series(1, 50000) x"), q("INSERT INTO public.r4_vanish VALUES (3)"))
 	vanish("analyst", "r4v_fetch", q("BEGIN; DECLARE r4vc CURSOR FOR SELECT x FROM generate_series(1, 5) x; "+slowNoRows), q("FETCH 2 FROM r4vc; COMMIT"))
+	// The slow statement's result comes late, so pgmantle checks the
+	// catalog before relaying it, and refuses it if a table appeared
+	// meanwhile: the tables created below wait until the FETCH is recorded
+	// (on a loaded machine the CREATE TABLE AS committed first).
+	for deadline := time.Now().Add(30 * time.Second); len(r4Records(readAudit(t, filepath.Join(dir, "audit.log")), "r4v_fetch")) < 4; time.Sleep(100 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("r4v_fetch: no record of its FETCH after 30 s")
+		}
+	}
 	vanish("bookkeeper", "r4v_fatal", q("DO $$BEGIN PERFORM pg_terminate_backend(pg_backend_pid()); PERFORM pg_sleep(1); END$$"))
 	vanish("bookkeeper", "r4v_copy", q("COPY public.r4_vanish FROM STDIN"))
 	// Rows stored, not sent: their tags' counts stand when the answer is
