@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -29,7 +30,18 @@ WHERE c.relkind IN ` + relKinds + ` AND c.relpersistence <> 't'`
 
 	queryColumns = `
 SELECT a.attrelid, a.attnum, a.attname, a.atttypid, a.atttypmod,
-       pg_catalog.format_type(a.atttypid, a.atttypmod), a.attgenerated <> ''
+       pg_catalog.format_type(a.atttypid, a.atttypmod), a.attgenerated <> '',
+       CASE WHEN a.attgenerated <> '' THEN ARRAY(
+         -- the columns the generation expression reads: dependencies of
+         -- its pg_attrdef entry (PostgreSQL 13 and later) or of the
+         -- column itself (12)
+         SELECT DISTINCT d.refobjsubid::pg_catalog.int2 FROM pg_catalog.pg_depend d
+         WHERE d.refclassid = 'pg_catalog.pg_class'::pg_catalog.regclass AND d.refobjid = a.attrelid
+           AND d.refobjsubid > 0 AND d.refobjsubid <> a.attnum
+           AND ((d.classid = 'pg_catalog.pg_attrdef'::pg_catalog.regclass AND d.objid IN (
+                  SELECT ad.oid FROM pg_catalog.pg_attrdef ad WHERE ad.adrelid = a.attrelid AND ad.adnum = a.attnum))
+             OR (d.classid = 'pg_catalog.pg_class'::pg_catalog.regclass AND d.objid = a.attrelid AND d.objsubid = a.attnum))
+         ORDER BY 1) END
 FROM pg_catalog.pg_attribute a
 JOIN pg_catalog.pg_class c ON c.oid = a.attrelid
 WHERE c.relkind IN ` + relKinds + ` AND c.relpersistence <> 't'
@@ -192,10 +204,12 @@ func readColumns(ctx context.Context, tx pgx.Tx, raw *rawCatalog) error {
 	rows, _ := tx.Query(ctx, queryColumns)
 	var rel uint32
 	var c Column
-	_, err := pgx.ForEachRow(rows, []any{&rel, &c.Num, &c.Name, &c.TypeOID, &c.TypeMod, &c.TypeName, &c.Generated}, func() error {
+	_, err := pgx.ForEachRow(rows, []any{&rel, &c.Num, &c.Name, &c.TypeOID, &c.TypeMod, &c.TypeName, &c.Generated, &c.GeneratedFrom}, func() error {
 		// Same snapshot, same filter: the relation is always there.
 		if r := byOID[rel]; r != nil {
-			r.Columns = append(r.Columns, c)
+			col := c
+			col.GeneratedFrom = slices.Clone(c.GeneratedFrom) // the scan may reuse it
+			r.Columns = append(r.Columns, col)
 		}
 		return nil
 	})

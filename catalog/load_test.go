@@ -2,6 +2,7 @@ package catalog_test
 
 import (
 	"context"
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
@@ -65,7 +66,7 @@ CREATE INDEX customers_name ON customers (name);
 		t.Fatal(err)
 	}
 	want[2].TypeOID = domainOID
-	if !slices.Equal(r.Columns, want) {
+	if !reflect.DeepEqual(r.Columns, want) {
 		t.Errorf("columns:\n got %+v\nwant %+v", r.Columns, want)
 	}
 
@@ -74,7 +75,7 @@ CREATE INDEX customers_name ON customers (name);
 		t.Errorf("origin of customers.id_no = %q", got)
 	}
 	ref, col, ok := s.Origin(r.OID, 4)
-	if !ok || ref != (catalog.ColumnRef{Schema: "public", Table: "customers", Column: "id_no"}) || col != want[2] {
+	if !ok || ref != (catalog.ColumnRef{Schema: "public", Table: "customers", Column: "id_no"}) || !reflect.DeepEqual(col, want[2]) {
 		t.Errorf("Origin(customers, 4) = %v %+v %v", ref, col, ok)
 	}
 	for _, c := range []struct {

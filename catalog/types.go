@@ -29,6 +29,9 @@ type Column struct {
 	// Generated: a generated column (attgenerated), which COPY without a
 	// column list leaves out.
 	Generated bool
+	// GeneratedFrom is, for a generated column, the attnums of the
+	// columns of its relation its expression reads (pg_depend), in order.
+	GeneratedFrom []int16
 }
 
 // Relation kinds (pg_class.relkind) a Snapshot holds. Indexes and TOAST

@@ -18,7 +18,7 @@ func contentVersion(raw *rawCatalog) string {
 	for _, r := range rels {
 		fmt.Fprintf(h, "r %d %q %q %c %t %t %q\n", r.OID, r.Schema, r.Name, r.Kind, r.HasRules, r.ViewTriggers, r.Definition)
 		for _, c := range r.Columns {
-			fmt.Fprintf(h, " c %d %q %d %d %q %t\n", c.Num, c.Name, c.TypeOID, c.TypeMod, c.TypeName, c.Generated)
+			fmt.Fprintf(h, " c %d %q %d %d %q %t %v\n", c.Num, c.Name, c.TypeOID, c.TypeMod, c.TypeName, c.Generated, c.GeneratedFrom)
 		}
 		if origins, ok := raw.origins[r.OID]; ok {
 			fmt.Fprintf(h, " o %v\n", origins)

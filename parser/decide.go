@@ -127,6 +127,11 @@ func decideUse(u Use, role string, rules Rules, canDetokenize bool) string {
 		if u.Kind == UseJoin && u.Other != nil && rules.Action(u.Other.Class).Kind != policy.Clear {
 			return "" // decided on the other side's use
 		}
+		if u.Kind == UseWriteSource && (u.Other == nil || u.Other.Unknown || u.Other.Class != s.Class) {
+			// Roles that read the class masked or not at all would read
+			// the copy in clear.
+			return refused(" (its values may be written only into columns of the same class: elsewhere roles that may not read them would)")
+		}
 		return ""
 	case policy.Deny:
 		return fmt.Sprintf("class %s (%s) is denied to role %s", s.Class, s.Column, quote(role))

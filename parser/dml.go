@@ -43,8 +43,26 @@ func (a *analyzer) written(it *fromItem, col string, v value) error {
 	for _, s := range cv.srcs {
 		a.use(Use{Kind: UseWriteTarget, Source: s})
 	}
-	a.charge(v, UseWriteSource)
+	var target *Source
+	if len(cv.srcs) > 0 {
+		t := cv.srcs[0]
+		target = &t
+	}
+	a.chargeWrite(v, target)
 	return nil
+}
+
+// chargeWrite charges each protected column a written value copies or
+// is computed from as a write source (Other: the origin of the column
+// written, nil if it is not protected). A computed value counts too:
+// amount::text written into a clean column is the salary copied out.
+func (a *analyzer) chargeWrite(v value, target *Source) {
+	if a.definer {
+		return
+	}
+	for _, s := range v.srcs {
+		a.use(Use{Kind: UseWriteSource, Source: s, Other: target})
+	}
 }
 
 // returningList analyses RETURNING over the write's scope.

@@ -63,6 +63,10 @@ type binding struct {
 	// renamed are the classes kept by columns renamed since the policy
 	// named them (renamedClasses), already in classOf.
 	renamed map[catalog.ColumnRef]string
+	// generated are the classes generated columns take from the
+	// protected columns they are computed from (generatedClasses),
+	// already in classOf.
+	generated map[catalog.ColumnRef]string
 	// keys are the tokenize and hash keys under this policy (nil: none);
 	// keyGen the key manager's generation they came from.
 	keys   masking.KeySource
@@ -169,8 +173,21 @@ func (e *Engine) bindTo(database string, snap *catalog.Snapshot) (*binding, erro
 			"database", database, "columns", strings.Join(cols, ", "))
 	}
 	maps.Copy(byName, renamed)
+	derived := generatedClasses(snap, byName)
+	if len(derived) > 0 {
+		if prev == nil || !maps.Equal(prev.generated, derived) {
+			cols := make([]string, 0, len(derived))
+			for ref, class := range derived {
+				cols = append(cols, ref.String()+" ("+class+")")
+			}
+			slices.Sort(cols)
+			e.logger().Warn("catalog: generated columns computed from protected columns take their class; name them in the policy",
+				"database", database, "columns", strings.Join(cols, ", "))
+		}
+		maps.Copy(byName, derived)
+	}
 	b := newBinding(pol, snap, byName)
-	b.keys, b.keyGen, b.renamed = ks, gen, renamed
+	b.keys, b.keyGen, b.renamed, b.generated = ks, gen, renamed, derived
 	e.replace(database, b)
 	return b, nil
 }
