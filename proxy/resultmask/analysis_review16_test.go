@@ -27,11 +27,7 @@ import (
 func rt16Run(t *testing.T, addr, db, role string, sqls ...string) (string, error) {
 	t.Helper()
 	ctx := pgtest.Context(t)
-	conn, err := pgconn.Connect(ctx, fmt.Sprintf("postgres://%s:%s@%s/%s?sslmode=disable", role, password, addr, db))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close(context.Background())
+	conn := rt16Connect(t, addr, db, role)
 	var b strings.Builder
 	var last error
 	for _, s := range sqls {
@@ -176,15 +172,22 @@ func TestAnalysisReview16GeneratedColumnLeak(t *testing.T) {
 // rt16Copy runs COPY ... TO STDOUT as role and returns the data received.
 func rt16Copy(t *testing.T, addr, db, role, sql string) (string, error) {
 	t.Helper()
-	ctx := pgtest.Context(t)
-	conn, err := pgconn.Connect(ctx, fmt.Sprintf("postgres://%s:%s@%s/%s?sslmode=disable", role, password, addr, db))
+	conn := rt16Connect(t, addr, db, role)
+	var b strings.Builder
+	_, err := conn.CopyTo(pgtest.Context(t), &b, sql)
+	return b.String(), err
+}
+
+// rt16Connect logs role in through the proxy at addr; the connection is
+// closed when the test ends.
+func rt16Connect(t *testing.T, addr, db, role string) *pgconn.PgConn {
+	t.Helper()
+	conn, err := pgconn.Connect(pgtest.Context(t), fmt.Sprintf("postgres://%s:%s@%s/%s?sslmode=disable", role, password, addr, db))
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer conn.Close(context.Background())
-	var b strings.Builder
-	_, err = conn.CopyTo(ctx, &b, sql)
-	return b.String(), err
+	t.Cleanup(func() { conn.Close(context.Background()) })
+	return conn
 }
 
 // TestAnalysisReview16ClearClassCopiedOutLeak: the README lists "copying
