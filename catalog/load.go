@@ -33,8 +33,8 @@ SELECT a.attrelid, a.attnum, a.attname, a.atttypid, a.atttypmod,
        pg_catalog.format_type(a.atttypid, a.atttypmod), a.attgenerated <> '',
        CASE WHEN a.attgenerated <> '' THEN ARRAY(
          -- the columns the generation expression reads: dependencies of
-         -- its pg_attrdef entry (PostgreSQL 13 and later) or of the
-         -- column itself (12)
+         -- its pg_attrdef entry (as PostgreSQL 15 records them) or of the
+         -- column itself (the form some releases use); both are asked
          SELECT DISTINCT d.refobjsubid::pg_catalog.int2 FROM pg_catalog.pg_depend d
          WHERE d.refclassid = 'pg_catalog.pg_class'::pg_catalog.regclass AND d.refobjid = a.attrelid
            AND d.refobjsubid > 0 AND d.refobjsubid <> a.attnum

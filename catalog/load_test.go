@@ -804,3 +804,31 @@ CREATE DOMAIN doc AS json;
 		t.Error("citext's casts reported as user-defined")
 	}
 }
+
+// TestLoadGeneratedFrom: a stored generated column lists the columns its
+// expression reads (from pg_depend), in attnum order; other columns list
+// none. A wrong or empty list lets a column computed from a protected
+// one be read in clear (red-team round 16).
+func TestLoadGeneratedFrom(t *testing.T) {
+	t.Parallel()
+	db := newDB(t, `
+CREATE TABLE people (
+	id int,
+	id_no text,
+	note text,
+	id_no_norm text GENERATED ALWAYS AS (upper(id_no)) STORED,
+	both_cols text GENERATED ALWAYS AS (note || id_no) STORED,
+	constant_col int GENERATED ALWAYS AS (42) STORED
+);
+`)
+	r := load(t, db).RelationByName("public", "people")
+	if r == nil {
+		t.Fatal("public.people missing")
+	}
+	want := map[string][]int16{"id": nil, "id_no": nil, "note": nil, "id_no_norm": {2}, "both_cols": {2, 3}, "constant_col": nil}
+	for _, c := range r.Columns {
+		if w, ok := want[c.Name]; !ok || !slices.Equal(c.GeneratedFrom, w) {
+			t.Errorf("%s: GeneratedFrom %v, want %v", c.Name, c.GeneratedFrom, w)
+		}
+	}
+}
