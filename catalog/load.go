@@ -23,7 +23,19 @@ const (
 
 	queryRelations = `
 SELECT c.oid, n.nspname, c.relname, c.relkind, c.relhasrules AND c.relkind NOT IN ('v','m'),
-       c.relhastriggers AND c.relkind = 'v'
+       c.relhastriggers AND c.relkind = 'v',
+       CASE WHEN c.relkind = 'p' THEN ARRAY(
+         -- the columns the partition key reads: its plain columns
+         -- (partattrs) and those its expressions read (pg_depend)
+         SELECT k FROM (
+           SELECT pg_catalog.unnest(pt.partattrs::pg_catalog.int2[]) AS k
+           FROM pg_catalog.pg_partitioned_table pt WHERE pt.partrelid = c.oid
+           UNION
+           SELECT d.objsubid::pg_catalog.int2 FROM pg_catalog.pg_depend d
+           WHERE d.classid = 'pg_catalog.pg_class'::pg_catalog.regclass AND d.refclassid = d.classid
+             AND d.objid = c.oid AND d.refobjid = c.oid AND d.objsubid > 0 AND d.refobjsubid = 0
+             AND d.deptype = 'i') keys
+         WHERE k > 0 ORDER BY 1) END
 FROM pg_catalog.pg_class c
 JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
 WHERE c.relkind IN ` + relKinds + ` AND c.relpersistence <> 't'`
@@ -186,8 +198,9 @@ func load(ctx context.Context, conn *pgx.Conn, database string) (*Snapshot, erro
 func readRelations(ctx context.Context, tx pgx.Tx, raw *rawCatalog) error {
 	rows, _ := tx.Query(ctx, queryRelations)
 	var r Relation
-	_, err := pgx.ForEachRow(rows, []any{&r.OID, &r.Schema, &r.Name, &r.Kind, &r.HasRules, &r.ViewTriggers}, func() error {
+	_, err := pgx.ForEachRow(rows, []any{&r.OID, &r.Schema, &r.Name, &r.Kind, &r.HasRules, &r.ViewTriggers, &r.PartitionKey}, func() error {
 		rel := r
+		rel.PartitionKey = slices.Clone(r.PartitionKey) // the scan may reuse it
 		raw.rels = append(raw.rels, &rel)
 		return nil
 	})

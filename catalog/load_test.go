@@ -832,3 +832,27 @@ CREATE TABLE people (
 		}
 	}
 }
+
+// TestLoadPartitionKey: a partitioned table lists the columns its
+// partition key reads — plain key columns and those its expressions read
+// — and other relations list none (red-team round 16: tableoid tells a
+// row's partition).
+func TestLoadPartitionKey(t *testing.T) {
+	t.Parallel()
+	db := newDB(t, `
+CREATE TABLE by_expr (id int, id_no text, note text) PARTITION BY LIST (left(id_no, 6));
+CREATE TABLE by_expr_1 PARTITION OF by_expr FOR VALUES IN ('310105');
+CREATE TABLE by_cols (id int, a text, id_no text) PARTITION BY RANGE (id_no, id);
+CREATE TABLE plain (id int, id_no text);
+`)
+	s := load(t, db)
+	for name, want := range map[string][]int16{"by_expr": {2}, "by_cols": {1, 3}, "by_expr_1": nil, "plain": nil} {
+		r := s.RelationByName("public", name)
+		if r == nil {
+			t.Fatalf("public.%s missing", name)
+		}
+		if !slices.Equal(r.PartitionKey, want) {
+			t.Errorf("%s: PartitionKey %v, want %v", name, r.PartitionKey, want)
+		}
+	}
+}

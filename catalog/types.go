@@ -68,6 +68,12 @@ type Relation struct {
 	// (CREATE RULE ... ON INSERT/UPDATE/DELETE): a write to it may run
 	// other statements and return rows read from anywhere.
 	HasRules bool
+	// PartitionKey is, for a partitioned table, the attnums of the
+	// columns its partition key reads (plain key columns and those its
+	// key expressions read), in order: which partition a row is in, and
+	// so its tableoid and the partition it can be read through, is a
+	// function of them.
+	PartitionKey []int16
 	// ViewTriggers: a view with triggers (relhastriggers; INSTEAD OF
 	// triggers decide what a write to it does and what its RETURNING
 	// shows).

@@ -46,6 +46,21 @@ type viewLineage struct {
 // columnValue returns the lineage of column attnum of a relation: a
 // protected base column, a clean one, or (for views) what the view's
 // definition computes it from.
+// partitionKey returns the lineage of a partitioned table's partition
+// key: computed from the protected columns it reads (clean if it reads
+// none, or rel is not partitioned).
+func (e *Env) partitionKey(rel *catalog.Relation) value {
+	var v value
+	for _, attnum := range rel.PartitionKey {
+		for i, col := range rel.Columns {
+			if col.Num == attnum {
+				v.srcs = appendSources(v.srcs, e.columnValue(rel, col, i).srcs...)
+			}
+		}
+	}
+	return v
+}
+
 func (e *Env) columnValue(rel *catalog.Relation, col catalog.Column, idx int) value {
 	if rel.Schema == "pg_catalog" || rel.Schema == "information_schema" {
 		return value{} // system catalogs hold no tagged data; see refusedRelations

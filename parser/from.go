@@ -93,6 +93,19 @@ func (a *analyzer) rangeVar(rv *pg_query.RangeVar, sc *scope) (*fromItem, error)
 		return nil, err
 	}
 	it := &fromItem{name: alias, rel: rel, aliased: rv.Alias != nil}
+	it.tableoid = a.env.partitionKey(rel)
+	if rel.Parent != 0 {
+		// A partition holds the rows whose key falls in its bounds:
+		// reading it selects rows by its parents' partition keys.
+		for p := a.env.snap.Relation(rel.Parent); p != nil; p = a.env.snap.Relation(p.Parent) {
+			for _, s := range a.env.partitionKey(p).srcs {
+				a.use(Use{Kind: UsePredicate, Source: s})
+			}
+			if p.Parent == 0 {
+				break
+			}
+		}
+	}
 	for i, col := range rel.Columns {
 		c := column{name: col.Name, v: a.env.columnValue(rel, col, i)}
 		if i < len(aliasCols) {

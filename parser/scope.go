@@ -23,6 +23,10 @@ type fromItem struct {
 	// rel is the catalog relation of a table or view reference (for
 	// whole-row references and system columns).
 	rel *catalog.Relation
+	// tableoid is the lineage of the item's tableoid: for a partitioned
+	// table, computed from the columns its partition key reads (the
+	// partition a row is in is a function of them); clean otherwise.
+	tableoid value
 	// anyCol, for a function whose result columns the catalog does not
 	// describe, is the lineage of any column name asked of it.
 	anyCol *value
@@ -157,7 +161,7 @@ func (s *scope) columnHere(parts []string) (value, bool, error) {
 				return *it.anyCol, true, nil
 			}
 			if it.hasSystemColumns() && systemColumns[colName] {
-				return value{}, true, nil
+				return it.system(colName), true, nil
 			}
 			return value{}, false, fmt.Errorf("column %s cannot be resolved", joinName(parts))
 		}
@@ -202,9 +206,17 @@ func (it *fromItem) col(name string) (value, bool) {
 		}
 	}
 	if it.hasSystemColumns() && systemColumns[name] {
-		return value{}, true
+		return it.system(name), true
 	}
 	return value{}, false
+}
+
+// system returns the lineage of one of the item's system columns.
+func (it *fromItem) system(name string) value {
+	if name == "tableoid" {
+		return it.tableoid
+	}
+	return value{}
 }
 
 // realCol is col without system columns (NATURAL JOIN ignores them).

@@ -314,3 +314,43 @@ func TestAnalysisReview16WriteDefended(t *testing.T) {
 		}
 	})
 }
+
+// TestAnalysisReview16PartitionKeyLeak: a table partitioned by a
+// protected column tells which partition each row is in: tableoid (in
+// SELECT, in a write's RETURNING, in WHERE) names the partition, and the
+// partition's bounds are in the catalog (for LIST by left(id_no, 6), the
+// partition name itself is the region code). With HASH partitioning the
+// analyst computes a guess's partition with the built-in
+// satisfies_hash_partition (no protected column involved) and compares it
+// with the row's tableoid: a filter on guesses (two bits per row with four
+// partitions; more with more). pgmantle allows every statement below.
+// Safe behaviour: tableoid of a relation partitioned by a protected
+// column is derived from that column (refused for a non-clear class).
+func TestAnalysisReview16PartitionKeyLeak(t *testing.T) {
+	addr, db := rt16GenProxy(t)
+	for name, sql := range map[string]string{
+		"select-tableoid":   `SELECT id, tableoid::regclass FROM g.staff`,
+		"update-returning":  `UPDATE g.staff SET note = note RETURNING id, tableoid::regclass`,
+		"where-tableoid":    `SELECT id FROM g.staff WHERE tableoid = 'g.staff_310105'::regclass`,
+		"cte-tableoid":      `WITH x AS (UPDATE g.staff SET note = note RETURNING id, tableoid) SELECT id, tableoid::regclass FROM x`,
+		"hash-tableoid":     `SELECT id, tableoid::regclass FROM g.citizens`,
+		"hash-guess-filter": `SELECT c.id FROM g.citizens c, generate_series(0, 3) r WHERE c.tableoid = ('g.citizens_' || r)::regclass AND satisfies_hash_partition('g.citizens'::regclass, 4, r, '310105198807158033'::bpchar)`,
+		// Reading a partition selects rows by the key (added with the fix).
+		"partition-read":   `SELECT id FROM g.staff_310105`,
+		"partition-update": `UPDATE g.citizens_0 SET note = note RETURNING id`,
+	} {
+		t.Run(name, func(t *testing.T) {
+			got, err := rt16Run(t, addr, db, "analyst", sql)
+			t.Logf("%s\n  -> err=%v\n%s", sql, err, got)
+			if !rt16IsRefusal(err) {
+				t.Errorf("LEAK: the partition of each row (a function of its ID number) reached the analyst: %q", got)
+			}
+		})
+	}
+	// The partitioned tables themselves stay readable, tokens and all.
+	for _, sql := range []string{`SELECT id, id_no FROM g.staff`, `SELECT id, id_no FROM g.citizens`} {
+		if got, err := rt16Run(t, addr, db, "analyst", sql); err != nil {
+			t.Errorf("%s: %v (%s)", sql, err, got)
+		}
+	}
+}
