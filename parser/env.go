@@ -1,6 +1,7 @@
 package parser
 
 import (
+	"slices"
 	"strings"
 	"sync"
 
@@ -51,11 +52,9 @@ type viewLineage struct {
 // none, or rel is not partitioned).
 func (e *Env) partitionKey(rel *catalog.Relation) value {
 	var v value
-	for _, attnum := range rel.PartitionKey {
-		for i, col := range rel.Columns {
-			if col.Num == attnum {
-				v.srcs = appendSources(v.srcs, e.columnValue(rel, col, i).srcs...)
-			}
+	for i, col := range rel.Columns {
+		if slices.Contains(rel.PartitionKey, col.Num) {
+			v.srcs = appendSources(v.srcs, e.columnValue(rel, col, i).srcs...)
 		}
 	}
 	return v

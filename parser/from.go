@@ -101,9 +101,6 @@ func (a *analyzer) rangeVar(rv *pg_query.RangeVar, sc *scope) (*fromItem, error)
 			for _, s := range a.env.partitionKey(p).srcs {
 				a.use(Use{Kind: UsePredicate, Source: s})
 			}
-			if p.Parent == 0 {
-				break
-			}
 		}
 	}
 	for i, col := range rel.Columns {
