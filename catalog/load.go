@@ -60,6 +60,32 @@ WHERE c.relkind IN ` + relKinds + ` AND c.relpersistence <> 't'
   AND a.attnum > 0 AND NOT a.attisdropped
 ORDER BY a.attrelid, a.attnum`
 
+	// The constraints a write is checked against: CHECK constraints and
+	// foreign keys (pg_constraint), and unique and exclusion indexes
+	// (pg_index: primary keys, UNIQUE and EXCLUDE constraints and plain
+	// unique indexes alike), with the columns an index's key, expressions
+	// and predicate read (indkey and the index's pg_depend entries).
+	queryConstraints = `
+SELECT con.conrelid, con.contype, con.conname, COALESCE(con.conkey, '{}'), con.convalidated,
+       con.confrelid, COALESCE(con.confkey, '{}')
+FROM pg_catalog.pg_constraint con
+WHERE con.conrelid <> 0 AND con.contype IN ('c', 'f')
+UNION ALL
+SELECT i.indrelid, (CASE WHEN i.indisexclusion THEN 'x' ELSE 'u' END)::pg_catalog."char", ic.relname,
+       ARRAY(SELECT k FROM (
+         SELECT pg_catalog.unnest(i.indkey::pg_catalog.int2[]) AS k
+         UNION
+         SELECT d.refobjsubid::pg_catalog.int2 FROM pg_catalog.pg_depend d
+         WHERE (i.indexprs IS NOT NULL OR i.indpred IS NOT NULL)
+           AND d.classid = 'pg_catalog.pg_class'::pg_catalog.regclass AND d.refclassid = d.classid
+           AND d.objid = i.indexrelid AND d.refobjid = i.indrelid AND d.refobjsubid > 0) keys
+         WHERE k > 0 ORDER BY 1),
+       true, 0, '{}'
+FROM pg_catalog.pg_index i
+JOIN pg_catalog.pg_class ic ON ic.oid = i.indexrelid
+WHERE i.indisunique OR i.indisexclusion
+ORDER BY 1, 3, 2`
+
 	queryInherits = `
 SELECT inhrelid, inhparent
 FROM pg_catalog.pg_inherits
@@ -181,6 +207,7 @@ func load(ctx context.Context, conn *pgx.Conn, database string) (*Snapshot, erro
 		{"relations", readRelations},
 		{"columns", readColumns},
 		{"inheritance", readInherits},
+		{"constraints", readConstraints},
 		{"view queries", readViewRules},
 		{"roles", readRoles},
 		{"role memberships", readMembers},
@@ -223,6 +250,42 @@ func readColumns(ctx context.Context, tx pgx.Tx, raw *rawCatalog) error {
 			col := c
 			col.GeneratedFrom = slices.Clone(c.GeneratedFrom) // the scan may reuse it
 			r.Columns = append(r.Columns, col)
+		}
+		return nil
+	})
+	return err
+}
+
+// readConstraints attaches each relation's constraints, and each
+// foreign key to the relation it references too (as
+// ConstraintReferenced). readRelations must have run.
+func readConstraints(ctx context.Context, tx pgx.Tx, raw *rawCatalog) error {
+	byOID := make(map[uint32]*Relation, len(raw.rels))
+	for _, r := range raw.rels {
+		byOID[r.OID] = r
+	}
+	rows, _ := tx.Query(ctx, queryConstraints)
+	var rel, ref uint32
+	var kind byte
+	var c Constraint
+	_, err := pgx.ForEachRow(rows, []any{&rel, &kind, &c.Name, &c.Columns, &c.Validated, &ref, &c.RefColumns}, func() error {
+		r := byOID[rel]
+		if r == nil {
+			return nil // a temporary table's
+		}
+		con := c
+		con.Kind = ConstraintKind(kind)
+		con.Columns = slices.Clone(c.Columns) // the scan may reuse them
+		if con.Kind != ConstraintForeignKey {
+			r.Constraints = append(r.Constraints, Constraint{Kind: con.Kind, Name: con.Name, Columns: con.Columns, Validated: con.Validated})
+			return nil
+		}
+		con.Ref, con.RefColumns = ref, slices.Clone(c.RefColumns)
+		r.Constraints = append(r.Constraints, con)
+		if target := byOID[ref]; target != nil {
+			target.Constraints = append(target.Constraints, Constraint{
+				Kind: ConstraintReferenced, Name: con.Name, Columns: con.RefColumns,
+				Validated: con.Validated, Ref: rel, RefColumns: con.Columns})
 		}
 		return nil
 	})

@@ -856,3 +856,76 @@ CREATE TABLE plain (id int, id_no text);
 		}
 	}
 }
+
+// TestLoadConstraints: each relation lists the constraints a write to it
+// is checked against, with the columns they read: a CHECK's columns and
+// whether it was validated, a unique index's key, expression and
+// predicate columns, an exclusion constraint's, and a foreign key on both
+// sides (constraint oracles: whether a write passes compares them).
+func TestLoadConstraints(t *testing.T) {
+	t.Parallel()
+	db := newDB(t, `
+CREATE TABLE persons (id_no text PRIMARY KEY, note text);
+CREATE TABLE loans (id int, note text, borrower text REFERENCES persons (id_no), tax numeric, amount numeric,
+    CONSTRAINT loans_tax CHECK (tax <= amount));
+ALTER TABLE loans ADD CONSTRAINT loans_cap CHECK (amount < 10) NOT VALID;
+CREATE UNIQUE INDEX loans_u ON loans (id, lower(note)) WHERE amount > 0;
+CREATE TABLE phones (id int, mobile text, EXCLUDE USING btree (mobile WITH =));
+CREATE TABLE plain (id int);
+`)
+	s := load(t, db)
+	loans := s.RelationByName("public", "loans")
+	persons := s.RelationByName("public", "persons")
+	type con struct {
+		kind      catalog.ConstraintKind
+		name      string
+		cols      []int16
+		validated bool
+		ref       uint32
+		refCols   []int16
+	}
+	got := func(r *catalog.Relation) []con {
+		var out []con
+		for _, c := range r.Constraints {
+			out = append(out, con{c.Kind, c.Name, c.Columns, c.Validated, c.Ref, c.RefColumns})
+		}
+		return out
+	}
+	want := map[string][]con{
+		"loans": {
+			{catalog.ConstraintForeignKey, "loans_borrower_fkey", []int16{3}, true, persons.OID, []int16{1}},
+			{catalog.ConstraintCheck, "loans_cap", []int16{5}, false, 0, nil},
+			{catalog.ConstraintCheck, "loans_tax", []int16{4, 5}, true, 0, nil},
+			{catalog.ConstraintUnique, "loans_u", []int16{1, 2, 5}, true, 0, nil},
+		},
+		"persons": {
+			{catalog.ConstraintUnique, "persons_pkey", []int16{1}, true, 0, nil},
+			{catalog.ConstraintReferenced, "loans_borrower_fkey", []int16{1}, true, loans.OID, []int16{3}},
+		},
+		"phones": {{catalog.ConstraintExclusion, "phones_mobile_excl", []int16{2}, true, 0, nil}},
+		"plain":  nil,
+	}
+	for name, w := range want {
+		r := s.RelationByName("public", name)
+		g := got(r)
+		if len(g) != len(w) {
+			t.Errorf("%s: constraints %+v, want %+v", name, g, w)
+			continue
+		}
+		for i := range w {
+			if g[i].kind != w[i].kind || g[i].name != w[i].name || !slices.Equal(g[i].cols, w[i].cols) ||
+				g[i].validated != w[i].validated || g[i].ref != w[i].ref || !slices.Equal(g[i].refCols, w[i].refCols) {
+				t.Errorf("%s: constraint %d is %+v, want %+v", name, i, g[i], w[i])
+			}
+		}
+	}
+	// WrittenRelations: a write reaches the table only; the Version
+	// changes when a constraint is added.
+	if rels := s.WrittenRelations(loans.OID); len(rels) != 1 || rels[0] != loans {
+		t.Errorf("WrittenRelations(loans) = %v", rels)
+	}
+	execIn(t, db, `ALTER TABLE plain ADD CONSTRAINT plain_pos CHECK (id > 0)`)
+	if s2 := load(t, db); s2.Version == s.Version {
+		t.Errorf("adding a CHECK constraint left the Version unchanged")
+	}
+}

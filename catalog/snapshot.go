@@ -41,8 +41,9 @@ type qualName struct{ schema, name string }
 // relEntry is a Relation with the indexes Origin needs.
 type relEntry struct {
 	rel *Relation
-	// parents are the direct parents (pg_inherits), by inhseqno.
-	parents []uint32
+	// parents are the direct parents (pg_inherits), by inhseqno;
+	// children the direct children (partitions, inheritance children).
+	parents, children []uint32
 	// origins, for views and materialized views, is indexed by attnum-1;
 	// nil when the view's query could not be read.
 	origins []viewOrigin
@@ -110,6 +111,7 @@ func newSnapshot(database string, loadedAt time.Time, raw *rawCatalog) *Snapshot
 			e.rel.Parent = in.parent
 		}
 		e.parents = append(e.parents, in.parent)
+		s.rels[in.parent].children = append(s.rels[in.parent].children, in.child)
 	}
 	for oid, origins := range raw.origins {
 		e := s.rels[oid]
@@ -306,6 +308,39 @@ func (s *Snapshot) WriteReaches(oid uint32) (rules, viewTriggers bool) {
 	}
 	walk(oid, 0)
 	return rules, viewTriggers
+}
+
+// WrittenRelations returns the relations a write to relation oid can put
+// or change rows in: oid itself if it is a table, the base relations a
+// view's columns come from (through views over views: PostgreSQL writes
+// an updatable view's rows into its base relation), and every
+// descendant of those (partitions and inheritance children: an INSERT is
+// routed to partitions, an UPDATE or DELETE without ONLY reaches
+// children). Each is listed once; the constraints of all of them apply.
+func (s *Snapshot) WrittenRelations(oid uint32) []*Relation {
+	var out []*Relation
+	seen := map[uint32]bool{}
+	var walk func(oid uint32, depth int)
+	walk = func(oid uint32, depth int) {
+		e := s.rels[oid]
+		if e == nil || seen[oid] || depth > maxDepth {
+			return
+		}
+		seen[oid] = true
+		if isBase(e.rel.Kind) {
+			out = append(out, e.rel)
+		}
+		for _, o := range e.origins {
+			if o.tbl != 0 {
+				walk(o.tbl, depth+1)
+			}
+		}
+		for _, c := range e.children {
+			walk(c, depth+1)
+		}
+	}
+	walk(oid, 0)
+	return out
 }
 
 // ancestor climbs from column c of e through the parents that have a column

@@ -78,6 +78,55 @@ type Relation struct {
 	// triggers decide what a write to it does and what its RETURNING
 	// shows).
 	ViewTriggers bool
+	// Constraints are the rules PostgreSQL checks writes to the relation
+	// against that read its columns: CHECK constraints, unique and
+	// exclusion indexes (primary keys and UNIQUE constraints included),
+	// its foreign keys and the foreign keys of other relations that
+	// reference it. Whether a write passes them answers a question about
+	// the values they compare (see ConstraintKind).
+	Constraints []Constraint
+}
+
+// ConstraintKind says what a Constraint compares.
+type ConstraintKind byte
+
+const (
+	// ConstraintCheck: a CHECK expression over the row's own columns.
+	ConstraintCheck ConstraintKind = 'c'
+	// ConstraintUnique: a unique index (a primary key, a UNIQUE
+	// constraint or CREATE UNIQUE INDEX): the row's key against every
+	// other row's.
+	ConstraintUnique ConstraintKind = 'u'
+	// ConstraintExclusion: an exclusion constraint, the same with other
+	// operators.
+	ConstraintExclusion ConstraintKind = 'x'
+	// ConstraintForeignKey: the relation's foreign key: the row's key
+	// against the referenced relation's (Ref, RefColumns).
+	ConstraintForeignKey ConstraintKind = 'f'
+	// ConstraintReferenced: another relation's foreign key referencing
+	// this one (Ref, RefColumns are the referencing side): deleting or
+	// re-keying a row looks for rows that reference it.
+	ConstraintReferenced ConstraintKind = 'r'
+)
+
+// Constraint is one constraint or index a write to its relation is
+// checked against.
+type Constraint struct {
+	Kind ConstraintKind
+	// Name is the constraint's or index's name, for messages.
+	Name string
+	// Columns are the attnums of the relation's columns it reads (for an
+	// index: key columns and those its expressions and predicate read),
+	// in order.
+	Columns []int16
+	// Validated is false for a CHECK or foreign key added NOT VALID:
+	// rows already there may break it, and any UPDATE of them tests it.
+	Validated bool
+	// Ref and RefColumns are, for ConstraintForeignKey, the referenced
+	// relation and columns; for ConstraintReferenced, the referencing
+	// ones.
+	Ref        uint32
+	RefColumns []int16
 }
 
 // Column returns the relation's column with the given attnum.

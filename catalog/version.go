@@ -20,6 +20,9 @@ func contentVersion(raw *rawCatalog) string {
 		for _, c := range r.Columns {
 			fmt.Fprintf(h, " c %d %q %d %d %q %t %v\n", c.Num, c.Name, c.TypeOID, c.TypeMod, c.TypeName, c.Generated, c.GeneratedFrom)
 		}
+		for _, k := range r.Constraints {
+			fmt.Fprintf(h, " k %c %q %v %t %d %v\n", k.Kind, k.Name, k.Columns, k.Validated, k.Ref, k.RefColumns)
+		}
 		if origins, ok := raw.origins[r.OID]; ok {
 			fmt.Fprintf(h, " o %v\n", origins)
 		}

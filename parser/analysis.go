@@ -72,6 +72,10 @@ const (
 	UseWriteSource
 	// UseWriteTarget: the column is written.
 	UseWriteTarget
+	// UseConstraint: read by a constraint a write is checked against
+	// (CHECK, a unique, exclusion or foreign key, a partition key):
+	// whether the write passes compares the column.
+	UseConstraint
 )
 
 var useNames = [...]string{
@@ -80,6 +84,7 @@ var useNames = [...]string{
 	UseGroup: "grouping or DISTINCT", UseOrder: "ordering", UseAggregate: "aggregate argument",
 	UseFunction: "function argument", UsePresence: "NULL test or count",
 	UseWholeRow: "whole-row reference", UseWriteSource: "source of a write", UseWriteTarget: "target of a write",
+	UseConstraint: "constraint checked by a write",
 }
 
 var usePhrases = [...]string{
@@ -88,6 +93,7 @@ var usePhrases = [...]string{
 	UseGroup: "for grouping or DISTINCT", UseOrder: "for ordering", UseAggregate: "as an aggregate argument",
 	UseFunction: "as a function argument", UsePresence: "in a NULL test or count",
 	UseWholeRow: "in a whole-row reference", UseWriteSource: "as the source of a write", UseWriteTarget: "as the target of a write",
+	UseConstraint: "in a constraint this write is checked against (CHECK, a unique, exclusion or foreign key, or a partition key)",
 }
 
 // Phrase describes the use for a sentence ("for ordering").

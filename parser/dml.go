@@ -116,6 +116,7 @@ func (a *analyzer) insert(ins *pg_query.InsertStmt, parent *scope) (outputs, err
 			return outputs{}, err
 		}
 	}
+	eff := &writeEffect{inserts: true}
 	if oc := ins.OnConflictClause; oc != nil {
 		excluded := &fromItem{name: "excluded", rel: it.rel, cols: it.cols}
 		sc.named = append(sc.named, excluded)
@@ -124,24 +125,29 @@ func (a *analyzer) insert(ins *pg_query.InsertStmt, parent *scope) (outputs, err
 				return outputs{}, err
 			}
 		}
-		if err := a.assignments(oc.TargetList, it, sc); err != nil {
-			return outputs{}, err
+		if oc.Action == pg_query.OnConflictAction_ONCONFLICT_UPDATE {
+			if err := a.assignments(oc.TargetList, it, sc, eff); err != nil {
+				return outputs{}, err
+			}
 		}
 		if err := a.consume(oc.WhereClause, sc, UsePredicate); err != nil {
 			return outputs{}, err
 		}
 	}
+	a.constraints(it, eff)
 	return a.returningList(ins.ReturningList, sc)
 }
 
 // assignments analyses SET col = expr lists (UPDATE, ON CONFLICT DO UPDATE,
-// MERGE ... UPDATE SET).
-func (a *analyzer) assignments(list []*pg_query.Node, it *fromItem, sc *scope) error {
+// MERGE ... UPDATE SET), recording the columns set in eff.
+func (a *analyzer) assignments(list []*pg_query.Node, it *fromItem, sc *scope, eff *writeEffect) error {
+	eff.updates = true
 	for _, n := range list {
 		rt := n.GetResTarget()
 		if rt == nil {
 			continue
 		}
+		eff.assign(a.env.snap, it.rel, rt.Name)
 		if mar := rt.Val.GetMultiAssignRef(); mar != nil {
 			// (a, b) = (SELECT x, y ...) or ROW(...): every target column
 			// takes a value computed from the whole source.
@@ -217,9 +223,11 @@ func (a *analyzer) update(up *pg_query.UpdateStmt, parent *scope) (outputs, erro
 	if err := a.consume(up.WhereClause, sc, UsePredicate); err != nil {
 		return outputs{}, err
 	}
-	if err := a.assignments(up.TargetList, it, sc); err != nil {
+	eff := &writeEffect{}
+	if err := a.assignments(up.TargetList, it, sc, eff); err != nil {
 		return outputs{}, err
 	}
+	a.constraints(it, eff)
 	return a.returningList(up.ReturningList, sc)
 }
 
@@ -229,9 +237,11 @@ func (a *analyzer) delete(del *pg_query.DeleteStmt, parent *scope) (outputs, err
 	if err := a.with(del.WithClause, sc); err != nil {
 		return outputs{}, err
 	}
-	if _, err := a.target(del.Relation, sc); err != nil {
+	it, err := a.target(del.Relation, sc)
+	if err != nil {
 		return outputs{}, err
 	}
+	a.constraints(it, &writeEffect{deletes: true})
 	for _, f := range del.UsingClause {
 		if err := a.fromItem(f, sc); err != nil {
 			return outputs{}, err
@@ -260,10 +270,17 @@ func (a *analyzer) merge(m *pg_query.MergeStmt, parent *scope) (outputs, error) 
 	if err := a.consume(m.JoinCondition, sc, UsePredicate); err != nil {
 		return outputs{}, err
 	}
+	eff := &writeEffect{}
 	for _, w := range m.MergeWhenClauses {
 		mw := w.GetMergeWhenClause()
 		if mw == nil {
 			continue
+		}
+		switch mw.CommandType {
+		case pg_query.CmdType_CMD_INSERT:
+			eff.inserts = true
+		case pg_query.CmdType_CMD_DELETE:
+			eff.deletes = true
 		}
 		if err := a.consume(mw.Condition, sc, UsePredicate); err != nil {
 			return outputs{}, err
@@ -289,10 +306,14 @@ func (a *analyzer) merge(m *pg_query.MergeStmt, parent *scope) (outputs, error) 
 			}
 			continue
 		}
-		if err := a.assignments(mw.TargetList, it, sc); err != nil {
+		if mw.CommandType != pg_query.CmdType_CMD_UPDATE {
+			continue // DELETE, DO NOTHING
+		}
+		if err := a.assignments(mw.TargetList, it, sc, eff); err != nil {
 			return outputs{}, err
 		}
 	}
+	a.constraints(it, eff)
 	// PostgreSQL 17 expands MERGE's RETURNING * as the source's columns,
 	// then the target's: an order pgmantle's scope (target first) does
 	// not follow, and a result placed by the wrong columns would show a
@@ -369,6 +390,7 @@ func (a *analyzer) copyStmt(c *pg_query.CopyStmt) error {
 				return err
 			}
 		}
+		a.constraints(it, &writeEffect{inserts: true})
 		return a.consume(c.WhereClause, sc, UsePredicate)
 	}
 	outs := outputs{exact: true}

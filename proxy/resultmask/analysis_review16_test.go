@@ -86,9 +86,9 @@ CREATE TABLE g.citizens_1 PARTITION OF g.citizens FOR VALUES WITH (MODULUS 4, RE
 CREATE TABLE g.citizens_2 PARTITION OF g.citizens FOR VALUES WITH (MODULUS 4, REMAINDER 2);
 CREATE TABLE g.citizens_3 PARTITION OF g.citizens FOR VALUES WITH (MODULUS 4, REMAINDER 3);
 INSERT INTO g.citizens VALUES (1, '310105198807158033', 'a'), (2, '310115199203041122', 'b');
-CREATE TABLE g.payroll (id int PRIMARY KEY, amount numeric(12,2) NOT NULL, tax numeric(12,2) CHECK (tax <= amount));
+CREATE TABLE g.payroll (id int PRIMARY KEY, amount numeric(12,2) NOT NULL, tax numeric(12,2) CHECK (tax <= amount), note text);
 INSERT INTO g.payroll VALUES (1, 12345.67, 0), (2, 18765.43, 0);
-CREATE TABLE g.contacts (id int PRIMARY KEY, company_id int, name text, UNIQUE (company_id, name));
+CREATE TABLE g.contacts (id int PRIMARY KEY, company_id int, name text, note text, UNIQUE (company_id, name));
 INSERT INTO g.contacts VALUES (1, 1, '张伟明'), (2, 2, '张伟明'), (3, 3, '李秀英');
 GRANT USAGE ON SCHEMA g TO PUBLIC;
 GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA g TO PUBLIC;
@@ -352,5 +352,64 @@ func TestAnalysisReview16PartitionKeyLeak(t *testing.T) {
 		if got, err := rt16Run(t, addr, db, "analyst", sql); err != nil {
 			t.Errorf("%s: %v (%s)", sql, err, got)
 		}
+	}
+}
+
+// TestAnalysisReview16CheckConstraintOracleLeak: a write to a clean
+// column re-evaluates the row's CHECK constraints, which may compare it
+// with a protected column (here tax <= amount, amount a salary the analyst
+// sees rounded to 1000). Whether PostgreSQL accepts the write (UPDATE 1)
+// or rejects it (23514) compared the analyst's value with the salary: 27
+// writes of a binary search recovered it to the cent. Safe behaviour
+// (since the fix): a write that makes PostgreSQL check a constraint
+// reading a protected column the role may not compare is refused, so
+// every probe gets the same answer; a write the constraint does not read
+// still passes.
+func TestAnalysisReview16CheckConstraintOracleLeak(t *testing.T) {
+	addr, db := rt16GenProxy(t)
+	shown, err := rt16Run(t, addr, db, "analyst", "SELECT amount FROM g.payroll WHERE id = 1")
+	t.Logf("analyst sees row 1's amount as (err=%v) %q", err, shown)
+	// Without pgmantle the first passes and the second fails (23514):
+	// the two ends of the binary search.
+	low, _ := rt16Run(t, addr, db, "analyst", "BEGIN", "UPDATE g.payroll SET tax = 0.01 WHERE id = 1", "ROLLBACK")
+	high, _ := rt16Run(t, addr, db, "analyst", "BEGIN", "UPDATE g.payroll SET tax = 999999.99 WHERE id = 1", "ROLLBACK")
+	t.Logf("tax = 0.01: %q\ntax = 999999.99: %q", low, high)
+	if low != high {
+		t.Errorf("LEAK: writes to the clean column tax, accepted or rejected by CHECK (tax <= amount), compare it with the salary the analyst sees rounded")
+	}
+	for _, sql := range []string{"UPDATE g.payroll SET tax = 0.01 WHERE id = 1", "INSERT INTO g.payroll (id, amount, tax) SELECT 3, amount, 1 FROM g.payroll WHERE id = 1"} {
+		if _, err := rt16Run(t, addr, db, "analyst", sql); !rt16IsRefusal(err) {
+			t.Errorf("%s: %v, want a refusal", sql, err)
+		}
+	}
+	// A column no constraint reads is still written.
+	if got, err := rt16Run(t, addr, db, "analyst", "UPDATE g.payroll SET note = 'checked' WHERE id = 1"); err != nil || !strings.Contains(got, "UPDATE 1") {
+		t.Errorf("UPDATE of note (no constraint reads it): %v %q", err, got)
+	}
+}
+
+// TestAnalysisReview16UniqueConstraintJoinOracleLeak: the same channel
+// with a unique constraint over a clean and a protected column
+// (UNIQUE (company_id, name), one contact of a name per company). Moving
+// contact 1 to another company failed with 23505 exactly when that company
+// had a contact of the same name: an equality between two masked names,
+// which pgmantle refuses as a join in a SELECT (checked below). Safe
+// behaviour: the move is refused (both answers alike); writes outside
+// the key still pass.
+func TestAnalysisReview16UniqueConstraintJoinOracleLeak(t *testing.T) {
+	addr, db := rt16GenProxy(t)
+	ctl, err := rt16Run(t, addr, db, "analyst", `SELECT b.id FROM g.contacts a JOIN g.contacts b ON a.name = b.name AND a.id <> b.id WHERE a.id = 1`)
+	t.Logf("control, the same test as a SELECT (err=%v): %q", err, ctl)
+	if !rt16IsRefusal(err) {
+		t.Fatalf("the control SELECT was not refused: the test cannot tell")
+	}
+	hit, _ := rt16Run(t, addr, db, "analyst", "BEGIN", "UPDATE g.contacts SET company_id = 2 WHERE id = 1", "ROLLBACK")
+	miss, _ := rt16Run(t, addr, db, "analyst", "BEGIN", "UPDATE g.contacts SET company_id = 3 WHERE id = 1", "ROLLBACK")
+	t.Logf("to company 2: %q\nto company 3: %q", hit, miss)
+	if hit != miss {
+		t.Errorf("LEAK: whether contact 1 may move to a company tells whether a contact there has the same (masked) name")
+	}
+	if got, err := rt16Run(t, addr, db, "analyst", "UPDATE g.contacts SET note = 'seen' WHERE id = 1"); err != nil || !strings.Contains(got, "UPDATE 1") {
+		t.Errorf("UPDATE of note (outside the key): %v %q", err, got)
 	}
 }
