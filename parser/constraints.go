@@ -82,16 +82,16 @@ func (a *analyzer) constraints(it *fromItem, eff *writeEffect) {
 	if a.definer || it.rel == nil {
 		return
 	}
-	a.constraintsOf(a.env.snap.WrittenRelations(it.rel.OID), eff, map[uint32]bool{})
+	a.constraintsOf(a.env.snap.WrittenRelations(it.rel.OID), eff, map[cascade]bool{})
 }
 
-func (a *analyzer) constraintsOf(rels []*catalog.Relation, eff *writeEffect, seen map[uint32]bool) {
+// constraintsOf charges the constraints of rels that eff checks, and
+// those of the writes a referenced row's deletion or re-keying sets off;
+// cascaded lists the foreign keys already followed that way (a
+// self-referencing one, or a cycle, is followed once).
+func (a *analyzer) constraintsOf(rels []*catalog.Relation, eff *writeEffect, cascaded map[cascade]bool) {
 	snap := a.env.snap
 	for _, rel := range rels {
-		if seen[rel.OID] {
-			continue
-		}
-		seen[rel.OID] = true
 		if len(rel.PartitionKey) > 0 && eff.updates && eff.setAny(snap, rel, rel.PartitionKey) {
 			a.chargeConstraint(rel, rel.PartitionKey)
 		}
@@ -105,17 +105,24 @@ func (a *analyzer) constraintsOf(rels []*catalog.Relation, eff *writeEffect, see
 				continue
 			}
 			a.chargeConstraint(other, c.RefColumns)
-			if c.Kind == catalog.ConstraintReferenced {
-				cascade := &writeEffect{deletes: eff.deletes, updates: true}
+			if key := (cascade{other.OID, c.Name}); c.Kind == catalog.ConstraintReferenced && !cascaded[key] {
+				cascaded[key] = true
+				then := &writeEffect{deletes: eff.deletes, updates: true}
 				for _, n := range c.RefColumns {
 					if col, ok := other.Column(n); ok {
-						cascade.assign(snap, other, col.Name)
+						then.assign(snap, other, col.Name)
 					}
 				}
-				a.constraintsOf(snap.WrittenRelations(other.OID), cascade, seen)
+				a.constraintsOf(snap.WrittenRelations(other.OID), then, cascaded)
 			}
 		}
 	}
+}
+
+// cascade names a foreign key by its referencing relation and name.
+type cascade struct {
+	rel  uint32
+	name string
 }
 
 // chargeConstraint charges rel's protected columns among attnums as

@@ -5,10 +5,11 @@ package resultmask_test
 // checked against, and a constraint that reads a protected column turns
 // the write into a comparison with that column. Round 16 found CHECK and
 // UNIQUE; these cover the other ways the same answer comes back: foreign
-// keys from either side, exclusion constraints, unique indexes over
-// expressions with predicates, partition keys over a clean and a
-// protected column, NOT VALID checks, constraints of inheritance
-// children, and writes through views, MERGE, ON CONFLICT and COPY FROM.
+// keys from either side and the writes their actions cascade to,
+// exclusion constraints, unique indexes over expressions with predicates,
+// partition keys over a clean and a protected column, NOT VALID checks,
+// constraints of inheritance children, and writes through views, MERGE,
+// ON CONFLICT and COPY FROM.
 
 import (
 	"strings"
@@ -51,6 +52,13 @@ ALTER TABLE k.child ADD CONSTRAINT child_cap CHECK (amount < 10000) NOT VALID;
 CREATE TABLE k.payroll (id int PRIMARY KEY, amount numeric NOT NULL DEFAULT 0, tax numeric CHECK (tax <= amount), note text);
 INSERT INTO k.payroll VALUES (1, 12345.67, 0, 'r');
 CREATE VIEW k.payroll_tax AS SELECT id, tax, note FROM k.payroll;
+-- a cascade: deleting an owner sets its accounts' owner_id to NULL,
+-- which a CHECK allows only for small amounts
+CREATE TABLE k.owners (id int PRIMARY KEY, note text);
+INSERT INTO k.owners VALUES (1, 'o1'), (2, 'o2');
+CREATE TABLE k.accounts (id int PRIMARY KEY, owner_id int REFERENCES k.owners ON DELETE SET NULL, amount numeric,
+    CHECK (owner_id IS NOT NULL OR amount < 10000));
+INSERT INTO k.accounts VALUES (1, 1, 12345), (2, 2, 500);
 GRANT USAGE ON SCHEMA k TO PUBLIC;
 GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA k TO PUBLIC;
 `
@@ -64,7 +72,7 @@ classes:
   cn_id: [k.persons.id_no]
   cn_mobile: [k.phones.mobile]
   bank_card: [k.cards.card]
-  salary: [k.pay.amount, k.staff.amount, k.child.amount, k.payroll.amount]
+  salary: [k.pay.amount, k.staff.amount, k.child.amount, k.payroll.amount, k.accounts.amount]
 roles:
   analyst:
     rules:
@@ -99,6 +107,7 @@ func TestAnalysisConstraintOracles(t *testing.T) {
 		"partition-move":   {`UPDATE k.pay SET grade = 2 WHERE id = 1`, `UPDATE k.pay SET grade = 1 WHERE id = 1`},
 		"not-valid-check":  {`UPDATE k.staff SET note = 'y' WHERE id = 1`, `UPDATE k.staff SET note = 'y' WHERE id = 2`},
 		"child-check":      {`UPDATE k.base SET note = 'z' WHERE id = 1`, `UPDATE k.base SET note = 'z' WHERE id = 2`},
+		"cascade-check":    {`DELETE FROM k.owners WHERE id = 1`, `DELETE FROM k.owners WHERE id = 2`},
 		"view-write-check": {`UPDATE k.payroll_tax SET tax = 12345.67 WHERE id = 1`, `UPDATE k.payroll_tax SET tax = 12345.68 WHERE id = 1`},
 	}
 	for name, p := range probes {
@@ -135,6 +144,7 @@ func TestAnalysisConstraintOracles(t *testing.T) {
 		`UPDATE k.payroll_tax SET note = 'n' WHERE id = 1`,             // the CHECK does not read note
 		`INSERT INTO k.payroll_tax (id, tax, note) VALUES (5, 0, 'n')`, // a CHECK of a new row reads only what the write supplies
 		`INSERT INTO k.base (id, note) VALUES (7, 'n')`,                // the parent has no constraint
+		`UPDATE k.owners SET note = 'n' WHERE id = 1`,                  // the key is not set: nothing cascades
 	} {
 		got, err := rt16Run(t, addr, db, "analyst", "BEGIN", sql, "ROLLBACK")
 		if err != nil || strings.Contains(got, "ERROR") {
