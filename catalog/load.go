@@ -24,6 +24,7 @@ const (
 	queryRelations = `
 SELECT c.oid, n.nspname, c.relname, c.relkind, c.relhasrules AND c.relkind NOT IN ('v','m'),
        c.relhastriggers AND c.relkind = 'v',
+       COALESCE(c.reloptions && '{check_option=local,check_option=cascaded}'::pg_catalog.text[], false),
        CASE WHEN c.relkind = 'p' THEN ARRAY(
          -- the columns the partition key reads: its plain columns
          -- (partattrs) and those its expressions read (pg_depend)
@@ -85,6 +86,19 @@ FROM pg_catalog.pg_index i
 JOIN pg_catalog.pg_class ic ON ic.oid = i.indexrelid
 WHERE i.indisunique OR i.indisexclusion
 ORDER BY 1, 3, 2`
+
+	// User triggers (RI triggers are internal), with their function's
+	// name and the events that fire them (tgtype bits 2-5: INSERT,
+	// DELETE, UPDATE, TRUNCATE).
+	queryTriggers = `
+SELECT t.tgrelid, t.tgname, n.nspname || '.' || p.proname,
+       (t.tgtype::pg_catalog.int4 & 4 <> 0), (t.tgtype::pg_catalog.int4 & 16 <> 0),
+       (t.tgtype::pg_catalog.int4 & 8 <> 0), (t.tgtype::pg_catalog.int4 & 32 <> 0)
+FROM pg_catalog.pg_trigger t
+JOIN pg_catalog.pg_proc p ON p.oid = t.tgfoid
+JOIN pg_catalog.pg_namespace n ON n.oid = p.pronamespace
+WHERE NOT t.tgisinternal AND t.tgenabled <> 'D'
+ORDER BY 1, 2`
 
 	queryInherits = `
 SELECT inhrelid, inhparent
@@ -208,6 +222,7 @@ func load(ctx context.Context, conn *pgx.Conn, database string) (*Snapshot, erro
 		{"columns", readColumns},
 		{"inheritance", readInherits},
 		{"constraints", readConstraints},
+		{"triggers", readTriggers},
 		{"view queries", readViewRules},
 		{"roles", readRoles},
 		{"role memberships", readMembers},
@@ -225,7 +240,7 @@ func load(ctx context.Context, conn *pgx.Conn, database string) (*Snapshot, erro
 func readRelations(ctx context.Context, tx pgx.Tx, raw *rawCatalog) error {
 	rows, _ := tx.Query(ctx, queryRelations)
 	var r Relation
-	_, err := pgx.ForEachRow(rows, []any{&r.OID, &r.Schema, &r.Name, &r.Kind, &r.HasRules, &r.ViewTriggers, &r.PartitionKey}, func() error {
+	_, err := pgx.ForEachRow(rows, []any{&r.OID, &r.Schema, &r.Name, &r.Kind, &r.HasRules, &r.ViewTriggers, &r.CheckOption, &r.PartitionKey}, func() error {
 		rel := r
 		rel.PartitionKey = slices.Clone(r.PartitionKey) // the scan may reuse it
 		raw.rels = append(raw.rels, &rel)
@@ -286,6 +301,32 @@ func readConstraints(ctx context.Context, tx pgx.Tx, raw *rawCatalog) error {
 			target.Constraints = append(target.Constraints, Constraint{
 				Kind: ConstraintReferenced, Name: con.Name, Columns: con.RefColumns,
 				Validated: con.Validated, Ref: rel, RefColumns: con.Columns})
+		}
+		return nil
+	})
+	return err
+}
+
+// readTriggers attaches each relation's user triggers. readRelations
+// must have run.
+func readTriggers(ctx context.Context, tx pgx.Tx, raw *rawCatalog) error {
+	byOID := make(map[uint32]*Relation, len(raw.rels))
+	for _, r := range raw.rels {
+		byOID[r.OID] = r
+	}
+	rows, _ := tx.Query(ctx, queryTriggers)
+	var rel uint32
+	var tg Trigger
+	var ins, upd, del, trunc bool
+	_, err := pgx.ForEachRow(rows, []any{&rel, &tg.Name, &tg.Function, &ins, &upd, &del, &trunc}, func() error {
+		if r := byOID[rel]; r != nil {
+			t := tg
+			for bit, on := range map[byte]bool{TriggerInsert: ins, TriggerUpdate: upd, TriggerDelete: del, TriggerTruncate: trunc} {
+				if on {
+					t.Events |= bit
+				}
+			}
+			r.Triggers = append(r.Triggers, t)
 		}
 		return nil
 	})

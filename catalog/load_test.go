@@ -929,3 +929,31 @@ CREATE TABLE plain (id int);
 		t.Errorf("adding a CHECK constraint left the Version unchanged")
 	}
 }
+
+// TestLoadTriggers: a relation lists its user triggers with their
+// function and events; foreign keys' RI triggers and disabled triggers
+// are left out.
+func TestLoadTriggers(t *testing.T) {
+	t.Parallel()
+	db := newDB(t, `
+CREATE TABLE parent (id int PRIMARY KEY);
+CREATE TABLE child (id int, parent_id int REFERENCES parent);
+CREATE FUNCTION noop() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RETURN NEW; END $$;
+CREATE TRIGGER b_ins_upd BEFORE INSERT OR UPDATE ON child FOR EACH ROW EXECUTE FUNCTION noop();
+CREATE TRIGGER a_del AFTER DELETE ON child FOR EACH STATEMENT EXECUTE FUNCTION noop();
+CREATE TRIGGER c_off AFTER TRUNCATE ON child FOR EACH STATEMENT EXECUTE FUNCTION noop();
+ALTER TABLE child DISABLE TRIGGER c_off;
+`)
+	s := load(t, db)
+	got := s.RelationByName("public", "child").Triggers
+	want := []catalog.Trigger{
+		{Name: "a_del", Function: "public.noop", Events: catalog.TriggerDelete},
+		{Name: "b_ins_upd", Function: "public.noop", Events: catalog.TriggerInsert | catalog.TriggerUpdate},
+	}
+	if !slices.Equal(got, want) {
+		t.Errorf("child's triggers %+v, want %+v", got, want)
+	}
+	if tr := s.RelationByName("public", "parent").Triggers; len(tr) != 0 {
+		t.Errorf("parent lists its RI triggers: %+v", tr)
+	}
+}

@@ -282,43 +282,38 @@ func (s *Snapshot) Origin(oid uint32, attnum int16) (ref ColumnRef, col Column, 
 // write to an updatable view into a write to its base relation, whose
 // rules and triggers then apply).
 func (s *Snapshot) WriteReaches(oid uint32) (rules, viewTriggers bool) {
-	seen := map[uint32]bool{}
-	var walk func(oid uint32, depth int)
-	walk = func(oid uint32, depth int) {
-		e := s.rels[oid]
-		if e == nil || seen[oid] || depth > maxDepth {
-			return
-		}
-		seen[oid] = true
+	s.walkWrite(oid, false, func(e *relEntry) {
 		rules = rules || e.rel.HasRules
 		viewTriggers = viewTriggers || e.rel.ViewTriggers
-		reached := false
-		for _, o := range e.origins {
-			if o.tbl != 0 {
-				walk(o.tbl, depth+1)
-				reached = true
-			}
-		}
-		if !reached && (e.rel.Kind == KindView || e.rel.Kind == KindMatView) {
+		if (e.rel.Kind == KindView || e.rel.Kind == KindMatView) &&
+			!slices.ContainsFunc(e.origins, func(o viewOrigin) bool { return o.tbl != 0 }) {
 			// A view none of whose columns come from a relation (no
 			// columns, expressions only, lineage unknown) may still
 			// write through to one: count it as reaching rules.
 			rules = true
 		}
-	}
-	walk(oid, 0)
+	})
 	return rules, viewTriggers
 }
 
-// WrittenRelations returns the relations a write to relation oid can put
-// or change rows in: oid itself if it is a table, the base relations a
-// view's columns come from (through views over views: PostgreSQL writes
-// an updatable view's rows into its base relation), and every
-// descendant of those (partitions and inheritance children: an INSERT is
-// routed to partitions, an UPDATE or DELETE without ONLY reaches
-// children). Each is listed once; the constraints of all of them apply.
+// WrittenRelations returns the relations a write to relation oid goes
+// through or puts or changes rows in: oid itself, the relations a view's
+// columns come from (through views over views: PostgreSQL rewrites a
+// write to an updatable view into one to the relation under it, whose
+// triggers fire), and every descendant of those (partitions and
+// inheritance children: an INSERT is routed to partitions, an UPDATE or
+// DELETE without ONLY reaches children). Each is listed once, oid first;
+// the constraints and triggers of all of them apply.
 func (s *Snapshot) WrittenRelations(oid uint32) []*Relation {
 	var out []*Relation
+	s.walkWrite(oid, true, func(e *relEntry) { out = append(out, e.rel) })
+	return out
+}
+
+// walkWrite visits, once each, relation oid and the relations a write to
+// it reaches through views' column origins, and with children their
+// descendants too.
+func (s *Snapshot) walkWrite(oid uint32, children bool, visit func(*relEntry)) {
 	seen := map[uint32]bool{}
 	var walk func(oid uint32, depth int)
 	walk = func(oid uint32, depth int) {
@@ -327,20 +322,19 @@ func (s *Snapshot) WrittenRelations(oid uint32) []*Relation {
 			return
 		}
 		seen[oid] = true
-		if isBase(e.rel.Kind) {
-			out = append(out, e.rel)
-		}
+		visit(e)
 		for _, o := range e.origins {
 			if o.tbl != 0 {
 				walk(o.tbl, depth+1)
 			}
 		}
-		for _, c := range e.children {
-			walk(c, depth+1)
+		if children {
+			for _, c := range e.children {
+				walk(c, depth+1)
+			}
 		}
 	}
 	walk(oid, 0)
-	return out
 }
 
 // ancestor climbs from column c of e through the parents that have a column

@@ -68,6 +68,10 @@ type Relation struct {
 	// (CREATE RULE ... ON INSERT/UPDATE/DELETE): a write to it may run
 	// other statements and return rows read from anywhere.
 	HasRules bool
+	// CheckOption: a view WITH [LOCAL | CASCADED] CHECK OPTION: a row
+	// written through it must satisfy its WHERE (and, cascaded, those of
+	// the views under it).
+	CheckOption bool
 	// PartitionKey is, for a partitioned table, the attnums of the
 	// columns its partition key reads (plain key columns and those its
 	// key expressions read), in order: which partition a row is in, and
@@ -85,6 +89,28 @@ type Relation struct {
 	// reference it. Whether a write passes them answers a question about
 	// the values they compare (see ConstraintKind).
 	Constraints []Constraint
+	// Triggers are the relation's triggers other than PostgreSQL's own
+	// (foreign keys' RI triggers) and disabled ones: row, statement,
+	// constraint and INSTEAD OF triggers, in name order. Their functions
+	// can read anything and fail a write for any reason.
+	Triggers []Trigger
+}
+
+// Trigger events (Trigger.Events).
+const (
+	TriggerInsert byte = 1 << iota
+	TriggerUpdate
+	TriggerDelete
+	TriggerTruncate
+)
+
+// Trigger is one user trigger of a relation.
+type Trigger struct {
+	Name string
+	// Function is the trigger function, "schema.name".
+	Function string
+	// Events is what fires it: TriggerInsert, TriggerUpdate, ... or'ed.
+	Events byte
 }
 
 // ConstraintKind says what a Constraint compares.

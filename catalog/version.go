@@ -16,12 +16,15 @@ func contentVersion(raw *rawCatalog) string {
 	h := sha256.New()
 	rels := slices.SortedFunc(slices.Values(raw.rels), func(a, b *Relation) int { return cmp.Compare(a.OID, b.OID) })
 	for _, r := range rels {
-		fmt.Fprintf(h, "r %d %q %q %c %t %t %q %v\n", r.OID, r.Schema, r.Name, r.Kind, r.HasRules, r.ViewTriggers, r.Definition, r.PartitionKey)
+		fmt.Fprintf(h, "r %d %q %q %c %t %t %t %q %v\n", r.OID, r.Schema, r.Name, r.Kind, r.HasRules, r.ViewTriggers, r.CheckOption, r.Definition, r.PartitionKey)
 		for _, c := range r.Columns {
 			fmt.Fprintf(h, " c %d %q %d %d %q %t %v\n", c.Num, c.Name, c.TypeOID, c.TypeMod, c.TypeName, c.Generated, c.GeneratedFrom)
 		}
 		for _, k := range r.Constraints {
 			fmt.Fprintf(h, " k %c %q %v %t %d %v\n", k.Kind, k.Name, k.Columns, k.Validated, k.Ref, k.RefColumns)
+		}
+		for _, t := range r.Triggers {
+			fmt.Fprintf(h, " t %q %q %d\n", t.Name, t.Function, t.Events)
 		}
 		if origins, ok := raw.origins[r.OID]; ok {
 			fmt.Fprintf(h, " o %v\n", origins)

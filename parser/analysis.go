@@ -93,7 +93,7 @@ var usePhrases = [...]string{
 	UseGroup: "for grouping or DISTINCT", UseOrder: "for ordering", UseAggregate: "as an aggregate argument",
 	UseFunction: "as a function argument", UsePresence: "in a NULL test or count",
 	UseWholeRow: "in a whole-row reference", UseWriteSource: "as the source of a write", UseWriteTarget: "as the target of a write",
-	UseConstraint: "in a constraint this write is checked against (CHECK, a unique, exclusion or foreign key, or a partition key)",
+	UseConstraint: "in a constraint this write is checked against (CHECK, a unique, exclusion or foreign key, a partition key or a view's CHECK OPTION)",
 }
 
 // Phrase describes the use for a sentence ("for ordering").

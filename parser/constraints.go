@@ -31,12 +31,17 @@ func (e *writeEffect) assign(snap *catalog.Snapshot, rel *catalog.Relation, name
 	e.set = append(e.set, ref)
 }
 
-// setAny reports whether the write may set one of rel's columns attnums.
+// setAny reports whether the write may set one of rel's columns attnums,
+// a stored generated column counting as set when a column it is computed
+// from is (PostgreSQL recomputes it).
 func (e *writeEffect) setAny(snap *catalog.Snapshot, rel *catalog.Relation, attnums []int16) bool {
 	if e.setUnknown {
 		return true
 	}
 	for _, n := range attnums {
+		if col, ok := rel.Column(n); ok && col.Generated && e.setAny(snap, rel, col.GeneratedFrom) {
+			return true
+		}
 		ref, _, ok := snap.Origin(rel.OID, n)
 		if !ok || slices.Contains(e.set, ref) {
 			return true
@@ -72,26 +77,44 @@ func (e *writeEffect) checks(snap *catalog.Snapshot, rel *catalog.Relation, c ca
 // (company_id, name) answers moving a row with whether two names are
 // equal; a foreign key answers whether a key exists on the other side.
 // A partition key read by an UPDATE's new values routes the row, which
-// fails or moves it by the key's protected columns.
+// fails or moves it by the key's protected columns; a view's WITH CHECK
+// OPTION compares each row written through it with the view's WHERE.
 //
 // Writes that a referenced row's deletion or re-keying sets off in the
 // referencing relation (ON DELETE CASCADE, SET NULL, ...) are followed
 // as a deletion and an update of its foreign key columns there, whatever
 // the action: the constraints those would check are charged too.
-func (a *analyzer) constraints(it *fromItem, eff *writeEffect) {
+func (a *analyzer) constraints(it *fromItem, eff *writeEffect) error {
 	if a.definer || it.rel == nil {
-		return
+		return nil
 	}
-	a.constraintsOf(a.env.snap.WrittenRelations(it.rel.OID), eff, map[cascade]bool{})
+	return a.constraintsOf(a.env.snap.WrittenRelations(it.rel.OID), eff, map[cascade]bool{})
 }
 
 // constraintsOf charges the constraints of rels that eff checks, and
 // those of the writes a referenced row's deletion or re-keying sets off;
 // cascaded lists the foreign keys already followed that way (a
-// self-referencing one, or a cycle, is followed once).
-func (a *analyzer) constraintsOf(rels []*catalog.Relation, eff *writeEffect, cascaded map[cascade]bool) {
+// self-referencing one, or a cycle, is followed once). It refuses the
+// write if one of those relations has a trigger eff fires whose function
+// the policy does not trust.
+func (a *analyzer) constraintsOf(rels []*catalog.Relation, eff *writeEffect, cascaded map[cascade]bool) error {
 	snap := a.env.snap
+	checkOption := false
 	for _, rel := range rels {
+		checkOption = checkOption || rel.CheckOption
+	}
+	for _, rel := range rels {
+		if err := a.triggers(rel, eff); err != nil {
+			return err
+		}
+		if checkOption && (eff.inserts || eff.updates) && rel.Kind == catalog.KindView {
+			// WITH CHECK OPTION: each row written through the views
+			// must satisfy their WHERE (a cascaded option checks the
+			// views under it too; all are counted).
+			for _, s := range a.env.viewCheck(rel) {
+				a.use(Use{Kind: UseConstraint, Source: s})
+			}
+		}
 		if len(rel.PartitionKey) > 0 && eff.updates && eff.setAny(snap, rel, rel.PartitionKey) {
 			a.chargeConstraint(rel, rel.PartitionKey)
 		}
@@ -113,10 +136,37 @@ func (a *analyzer) constraintsOf(rels []*catalog.Relation, eff *writeEffect, cas
 						then.assign(snap, other, col.Name)
 					}
 				}
-				a.constraintsOf(snap.WrittenRelations(other.OID), then, cascaded)
+				if err := a.constraintsOf(snap.WrittenRelations(other.OID), then, cascaded); err != nil {
+					return err
+				}
 			}
 		}
 	}
+	return nil
+}
+
+// triggers refuses a write that fires one of rel's triggers whose
+// function the policy's functions: list does not name: a trigger can
+// compare the row with anything (a salary in another table) and fail the
+// write, or copy protected values into the columns written.
+func (a *analyzer) triggers(rel *catalog.Relation, eff *writeEffect) error {
+	var events byte
+	if eff.inserts {
+		events |= catalog.TriggerInsert
+	}
+	if eff.updates {
+		events |= catalog.TriggerUpdate
+	}
+	if eff.deletes {
+		events |= catalog.TriggerDelete
+	}
+	for _, tg := range rel.Triggers {
+		if tg.Events&events != 0 && !a.env.allowFunctions[tg.Function] {
+			return a.refuse("writing to %s.%s, whose trigger %s runs %s, a function the policy does not list (pgmantle cannot see what it compares or writes; list it under functions: to trust it)",
+				rel.Schema, rel.Name, tg.Name, tg.Function)
+		}
+	}
+	return nil
 }
 
 // cascade names a foreign key by its referencing relation and name.

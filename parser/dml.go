@@ -134,7 +134,9 @@ func (a *analyzer) insert(ins *pg_query.InsertStmt, parent *scope) (outputs, err
 			return outputs{}, err
 		}
 	}
-	a.constraints(it, eff)
+	if err := a.constraints(it, eff); err != nil {
+		return outputs{}, err
+	}
 	return a.returningList(ins.ReturningList, sc)
 }
 
@@ -227,7 +229,9 @@ func (a *analyzer) update(up *pg_query.UpdateStmt, parent *scope) (outputs, erro
 	if err := a.assignments(up.TargetList, it, sc, eff); err != nil {
 		return outputs{}, err
 	}
-	a.constraints(it, eff)
+	if err := a.constraints(it, eff); err != nil {
+		return outputs{}, err
+	}
 	return a.returningList(up.ReturningList, sc)
 }
 
@@ -241,7 +245,9 @@ func (a *analyzer) delete(del *pg_query.DeleteStmt, parent *scope) (outputs, err
 	if err != nil {
 		return outputs{}, err
 	}
-	a.constraints(it, &writeEffect{deletes: true})
+	if err := a.constraints(it, &writeEffect{deletes: true}); err != nil {
+		return outputs{}, err
+	}
 	for _, f := range del.UsingClause {
 		if err := a.fromItem(f, sc); err != nil {
 			return outputs{}, err
@@ -313,7 +319,9 @@ func (a *analyzer) merge(m *pg_query.MergeStmt, parent *scope) (outputs, error) 
 			return outputs{}, err
 		}
 	}
-	a.constraints(it, eff)
+	if err := a.constraints(it, eff); err != nil {
+		return outputs{}, err
+	}
 	// PostgreSQL 17 expands MERGE's RETURNING * as the source's columns,
 	// then the target's: an order pgmantle's scope (target first) does
 	// not follow, and a result placed by the wrong columns would show a
@@ -390,7 +398,9 @@ func (a *analyzer) copyStmt(c *pg_query.CopyStmt) error {
 				return err
 			}
 		}
-		a.constraints(it, &writeEffect{inserts: true})
+		if err := a.constraints(it, &writeEffect{inserts: true}); err != nil {
+			return err
+		}
 		return a.consume(c.WhereClause, sc, UsePredicate)
 	}
 	outs := outputs{exact: true}

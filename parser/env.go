@@ -19,15 +19,16 @@ type Env struct {
 	// ("schema.name").
 	allowFunctions map[string]bool
 
-	mu    sync.Mutex
-	views map[uint32]*viewLineage // memoized view expansions
+	mu     sync.Mutex
+	views  map[uint32]*viewLineage // memoized view expansions
+	checks map[uint32][]Source     // memoized viewCheck results
 }
 
 // NewEnv builds an Env. classOf gives the class of each protected base
 // column; allowFunctions names functions outside pg_catalog (as
 // "schema.name") that restricted roles may call.
 func NewEnv(snap *catalog.Snapshot, classOf map[catalog.ColumnRef]string, allowFunctions []string) *Env {
-	e := &Env{snap: snap, classOf: classOf, allowFunctions: map[string]bool{}, views: map[uint32]*viewLineage{}}
+	e := &Env{snap: snap, classOf: classOf, allowFunctions: map[string]bool{}, views: map[uint32]*viewLineage{}, checks: map[uint32][]Source{}}
 	for _, f := range allowFunctions {
 		e.allowFunctions[f] = true
 	}
@@ -121,6 +122,51 @@ func (e *Env) view(rel *catalog.Relation) *viewLineage {
 	e.views[rel.OID] = vl
 	e.mu.Unlock()
 	return vl
+}
+
+// viewCheck returns the protected columns a view's WHERE reads: what a
+// row written through the view WITH CHECK OPTION is compared with. A
+// WHERE pgmantle cannot analyse (a function the policy does not list, a
+// definition that does not parse) gives a source of unknown origin, so
+// the write is refused.
+func (e *Env) viewCheck(rel *catalog.Relation) []Source {
+	e.mu.Lock()
+	srcs, ok := e.checks[rel.OID]
+	e.mu.Unlock()
+	if ok {
+		return srcs
+	}
+	unknown := []Source{{Column: catalog.ColumnRef{Schema: rel.Schema, Table: rel.Name, Column: "(WHERE)"}, Unknown: true}}
+	srcs = unknown
+	if st, err := parseOne(rel.Definition); err == nil {
+		if sel := st.GetSelectStmt(); sel != nil && sel.WhereClause != nil {
+			// Analysed as a statement of its own: its uses are the
+			// comparisons the check makes.
+			a := &analyzer{env: e, path: []string{"pg_catalog"}, st: &Statement{}}
+			sc := newScope(nil)
+			err := a.with(sel.WithClause, sc)
+			for _, f := range sel.FromClause {
+				if err == nil {
+					err = a.fromItem(f, sc)
+				}
+			}
+			if err == nil {
+				err = a.consume(sel.WhereClause, sc, UsePredicate)
+			}
+			if err == nil && a.st.Refusal == "" {
+				srcs = nil
+				for _, u := range a.st.Uses {
+					srcs = appendSources(srcs, u.Source)
+				}
+			}
+		} else if sel != nil {
+			srcs = nil // no WHERE: nothing to check
+		}
+	}
+	e.mu.Lock()
+	e.checks[rel.OID] = srcs
+	e.mu.Unlock()
+	return srcs
 }
 
 // qualified joins a schema and a name for messages.

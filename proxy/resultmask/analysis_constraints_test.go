@@ -8,8 +8,8 @@ package resultmask_test
 // keys from either side and the writes their actions cascade to,
 // exclusion constraints, unique indexes over expressions with predicates,
 // partition keys over a clean and a protected column, NOT VALID checks,
-// constraints of inheritance children, and writes through views, MERGE,
-// ON CONFLICT and COPY FROM.
+// constraints of inheritance children, views WITH CHECK OPTION, and writes
+// through views, MERGE, ON CONFLICT and COPY FROM.
 
 import (
 	"strings"
@@ -59,6 +59,12 @@ INSERT INTO k.owners VALUES (1, 'o1'), (2, 'o2');
 CREATE TABLE k.accounts (id int PRIMARY KEY, owner_id int REFERENCES k.owners ON DELETE SET NULL, amount numeric,
     CHECK (owner_id IS NOT NULL OR amount < 10000));
 INSERT INTO k.accounts VALUES (1, 1, 12345), (2, 2, 500);
+-- views WITH CHECK OPTION: one whose WHERE reads the salary, one over
+-- it (the option of the view below is checked too), one whose WHERE
+-- reads a clean column only
+CREATE VIEW k.payroll_capped AS SELECT id, tax, note FROM k.payroll WHERE tax <= amount WITH CASCADED CHECK OPTION;
+CREATE VIEW k.payroll_capped_v AS SELECT id, tax FROM k.payroll_capped;
+CREATE VIEW k.loans_low AS SELECT id, note FROM k.loans WHERE id < 100 WITH CHECK OPTION;
 GRANT USAGE ON SCHEMA k TO PUBLIC;
 GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA k TO PUBLIC;
 `
@@ -104,11 +110,13 @@ func TestAnalysisConstraintOracles(t *testing.T) {
 		"partial-unique-activate": {`UPDATE k.cards SET active = true WHERE id = 2`, `UPDATE k.cards SET active = true, holder_id = 2 WHERE id = 2`},
 		"unique-on-conflict":      {`INSERT INTO k.cards (id, holder_id) VALUES (2, 1) ON CONFLICT (id) DO UPDATE SET active = true`, `INSERT INTO k.cards (id, holder_id) VALUES (2, 1) ON CONFLICT (id) DO UPDATE SET active = true, holder_id = 2`},
 		// is the salary at least 10000?
-		"partition-move":   {`UPDATE k.pay SET grade = 2 WHERE id = 1`, `UPDATE k.pay SET grade = 1 WHERE id = 1`},
-		"not-valid-check":  {`UPDATE k.staff SET note = 'y' WHERE id = 1`, `UPDATE k.staff SET note = 'y' WHERE id = 2`},
-		"child-check":      {`UPDATE k.base SET note = 'z' WHERE id = 1`, `UPDATE k.base SET note = 'z' WHERE id = 2`},
-		"cascade-check":    {`DELETE FROM k.owners WHERE id = 1`, `DELETE FROM k.owners WHERE id = 2`},
-		"view-write-check": {`UPDATE k.payroll_tax SET tax = 12345.67 WHERE id = 1`, `UPDATE k.payroll_tax SET tax = 12345.68 WHERE id = 1`},
+		"partition-move":     {`UPDATE k.pay SET grade = 2 WHERE id = 1`, `UPDATE k.pay SET grade = 1 WHERE id = 1`},
+		"not-valid-check":    {`UPDATE k.staff SET note = 'y' WHERE id = 1`, `UPDATE k.staff SET note = 'y' WHERE id = 2`},
+		"child-check":        {`UPDATE k.base SET note = 'z' WHERE id = 1`, `UPDATE k.base SET note = 'z' WHERE id = 2`},
+		"cascade-check":      {`DELETE FROM k.owners WHERE id = 1`, `DELETE FROM k.owners WHERE id = 2`},
+		"check-option":       {`UPDATE k.payroll_capped SET tax = 12345.67 WHERE id = 1`, `UPDATE k.payroll_capped SET tax = 12345.68 WHERE id = 1`},
+		"check-option-under": {`UPDATE k.payroll_capped_v SET tax = 12345.67 WHERE id = 1`, `UPDATE k.payroll_capped_v SET tax = 12345.68 WHERE id = 1`},
+		"view-write-check":   {`UPDATE k.payroll_tax SET tax = 12345.67 WHERE id = 1`, `UPDATE k.payroll_tax SET tax = 12345.68 WHERE id = 1`},
 	}
 	for name, p := range probes {
 		t.Run(name, func(t *testing.T) {
@@ -144,11 +152,62 @@ func TestAnalysisConstraintOracles(t *testing.T) {
 		`UPDATE k.payroll_tax SET note = 'n' WHERE id = 1`,             // the CHECK does not read note
 		`INSERT INTO k.payroll_tax (id, tax, note) VALUES (5, 0, 'n')`, // a CHECK of a new row reads only what the write supplies
 		`INSERT INTO k.base (id, note) VALUES (7, 'n')`,                // the parent has no constraint
+		`UPDATE k.loans_low SET note = 'n' WHERE id = 1`,               // a check option over a clean column
 		`UPDATE k.owners SET note = 'n' WHERE id = 1`,                  // the key is not set: nothing cascades
 	} {
 		got, err := rt16Run(t, addr, db, "analyst", "BEGIN", sql, "ROLLBACK")
 		if err != nil || strings.Contains(got, "ERROR") {
 			t.Errorf("control %s: %v %q", sql, err, got)
 		}
+	}
+}
+
+// TestAnalysisTriggerAllowList: a write that fires a user trigger is
+// refused for restricted roles unless the policy's functions: list names
+// the trigger's function (red-team round 17: a validation trigger
+// comparing a claim with a salary in another table answered a binary
+// search); with the function listed, the same write passes, and writes
+// that fire no trigger (a DELETE here: the trigger is ON INSERT OR
+// UPDATE) never needed it.
+func TestAnalysisTriggerAllowList(t *testing.T) {
+	db := newDatabase(t, `
+CREATE SCHEMA tg;
+CREATE TABLE tg.notes (id int PRIMARY KEY, body text, updated_at timestamptz);
+INSERT INTO tg.notes VALUES (1, 'a', now());
+CREATE FUNCTION tg.touch() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN NEW.updated_at := now(); RETURN NEW; END $$;
+CREATE TRIGGER notes_touch BEFORE INSERT OR UPDATE ON tg.notes FOR EACH ROW EXECUTE FUNCTION tg.touch();
+CREATE VIEW tg.notes_v AS SELECT id, body FROM tg.notes;
+GRANT USAGE ON SCHEMA tg TO PUBLIC;
+GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA tg TO PUBLIC;
+`)
+	const rules = `
+roles:
+  analyst:
+    rules: {}
+`
+	for _, c := range []struct {
+		name, policy string
+		refused      bool
+	}{
+		{"unlisted", "classes: {}\n" + rules, true},
+		{"listed", "classes: {}\nfunctions: [tg.touch]\n" + rules, false},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			addr, _ := startProxy(t, db, writePolicy(t, c.policy))
+			for _, sql := range []string{
+				`UPDATE tg.notes SET body = 'b' WHERE id = 1`,
+				`INSERT INTO tg.notes (id, body) VALUES (2, 'c')`,
+				`UPDATE tg.notes_v SET body = 'd' WHERE id = 1`, // through a view, to the table's trigger
+			} {
+				got, err := rt16Run(t, addr, db, "analyst", "BEGIN", sql, "ROLLBACK")
+				refused := strings.Contains(got, "42501") && strings.Contains(got, "trigger notes_touch runs tg.touch")
+				if refused != c.refused {
+					t.Errorf("%s: refused=%v, want %v (err=%v) %q", sql, refused, c.refused, err, got)
+				}
+			}
+			if got, err := rt16Run(t, addr, db, "analyst", "BEGIN", `DELETE FROM tg.notes WHERE id = 99`, "ROLLBACK"); err != nil || strings.Contains(got, "ERROR") {
+				t.Errorf("a DELETE fires no trigger: %v %q", err, got)
+			}
+		})
 	}
 }

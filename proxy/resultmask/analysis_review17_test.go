@@ -1,0 +1,336 @@
+package resultmask_test
+
+// Red-team round 17: what PostgreSQL checks or decides around a statement
+// that pgmantle's analysis did not see: constraints over stored generated
+// columns (the 2c65c53 constraint fix compared the columns a write sets
+// with the constraint's columns, not with what a generated column is
+// computed from), a view's WITH CHECK OPTION, the DBA's validation
+// triggers (all three closed since: each test here failed before its
+// fix), row-level security policies and the order in which an index scan
+// returns rows (still open: analysis_review17_open_test.go, build tag
+// openleaks). TestAnalysisReview17Defended keeps the probes pgmantle
+// stopped when the round was run as regression guards.
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+)
+
+// rt17Schema: salaries (masked to 1000 for the analyst) with clean
+// columns next to them, each table carrying one kind of check that reads
+// a protected column.
+const rt17Schema = `
+CREATE SCHEMA r17;
+-- A stored generated net pay, checked not to go negative (the usual way
+-- to keep a derived figure consistent): CHECK (net >= 0) reads only net.
+CREATE TABLE r17.pay (
+    id int PRIMARY KEY,
+    amount numeric(12,2) NOT NULL,
+    tax numeric(12,2) NOT NULL DEFAULT 0,
+    net numeric(12,2) GENERATED ALWAYS AS (amount - tax) STORED CHECK (net >= 0),
+    note text);
+INSERT INTO r17.pay (id, amount) VALUES (1, 12345.67), (2, 18765.43);
+-- A natural key per company kept in a generated column with a UNIQUE
+-- constraint on it (instead of UNIQUE (company_id, id_no)).
+CREATE TABLE r17.people (
+    id int PRIMARY KEY,
+    company_id int NOT NULL,
+    id_no char(18) NOT NULL,
+    person_key text GENERATED ALWAYS AS (company_id::text || '/' || id_no) STORED UNIQUE,
+    note text);
+INSERT INTO r17.people (id, company_id, id_no) VALUES
+  (1, 1, '310105198807158033'), (2, 2, '310105198807158033'), (3, 3, '310115199203041122');
+-- Salaries with a bonus (nullable) and indexes, as a payroll report
+-- would have them; an updatable view that lets clerks record tax only
+-- within the salary (WITH CHECK OPTION).
+CREATE TABLE r17.salaries (
+    id int PRIMARY KEY,
+    employee text NOT NULL,
+    amount numeric(12,2) NOT NULL,
+    bonus int,
+    tax numeric(12,2) NOT NULL DEFAULT 0,
+    note text);
+INSERT INTO r17.salaries (id, employee, amount, bonus) VALUES
+  (1, '张伟明', 12345.67, 23457), (2, '李秀英', 18765.43, 9871), (3, '王建国', 9876.54, 30333),
+  (4, '赵丽华', 12100.00, 23100), (5, '陈国华', 15000.00, 12983);
+-- the other employees, without a bonus
+INSERT INTO r17.salaries (id, employee, amount) SELECT g, 'x', 1000 FROM generate_series(10, 20009) g;
+CREATE INDEX salaries_bonus ON r17.salaries (bonus);
+CREATE VIEW r17.salary_tax AS SELECT id, tax, note FROM r17.salaries WHERE tax <= amount WITH CHECK OPTION;
+-- Expense claims, validated by a trigger against the claimant's salary
+-- (a CHECK cannot read another table), and the same as a deferred
+-- constraint trigger checked at COMMIT.
+CREATE TABLE r17.claims (id int, salary_id int, claimed numeric(12,2), note text);
+CREATE FUNCTION r17.claim_cap() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    IF NEW.claimed > (SELECT amount FROM r17.salaries WHERE id = NEW.salary_id) THEN
+        RAISE EXCEPTION 'a claim may not exceed the monthly salary';
+    END IF;
+    RETURN NEW;
+END $$;
+CREATE TRIGGER claim_cap BEFORE INSERT OR UPDATE ON r17.claims FOR EACH ROW EXECUTE FUNCTION r17.claim_cap();
+CREATE TABLE r17.claims_late (id int, salary_id int, claimed numeric(12,2), note text);
+CREATE CONSTRAINT TRIGGER claim_cap_late AFTER INSERT OR UPDATE ON r17.claims_late
+    DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION r17.claim_cap();
+-- Row-level security: each person sees their own record (the
+-- application sets r17.id_no at login), and payslip corrections may not
+-- put tax above the salary.
+CREATE TABLE r17.self (id int PRIMARY KEY, id_no char(18) NOT NULL, note text);
+INSERT INTO r17.self VALUES (1, '310105198807158033', 'a'), (2, '310115199203041122', 'b');
+ALTER TABLE r17.self ENABLE ROW LEVEL SECURITY;
+CREATE POLICY own_record ON r17.self USING (id_no = current_setting('r17.id_no', true));
+CREATE TABLE r17.slips (id int PRIMARY KEY, amount numeric(12,2) NOT NULL, tax numeric(12,2) NOT NULL DEFAULT 0, note text);
+INSERT INTO r17.slips (id, amount) VALUES (1, 12345.67), (2, 18765.43);
+ALTER TABLE r17.slips ENABLE ROW LEVEL SECURITY;
+CREATE POLICY slips_read ON r17.slips FOR SELECT USING (true);
+CREATE POLICY slips_fix ON r17.slips FOR UPDATE USING (true) WITH CHECK (tax <= amount);
+-- ID numbers with an index, searched by token.
+CREATE TABLE r17.ids (id int PRIMARY KEY, id_no char(18) NOT NULL, note text);
+INSERT INTO r17.ids VALUES
+  (1, '310225197509112260', 'a'), (2, '110101198001011232', 'b'), (3, '310115199203041122', 'c'),
+  (4, '310105198807158033', 'd'), (5, '320102199001011234', 'e');
+INSERT INTO r17.ids SELECT g, '9' || lpad(g::text, 17, '0'), 'f' FROM generate_series(10, 20009) g;
+CREATE INDEX ids_id_no ON r17.ids (id_no);
+ANALYZE r17.salaries; ANALYZE r17.ids;
+GRANT USAGE ON SCHEMA r17 TO PUBLIC;
+GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA r17 TO PUBLIC;
+`
+
+// rt17Policy: the generated columns net and person_key are not named
+// (round 16: they take the class of the protected column they read).
+const rt17Policy = `
+classes:
+  cn_id: [r17.people.id_no, r17.self.id_no, r17.ids.id_no]
+  person_name: [r17.salaries.employee]
+  salary: [r17.pay.amount, r17.salaries.amount, r17.salaries.bonus, r17.slips.amount]
+roles:
+  analyst:
+    rules:
+      cn_id: tokenize
+      person_name: {mask: cn_name}
+      salary: {mask: round, to: 1000}
+`
+
+// rt17Proxy starts pgmantle in front of rt17Schema.
+func rt17Proxy(t *testing.T) (addr, db string) {
+	t.Helper()
+	db = newDatabase(t, rt17Schema)
+	addr, _ = startProxy(t, db, writePolicy(t, rt17Policy))
+	return addr, db
+}
+
+// rt17Outcome runs sqls in one analyst session and returns the
+// transcript, and whether pgmantle refused one of them.
+func rt17Outcome(t *testing.T, addr, db string, sqls ...string) (string, bool) {
+	t.Helper()
+	conn := rt16Connect(t, addr, db, "analyst")
+	var b strings.Builder
+	refused := false
+	for _, s := range sqls {
+		res, err := conn.Exec(t.Context(), s).ReadAll()
+		for _, r := range res {
+			for _, row := range r.Rows {
+				for _, v := range row {
+					b.Write(v)
+					b.WriteByte('|')
+				}
+				b.WriteByte('\n')
+			}
+			b.WriteString(r.CommandTag.String() + "\n")
+		}
+		if err != nil {
+			fmt.Fprintf(&b, "ERROR %v\n", err)
+			refused = refused || rt16IsRefusal(err)
+		}
+	}
+	return b.String(), refused
+}
+
+// rt17Oracle runs two probes that differ only in the value compared with
+// a protected one: if pgmantle allows both, their answers must not differ.
+func rt17Oracle(t *testing.T, addr, db, what string, hit, miss []string) {
+	t.Helper()
+	h, hr := rt17Outcome(t, addr, db, hit...)
+	m, mr := rt17Outcome(t, addr, db, miss...)
+	t.Logf("probe 1 %q:\n%s\nprobe 2 %q:\n%s", hit, h, miss, m)
+	if !hr && !mr && h != m {
+		t.Errorf("LEAK: %s", what)
+	}
+}
+
+// TestAnalysisReview17GeneratedColumnConstraintLeak: 2c65c53 charges a
+// constraint's protected columns when the write sets one of the columns
+// the constraint lists (writeEffect.setAny over Constraint.Columns). A
+// constraint over a stored generated column lists only that column, and
+// an UPDATE never names it: PostgreSQL recomputes it from the columns the
+// UPDATE does set. So
+//
+//   - net: CHECK (net >= 0) with net = amount - tax. UPDATE r17.pay SET
+//     tax = v WHERE id = 1 passes for v <= 12345.67 and fails (23514) for
+//     12345.68: a binary search on tax recovers the salary to the cent,
+//     exactly round 16's CHECK (tax <= amount) attack, written one
+//     column further;
+//   - key: UNIQUE (person_key), person_key = company_id || '/' || id_no.
+//     UPDATE r17.people SET company_id = 2 WHERE id = 1 fails (23505)
+//     exactly when company 2 has a person with the same ID number: the
+//     join of two tokenized ID numbers the analysis refuses as such
+//     (round 16's UNIQUE (company_id, name) move).
+//
+// Safe behaviour: a write sets, besides the columns it names, every
+// stored generated column computed from them (Column.GeneratedFrom), and
+// the constraints over those are charged; the probes are refused alike.
+func TestAnalysisReview17GeneratedColumnConstraintLeak(t *testing.T) {
+	addr, db := rt17Proxy(t)
+	t.Run("check-net", func(t *testing.T) {
+		rt17Oracle(t, addr, db, "UPDATE ... SET tax, accepted or rejected by CHECK (net >= 0) on net = amount - tax, compares tax with the salary",
+			[]string{"BEGIN", "UPDATE r17.pay SET tax = 12345.67 WHERE id = 1", "ROLLBACK"},
+			[]string{"BEGIN", "UPDATE r17.pay SET tax = 12345.68 WHERE id = 1", "ROLLBACK"})
+	})
+	t.Run("unique-key", func(t *testing.T) {
+		rt17Oracle(t, addr, db, "moving a person to another company, rejected by UNIQUE (person_key) on company_id || id_no, tells whether a person there has the same (tokenized) ID number",
+			[]string{"BEGIN", "UPDATE r17.people SET company_id = 2 WHERE id = 1", "ROLLBACK"},
+			[]string{"BEGIN", "UPDATE r17.people SET company_id = 2 WHERE id = 3", "ROLLBACK"})
+	})
+	// Control: a write no constraint depends on still passes.
+	if got, refused := rt17Outcome(t, addr, db, "UPDATE r17.pay SET note = 'x' WHERE id = 1"); refused || !strings.Contains(got, "UPDATE 1") {
+		t.Errorf("UPDATE of note (no constraint reads it): %q", got)
+	}
+}
+
+// TestAnalysisReview17CheckOptionViewLeak: a view WITH CHECK OPTION makes
+// PostgreSQL check every row written through it against the view's WHERE
+// (44000 when it fails): a constraint by another name. Here WHERE tax <=
+// amount, amount being a salary the analyst sees rounded to 1000. The
+// analysis reads a view's WHERE as the owner's business ("only the
+// lineage of its columns matters"), and 2c65c53 counts the base table's
+// constraints, not the view's: UPDATE r17.salary_tax SET tax = v WHERE id
+// = 1 passes for v <= 12345.67 and fails for 12345.68, a binary search
+// for the salary. Safe behaviour: a write through a view with a check
+// option (local or cascaded, through views over views) charges the
+// protected columns its WHERE reads as UseConstraint; refused here.
+func TestAnalysisReview17CheckOptionViewLeak(t *testing.T) {
+	addr, db := rt17Proxy(t)
+	rt17Oracle(t, addr, db, "UPDATE through a view WITH CHECK OPTION (WHERE tax <= amount) compares the new tax with the salary",
+		[]string{"BEGIN", "UPDATE r17.salary_tax SET tax = 12345.67 WHERE id = 1", "ROLLBACK"},
+		[]string{"BEGIN", "UPDATE r17.salary_tax SET tax = 12345.68 WHERE id = 1", "ROLLBACK"})
+	if got, refused := rt17Outcome(t, addr, db, "UPDATE r17.salary_tax SET note = 'x' WHERE id = 1"); refused || !strings.Contains(got, "UPDATE 1") {
+		t.Logf("control: UPDATE of note through the view: %q (a fix may refuse it too: the check option is checked on every row written)", got)
+	}
+}
+
+// TestAnalysisReview17TriggerLeak: a validation trigger the DBA wrote
+// (a CHECK cannot read another table, so "a claim may not exceed the
+// monthly salary" is a trigger) turns an INSERT of clean values into a
+// comparison with a salary: INSERT INTO r17.claims (id, salary_id,
+// claimed) VALUES (1, 1, v) passes for v <= 12345.67 and raises P0001
+// for 12345.68. The message is scrubbed, but whether the statement fails
+// is the answer; a binary search recovers the salary to the cent. A
+// deferred constraint trigger gives the same answer at COMMIT. pgmantle
+// loads no triggers of tables (only whether a view has some), although
+// 2c65c53 treats the declarative form of the same rule (a foreign key,
+// a CHECK) as a comparison. Safe behaviour: writes by restricted roles to
+// a table with row or statement triggers (other than pgmantle-vetted
+// ones: RI triggers, triggers whose function is on a policy allow-list
+// of trigger functions) are refused, as writes to tables with rules are.
+func TestAnalysisReview17TriggerLeak(t *testing.T) {
+	addr, db := rt17Proxy(t)
+	t.Run("before-trigger", func(t *testing.T) {
+		rt17Oracle(t, addr, db, "an INSERT of clean values, accepted or rejected by a validation trigger, compares the claim with the salary",
+			[]string{"BEGIN", "INSERT INTO r17.claims (id, salary_id, claimed) VALUES (1, 1, 12345.67)", "ROLLBACK"},
+			[]string{"BEGIN", "INSERT INTO r17.claims (id, salary_id, claimed) VALUES (1, 1, 12345.68)", "ROLLBACK"})
+	})
+	t.Run("constraint-trigger-at-commit", func(t *testing.T) {
+		rt17Oracle(t, addr, db, "a deferred constraint trigger answers the same comparison at COMMIT",
+			[]string{"BEGIN", "INSERT INTO r17.claims_late (id, salary_id, claimed) VALUES (1, 1, 12345.67)", "COMMIT", "DELETE FROM r17.claims_late"},
+			[]string{"BEGIN", "INSERT INTO r17.claims_late (id, salary_id, claimed) VALUES (1, 1, 12345.68)", "COMMIT", "DELETE FROM r17.claims_late"})
+	})
+}
+
+// TestAnalysisReview17Defended: probes of this round that pgmantle stops
+// today (refused with 42501 before PostgreSQL runs them, or answered
+// alike for a right and a wrong guess).
+func TestAnalysisReview17Defended(t *testing.T) {
+	addr, db := rt17Proxy(t)
+	refused := []string{
+		// Planner switches, plans and statistics.
+		"SET enable_indexscan = off",
+		"SELECT set_config('enable_seqscan', 'off', false)",
+		"EXPLAIN SELECT id FROM r17.salaries WHERE bonus IS NOT NULL",
+		"SELECT * FROM pg_stats WHERE schemaname = 'r17'",
+		// Ordering, directly or through windows, DISTINCT ON, cursors.
+		"SELECT id FROM r17.salaries WHERE bonus IS NOT NULL ORDER BY bonus",
+		"SELECT id FROM r17.salaries ORDER BY bonus NULLS FIRST",
+		"SELECT count(*) OVER (ORDER BY bonus RANGE BETWEEN 100 PRECEDING AND 100 FOLLOWING) FROM r17.salaries",
+		"SELECT id, count(*) OVER (PARTITION BY bonus) FROM r17.salaries",
+		"SELECT DISTINCT ON (bonus) id FROM r17.salaries",
+		"DECLARE r17c SCROLL CURSOR WITH HOLD FOR SELECT id FROM r17.salaries ORDER BY bonus",
+		"PREPARE r17p AS SELECT id FROM r17.salaries ORDER BY bonus",
+		"COPY (SELECT id FROM r17.salaries ORDER BY bonus) TO STDOUT",
+		"SELECT id FROM r17.ids WHERE id_no > '3'",
+		// Row counts from a protected value.
+		"SELECT id FROM r17.salaries LIMIT (SELECT bonus FROM r17.salaries WHERE id = 1)",
+		"SELECT id FROM r17.salaries OFFSET (SELECT bonus FROM r17.salaries WHERE id = 1) / 1000",
+		// Errors that depend on a protected value.
+		"SELECT bonus::int2 FROM r17.salaries",
+		"SELECT 1 / (bonus - 23457) FROM r17.salaries WHERE id = 1",
+		"SELECT (ARRAY[1, 2])[bonus] FROM r17.salaries",
+		"SELECT id FROM r17.salaries WHERE bonus = ANY (ARRAY[23457])",
+		"SELECT id FROM r17.salaries WHERE bonus IS DISTINCT FROM 23457",
+		// Comparisons hidden in set operations, recursion, grouping sets
+		// and LATERAL.
+		"WITH RECURSIVE r(b) AS (SELECT bonus FROM r17.salaries UNION SELECT b FROM r) SELECT count(*) FROM r",
+		"SELECT count(*) FROM (SELECT bonus FROM r17.salaries INTERSECT SELECT 23457) x",
+		"SELECT id FROM r17.salaries GROUP BY GROUPING SETS ((id), (bonus))",
+		"SELECT s.id FROM r17.salaries s, LATERAL (SELECT 1 WHERE s.bonus > 20000) x",
+		// Code and session objects.
+		"DO $$BEGIN RAISE NOTICE '%', (SELECT bonus FROM r17.salaries WHERE id = 1); END$$",
+		"NOTIFY r17, 'x'",
+		"CREATE TEMP TABLE r17t (id int)",
+		"CREATE FUNCTION pg_temp.r17f() RETURNS int LANGUAGE sql AS 'SELECT 1'",
+		"CREATE TRIGGER r17t BEFORE INSERT ON r17.claims FOR EACH ROW EXECUTE FUNCTION r17.claim_cap()",
+		// Writes of protected columns, and constraints that list them.
+		"UPDATE r17.pay SET amount = amount WHERE id = 1",
+		"UPDATE r17.people SET id_no = id_no WHERE id = 1",
+		"INSERT INTO r17.people (id, company_id, id_no) VALUES (9, 1, '310105198807158033')",
+		"UPDATE r17.salaries SET tax = 1 WHERE id = 1 RETURNING bonus::text",
+	}
+	for i, sql := range refused {
+		t.Run(fmt.Sprintf("refused-%02d", i), func(t *testing.T) {
+			got, err := rt16Run(t, addr, db, "analyst", sql)
+			t.Logf("%s\n  -> err=%v\n%s", sql, err, got)
+			if !rt16IsRefusal(err) {
+				t.Errorf("%s: want a 42501 refusal from pgmantle, got %v", sql, err)
+			}
+			if v, class := findSecret([]byte(got), nil); v != "" {
+				t.Errorf("%s: the client received a %s value %q", sql, class, v)
+			}
+		})
+	}
+	// Search by token: a guessed real ID number finds nothing, right or
+	// wrong, even with the index and an IN list.
+	t.Run("real-guess", func(t *testing.T) {
+		rt17Oracle(t, addr, db, "a guessed real ID number answered differently from a wrong one",
+			[]string{"SELECT count(*) FROM r17.ids WHERE id_no IN ('310105198807158033', '320102199001011234')"},
+			[]string{"SELECT count(*) FROM r17.ids WHERE id_no IN ('310105198807158034', '320102199001011235')"})
+	})
+	// Masked columns, the view's rows and presence counts are answered
+	// without a value.
+	t.Run("noleak", func(t *testing.T) {
+		for _, sql := range []string{
+			"SELECT id, bonus, employee, amount FROM r17.salaries WHERE id < 10",
+			"SELECT id, tax FROM r17.salary_tax WHERE id < 10",
+			"SELECT count(*) FILTER (WHERE bonus IS NULL), count(bonus) FROM r17.salaries",
+			"SELECT id, id_no FROM r17.ids WHERE id < 10",
+		} {
+			got, err := rt16Run(t, addr, db, "analyst", sql)
+			t.Logf("%s\n  -> err=%v\n%s", sql, err, got)
+			if err != nil {
+				t.Errorf("%s: %v, want it answered", sql, err)
+			}
+			if v, class := findSecret([]byte(got), nil); v != "" {
+				t.Errorf("%s: the client received a %s value %q", sql, class, v)
+			}
+		}
+	})
+}
