@@ -25,6 +25,7 @@ const (
 SELECT c.oid, n.nspname, c.relname, c.relkind, c.relhasrules AND c.relkind NOT IN ('v','m'),
        c.relhastriggers AND c.relkind = 'v',
        COALESCE(c.reloptions && '{check_option=local,check_option=cascaded}'::pg_catalog.text[], false),
+       c.relrowsecurity,
        CASE WHEN c.relkind = 'p' THEN ARRAY(
          -- the columns the partition key reads: its plain columns
          -- (partattrs) and those its expressions read (pg_depend)
@@ -99,6 +100,16 @@ JOIN pg_catalog.pg_proc p ON p.oid = t.tgfoid
 JOIN pg_catalog.pg_namespace n ON n.oid = p.pronamespace
 WHERE NOT t.tgisinternal AND t.tgenabled <> 'D'
 ORDER BY 1, 2`
+
+	// The columns row-level security policies read: their expressions'
+	// normal dependencies (the policy's own dependency on its table is
+	// 'a'; refobjsubid 0 with 'n' is a whole-row reference).
+	queryPolicyReads = `
+SELECT DISTINCT p.polrelid, d.refobjid, d.refobjsubid::pg_catalog.int2
+FROM pg_catalog.pg_policy p
+JOIN pg_catalog.pg_depend d ON d.classid = 'pg_catalog.pg_policy'::pg_catalog.regclass AND d.objid = p.oid
+  AND d.refclassid = 'pg_catalog.pg_class'::pg_catalog.regclass AND d.deptype = 'n'
+ORDER BY 1, 2, 3`
 
 	queryInherits = `
 SELECT inhrelid, inhparent
@@ -223,6 +234,7 @@ func load(ctx context.Context, conn *pgx.Conn, database string) (*Snapshot, erro
 		{"inheritance", readInherits},
 		{"constraints", readConstraints},
 		{"triggers", readTriggers},
+		{"row-level security policies", readPolicyReads},
 		{"view queries", readViewRules},
 		{"roles", readRoles},
 		{"role memberships", readMembers},
@@ -240,7 +252,7 @@ func load(ctx context.Context, conn *pgx.Conn, database string) (*Snapshot, erro
 func readRelations(ctx context.Context, tx pgx.Tx, raw *rawCatalog) error {
 	rows, _ := tx.Query(ctx, queryRelations)
 	var r Relation
-	_, err := pgx.ForEachRow(rows, []any{&r.OID, &r.Schema, &r.Name, &r.Kind, &r.HasRules, &r.ViewTriggers, &r.CheckOption, &r.PartitionKey}, func() error {
+	_, err := pgx.ForEachRow(rows, []any{&r.OID, &r.Schema, &r.Name, &r.Kind, &r.HasRules, &r.ViewTriggers, &r.CheckOption, &r.RowSecurity, &r.PartitionKey}, func() error {
 		rel := r
 		rel.PartitionKey = slices.Clone(r.PartitionKey) // the scan may reuse it
 		raw.rels = append(raw.rels, &rel)
@@ -327,6 +339,25 @@ func readTriggers(ctx context.Context, tx pgx.Tx, raw *rawCatalog) error {
 				}
 			}
 			r.Triggers = append(r.Triggers, t)
+		}
+		return nil
+	})
+	return err
+}
+
+// readPolicyReads attaches the columns each relation's row-level
+// security policies read. readRelations must have run.
+func readPolicyReads(ctx context.Context, tx pgx.Tx, raw *rawCatalog) error {
+	byOID := make(map[uint32]*Relation, len(raw.rels))
+	for _, r := range raw.rels {
+		byOID[r.OID] = r
+	}
+	rows, _ := tx.Query(ctx, queryPolicyReads)
+	var rel uint32
+	var at ColumnAt
+	_, err := pgx.ForEachRow(rows, []any{&rel, &at.Rel, &at.Num}, func() error {
+		if r := byOID[rel]; r != nil {
+			r.PolicyReads = append(r.PolicyReads, at)
 		}
 		return nil
 	})

@@ -1,6 +1,7 @@
 package catalog_test
 
 import (
+	"cmp"
 	"context"
 	"reflect"
 	"slices"
@@ -955,5 +956,32 @@ ALTER TABLE child DISABLE TRIGGER c_off;
 	}
 	if tr := s.RelationByName("public", "parent").Triggers; len(tr) != 0 {
 		t.Errorf("parent lists its RI triggers: %+v", tr)
+	}
+}
+
+// TestLoadRowSecurity: a table with row-level security lists the columns
+// its policies read, its own and other tables' (a whole-row reference as
+// column 0), and the policy's own dependency on its table is not one of
+// them; a table without policies lists none.
+func TestLoadRowSecurity(t *testing.T) {
+	t.Parallel()
+	db := newDB(t, `
+CREATE TABLE staff (id int PRIMARY KEY, id_no text, tenant int);
+CREATE TABLE self (id int, id_no text, note text, staff_id int);
+ALTER TABLE self ENABLE ROW LEVEL SECURITY;
+CREATE POLICY own ON self USING (id_no = current_setting('app.id_no', true));
+CREATE POLICY fix ON self FOR UPDATE USING (true)
+    WITH CHECK (EXISTS (SELECT 1 FROM staff s WHERE s.id = staff_id AND s.tenant = 1));
+CREATE TABLE plain (id int);
+`)
+	s := load(t, db)
+	self, staff := s.RelationByName("public", "self"), s.RelationByName("public", "staff")
+	want := []catalog.ColumnAt{{Rel: staff.OID, Num: 1}, {Rel: staff.OID, Num: 3}, {Rel: self.OID, Num: 2}, {Rel: self.OID, Num: 4}}
+	slices.SortFunc(want, func(a, b catalog.ColumnAt) int { return cmp.Or(cmp.Compare(a.Rel, b.Rel), cmp.Compare(a.Num, b.Num)) })
+	if !self.RowSecurity || !slices.Equal(self.PolicyReads, want) {
+		t.Errorf("self: RowSecurity %v, PolicyReads %v, want true, %v", self.RowSecurity, self.PolicyReads, want)
+	}
+	if p := s.RelationByName("public", "plain"); p.RowSecurity || len(p.PolicyReads) != 0 {
+		t.Errorf("plain: RowSecurity %v, PolicyReads %v", p.RowSecurity, p.PolicyReads)
 	}
 }

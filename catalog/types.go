@@ -68,6 +68,13 @@ type Relation struct {
 	// (CREATE RULE ... ON INSERT/UPDATE/DELETE): a write to it may run
 	// other statements and return rows read from anywhere.
 	HasRules bool
+	// RowSecurity is relrowsecurity: row-level security policies add
+	// their expressions to statements reading or writing the relation.
+	RowSecurity bool
+	// PolicyReads are the columns the relation's policies (USING and WITH
+	// CHECK, all commands and roles) read, of it or of other relations
+	// (pg_depend); Num 0 stands for a whole-row reference.
+	PolicyReads []ColumnAt
 	// CheckOption: a view WITH [LOCAL | CASCADED] CHECK OPTION: a row
 	// written through it must satisfy its WHERE (and, cascaded, those of
 	// the views under it).
@@ -94,6 +101,12 @@ type Relation struct {
 	// constraint and INSTEAD OF triggers, in name order. Their functions
 	// can read anything and fail a write for any reason.
 	Triggers []Trigger
+}
+
+// ColumnAt names a column by relation OID and attnum.
+type ColumnAt struct {
+	Rel uint32
+	Num int16
 }
 
 // Trigger events (Trigger.Events).

@@ -16,7 +16,8 @@ func contentVersion(raw *rawCatalog) string {
 	h := sha256.New()
 	rels := slices.SortedFunc(slices.Values(raw.rels), func(a, b *Relation) int { return cmp.Compare(a.OID, b.OID) })
 	for _, r := range rels {
-		fmt.Fprintf(h, "r %d %q %q %c %t %t %t %q %v\n", r.OID, r.Schema, r.Name, r.Kind, r.HasRules, r.ViewTriggers, r.CheckOption, r.Definition, r.PartitionKey)
+		fmt.Fprintf(h, "r %d %q %q %c %t %t %t %t %v %q %v\n", r.OID, r.Schema, r.Name, r.Kind, r.HasRules, r.ViewTriggers, r.CheckOption,
+			r.RowSecurity, r.PolicyReads, r.Definition, r.PartitionKey)
 		for _, c := range r.Columns {
 			fmt.Fprintf(h, " c %d %q %d %d %q %t %v\n", c.Num, c.Name, c.TypeOID, c.TypeMod, c.TypeName, c.Generated, c.GeneratedFrom)
 		}

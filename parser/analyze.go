@@ -22,6 +22,10 @@ type analyzer struct {
 	// viewTriggers: the statement writes to a view with triggers (or
 	// through one): its RETURNING is refused.
 	viewTriggers bool
+	// rls collects, while analysing a view's definition, the protected
+	// columns the row-level security policies of the relations it reads
+	// compare (charged to each statement reading the view).
+	rls []Source
 }
 
 // parseOne parses SQL holding exactly one statement.

@@ -43,6 +43,9 @@ func (e *Env) Snapshot() *catalog.Snapshot { return e.snap }
 type viewLineage struct {
 	cols []value
 	ok   bool
+	// rls are the protected columns the row-level security policies of
+	// the relations the view reads compare (Env.policySources).
+	rls []Source
 }
 
 // columnValue returns the lineage of column attnum of a relation: a
@@ -116,12 +119,32 @@ func (e *Env) view(rel *catalog.Relation) *viewLineage {
 					vl.ok = true
 				}
 			}
+			vl.rls = a.rls
 		}
 	}
 	e.mu.Lock()
 	e.views[rel.OID] = vl
 	e.mu.Unlock()
 	return vl
+}
+
+// policySources returns the protected columns rel's row-level security
+// policies read (those of other relations too); a relation or column the
+// snapshot cannot place gives a source of unknown origin.
+func (e *Env) policySources(rel *catalog.Relation) []Source {
+	var srcs []Source
+	for _, at := range rel.PolicyReads {
+		r := e.snap.Relation(at.Rel)
+		if r == nil {
+			return append(srcs, Source{Column: catalog.ColumnRef{Schema: rel.Schema, Table: rel.Name, Column: "(row security policy)"}, Unknown: true})
+		}
+		for i, col := range r.Columns {
+			if at.Num == 0 || col.Num == at.Num {
+				srcs = appendSources(srcs, e.columnValue(r, col, i).srcs...)
+			}
+		}
+	}
+	return srcs
 }
 
 // viewCheck returns the protected columns a view's WHERE reads: what a

@@ -93,6 +93,7 @@ func (a *analyzer) rangeVar(rv *pg_query.RangeVar, sc *scope) (*fromItem, error)
 		return nil, err
 	}
 	it := &fromItem{name: alias, rel: rel, aliased: rv.Alias != nil}
+	a.rowSecurity(rel)
 	it.tableoid = a.env.partitionKey(rel)
 	if rel.Parent != 0 {
 		// A partition holds the rows whose key falls in its bounds:
@@ -112,6 +113,30 @@ func (a *analyzer) rangeVar(rv *pg_query.RangeVar, sc *scope) (*fromItem, error)
 	}
 	sc.named = append(sc.named, it)
 	return it, nil
+}
+
+// rowSecurity charges, as predicates, the protected columns that the
+// row-level security policies of rel (or, for a view, of the relations
+// it reads) compare: PostgreSQL adds the policies' expressions to the
+// statement, and what they compare a column with may be of the client's
+// choosing (USING (id_no = current_setting('app.id_no')), a setting any
+// role may SET). Inside a view's definition they are collected for the
+// view instead.
+func (a *analyzer) rowSecurity(rel *catalog.Relation) {
+	var srcs []Source
+	switch {
+	case rel.RowSecurity:
+		srcs = a.env.policySources(rel)
+	case rel.Kind == catalog.KindView:
+		srcs = a.env.view(rel).rls
+	}
+	for _, s := range srcs {
+		if a.definer {
+			a.rls = appendSources(a.rls, s)
+		} else {
+			a.use(Use{Kind: UsePredicate, Source: s})
+		}
+	}
 }
 
 // relation resolves a relation name through the search_path.

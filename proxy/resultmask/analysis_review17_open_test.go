@@ -15,41 +15,6 @@ import (
 	"testing"
 )
 
-// TestAnalysisReview17RowSecurityLeak: row-level security policies add
-// predicates and checks PostgreSQL applies to the analyst's statements;
-// pgmantle loads no pg_policy and analyses the statement as written.
-//
-//   - own-record: USING (id_no = current_setting('r17.id_no', true)), the
-//     usual "each person sees their own row". SET r17.id_no is allowed
-//     (any custom setting is), so SET r17.id_no = '<guess>' followed by
-//     SELECT count(*) FROM r17.self counts the rows whose real ID number
-//     is the guess: a guessed ID confirmed without a token, which search
-//     by token exists to prevent; the row itself then comes out too.
-//   - with-check: FOR UPDATE ... WITH CHECK (tax <= amount) is round 16's
-//     CHECK constraint written as a policy: UPDATE r17.slips SET tax = v
-//     fails (42501 from PostgreSQL, "new row violates row-level security
-//     policy") exactly when v exceeds the salary.
-//
-// Safe behaviour: the catalog loads the policies of tables with
-// relrowsecurity that apply to a restricted role; their USING
-// expressions are predicates and their WITH CHECK expressions
-// constraints over the protected columns they read (or, simpler, any
-// statement of a restricted role on such a table whose policies read a
-// protected column is refused).
-func TestAnalysisReview17RowSecurityLeak(t *testing.T) {
-	addr, db := rt17Proxy(t)
-	t.Run("own-record", func(t *testing.T) {
-		rt17Oracle(t, addr, db, "a row-level security policy comparing id_no with a setting the analyst chooses confirms a guessed ID number",
-			[]string{"SET r17.id_no = '310105198807158033'", "SELECT count(*) FROM r17.self"},
-			[]string{"SET r17.id_no = '310105198807158034'", "SELECT count(*) FROM r17.self"})
-	})
-	t.Run("with-check", func(t *testing.T) {
-		rt17Oracle(t, addr, db, "UPDATE ... SET tax, accepted or rejected by a policy's WITH CHECK (tax <= amount), compares tax with the salary",
-			[]string{"BEGIN", "UPDATE r17.slips SET tax = 12345.67 WHERE id = 1", "ROLLBACK"},
-			[]string{"BEGIN", "UPDATE r17.slips SET tax = 12345.68 WHERE id = 1", "ROLLBACK"})
-	})
-}
-
 // rt17Costs make an index scan cheaper than a sequential one for the
 // small test tables; a restricted role may set them (only enable_* is
 // refused). On a table of realistic size the planner picks the index

@@ -5,8 +5,8 @@ package resultmask_test
 // columns (the 2c65c53 constraint fix compared the columns a write sets
 // with the constraint's columns, not with what a generated column is
 // computed from), a view's WITH CHECK OPTION, the DBA's validation
-// triggers (all three closed since: each test here failed before its
-// fix), row-level security policies and the order in which an index scan
+// triggers, row-level security policies (all four closed since: each
+// test here failed before its fix) and the order in which an index scan
 // returns rows (still open: analysis_review17_open_test.go, build tag
 // openleaks). TestAnalysisReview17Defended keeps the probes pgmantle
 // stopped when the round was run as regression guards.
@@ -85,6 +85,13 @@ INSERT INTO r17.slips (id, amount) VALUES (1, 12345.67), (2, 18765.43);
 ALTER TABLE r17.slips ENABLE ROW LEVEL SECURITY;
 CREATE POLICY slips_read ON r17.slips FOR SELECT USING (true);
 CREATE POLICY slips_fix ON r17.slips FOR UPDATE USING (true) WITH CHECK (tax <= amount);
+-- The usual tenant filter: a policy over a clean column; and a view over
+-- r17.self (read under its owner's policies).
+CREATE TABLE r17.tenant_notes (id int PRIMARY KEY, tenant int NOT NULL, id_no char(18), note text);
+INSERT INTO r17.tenant_notes VALUES (1, 1, '310105198807158033', 'a'), (2, 2, '310115199203041122', 'b');
+ALTER TABLE r17.tenant_notes ENABLE ROW LEVEL SECURITY;
+CREATE POLICY tenant ON r17.tenant_notes USING (tenant = current_setting('r17.tenant', true)::int);
+CREATE VIEW r17.self_v AS SELECT id, note FROM r17.self;
 -- ID numbers with an index, searched by token.
 CREATE TABLE r17.ids (id int PRIMARY KEY, id_no char(18) NOT NULL, note text);
 INSERT INTO r17.ids VALUES
@@ -101,7 +108,7 @@ GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA r17 TO PUBLIC;
 // (round 16: they take the class of the protected column they read).
 const rt17Policy = `
 classes:
-  cn_id: [r17.people.id_no, r17.self.id_no, r17.ids.id_no]
+  cn_id: [r17.people.id_no, r17.self.id_no, r17.ids.id_no, r17.tenant_notes.id_no]
   person_name: [r17.salaries.employee]
   salary: [r17.pay.amount, r17.salaries.amount, r17.salaries.bonus, r17.slips.amount]
 roles:
@@ -217,6 +224,52 @@ func TestAnalysisReview17CheckOptionViewLeak(t *testing.T) {
 	if got, refused := rt17Outcome(t, addr, db, "UPDATE r17.salary_tax SET note = 'x' WHERE id = 1"); refused || !strings.Contains(got, "UPDATE 1") {
 		t.Logf("control: UPDATE of note through the view: %q (a fix may refuse it too: the check option is checked on every row written)", got)
 	}
+}
+
+// TestAnalysisReview17RowSecurityLeak: row-level security policies add
+// predicates and checks PostgreSQL applies to the analyst's statements;
+// pgmantle loads no pg_policy and analyses the statement as written.
+//
+//   - own-record: USING (id_no = current_setting('r17.id_no', true)), the
+//     usual "each person sees their own row". SET r17.id_no is allowed
+//     (any custom setting is), so SET r17.id_no = '<guess>' followed by
+//     SELECT count(*) FROM r17.self counts the rows whose real ID number
+//     is the guess: a guessed ID confirmed without a token, which search
+//     by token exists to prevent; the row itself then comes out too.
+//   - with-check: FOR UPDATE ... WITH CHECK (tax <= amount) is round 16's
+//     CHECK constraint written as a policy: UPDATE r17.slips SET tax = v
+//     fails (42501 from PostgreSQL, "new row violates row-level security
+//     policy") exactly when v exceeds the salary.
+//
+// Safe behaviour (since the fix): the catalog loads the columns the
+// policies of tables with relrowsecurity read (pg_depend), and a
+// restricted statement reading or writing such a table, or a view over
+// one, uses them as predicates: refused where the class allows no
+// predicate. Policies over clean columns (the usual tenant filter) change
+// nothing.
+func TestAnalysisReview17RowSecurityLeak(t *testing.T) {
+	addr, db := rt17Proxy(t)
+	t.Run("own-record", func(t *testing.T) {
+		rt17Oracle(t, addr, db, "a row-level security policy comparing id_no with a setting the analyst chooses confirms a guessed ID number",
+			[]string{"SET r17.id_no = '310105198807158033'", "SELECT count(*) FROM r17.self"},
+			[]string{"SET r17.id_no = '310105198807158034'", "SELECT count(*) FROM r17.self"})
+	})
+	t.Run("with-check", func(t *testing.T) {
+		rt17Oracle(t, addr, db, "UPDATE ... SET tax, accepted or rejected by a policy's WITH CHECK (tax <= amount), compares tax with the salary",
+			[]string{"BEGIN", "UPDATE r17.slips SET tax = 12345.67 WHERE id = 1", "ROLLBACK"},
+			[]string{"BEGIN", "UPDATE r17.slips SET tax = 12345.68 WHERE id = 1", "ROLLBACK"})
+	})
+	t.Run("through-a-view", func(t *testing.T) {
+		if got, refused := rt17Outcome(t, addr, db, "SELECT count(*) FROM r17.self_v"); !refused {
+			t.Errorf("LEAK: a view over r17.self reads it under its policy, which compares id_no: %q", got)
+		}
+	})
+	t.Run("clean-policy", func(t *testing.T) {
+		got, refused := rt17Outcome(t, addr, db, "SET r17.tenant = '1'", "SELECT id, id_no FROM r17.tenant_notes")
+		if refused || !strings.Contains(got, "SELECT 1") || strings.Contains(got, "310105198807158033") {
+			t.Errorf("a table whose policy reads a clean column: %q (want one row, its ID number tokenized)", got)
+		}
+	})
 }
 
 // TestAnalysisReview17TriggerLeak: a validation trigger the DBA wrote
