@@ -52,6 +52,12 @@ type Server struct {
 	// returns the Interceptor for its results (nil: relay unchanged). An
 	// error refuses the session.
 	Intercept func(*SessionInfo) (Interceptor, error)
+	// UpstreamParams, if non-nil, is called with a session's login role
+	// and database before its StartupMessage goes to PostgreSQL, and
+	// returns run-time parameters to set in it. They override the
+	// client's own of the same name, and RESET and DISCARD ALL return to
+	// them; clients are not told (none is reported by ParameterStatus).
+	UpstreamParams func(user, database string) map[string]string
 	// OnSchemaChange, if non-nil, is called (on the session's goroutine;
 	// it must not block) when a transaction that ran DDL — a command whose
 	// tag begins CREATE, ALTER, DROP, COMMENT, GRANT, REVOKE or SECURITY

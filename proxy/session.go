@@ -142,7 +142,7 @@ func (ss *session) run(ctx context.Context) {
 	ss.server.SetDeadline(time.Now().Add(ss.srv.startupTimeout()))
 	ss.sr = newMsgReader(ss.server, 0)
 	ss.sw = bufio.NewWriterSize(ss.server, writeBufferSize)
-	if err := sendStartup(ss.server, ss.info.StartupParams); err != nil {
+	if err := sendStartup(ss.server, ss.upstreamParams()); err != nil {
 		ss.failStartup(err)
 		return
 	}

@@ -6,7 +6,9 @@ import (
 	"encoding/binary"
 	"fmt"
 	"io"
+	"maps"
 	"net"
+	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgproto3"
@@ -52,6 +54,31 @@ func (s *Server) dialUpstream(ctx context.Context) (net.Conn, error) {
 		return nil, fatalf(codeCannotConnect, err, "TLS handshake with the PostgreSQL server failed")
 	}
 	return tc, nil
+}
+
+// upstreamParams are the startup parameters sent to PostgreSQL: the
+// client's, with Server.UpstreamParams' over them.
+func (ss *session) upstreamParams() map[string]string {
+	if ss.srv.UpstreamParams == nil {
+		return ss.info.StartupParams
+	}
+	extra := ss.srv.UpstreamParams(ss.info.User, ss.info.Database)
+	if len(extra) == 0 {
+		return ss.info.StartupParams
+	}
+	params := maps.Clone(ss.info.StartupParams)
+	for k := range params {
+		// PostgreSQL reads parameter names case-insensitively, in the
+		// packet's order; the map gives none, so the client's spelling
+		// goes. (Its "options" are read before the parameters.)
+		for ek := range extra {
+			if strings.EqualFold(k, ek) {
+				delete(params, k)
+			}
+		}
+	}
+	maps.Copy(params, extra)
+	return params
 }
 
 // sendStartup sends the client's startup parameters upstream, always as

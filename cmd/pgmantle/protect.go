@@ -78,6 +78,7 @@ func setupProtection(ctx context.Context, cfg config.Config, srv *proxy.Server, 
 		go km.Run(ctx, cfg.Keys.RefreshInterval)
 	}
 	srv.Intercept = engine.Intercept
+	srv.UpstreamParams = engine.UpstreamParams
 	srv.OnSchemaChange = func(info *proxy.SessionInfo) { mgr.Invalidate(info.Database) }
 	// A reload that restricts a role ends its sessions that were relayed
 	// untouched; restricted sessions follow the new policy by themselves.

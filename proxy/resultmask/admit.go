@@ -282,12 +282,24 @@ func (s *session) StatementCompleted(plan any, index int) {
 	}
 }
 
+// plannerOffByClient reports whether the planner methods a session's
+// startup turned off (comma-separated) include one pgmantle did not
+// (restrictedPlanner).
+func plannerOffByClient(off string) bool {
+	for name := range strings.SplitSeq(off, ",") {
+		if name != "" && restrictedPlanner[name] == "" {
+			return true
+		}
+	}
+	return false
+}
+
 // ProbeSession receives the session's search_path and roles at login. A
 // session whose role is not the login role (role=... or options=-c role=...
 // in the startup packet) is refused: the policy decided on the login role.
 func (s *session) ProbeSession(p proxy.SessionProbe) error {
 	searchPath, currentUser, sessionUser, clientEncoding := p.SearchPath, p.CurrentUser, p.SessionUser, p.ClientEncoding
-	if p.PlannerOff != "" {
+	if plannerOffByClient(p.PlannerOff) {
 		return refuse("role %q may not turn planner methods off at startup (options=-c enable_...=off)", s.info.User)
 	}
 	codec, err := codecFor(clientEncoding)

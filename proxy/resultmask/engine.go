@@ -117,6 +117,35 @@ func (e *Engine) Intercept(info *proxy.SessionInfo) (proxy.Interceptor, error) {
 		state: parser.NewState(info.User)}, nil
 }
 
+// restrictedPlanner are the planner settings restricted sessions run
+// with. An index scan returns rows in the order of the index's values,
+// and a merge join in the order of its join keys: through an index over a
+// protected column (WHERE bonus IS NOT NULL, a LIMIT, several tokens in
+// one IN list, an index on (company_id, bonus) serving company_id = 1)
+// the rows' order would rank values the role sees masked, tokenized or
+// not at all. Bitmap scans (the planner's alternative for the same
+// indexes) and hash joins return rows in an order of their own. Restricted
+// roles may not change planner method settings (parser: SET enable_*).
+var restrictedPlanner = map[string]string{
+	"enable_indexscan":     "off",
+	"enable_indexonlyscan": "off",
+	"enable_mergejoin":     "off",
+}
+
+// UpstreamParams is proxy.Server.UpstreamParams: restrictedPlanner for a
+// login role the policy restricts in database (or when that cannot be
+// told: the login then fails in Intercept), nothing for an unrestricted
+// one.
+func (e *Engine) UpstreamParams(user, database string) map[string]string {
+	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+	defer cancel()
+	b, err := e.bind(ctx, database)
+	if err == nil && b.pol.Resolve(user, memberOf(b.snap, user)).Unrestricted {
+		return nil
+	}
+	return restrictedPlanner
+}
+
 func memberOf(snap *catalog.Snapshot, user string) []string {
 	if r, ok := snap.Role(user); ok {
 		return r.MemberOf

@@ -116,7 +116,7 @@ func startProxyWith(t testing.TB, db, policyFile string, configure func(*resultm
 	if configure != nil {
 		configure(engine)
 	}
-	srv := &proxy.Server{UpstreamAddr: c.Addr(), Logger: logger, Intercept: engine.Intercept}
+	srv := &proxy.Server{UpstreamAddr: c.Addr(), Logger: logger, Intercept: engine.Intercept, UpstreamParams: engine.UpstreamParams}
 	store.OnChange = func(*policy.Policy) { srv.Reevaluate() }
 	srvp.Store(srv)
 	l, err := net.Listen("tcp", "127.0.0.1:0")

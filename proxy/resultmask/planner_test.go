@@ -1,0 +1,102 @@
+package resultmask_test
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"testing"
+
+	"github.com/jackc/pgx/v5/pgconn"
+
+	"github.com/pgmantle/pgmantle/internal/pgtest"
+)
+
+// TestRestrictedSessionPlanner: restricted sessions run without index
+// scans and merge joins, which return rows in the order of the values
+// they read (red-team round 17: through an index over a protected column,
+// WHERE bonus IS NOT NULL, a LIMIT 1 repeated, or several tokens in one
+// IN list ranked values the mask shows alike). The settings come in the
+// startup packet, over the client's own (in any spelling, or in
+// options), so RESET ALL and DISCARD ALL return to them; SET is refused.
+// Unrestricted sessions keep PostgreSQL's defaults; the control shows the
+// index order the settings hide.
+func TestRestrictedSessionPlanner(t *testing.T) {
+	db := newDatabase(t, `
+CREATE SCHEMA p;
+CREATE TABLE p.pay (id int PRIMARY KEY, bonus int);
+INSERT INTO p.pay VALUES (1, 23457), (2, 9871), (3, 30333), (4, 23100), (5, 12983);
+INSERT INTO p.pay (id) SELECT g FROM generate_series(10, 20009) g;
+CREATE INDEX pay_bonus ON p.pay (bonus);
+ANALYZE p.pay;
+GRANT USAGE ON SCHEMA p TO PUBLIC;
+GRANT SELECT ON ALL TABLES IN SCHEMA p TO PUBLIC;
+`)
+	addr, _ := startProxy(t, db, writePolicy(t, `
+classes:
+  salary: [p.pay.bonus]
+roles:
+  analyst:
+    rules:
+      salary: {mask: round, to: 1000}
+  bookkeeper: {unrestricted: true}
+`))
+	const query = "SELECT id FROM p.pay WHERE bonus IS NOT NULL LIMIT 5"
+	run := func(conn *pgconn.PgConn, sql string) (string, error) {
+		res, err := conn.Exec(pgtest.Context(t), sql).ReadAll()
+		var b strings.Builder
+		for _, r := range res {
+			for _, row := range r.Rows {
+				b.Write(row[0])
+				b.WriteByte(' ')
+			}
+		}
+		return strings.TrimSpace(b.String()), err
+	}
+	connect := func(role, extra string) *pgconn.PgConn {
+		conn, err := pgconn.Connect(pgtest.Context(t), fmt.Sprintf("postgres://%s:%s@%s/%s?sslmode=disable%s", role, password, addr, db, extra))
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { conn.Close(context.Background()) })
+		return conn
+	}
+	// The control: an unrestricted session, with costs that make the
+	// planner pick the index, gets the bonus order.
+	bk := connect("bookkeeper", "")
+	if got, _ := run(bk, "SHOW enable_indexscan"); got != "on" {
+		t.Errorf("unrestricted session: enable_indexscan = %q, want on", got)
+	}
+	run(bk, "SET random_page_cost = 0.001")
+	if got, _ := run(bk, query); got != "2 5 4 1 3" {
+		t.Errorf("control: the unrestricted session got %q, not the index (bonus) order 2 5 4 1 3: the test cannot tell", got)
+	}
+	for name, extra := range map[string]string{
+		"plain":              "",
+		"client-param":       "&enable_indexscan=on&enable_mergejoin=on",
+		"client-param-upper": "&ENABLE_INDEXSCAN=on",
+		"client-options":     "&options=-c%20enable_indexscan%3Don",
+	} {
+		t.Run(name, func(t *testing.T) {
+			an := connect("analyst", extra)
+			check := func(when string) {
+				for _, g := range []string{"enable_indexscan", "enable_indexonlyscan", "enable_mergejoin"} {
+					if got, err := run(an, "SHOW "+g); got != "off" {
+						t.Errorf("%s: %s = %q (%v), want off", when, g, got, err)
+					}
+				}
+				run(an, "SET random_page_cost = 0.001")
+				if got, err := run(an, query); err != nil || got != "1 2 3 4 5" {
+					t.Errorf("%s: %s gave %q (%v), want the table's order 1 2 3 4 5", when, query, got, err)
+				}
+			}
+			check("at login")
+			run(an, "RESET ALL")
+			check("after RESET ALL")
+			run(an, "DISCARD ALL")
+			check("after DISCARD ALL")
+			if _, err := run(an, "SET enable_indexscan = on"); !rt16IsRefusal(err) {
+				t.Errorf("SET enable_indexscan = on: %v, want a refusal", err)
+			}
+		})
+	}
+}
