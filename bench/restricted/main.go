@@ -103,7 +103,12 @@ func run(duration time.Duration, clients, rounds int, outDir string) error {
 	if err := os.WriteFile(scriptFile, []byte(script), 0o644); err != nil {
 		return err
 	}
-	cmd, listen, err := benchkit.Serve(bin, c.Addr(), policy, c.DSN("postgres", "", "postgres"))
+	// The hashed column needs keys: a key file of this run's own.
+	keyFile := filepath.Join(tmp, "keys.json")
+	if out, err := exec.Command(bin, "keys", "init", keyFile).CombinedOutput(); err != nil {
+		return fmt.Errorf("pgmantle keys init: %v: %s", err, out)
+	}
+	cmd, listen, err := benchkit.Serve(bin, c.Addr(), policy, c.DSN("postgres", "", "postgres"), "--keys-file", keyFile)
 	if err != nil {
 		return err
 	}

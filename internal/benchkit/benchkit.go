@@ -25,15 +25,17 @@ func Logf(prog, format string, args ...any) {
 func Build(dir string) (string, error) { return proctest.Build(context.Background(), dir) }
 
 // Serve starts `pgmantle serve` with a policy in front of upstream and
-// waits until it listens. Stop it with Stop.
-func Serve(bin, upstream, policyFile, catalogDSN string) (cmd *exec.Cmd, listen string, err error) {
+// waits until it listens (extra arguments go after the others). Stop it
+// with Stop.
+func Serve(bin, upstream, policyFile, catalogDSN string, extra ...string) (cmd *exec.Cmd, listen string, err error) {
 	port, err := FreePort()
 	if err != nil {
 		return nil, "", err
 	}
 	listen = "127.0.0.1:" + strconv.Itoa(port)
-	cmd = exec.Command(bin, "serve", "--listen", listen, "--upstream", upstream, "--log-level", "warn",
-		"--policy", policyFile, "--catalog-dsn", catalogDSN)
+	args := append([]string{"serve", "--listen", listen, "--upstream", upstream, "--log-level", "warn",
+		"--policy", policyFile, "--catalog-dsn", catalogDSN}, extra...)
+	cmd = exec.Command(bin, args...)
 	cmd.Stderr = os.Stderr
 	if err := cmd.Start(); err != nil {
 		return nil, "", err
