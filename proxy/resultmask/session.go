@@ -223,6 +223,10 @@ func (s *session) plan(f pgproto3.FieldDescription) (*colPlan, error) {
 	}
 	var p *colPlan
 	ref, col, ok := s.b.snap.Origin(f.TableOID, int16(f.TableAttributeNumber))
+	if !ok && isRowSystemColumn(int16(f.TableAttributeNumber)) && s.b.snap.Relation(f.TableOID) != nil {
+		s.plans[key] = nil // ctid, xmin, cmin, xmax, cmax: no column's data
+		return nil, nil
+	}
 	if !ok {
 		// The relation is unknown to the snapshot (created after it was
 		// loaded) or the column is computed: fail closed if it may hold
@@ -248,6 +252,12 @@ func (s *session) plan(f pgproto3.FieldDescription) (*colPlan, error) {
 	s.plans[key] = p
 	return p, nil
 }
+
+// isRowSystemColumn reports whether attnum is one of the system columns
+// that describe a row version (ctid -1, xmin -2, cmin -3, xmax -4, cmax
+// -5) rather than hold data; tableoid (-6), which tells a row's
+// partition, is not one.
+func isRowSystemColumn(attnum int16) bool { return attnum <= -1 && attnum >= -5 }
 
 // wrap adapts a plan to the session's client encoding.
 func (s *session) wrap(p *colPlan, f pgproto3.FieldDescription) (*colPlan, error) {
