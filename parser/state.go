@@ -209,11 +209,14 @@ func (a *analyzer) set(v *pg_query.VariableSetStmt) error {
 	case "client_encoding", "names":
 		return a.refuse("changing client_encoding (set it when connecting)")
 	}
-	if name := lower(v.Name); strings.HasPrefix(name, "enable_") && v.Kind != pg_query.VariableSetKind_VAR_RESET && v.Kind != pg_query.VariableSetKind_VAR_RESET_ALL {
+	if name := lower(v.Name); plannerSetting(name) && v.Kind != pg_query.VariableSetKind_VAR_RESET && v.Kind != pg_query.VariableSetKind_VAR_RESET_ALL {
 		// Planner method switches (enable_hashagg = off) force grouping
 		// and DISTINCT by sorting, whose row order would follow the real
-		// values of a tokenized or hashed column.
-		return a.refuse("changing planner method settings (%s)", name)
+		// values of a tokenized or hashed column; cost settings
+		// (seq_page_cost = 1e12) outweigh the penalty enable_indexscan =
+		// off puts on index scans, whose row order follows the values
+		// they read.
+		return a.refuse("changing planner method and cost settings (%s)", name)
 	}
 	switch lower(v.Name) {
 	case "search_path":
@@ -225,6 +228,18 @@ func (a *analyzer) set(v *pg_query.VariableSetStmt) error {
 		}
 	}
 	return nil
+}
+
+// plannerSetting reports whether a run-time parameter (lower case) is a
+// planner method switch or cost setting, which restricted roles may not
+// change: enable_*, *_cost, effective_cache_size and the parallel scan
+// size thresholds.
+func plannerSetting(name string) bool {
+	switch name {
+	case "effective_cache_size", "min_parallel_table_scan_size", "min_parallel_index_scan_size":
+		return true
+	}
+	return strings.HasPrefix(name, "enable_") || strings.HasSuffix(name, "_cost")
 }
 
 func contains(list []string, s string) bool {

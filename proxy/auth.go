@@ -85,12 +85,15 @@ func (ss *session) authenticate() error {
 // that name first; current_user and session_user are keywords.
 //
 // The fourth column names the planner method switches the client turned
-// off in its startup packet (options=-c enable_hashagg=off): they can make
-// PostgreSQL group by sorting, so that grouped rows come back in the order
-// of the values grouped.
+// off in its startup packet (options=-c enable_hashagg=off), which can
+// make PostgreSQL group by sorting, so that grouped rows come back in the
+// order of the values grouped, and the planner cost settings it set
+// there (seq_page_cost=1e12), which can outweigh the penalty on disabled
+// index scans.
 const probeQuery = "SELECT pg_catalog.current_setting('search_path'), current_user, session_user, " +
-	"(SELECT pg_catalog.string_agg(name, ',') FROM pg_catalog.pg_settings " +
-	"WHERE name LIKE 'enable\\_%' AND source = 'client' AND setting = 'off')"
+	"(SELECT pg_catalog.string_agg(name, ',') FROM pg_catalog.pg_settings WHERE source = 'client' AND (" +
+	"(name LIKE 'enable\\_%' AND setting = 'off') OR name LIKE '%\\_cost' OR " +
+	"name IN ('effective_cache_size', 'min_parallel_table_scan_size', 'min_parallel_index_scan_size')))"
 
 // probeSession asks PostgreSQL for the session's search_path and roles,
 // for an interceptor that needs them (SessionProber), before the client

@@ -178,7 +178,8 @@ type Completer interface {
 type SessionProbe struct {
 	SearchPath, CurrentUser, SessionUser string
 	// PlannerOff lists the enable_* settings the startup packet turned
-	// off, comma-separated ("" for none).
+	// off and the planner cost settings it set, comma-separated ("" for
+	// none).
 	PlannerOff     string
 	ClientEncoding string
 }

@@ -282,9 +282,9 @@ func (s *session) StatementCompleted(plan any, index int) {
 	}
 }
 
-// plannerOffByClient reports whether the planner methods a session's
-// startup turned off (comma-separated) include one pgmantle did not
-// (restrictedPlanner).
+// plannerOffByClient reports whether the planner settings a session's
+// startup turned off or set (comma-separated) include one pgmantle did
+// not (restrictedPlanner).
 func plannerOffByClient(off string) bool {
 	for name := range strings.SplitSeq(off, ",") {
 		if name != "" && restrictedPlanner[name] == "" {
@@ -300,7 +300,7 @@ func plannerOffByClient(off string) bool {
 func (s *session) ProbeSession(p proxy.SessionProbe) error {
 	searchPath, currentUser, sessionUser, clientEncoding := p.SearchPath, p.CurrentUser, p.SessionUser, p.ClientEncoding
 	if plannerOffByClient(p.PlannerOff) {
-		return refuse("role %q may not turn planner methods off at startup (options=-c enable_...=off)", s.info.User)
+		return refuse("role %q may not turn planner methods off or set planner costs at startup (options=-c enable_...=off, -c ..._cost=...)", s.info.User)
 	}
 	codec, err := codecFor(clientEncoding)
 	if err != nil {

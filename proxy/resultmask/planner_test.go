@@ -70,6 +70,17 @@ roles:
 	if got, _ := run(bk, query); got != "2 5 4 1 3" {
 		t.Errorf("control: the unrestricted session got %q, not the index (bonus) order 2 5 4 1 3: the test cannot tell", got)
 	}
+	// Cost settings in the startup packet could outweigh the penalty on
+	// index scans (red-team round 18): such a session is refused.
+	for _, extra := range []string{"&seq_page_cost=1e12", "&options=-c%20random_page_cost%3D0"} {
+		conn, err := pgconn.Connect(pgtest.Context(t), fmt.Sprintf("postgres://analyst:%s@%s/%s?sslmode=disable%s", password, addr, db, extra))
+		if err == nil {
+			conn.Close(context.Background())
+			t.Errorf("a restricted session with %s was accepted", extra)
+		} else if !strings.Contains(err.Error(), "planner costs") {
+			t.Errorf("a restricted session with %s: %v, want the planner refusal", extra, err)
+		}
+	}
 	for name, extra := range map[string]string{
 		"plain":              "",
 		"client-param":       "&enable_indexscan=on&enable_mergejoin=on",
@@ -94,8 +105,10 @@ roles:
 			check("after RESET ALL")
 			run(an, "DISCARD ALL")
 			check("after DISCARD ALL")
-			if _, err := run(an, "SET enable_indexscan = on"); !rt16IsRefusal(err) {
-				t.Errorf("SET enable_indexscan = on: %v, want a refusal", err)
+			for _, set := range []string{"SET enable_indexscan = on", "SET seq_page_cost = 1e12", "SELECT set_config('random_page_cost', '0', false)"} {
+				if _, err := run(an, set); !rt16IsRefusal(err) {
+					t.Errorf("%s: %v, want a refusal", set, err)
+				}
 			}
 		})
 	}
