@@ -62,32 +62,6 @@ WHERE c.relkind IN ` + relKinds + ` AND c.relpersistence <> 't'
   AND a.attnum > 0 AND NOT a.attisdropped
 ORDER BY a.attrelid, a.attnum`
 
-	// The constraints a write is checked against: CHECK constraints and
-	// foreign keys (pg_constraint), and unique and exclusion indexes
-	// (pg_index: primary keys, UNIQUE and EXCLUDE constraints and plain
-	// unique indexes alike), with the columns an index's key, expressions
-	// and predicate read (indkey and the index's pg_depend entries).
-	queryConstraints = `
-SELECT con.conrelid, con.contype, con.conname, COALESCE(con.conkey, '{}'), con.convalidated,
-       con.confrelid, COALESCE(con.confkey, '{}')
-FROM pg_catalog.pg_constraint con
-WHERE con.conrelid <> 0 AND con.contype IN ('c', 'f')
-UNION ALL
-SELECT i.indrelid, (CASE WHEN i.indisexclusion THEN 'x' ELSE 'u' END)::pg_catalog."char", ic.relname,
-       ARRAY(SELECT k FROM (
-         SELECT pg_catalog.unnest(i.indkey::pg_catalog.int2[]) AS k
-         UNION
-         SELECT d.refobjsubid::pg_catalog.int2 FROM pg_catalog.pg_depend d
-         WHERE (i.indexprs IS NOT NULL OR i.indpred IS NOT NULL)
-           AND d.classid = 'pg_catalog.pg_class'::pg_catalog.regclass AND d.refclassid = d.classid
-           AND d.objid = i.indexrelid AND d.refobjid = i.indrelid AND d.refobjsubid > 0) keys
-         WHERE k > 0 ORDER BY 1),
-       true, 0, '{}'
-FROM pg_catalog.pg_index i
-JOIN pg_catalog.pg_class ic ON ic.oid = i.indexrelid
-WHERE i.indisunique OR i.indisexclusion
-ORDER BY 1, 3, 2`
-
 	// User triggers (RI triggers are internal), with their function's
 	// name and the events that fire them (tgtype bits 2-5: INSERT,
 	// DELETE, UPDATE, TRUNCATE).
@@ -176,6 +150,75 @@ JOIN pg_catalog.pg_namespace n ON n.oid = p.pronamespace
 JOIN pg_catalog.pg_language l ON l.oid = p.prolang`
 )
 
+// The constraints a write is checked against: CHECK constraints and
+// foreign keys (pg_constraint), and unique and exclusion indexes
+// (pg_index: primary keys, UNIQUE and EXCLUDE constraints and plain
+// unique indexes alike), with the columns an index's key, expressions
+// and predicate read (indkey and the index's pg_depend entries).
+var queryConstraints = `
+SELECT con.conrelid, con.contype, con.conname, COALESCE(con.conkey, '{}'), con.convalidated,
+       con.confrelid, COALESCE(con.confkey, '{}'),
+       ` + functionsOf(`'pg_catalog.pg_constraint'::pg_catalog.regclass`, `con.oid`) + `
+FROM pg_catalog.pg_constraint con
+WHERE con.conrelid <> 0 AND con.contype IN ('c', 'f')
+UNION ALL
+SELECT i.indrelid, (CASE WHEN i.indisunique THEN 'u' WHEN i.indisexclusion THEN 'x' ELSE 'i' END)::pg_catalog."char", ic.relname,
+       ARRAY(SELECT k FROM (
+         SELECT pg_catalog.unnest(i.indkey::pg_catalog.int2[]) AS k
+         UNION
+         SELECT d.refobjsubid::pg_catalog.int2 FROM pg_catalog.pg_depend d
+         WHERE (i.indexprs IS NOT NULL OR i.indpred IS NOT NULL)
+           AND d.classid = 'pg_catalog.pg_class'::pg_catalog.regclass AND d.refclassid = d.classid
+           AND d.objid = i.indexrelid AND d.refobjid = i.indrelid AND d.refobjsubid > 0) keys
+         WHERE k > 0 ORDER BY 1),
+       true, 0, '{}',
+       ` + functionsOf(`'pg_catalog.pg_class'::pg_catalog.regclass`, `i.indexrelid`) + `
+FROM pg_catalog.pg_index i
+JOIN pg_catalog.pg_class ic ON ic.oid = i.indexrelid
+WHERE i.indisunique OR i.indisexclusion OR ((i.indexprs IS NOT NULL OR i.indpred IS NOT NULL) AND EXISTS (
+  SELECT 1 FROM pg_catalog.pg_depend d WHERE d.classid = 'pg_catalog.pg_class'::pg_catalog.regclass AND d.objid = i.indexrelid
+    AND d.refclassid IN ('pg_catalog.pg_proc'::pg_catalog.regclass, 'pg_catalog.pg_operator'::pg_catalog.regclass)))
+ORDER BY 1, 3, 2`
+
+// functionsOf is a query expression: the functions written in SQL or a
+// procedural language that catalog object (class, oid) calls, directly or
+// through an operator, as "schema.name" (pg_depend; built-in functions
+// are pinned and never listed, C functions compute from their arguments).
+// Its own aliases are d, o, p, n and l: oid must not use them.
+func functionsOf(class, oid string) string {
+	return `ARRAY(SELECT DISTINCT n.nspname || '.' || p.proname FROM pg_catalog.pg_depend d
+         LEFT JOIN pg_catalog.pg_operator o ON d.refclassid = 'pg_catalog.pg_operator'::pg_catalog.regclass AND o.oid = d.refobjid
+         JOIN pg_catalog.pg_proc p ON p.oid = CASE WHEN d.refclassid = 'pg_catalog.pg_proc'::pg_catalog.regclass THEN d.refobjid ELSE o.oprcode::pg_catalog.oid END
+         JOIN pg_catalog.pg_namespace n ON n.oid = p.pronamespace
+         JOIN pg_catalog.pg_language l ON l.oid = p.prolang
+         WHERE d.classid = ` + class + ` AND d.objid = ` + oid + `
+           AND d.refclassid IN ('pg_catalog.pg_proc'::pg_catalog.regclass, 'pg_catalog.pg_operator'::pg_catalog.regclass)
+           AND l.lanname NOT IN ('internal', 'c')
+         ORDER BY 1)`
+}
+
+// queryDomainFunctions: the functions domains' CHECK constraints call,
+// for each domain and each domain over it, by the domain's name (typname)
+// and its format_type.
+var queryDomainFunctions = `
+WITH RECURSIVE dom AS (
+  SELECT t.oid, t.oid AS base FROM pg_catalog.pg_type t WHERE t.typtype = 'd'
+  UNION ALL
+  SELECT dom.oid, b.typbasetype FROM dom JOIN pg_catalog.pg_type b ON b.oid = dom.base WHERE b.typtype = 'd')
+SELECT t.typname, pg_catalog.format_type(t.oid, NULL), fs.f
+FROM dom
+JOIN pg_catalog.pg_type t ON t.oid = dom.oid
+JOIN pg_catalog.pg_constraint c ON c.contypid = dom.base,
+LATERAL pg_catalog.unnest(` + functionsOf(`'pg_catalog.pg_constraint'::pg_catalog.regclass`, `c.oid`) + `) AS fs(f)
+ORDER BY 1, 2, 3`
+
+// queryPolicyFunctions: the functions row-level security policies call.
+var queryPolicyFunctions = `
+SELECT pol.polrelid, fs.f
+FROM pg_catalog.pg_policy pol,
+LATERAL pg_catalog.unnest(` + functionsOf(`'pg_catalog.pg_policy'::pg_catalog.regclass`, `pol.oid`) + `) AS fs(f)
+ORDER BY 1, 2`
+
 // Load reads the catalog of the database conn is connected to and returns
 // its snapshot. database must name that database (it is checked against
 // current_database(), so a snapshot can never be filed under the wrong
@@ -235,6 +278,7 @@ func load(ctx context.Context, conn *pgx.Conn, database string) (*Snapshot, erro
 		{"constraints", readConstraints},
 		{"triggers", readTriggers},
 		{"row-level security policies", readPolicyReads},
+		{"functions of policies and domains", readCalledFunctions},
 		{"view queries", readViewRules},
 		{"roles", readRoles},
 		{"role memberships", readMembers},
@@ -295,7 +339,7 @@ func readConstraints(ctx context.Context, tx pgx.Tx, raw *rawCatalog) error {
 	var rel, ref uint32
 	var kind byte
 	var c Constraint
-	_, err := pgx.ForEachRow(rows, []any{&rel, &kind, &c.Name, &c.Columns, &c.Validated, &ref, &c.RefColumns}, func() error {
+	_, err := pgx.ForEachRow(rows, []any{&rel, &kind, &c.Name, &c.Columns, &c.Validated, &ref, &c.RefColumns, &c.Functions}, func() error {
 		r := byOID[rel]
 		if r == nil {
 			return nil // a temporary table's
@@ -303,8 +347,10 @@ func readConstraints(ctx context.Context, tx pgx.Tx, raw *rawCatalog) error {
 		con := c
 		con.Kind = ConstraintKind(kind)
 		con.Columns = slices.Clone(c.Columns) // the scan may reuse them
+		con.Functions = slices.Clone(c.Functions)
 		if con.Kind != ConstraintForeignKey {
-			r.Constraints = append(r.Constraints, Constraint{Kind: con.Kind, Name: con.Name, Columns: con.Columns, Validated: con.Validated})
+			r.Constraints = append(r.Constraints, Constraint{Kind: con.Kind, Name: con.Name, Columns: con.Columns,
+				Validated: con.Validated, Functions: con.Functions})
 			return nil
 		}
 		con.Ref, con.RefColumns = ref, slices.Clone(c.RefColumns)
@@ -358,6 +404,40 @@ func readPolicyReads(ctx context.Context, tx pgx.Tx, raw *rawCatalog) error {
 	_, err := pgx.ForEachRow(rows, []any{&rel, &at.Rel, &at.Num}, func() error {
 		if r := byOID[rel]; r != nil {
 			r.PolicyReads = append(r.PolicyReads, at)
+		}
+		return nil
+	})
+	return err
+}
+
+// readCalledFunctions attaches the functions each relation's row-level
+// security policies call, and collects those domains' CHECKs call.
+// readRelations must have run.
+func readCalledFunctions(ctx context.Context, tx pgx.Tx, raw *rawCatalog) error {
+	byOID := make(map[uint32]*Relation, len(raw.rels))
+	for _, r := range raw.rels {
+		byOID[r.OID] = r
+	}
+	rows, _ := tx.Query(ctx, queryPolicyFunctions)
+	var rel uint32
+	var fn string
+	_, err := pgx.ForEachRow(rows, []any{&rel, &fn}, func() error {
+		if r := byOID[rel]; r != nil {
+			r.PolicyFunctions = append(r.PolicyFunctions, fn)
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	raw.domainFuncs = map[string][]string{}
+	rows, _ = tx.Query(ctx, queryDomainFunctions)
+	var typname, formatted string
+	_, err = pgx.ForEachRow(rows, []any{&typname, &formatted, &fn}, func() error {
+		for _, k := range []string{typname, formatted} {
+			if !slices.Contains(raw.domainFuncs[k], fn) {
+				raw.domainFuncs[k] = append(raw.domainFuncs[k], fn)
+			}
 		}
 		return nil
 	})

@@ -985,3 +985,50 @@ CREATE TABLE plain (id int);
 		t.Errorf("plain: RowSecurity %v, PolicyReads %v", p.RowSecurity, p.PolicyReads)
 	}
 }
+
+// TestLoadCalledFunctions: the SQL and procedural-language functions a
+// CHECK constraint, an index expression, a row-level security policy and
+// a domain's CHECK call (directly or through an operator) are listed;
+// built-in functions are not, and a domain over a domain inherits its
+// base's.
+func TestLoadCalledFunctions(t *testing.T) {
+	t.Parallel()
+	db := newDB(t, `
+CREATE FUNCTION cap(v numeric) RETURNS boolean LANGUAGE sql IMMUTABLE AS $$ SELECT v < 10 $$;
+CREATE FUNCTION norm(v text) RETURNS text LANGUAGE sql IMMUTABLE AS $$ SELECT upper(v) $$;
+CREATE FUNCTION gt(a numeric, b numeric) RETURNS boolean LANGUAGE sql IMMUTABLE AS $$ SELECT a > b $$;
+CREATE OPERATOR >>> (LEFTARG = numeric, RIGHTARG = numeric, FUNCTION = gt);
+CREATE TABLE t (id int, v numeric CHECK (cap(v)), w numeric CHECK (w >>> 0), s text CHECK (length(s) < 5));
+CREATE INDEX t_norm ON t (norm(s));
+CREATE INDEX t_plain ON t (id);
+ALTER TABLE t ENABLE ROW LEVEL SECURITY;
+CREATE POLICY p ON t USING (cap(id));
+CREATE DOMAIN small AS numeric CHECK (cap(VALUE));
+CREATE DOMAIN smaller AS small;
+`)
+	s := load(t, db)
+	r := s.RelationByName("public", "t")
+	got := map[string][]string{}
+	for _, c := range r.Constraints {
+		got[c.Name] = c.Functions
+	}
+	for name, want := range map[string][]string{"t_v_check": {"public.cap"}, "t_w_check": {"public.gt"}, "t_s_check": nil, "t_norm": {"public.norm"}} {
+		if g, ok := got[name]; !ok || !slices.Equal(g, want) {
+			t.Errorf("%s: functions %v (listed %v), want %v", name, g, ok, want)
+		}
+	}
+	if _, ok := got["t_plain"]; ok {
+		t.Errorf("a plain index calling no function is listed: %+v", r.Constraints)
+	}
+	if !slices.Equal(r.PolicyFunctions, []string{"public.cap"}) {
+		t.Errorf("PolicyFunctions %v", r.PolicyFunctions)
+	}
+	for _, name := range []string{"small", "public.small", "smaller", "public.smaller"} {
+		if g := s.DomainFunctions(name); !slices.Equal(g, []string{"public.cap"}) {
+			t.Errorf("DomainFunctions(%s) = %v", name, g)
+		}
+	}
+	if g := s.DomainFunctions("numeric"); g != nil {
+		t.Errorf("DomainFunctions(numeric) = %v", g)
+	}
+}

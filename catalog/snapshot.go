@@ -34,6 +34,7 @@ type Snapshot struct {
 	userOps  map[string]bool // names of user-defined operators
 	casts    map[string]bool // target type names of user-defined casts
 	implicit string          // raw.implicitCast
+	domains  map[string][]string
 }
 
 type qualName struct{ schema, name string }
@@ -70,6 +71,10 @@ type rawCatalog struct {
 	// implicitCast describes a user-defined cast through such a function
 	// that applies without being written ("" if none).
 	implicitCast string
+	// domainFuncs: for each domain (by typname and by format_type), the
+	// functions its CHECK constraints, or those of the domains under it,
+	// call.
+	domainFuncs map[string][]string
 }
 
 type inheritance struct{ child, parent uint32 }
@@ -91,6 +96,7 @@ func newSnapshot(database string, loadedAt time.Time, raw *rawCatalog) *Snapshot
 		userOps:  setOf(raw.userOps),
 		casts:    setOf(raw.userCasts),
 		implicit: raw.implicitCast,
+		domains:  raw.domainFuncs,
 		warnings: raw.warnings,
 	}
 	for _, r := range raw.rels {
@@ -467,6 +473,13 @@ func (s *Snapshot) Role(name string) (*Role, bool) {
 func (s *Snapshot) Function(schema, name string) []*Function {
 	return slices.Clone(s.funcs[qualName{schema, name}])
 }
+
+// DomainFunctions returns the functions (SQL or procedural language,
+// "schema.name") the CHECK constraints of the domain called name (a type
+// name, or format_type's spelling of it) call, through domains under it
+// too: a value cast to the domain, or written into a column of it, runs
+// them. Nil for other types.
+func (s *Snapshot) DomainFunctions(name string) []string { return s.domains[name] }
 
 // Warnings describes what made the snapshot less complete than the catalog,
 // such as views whose query could not be read (their columns have no

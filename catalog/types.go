@@ -75,6 +75,10 @@ type Relation struct {
 	// CHECK, all commands and roles) read, of it or of other relations
 	// (pg_depend); Num 0 stands for a whole-row reference.
 	PolicyReads []ColumnAt
+	// PolicyFunctions are the functions (SQL or procedural language) the
+	// relation's row-level security policies call: what they read is not
+	// in PolicyReads.
+	PolicyFunctions []string
 	// CheckOption: a view WITH [LOCAL | CASCADED] CHECK OPTION: a row
 	// written through it must satisfy its WHERE (and, cascaded, those of
 	// the views under it).
@@ -146,6 +150,9 @@ const (
 	// this one (Ref, RefColumns are the referencing side): deleting or
 	// re-keying a row looks for rows that reference it.
 	ConstraintReferenced ConstraintKind = 'r'
+	// ConstraintIndex: a plain index whose expressions or predicate call
+	// Functions (computed for every row written; loaded for those only).
+	ConstraintIndex ConstraintKind = 'i'
 )
 
 // Constraint is one constraint or index a write to its relation is
@@ -166,6 +173,10 @@ type Constraint struct {
 	// ones.
 	Ref        uint32
 	RefColumns []int16
+	// Functions are the functions (SQL or procedural language, as
+	// "schema.name") its expression calls, directly or through an
+	// operator: they can read any table, beyond Columns.
+	Functions []string
 }
 
 // Column returns the relation's column with the given attnum.

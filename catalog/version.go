@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
+	"maps"
 	"slices"
 )
 
@@ -18,11 +19,12 @@ func contentVersion(raw *rawCatalog) string {
 	for _, r := range rels {
 		fmt.Fprintf(h, "r %d %q %q %c %t %t %t %t %v %q %v\n", r.OID, r.Schema, r.Name, r.Kind, r.HasRules, r.ViewTriggers, r.CheckOption,
 			r.RowSecurity, r.PolicyReads, r.Definition, r.PartitionKey)
+		fmt.Fprintf(h, " pf %q\n", r.PolicyFunctions)
 		for _, c := range r.Columns {
 			fmt.Fprintf(h, " c %d %q %d %d %q %t %v\n", c.Num, c.Name, c.TypeOID, c.TypeMod, c.TypeName, c.Generated, c.GeneratedFrom)
 		}
 		for _, k := range r.Constraints {
-			fmt.Fprintf(h, " k %c %q %v %t %d %v\n", k.Kind, k.Name, k.Columns, k.Validated, k.Ref, k.RefColumns)
+			fmt.Fprintf(h, " k %c %q %v %t %d %v %q\n", k.Kind, k.Name, k.Columns, k.Validated, k.Ref, k.RefColumns, k.Functions)
 		}
 		for _, t := range r.Triggers {
 			fmt.Fprintf(h, " t %q %q %d\n", t.Name, t.Function, t.Events)
@@ -50,5 +52,8 @@ func contentVersion(raw *rawCatalog) string {
 			f.Result, f.ResultType, f.ReturnsSet, f.Lang, f.Volatile, f.SecurityDefiner, f.rev)
 	}
 	fmt.Fprintf(h, "o %q\nk %q %q\n", raw.userOps, raw.userCasts, raw.implicitCast)
+	for _, d := range slices.Sorted(maps.Keys(raw.domainFuncs)) {
+		fmt.Fprintf(h, "d %q %q\n", d, raw.domainFuncs[d])
+	}
 	return hex.EncodeToString(h.Sum(nil))
 }

@@ -65,6 +65,8 @@ func (e *writeEffect) checks(snap *catalog.Snapshot, rel *catalog.Relation, c ca
 		return e.inserts || e.updates && e.setAny(snap, rel, c.Columns)
 	case catalog.ConstraintReferenced:
 		return e.deletes || e.updates && e.setAny(snap, rel, c.Columns)
+	case catalog.ConstraintIndex:
+		return false // compares nothing; only its functions matter
 	}
 	return true
 }
@@ -119,6 +121,12 @@ func (a *analyzer) constraintsOf(rels []*catalog.Relation, eff *writeEffect, cas
 			a.chargeConstraint(rel, rel.PartitionKey)
 		}
 		for _, c := range rel.Constraints {
+			if f := a.env.unlisted(c.Functions); f != "" && (eff.inserts || eff.updates) {
+				// The function can compare the row with anything (a
+				// salary in another table): as for triggers.
+				return a.refuse("writing to %s.%s, whose constraint or index %s calls %s, a function the policy does not list (pgmantle cannot see what it compares; list it under functions: to trust it)",
+					rel.Schema, rel.Name, c.Name, f)
+			}
 			if !eff.checks(snap, rel, c) {
 				continue
 			}

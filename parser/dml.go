@@ -40,6 +40,11 @@ func (a *analyzer) written(it *fromItem, col string, v value) error {
 	if !ok {
 		return a.refuse("the column %s of %s cannot be resolved", col, it.name)
 	}
+	if c, ok := it.rel.ColumnByName(col); ok && !a.definer {
+		if f := a.env.unlisted(a.env.snap.DomainFunctions(c.TypeName)); f != "" {
+			return a.refuse("writing to %s, whose type %s is a domain whose CHECK calls %s, a function the policy does not list", col, c.TypeName, f)
+		}
+	}
 	for _, s := range cv.srcs {
 		a.use(Use{Kind: UseWriteTarget, Source: s})
 	}

@@ -128,11 +128,27 @@ func (e *Env) view(rel *catalog.Relation) *viewLineage {
 	return vl
 }
 
+// unlisted returns the first of fns (functions as "schema.name") the
+// policy's functions: list does not name, or "".
+func (e *Env) unlisted(fns []string) string {
+	for _, f := range fns {
+		if !e.allowFunctions[f] {
+			return f
+		}
+	}
+	return ""
+}
+
 // policySources returns the protected columns rel's row-level security
 // policies read (those of other relations too); a relation or column the
-// snapshot cannot place gives a source of unknown origin.
+// snapshot cannot place, or a function the policies call that the
+// policy's functions: list does not name (it may read anything), gives a
+// source of unknown origin.
 func (e *Env) policySources(rel *catalog.Relation) []Source {
 	var srcs []Source
+	if f := e.unlisted(rel.PolicyFunctions); f != "" {
+		srcs = append(srcs, Source{Column: catalog.ColumnRef{Schema: rel.Schema, Table: rel.Name, Column: "(row-level security policy calling " + f + ")"}, Unknown: true})
+	}
 	for _, at := range rel.PolicyReads {
 		r := e.snap.Relation(at.Rel)
 		if r == nil {

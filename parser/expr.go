@@ -47,6 +47,13 @@ func (a *analyzer) expr(n *pg_query.Node, sc *scope) (value, error) {
 			// A user-defined cast runs a function outside the allow-list.
 			return value{}, a.refuse("a cast to %s (a user-defined cast to that type exists)", t)
 		}
+		if t := castTarget(x.TypeCast.TypeName); t != "" && !a.definer {
+			if f := a.env.unlisted(a.env.snap.DomainFunctions(t)); f != "" {
+				// Whether the value passes the domain's CHECK is the
+				// function's answer, about whatever it reads.
+				return value{}, a.refuse("a cast to %s (a domain whose CHECK calls %s, a function the policy does not list)", t, f)
+			}
+		}
 		v, err := a.expr(x.TypeCast.Arg, sc)
 		if err != nil {
 			return v, err
