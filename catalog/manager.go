@@ -692,8 +692,10 @@ func (e *dsnError) Unwrap() error { return e.err }
 // count alone missed that until the next full reload). Role names come
 // from pg_roles, a view without row versions: their hash. Temporary
 // relations, which snapshots leave out and sessions create all the time,
-// are left out. It reads a few thousand catalog rows, a millisecond or
-// two.
+// are left out. The catalogs of what a write is checked against
+// (constraints, indexes, triggers, row-level security policies) are read
+// too: a second trigger or a policy changes no pg_class row. It reads a
+// few thousand catalog rows, a millisecond or two.
 const fingerprintSQL = `SELECT concat_ws('/',
  (SELECT count(*) || ':' || coalesce(sum(hashint8(xmin::text::bigint)), 0) FROM pg_catalog.pg_class WHERE relpersistence <> 't'),
  (SELECT count(*) || ':' || coalesce(sum(hashint8(a.xmin::text::bigint)), 0) FROM pg_catalog.pg_attribute a
@@ -706,6 +708,14 @@ const fingerprintSQL = `SELECT concat_ws('/',
  (SELECT count(*) || ':' || coalesce(sum(hashint8(xmin::text::bigint)), 0) FROM pg_catalog.pg_language),
  (SELECT count(*) || ':' || coalesce(sum(hashint8(xmin::text::bigint)), 0) FROM pg_catalog.pg_operator),
  (SELECT count(*) || ':' || coalesce(sum(hashint8(xmin::text::bigint)), 0) FROM pg_catalog.pg_cast),
+ (SELECT count(*) || ':' || coalesce(sum(hashint8(k.xmin::text::bigint)), 0) FROM pg_catalog.pg_constraint k
+   LEFT JOIN pg_catalog.pg_class c ON c.oid = k.conrelid WHERE c.relpersistence IS DISTINCT FROM 't'),
+ (SELECT count(*) || ':' || coalesce(sum(hashint8(i.xmin::text::bigint)), 0) FROM pg_catalog.pg_index i
+   JOIN pg_catalog.pg_class c ON c.oid = i.indrelid WHERE c.relpersistence <> 't'),
+ (SELECT count(*) || ':' || coalesce(sum(hashint8(g.xmin::text::bigint)), 0) FROM pg_catalog.pg_trigger g
+   JOIN pg_catalog.pg_class c ON c.oid = g.tgrelid WHERE c.relpersistence <> 't'),
+ (SELECT count(*) || ':' || coalesce(sum(hashint8(p.xmin::text::bigint)), 0) FROM pg_catalog.pg_policy p
+   JOIN pg_catalog.pg_class c ON c.oid = p.polrelid WHERE c.relpersistence <> 't'),
  (SELECT md5(coalesce(string_agg(oid::text || rolname, ',' ORDER BY oid), '')) FROM pg_catalog.pg_roles))`
 
 func fingerprint(ctx context.Context, conn *pgx.Conn) (string, error) {

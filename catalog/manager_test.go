@@ -458,3 +458,48 @@ func TestManagerBadDSN(t *testing.T) {
 		t.Errorf("error is not a DSN parse error: %v", err)
 	}
 }
+
+// TestManagerNoticesWriteChecks: the change check notices changes to
+// what a write is checked against even when no pg_class, pg_attribute
+// or pg_proc row changes with them: a second trigger, a trigger
+// disabled, a policy added, a domain's CHECK added (each is what round
+// 17 and 18's refusals read; a snapshot that missed one would let a
+// write through it).
+func TestManagerNoticesWriteChecks(t *testing.T) {
+	t.Parallel()
+	db := newDB(t, `
+CREATE FUNCTION noop() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RETURN NEW; END $$;
+CREATE FUNCTION yes(v numeric) RETURNS boolean LANGUAGE sql AS $$ SELECT true $$;
+CREATE TABLE t (id int, v numeric);
+CREATE TRIGGER first BEFORE INSERT ON t FOR EACH ROW EXECUTE FUNCTION noop();
+ALTER TABLE t ENABLE ROW LEVEL SECURITY;
+CREATE DOMAIN d AS numeric;
+`)
+	m, _ := newManager(t, -1) // no periodic reload: the check alone
+	m.CheckInterval = 50 * time.Millisecond
+	m.MaxStale = time.Minute
+	for _, step := range []struct {
+		ddl  string
+		seen func(*catalog.Snapshot) bool
+	}{
+		{`CREATE TRIGGER second BEFORE UPDATE ON t FOR EACH ROW EXECUTE FUNCTION noop()`, func(s *catalog.Snapshot) bool {
+			return len(s.RelationByName("public", "t").Triggers) == 2
+		}},
+		{`ALTER TABLE t DISABLE TRIGGER second`, func(s *catalog.Snapshot) bool {
+			return len(s.RelationByName("public", "t").Triggers) == 1
+		}},
+		{`CREATE POLICY p ON t USING (yes(v))`, func(s *catalog.Snapshot) bool {
+			return len(s.RelationByName("public", "t").PolicyFunctions) == 1
+		}},
+		{`ALTER DOMAIN d ADD CONSTRAINT d_yes CHECK (yes(VALUE))`, func(s *catalog.Snapshot) bool {
+			return s.DomainFunctions("d") != nil
+		}},
+	} {
+		old := mustGet(t, m, db)
+		if step.seen(old) {
+			t.Fatalf("before %s: already seen", step.ddl)
+		}
+		execIn(t, db, step.ddl)
+		eventually(t, step.ddl, func() bool { return step.seen(mustGet(t, m, db)) })
+	}
+}
