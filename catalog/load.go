@@ -42,26 +42,6 @@ FROM pg_catalog.pg_class c
 JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
 WHERE c.relkind IN ` + relKinds + ` AND c.relpersistence <> 't'`
 
-	queryColumns = `
-SELECT a.attrelid, a.attnum, a.attname, a.atttypid, a.atttypmod,
-       pg_catalog.format_type(a.atttypid, a.atttypmod), a.attgenerated <> '',
-       CASE WHEN a.attgenerated <> '' THEN ARRAY(
-         -- the columns the generation expression reads: dependencies of
-         -- its pg_attrdef entry (as PostgreSQL 15 records them) or of the
-         -- column itself (the form some releases use); both are asked
-         SELECT DISTINCT d.refobjsubid::pg_catalog.int2 FROM pg_catalog.pg_depend d
-         WHERE d.refclassid = 'pg_catalog.pg_class'::pg_catalog.regclass AND d.refobjid = a.attrelid
-           AND d.refobjsubid > 0 AND d.refobjsubid <> a.attnum
-           AND ((d.classid = 'pg_catalog.pg_attrdef'::pg_catalog.regclass AND d.objid IN (
-                  SELECT ad.oid FROM pg_catalog.pg_attrdef ad WHERE ad.adrelid = a.attrelid AND ad.adnum = a.attnum))
-             OR (d.classid = 'pg_catalog.pg_class'::pg_catalog.regclass AND d.objid = a.attrelid AND d.objsubid = a.attnum))
-         ORDER BY 1) END
-FROM pg_catalog.pg_attribute a
-JOIN pg_catalog.pg_class c ON c.oid = a.attrelid
-WHERE c.relkind IN ` + relKinds + ` AND c.relpersistence <> 't'
-  AND a.attnum > 0 AND NOT a.attisdropped
-ORDER BY a.attrelid, a.attnum`
-
 	// User triggers (RI triggers are internal), with their function's
 	// name and the events that fire them (tgtype bits 2-5: INSERT,
 	// DELETE, UPDATE, TRUNCATE).
@@ -150,6 +130,29 @@ JOIN pg_catalog.pg_namespace n ON n.oid = p.pronamespace
 JOIN pg_catalog.pg_language l ON l.oid = p.prolang`
 )
 
+var queryColumns = `
+SELECT a.attrelid, a.attnum, a.attname, a.atttypid, a.atttypmod,
+       pg_catalog.format_type(a.atttypid, a.atttypmod), a.attgenerated <> '',
+       CASE WHEN a.attgenerated <> '' THEN ARRAY(
+         -- the columns the generation expression reads: dependencies of
+         -- its pg_attrdef entry (as PostgreSQL 15 records them) or of the
+         -- column itself (the form some releases use); both are asked
+         SELECT DISTINCT d.refobjsubid::pg_catalog.int2 FROM pg_catalog.pg_depend d
+         WHERE d.refclassid = 'pg_catalog.pg_class'::pg_catalog.regclass AND d.refobjid = a.attrelid
+           AND d.refobjsubid > 0 AND d.refobjsubid <> a.attnum
+           AND ((d.classid = 'pg_catalog.pg_attrdef'::pg_catalog.regclass AND d.objid IN (
+                  SELECT ad.oid FROM pg_catalog.pg_attrdef ad WHERE ad.adrelid = a.attrelid AND ad.adnum = a.attnum))
+             OR (d.classid = 'pg_catalog.pg_class'::pg_catalog.regclass AND d.objid = a.attrelid AND d.objsubid = a.attnum))
+         ORDER BY 1) END,
+       -- the functions its default or generation expression calls
+       CASE WHEN a.atthasdef THEN (SELECT ` + functionsOf(`'pg_catalog.pg_attrdef'::pg_catalog.regclass`, `ad.oid`) + `
+         FROM pg_catalog.pg_attrdef ad WHERE ad.adrelid = a.attrelid AND ad.adnum = a.attnum) END
+FROM pg_catalog.pg_attribute a
+JOIN pg_catalog.pg_class c ON c.oid = a.attrelid
+WHERE c.relkind IN ` + relKinds + ` AND c.relpersistence <> 't'
+  AND a.attnum > 0 AND NOT a.attisdropped
+ORDER BY a.attrelid, a.attnum`
+
 // The constraints a write is checked against: CHECK constraints and
 // foreign keys (pg_constraint), and unique and exclusion indexes
 // (pg_index: primary keys, UNIQUE and EXCLUDE constraints and plain
@@ -197,9 +200,9 @@ func functionsOf(class, oid string) string {
          ORDER BY 1)`
 }
 
-// queryDomainFunctions: the functions domains' CHECK constraints call,
-// for each domain and each domain over it, by the domain's name (typname)
-// and its format_type.
+// queryDomainFunctions: the functions domains' CHECK constraints and
+// defaults call, for each domain and each domain over it, by the
+// domain's name (typname) and its format_type.
 var queryDomainFunctions = `
 WITH RECURSIVE dom AS (
   SELECT t.oid, t.oid AS base FROM pg_catalog.pg_type t WHERE t.typtype = 'd'
@@ -210,6 +213,11 @@ FROM dom
 JOIN pg_catalog.pg_type t ON t.oid = dom.oid
 JOIN pg_catalog.pg_constraint c ON c.contypid = dom.base,
 LATERAL pg_catalog.unnest(` + functionsOf(`'pg_catalog.pg_constraint'::pg_catalog.regclass`, `c.oid`) + `) AS fs(f)
+UNION
+SELECT t.typname, pg_catalog.format_type(t.oid, NULL), fs.f
+FROM dom
+JOIN pg_catalog.pg_type t ON t.oid = dom.oid,
+LATERAL pg_catalog.unnest(` + functionsOf(`'pg_catalog.pg_type'::pg_catalog.regclass`, `dom.base`) + `) AS fs(f)
 ORDER BY 1, 2, 3`
 
 // queryPolicyFunctions: the functions row-level security policies call.
@@ -315,11 +323,15 @@ func readColumns(ctx context.Context, tx pgx.Tx, raw *rawCatalog) error {
 	rows, _ := tx.Query(ctx, queryColumns)
 	var rel uint32
 	var c Column
-	_, err := pgx.ForEachRow(rows, []any{&rel, &c.Num, &c.Name, &c.TypeOID, &c.TypeMod, &c.TypeName, &c.Generated, &c.GeneratedFrom}, func() error {
+	_, err := pgx.ForEachRow(rows, []any{&rel, &c.Num, &c.Name, &c.TypeOID, &c.TypeMod, &c.TypeName, &c.Generated, &c.GeneratedFrom, &c.DefaultFunctions}, func() error {
 		// Same snapshot, same filter: the relation is always there.
 		if r := byOID[rel]; r != nil {
 			col := c
 			col.GeneratedFrom = slices.Clone(c.GeneratedFrom) // the scan may reuse it
+			col.DefaultFunctions = nil
+			if len(c.DefaultFunctions) > 0 {
+				col.DefaultFunctions = slices.Clone(c.DefaultFunctions)
+			}
 			r.Columns = append(r.Columns, col)
 		}
 		return nil

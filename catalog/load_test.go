@@ -987,8 +987,9 @@ CREATE TABLE plain (id int);
 }
 
 // TestLoadCalledFunctions: the SQL and procedural-language functions a
-// CHECK constraint, an index expression, a row-level security policy and
-// a domain's CHECK call (directly or through an operator) are listed;
+// CHECK constraint, an index expression, a row-level security policy, a
+// domain's CHECK or DEFAULT and a column's default or generation
+// expression call (directly or through an operator) are listed;
 // built-in functions are not, and a domain over a domain inherits its
 // base's.
 func TestLoadCalledFunctions(t *testing.T) {
@@ -1005,6 +1006,9 @@ ALTER TABLE t ENABLE ROW LEVEL SECURITY;
 CREATE POLICY p ON t USING (cap(id));
 CREATE DOMAIN small AS numeric CHECK (cap(VALUE));
 CREATE DOMAIN smaller AS small;
+CREATE FUNCTION tagf() RETURNS text LANGUAGE plpgsql AS $$ BEGIN RETURN 'x'; END $$;
+CREATE TABLE u (id int DEFAULT 1, tag text DEFAULT tagf(), g numeric GENERATED ALWAYS AS (cap(id)::int) STORED);
+CREATE DOMAIN tagged AS text DEFAULT tagf();
 `)
 	s := load(t, db)
 	r := s.RelationByName("public", "t")
@@ -1030,5 +1034,14 @@ CREATE DOMAIN smaller AS small;
 	}
 	if g := s.DomainFunctions("numeric"); g != nil {
 		t.Errorf("DomainFunctions(numeric) = %v", g)
+	}
+	if g := s.DomainFunctions("tagged"); !slices.Equal(g, []string{"public.tagf"}) {
+		t.Errorf("DomainFunctions(tagged), a domain's DEFAULT = %v", g)
+	}
+	u := s.RelationByName("public", "u")
+	for name, want := range map[string][]string{"id": nil, "tag": {"public.tagf"}, "g": {"public.cap"}} {
+		if c, _ := u.ColumnByName(name); !slices.Equal(c.DefaultFunctions, want) {
+			t.Errorf("u.%s: DefaultFunctions %v, want %v", name, c.DefaultFunctions, want)
+		}
 	}
 }

@@ -32,6 +32,11 @@ type Column struct {
 	// GeneratedFrom is, for a generated column, the attnums of the
 	// columns of its relation its expression reads (pg_depend), in order.
 	GeneratedFrom []int16
+	// DefaultFunctions are the functions (SQL or procedural language,
+	// "schema.name") its default or generation expression calls: they run
+	// when a row is written without the column (or, generated, with any
+	// column), and can read anything.
+	DefaultFunctions []string
 }
 
 // Relation kinds (pg_class.relkind) a Snapshot holds. Indexes and TOAST

@@ -21,7 +21,7 @@ func contentVersion(raw *rawCatalog) string {
 			r.RowSecurity, r.PolicyReads, r.Definition, r.PartitionKey)
 		fmt.Fprintf(h, " pf %q\n", r.PolicyFunctions)
 		for _, c := range r.Columns {
-			fmt.Fprintf(h, " c %d %q %d %d %q %t %v\n", c.Num, c.Name, c.TypeOID, c.TypeMod, c.TypeName, c.Generated, c.GeneratedFrom)
+			fmt.Fprintf(h, " c %d %q %d %d %q %t %v %q\n", c.Num, c.Name, c.TypeOID, c.TypeMod, c.TypeName, c.Generated, c.GeneratedFrom, c.DefaultFunctions)
 		}
 		for _, k := range r.Constraints {
 			fmt.Fprintf(h, " k %c %q %v %t %d %v %q\n", k.Kind, k.Name, k.Columns, k.Validated, k.Ref, k.RefColumns, k.Functions)

@@ -26,6 +26,9 @@ type analyzer struct {
 	// columns the row-level security policies of the relations it reads
 	// compare (charged to each statement reading the view).
 	rls []Source
+	// defaulted: the statement writes DEFAULT somewhere (VALUES (...,
+	// DEFAULT), SET col = DEFAULT): any column's default may be computed.
+	defaulted bool
 }
 
 // parseOne parses SQL holding exactly one statement.

@@ -14,6 +14,9 @@ type writeEffect struct {
 	// UPDATE, MERGE ... UPDATE) sets; setUnknown: one of them has none.
 	set        []catalog.ColumnRef
 	setUnknown bool
+	// written names the target's columns an INSERT (COPY FROM, MERGE
+	// ... INSERT) gives values: the others take their defaults.
+	written []string
 }
 
 // assign records that the write sets column name of rel.
@@ -109,6 +112,9 @@ func (a *analyzer) constraintsOf(rels []*catalog.Relation, eff *writeEffect, cas
 		if err := a.triggers(rel, eff); err != nil {
 			return err
 		}
+		if err := a.defaults(rel, eff); err != nil {
+			return err
+		}
 		if checkOption && (eff.inserts || eff.updates) && rel.Kind == catalog.KindView {
 			// WITH CHECK OPTION: each row written through the views
 			// must satisfy their WHERE (a cascaded option checks the
@@ -172,6 +178,31 @@ func (a *analyzer) triggers(rel *catalog.Relation, eff *writeEffect) error {
 		if tg.Events&events != 0 && !a.env.allowFunctions[tg.Function] {
 			return a.refuse("writing to %s.%s, whose trigger %s runs %s, a function the policy does not list (pgmantle cannot see what it compares or writes; list it under functions: to trust it)",
 				rel.Schema, rel.Name, tg.Name, tg.Function)
+		}
+	}
+	return nil
+}
+
+// defaults refuses a write that makes PostgreSQL compute a column of rel
+// from a function the policy's functions: list does not name: a stored
+// generated column on every INSERT and UPDATE, a default (the column's
+// or its domain's) when an INSERT leaves the column out or a statement
+// writes DEFAULT. Such a function can read anything, and fail the write
+// or copy what it read into the row.
+func (a *analyzer) defaults(rel *catalog.Relation, eff *writeEffect) error {
+	if !eff.inserts && !eff.updates {
+		return nil
+	}
+	for _, col := range rel.Columns {
+		f := a.env.unlisted(col.DefaultFunctions)
+		computed := col.Generated ||
+			(eff.inserts && !slices.Contains(eff.written, col.Name)) || a.defaulted
+		if f == "" && !col.Generated {
+			f = a.env.unlisted(a.env.snap.DomainFunctions(col.TypeName))
+		}
+		if f != "" && computed {
+			return a.refuse("writing to %s.%s, whose column %s is computed by %s, a function the policy does not list (pgmantle cannot see what it reads; list it under functions: to trust it)",
+				rel.Schema, rel.Name, col.Name, f)
 		}
 	}
 	return nil

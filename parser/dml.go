@@ -122,6 +122,7 @@ func (a *analyzer) insert(ins *pg_query.InsertStmt, parent *scope) (outputs, err
 		}
 	}
 	eff := &writeEffect{inserts: true}
+	eff.written = cols[:min(len(src.cols), len(cols))]
 	if oc := ins.OnConflictClause; oc != nil {
 		excluded := &fromItem{name: "excluded", rel: it.rel, cols: it.cols}
 		sc.named = append(sc.named, excluded)
@@ -314,6 +315,7 @@ func (a *analyzer) merge(m *pg_query.MergeStmt, parent *scope) (outputs, error) 
 				if err := a.written(it, name, val); err != nil {
 					return outputs{}, err
 				}
+				eff.written = append(eff.written, name)
 			}
 			continue
 		}
@@ -403,7 +405,7 @@ func (a *analyzer) copyStmt(c *pg_query.CopyStmt) error {
 				return err
 			}
 		}
-		if err := a.constraints(it, &writeEffect{inserts: true}); err != nil {
+		if err := a.constraints(it, &writeEffect{inserts: true, written: cols}); err != nil {
 			return err
 		}
 		return a.consume(c.WhereClause, sc, UsePredicate)

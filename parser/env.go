@@ -68,6 +68,11 @@ func (e *Env) columnValue(rel *catalog.Relation, col catalog.Column, idx int) va
 	if rel.Schema == "pg_catalog" || rel.Schema == "information_schema" {
 		return value{} // system catalogs hold no tagged data; see refusedRelations
 	}
+	if f := e.unlisted(col.DefaultFunctions); f != "" && col.Generated {
+		// Computed by a function that can read anything (a salary by
+		// the row's salary_id): its values' origin is unknown.
+		return value{srcs: []Source{{Column: catalog.ColumnRef{Schema: rel.Schema, Table: rel.Name, Column: col.Name + " (computed by " + f + ")"}, Unknown: true}}, direct: true}
+	}
 	ref, _, ok := e.snap.Origin(rel.OID, col.Num)
 	if ok {
 		if class := e.classOf[ref]; class != "" {

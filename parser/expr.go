@@ -122,8 +122,10 @@ func (a *analyzer) expr(n *pg_query.Node, sc *scope) (value, error) {
 		}
 		vs = append(vs, a.compute(UseFunction, v))
 		return derived(vs...), nil
-	case *pg_query.Node_SqlvalueFunction, *pg_query.Node_SetToDefault, *pg_query.Node_GroupingFunc,
-		*pg_query.Node_CurrentOfExpr:
+	case *pg_query.Node_SetToDefault:
+		a.defaulted = true // a column's default is computed (constraintsOf)
+		return value{}, nil
+	case *pg_query.Node_SqlvalueFunction, *pg_query.Node_GroupingFunc, *pg_query.Node_CurrentOfExpr:
 		return value{}, nil
 	case *pg_query.Node_AStar:
 		return value{}, a.refuse("* in this position")

@@ -211,3 +211,57 @@ roles:
 		})
 	}
 }
+
+// TestAnalysisDefaultFunctions: a column computed by a function the
+// policy does not list (a default an INSERT leaves to it, a stored
+// generated column) refuses the write, and a generated one's values have
+// no known origin (red-team round 19: the function may read anything);
+// listing the function lifts both; built-in defaults (a sequence, now())
+// never needed it.
+func TestAnalysisDefaultFunctions(t *testing.T) {
+	db := newDatabase(t, `
+CREATE SCHEMA df;
+CREATE FUNCTION df.tag() RETURNS text LANGUAGE plpgsql AS $$ BEGIN RETURN 'x'; END $$;
+CREATE FUNCTION df.twice(v numeric) RETURNS numeric LANGUAGE sql IMMUTABLE AS $$ SELECT v * 2 $$;
+CREATE TABLE df.plain (id serial PRIMARY KEY, at timestamptz DEFAULT now(), note text);
+CREATE TABLE df.tagged (id int, tag text DEFAULT df.tag(), note text);
+CREATE TABLE df.calc (id int, v numeric, w numeric GENERATED ALWAYS AS (df.twice(v)) STORED);
+INSERT INTO df.calc (id, v) VALUES (1, 2);
+GRANT USAGE ON SCHEMA df TO PUBLIC;
+GRANT SELECT, INSERT, UPDATE ON ALL TABLES IN SCHEMA df TO PUBLIC;
+GRANT USAGE ON ALL SEQUENCES IN SCHEMA df TO PUBLIC;
+`)
+	const rules = "roles:\n  analyst:\n    rules: {}\n"
+	for _, c := range []struct {
+		name, policy string
+		refused      bool
+	}{
+		{"unlisted", "classes: {}\n" + rules, true},
+		{"listed", "classes: {}\nfunctions: [df.tag, df.twice]\n" + rules, false},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			addr, _ := startProxy(t, db, writePolicy(t, c.policy))
+			for _, sql := range []string{
+				`INSERT INTO df.tagged (id, note) VALUES (1, 'n')`,
+				`INSERT INTO df.tagged (id, tag) VALUES (1, DEFAULT)`,
+				`INSERT INTO df.calc (id, v) VALUES (2, 3)`,
+				`UPDATE df.calc SET v = 4 WHERE id = 1`,
+				`SELECT id, w FROM df.calc`,
+			} {
+				got, err := rt16Run(t, addr, db, "analyst", "BEGIN", sql, "ROLLBACK")
+				if refused := strings.Contains(got, "42501"); refused != c.refused {
+					t.Errorf("%s: refused=%v, want %v (err=%v) %q", sql, refused, c.refused, err, got)
+				}
+			}
+			// An INSERT that names the column does not run its default.
+			for _, sql := range []string{
+				`INSERT INTO df.tagged (id, tag, note) VALUES (1, 't', 'n')`,
+				`INSERT INTO df.plain (note) VALUES ('n')`,
+			} {
+				if got, err := rt16Run(t, addr, db, "analyst", "BEGIN", sql, "ROLLBACK"); err != nil || strings.Contains(got, "ERROR") {
+					t.Errorf("%s: %v %q", sql, err, got)
+				}
+			}
+		})
+	}
+}
