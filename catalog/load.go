@@ -301,6 +301,16 @@ func load(ctx context.Context, conn *pgx.Conn, database string) (*Snapshot, erro
 	return newSnapshot(database, loadedAt, raw), nil
 }
 
+// relsByOID indexes the relations read so far by OID, for the readers
+// that attach rows of other catalogs to them.
+func (raw *rawCatalog) relsByOID() map[uint32]*Relation {
+	byOID := make(map[uint32]*Relation, len(raw.rels))
+	for _, r := range raw.rels {
+		byOID[r.OID] = r
+	}
+	return byOID
+}
+
 func readRelations(ctx context.Context, tx pgx.Tx, raw *rawCatalog) error {
 	rows, _ := tx.Query(ctx, queryRelations)
 	var r Relation
@@ -316,10 +326,7 @@ func readRelations(ctx context.Context, tx pgx.Tx, raw *rawCatalog) error {
 // readColumns attaches each relation's columns; rows arrive by relation and
 // attnum. readRelations must have run.
 func readColumns(ctx context.Context, tx pgx.Tx, raw *rawCatalog) error {
-	byOID := make(map[uint32]*Relation, len(raw.rels))
-	for _, r := range raw.rels {
-		byOID[r.OID] = r
-	}
+	byOID := raw.relsByOID()
 	rows, _ := tx.Query(ctx, queryColumns)
 	var rel uint32
 	var c Column
@@ -343,10 +350,7 @@ func readColumns(ctx context.Context, tx pgx.Tx, raw *rawCatalog) error {
 // foreign key to the relation it references too (as
 // ConstraintReferenced). readRelations must have run.
 func readConstraints(ctx context.Context, tx pgx.Tx, raw *rawCatalog) error {
-	byOID := make(map[uint32]*Relation, len(raw.rels))
-	for _, r := range raw.rels {
-		byOID[r.OID] = r
-	}
+	byOID := raw.relsByOID()
 	rows, _ := tx.Query(ctx, queryConstraints)
 	var rel, ref uint32
 	var kind byte
@@ -380,10 +384,7 @@ func readConstraints(ctx context.Context, tx pgx.Tx, raw *rawCatalog) error {
 // readTriggers attaches each relation's user triggers. readRelations
 // must have run.
 func readTriggers(ctx context.Context, tx pgx.Tx, raw *rawCatalog) error {
-	byOID := make(map[uint32]*Relation, len(raw.rels))
-	for _, r := range raw.rels {
-		byOID[r.OID] = r
-	}
+	byOID := raw.relsByOID()
 	rows, _ := tx.Query(ctx, queryTriggers)
 	var rel uint32
 	var tg Trigger
@@ -406,10 +407,7 @@ func readTriggers(ctx context.Context, tx pgx.Tx, raw *rawCatalog) error {
 // readPolicyReads attaches the columns each relation's row-level
 // security policies read. readRelations must have run.
 func readPolicyReads(ctx context.Context, tx pgx.Tx, raw *rawCatalog) error {
-	byOID := make(map[uint32]*Relation, len(raw.rels))
-	for _, r := range raw.rels {
-		byOID[r.OID] = r
-	}
+	byOID := raw.relsByOID()
 	rows, _ := tx.Query(ctx, queryPolicyReads)
 	var rel uint32
 	var at ColumnAt
@@ -426,10 +424,7 @@ func readPolicyReads(ctx context.Context, tx pgx.Tx, raw *rawCatalog) error {
 // security policies call, and collects those domains' CHECKs call.
 // readRelations must have run.
 func readCalledFunctions(ctx context.Context, tx pgx.Tx, raw *rawCatalog) error {
-	byOID := make(map[uint32]*Relation, len(raw.rels))
-	for _, r := range raw.rels {
-		byOID[r.OID] = r
-	}
+	byOID := raw.relsByOID()
 	rows, _ := tx.Query(ctx, queryPolicyFunctions)
 	var rel uint32
 	var fn string

@@ -26,12 +26,19 @@ import (
 // statement's error.
 func rt16Run(t *testing.T, addr, db, role string, sqls ...string) (string, error) {
 	t.Helper()
-	ctx := pgtest.Context(t)
-	conn := rt16Connect(t, addr, db, role)
+	got, errs := rtRunAll(t, rt16Connect(t, addr, db, role), sqls...)
+	return got, errs[len(errs)-1]
+}
+
+// rtRunAll sends each statement on conn (simple protocol) and returns
+// everything received (rows, command tags, errors) and each statement's
+// error.
+func rtRunAll(t *testing.T, conn *pgconn.PgConn, sqls ...string) (string, []error) {
+	t.Helper()
 	var b strings.Builder
-	var last error
-	for _, s := range sqls {
-		res, err := conn.Exec(ctx, s).ReadAll()
+	errs := make([]error, len(sqls))
+	for i, s := range sqls {
+		res, err := conn.Exec(pgtest.Context(t), s).ReadAll()
 		for _, r := range res {
 			for _, row := range r.Rows {
 				for _, v := range row {
@@ -45,9 +52,9 @@ func rt16Run(t *testing.T, addr, db, role string, sqls ...string) (string, error
 		if err != nil {
 			fmt.Fprintf(&b, "ERROR %v\n", err)
 		}
-		last = err
+		errs[i] = err
 	}
-	return b.String(), last
+	return b.String(), errs
 }
 
 // rt16IsRefusal reports a 42501 refusal by pgmantle.
@@ -103,6 +110,11 @@ classes:
   cn_id: [g.people.id_no, g.staff.id_no, g.citizens.id_no]
   person_name: [g.people.name, g.contacts.name]
   salary: [g.payroll.amount]
+` + rtAnalystRoles
+
+// rtAnalystRoles is the red-team rounds' analyst: ID numbers tokenized,
+// names masked, salaries rounded to 1000.
+const rtAnalystRoles = `
 roles:
   analyst:
     rules:
@@ -111,13 +123,17 @@ roles:
       salary: {mask: round, to: 1000}
 `
 
-// rt16GenProxy starts pgmantle in front of rt16GenSchema.
-func rt16GenProxy(t *testing.T) (addr, db string) {
+// rtProxy starts pgmantle with policy in front of a new database that
+// schema sets up.
+func rtProxy(t *testing.T, schema, policy string) (addr, db string) {
 	t.Helper()
-	db = newDatabase(t, rt16GenSchema)
-	addr, _ = startProxy(t, db, writePolicy(t, rt16GenPolicy))
+	db = newDatabase(t, schema)
+	addr, _ = startProxy(t, db, writePolicy(t, policy))
 	return addr, db
 }
+
+// rt16GenProxy starts pgmantle in front of rt16GenSchema.
+func rt16GenProxy(t *testing.T) (addr, db string) { return rtProxy(t, rt16GenSchema, rt16GenPolicy) }
 
 // TestAnalysisReview16GeneratedColumnLeak: a stored generated column
 // computed from a protected column is a base column of its table for

@@ -112,47 +112,17 @@ classes:
   cn_id: [r17.people.id_no, r17.self.id_no, r17.ids.id_no, r17.tenant_notes.id_no]
   person_name: [r17.salaries.employee]
   salary: [r17.pay.amount, r17.salaries.amount, r17.salaries.bonus, r17.slips.amount]
-roles:
-  analyst:
-    rules:
-      cn_id: tokenize
-      person_name: {mask: cn_name}
-      salary: {mask: round, to: 1000}
-`
+` + rtAnalystRoles
 
 // rt17Proxy starts pgmantle in front of rt17Schema.
-func rt17Proxy(t *testing.T) (addr, db string) {
-	t.Helper()
-	db = newDatabase(t, rt17Schema)
-	addr, _ = startProxy(t, db, writePolicy(t, rt17Policy))
-	return addr, db
-}
+func rt17Proxy(t *testing.T) (addr, db string) { return rtProxy(t, rt17Schema, rt17Policy) }
 
 // rt17Outcome runs sqls in one analyst session and returns the
 // transcript, and whether pgmantle refused one of them.
 func rt17Outcome(t *testing.T, addr, db string, sqls ...string) (string, bool) {
 	t.Helper()
-	conn := rt16Connect(t, addr, db, "analyst")
-	var b strings.Builder
-	refused := false
-	for _, s := range sqls {
-		res, err := conn.Exec(t.Context(), s).ReadAll()
-		for _, r := range res {
-			for _, row := range r.Rows {
-				for _, v := range row {
-					b.Write(v)
-					b.WriteByte('|')
-				}
-				b.WriteByte('\n')
-			}
-			b.WriteString(r.CommandTag.String() + "\n")
-		}
-		if err != nil {
-			fmt.Fprintf(&b, "ERROR %v\n", err)
-			refused = refused || rt16IsRefusal(err)
-		}
-	}
-	return b.String(), refused
+	got, errs := rtRunAll(t, rt16Connect(t, addr, db, "analyst"), sqls...)
+	return got, slices.ContainsFunc(errs, rt16IsRefusal)
 }
 
 // rt17Oracle runs two probes that differ only in the value compared with

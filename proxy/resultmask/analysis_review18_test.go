@@ -83,20 +83,9 @@ classes:
   cn_id: [r18.ids.id_no, r18.self.id_no]
   person_name: [r18.salaries.employee]
   salary: [r18.salaries.amount, r18.salaries.bonus]
-roles:
-  analyst:
-    rules:
-      cn_id: tokenize
-      person_name: {mask: cn_name}
-      salary: {mask: round, to: 1000}
-`
+` + rtAnalystRoles
 
-func rt18Proxy(t *testing.T) (addr, db string) {
-	t.Helper()
-	db = newDatabase(t, rt18Schema)
-	addr, _ = startProxy(t, db, writePolicy(t, rt18Policy))
-	return addr, db
-}
+func rt18Proxy(t *testing.T) (addr, db string) { return rtProxy(t, rt18Schema, rt18Policy) }
 
 // TestAnalysisReview18CheckFunctionLeak: a CHECK (or a domain's CHECK)
 // that calls a function reading another table. Constraint.Columns lists

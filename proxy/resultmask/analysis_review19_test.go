@@ -78,20 +78,9 @@ classes:
   cn_id: [r19.people.id_no]
   person_name: [r19.salaries.employee]
   salary: [r19.salaries.amount, r19.pay.amount]
-roles:
-  analyst:
-    rules:
-      cn_id: tokenize
-      person_name: {mask: cn_name}
-      salary: {mask: round, to: 1000}
-`
+` + rtAnalystRoles
 
-func rt19Proxy(t *testing.T) (addr, db string) {
-	t.Helper()
-	db = newDatabase(t, rt19Schema)
-	addr, _ = startProxy(t, db, writePolicy(t, rt19Policy))
-	return addr, db
-}
+func rt19Proxy(t *testing.T) (addr, db string) { return rtProxy(t, rt19Schema, rt19Policy) }
 
 // TestAnalysisReview19DefaultFunctionLeak: round 18 refuses writes that
 // make PostgreSQL call an unlisted function through a CHECK, an index, a
