@@ -72,8 +72,8 @@ type rawCatalog struct {
 	// that applies without being written ("" if none).
 	implicitCast string
 	// domainFuncs: for each domain (by typname and by format_type), the
-	// functions its CHECK constraints, or those of the domains under it,
-	// call.
+	// functions its CHECK constraints and DEFAULT, or those of the
+	// domains under it, call.
 	domainFuncs map[string][]string
 }
 
@@ -475,10 +475,11 @@ func (s *Snapshot) Function(schema, name string) []*Function {
 }
 
 // DomainFunctions returns the functions (SQL or procedural language,
-// "schema.name") the CHECK constraints of the domain called name (a type
-// name, or format_type's spelling of it) call, through domains under it
-// too: a value cast to the domain, or written into a column of it, runs
-// them. Nil for other types.
+// "schema.name") the CHECK constraints and DEFAULT of the domain called
+// name (a type name, or format_type's spelling of it) call, through
+// domains under it too: a value cast to the domain, written into a column
+// of it, or a column of it left to its default, runs them. Nil for other
+// types.
 func (s *Snapshot) DomainFunctions(name string) []string { return s.domains[name] }
 
 // Warnings describes what made the snapshot less complete than the catalog,

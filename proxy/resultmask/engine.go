@@ -125,7 +125,9 @@ func (e *Engine) Intercept(info *proxy.SessionInfo) (proxy.Interceptor, error) {
 // the rows' order would rank values the role sees masked, tokenized or
 // not at all. Bitmap scans (the planner's alternative for the same
 // indexes) and hash joins return rows in an order of their own. Restricted
-// roles may not change planner method settings (parser: SET enable_*).
+// roles may not change planner method or cost settings (parser:
+// plannerSetting; a cost could outweigh the penalty on a disabled plan),
+// nor set them when connecting (ProbeSession).
 var restrictedPlanner = map[string]string{
 	"enable_indexscan":     "off",
 	"enable_indexonlyscan": "off",
