@@ -380,9 +380,9 @@ func readConstraints(ctx context.Context, tx pgx.Tx, raw *rawCatalog) error {
 		con.Kind = ConstraintKind(kind)
 		con.Columns = slices.Clone(c.Columns) // the scan may reuse them
 		con.Functions = slices.Clone(c.Functions)
+		con.RefColumns = nil
 		if con.Kind != ConstraintForeignKey {
-			r.Constraints = append(r.Constraints, Constraint{Kind: con.Kind, Name: con.Name, Columns: con.Columns,
-				Validated: con.Validated, Functions: con.Functions})
+			r.Constraints = append(r.Constraints, con)
 			return nil
 		}
 		con.Ref, con.RefColumns = ref, slices.Clone(c.RefColumns)
@@ -408,16 +408,20 @@ func readTriggers(ctx context.Context, tx pgx.Tx, raw *rawCatalog) error {
 	_, err := pgx.ForEachRow(rows, []any{&rel, &tg.Name, &tg.Function, &ins, &upd, &del, &trunc}, func() error {
 		if r := byOID[rel]; r != nil {
 			t := tg
-			for bit, on := range map[byte]bool{TriggerInsert: ins, TriggerUpdate: upd, TriggerDelete: del, TriggerTruncate: trunc} {
-				if on {
-					t.Events |= bit
-				}
-			}
+			t.Events = flag(ins, TriggerInsert) | flag(upd, TriggerUpdate) | flag(del, TriggerDelete) | flag(trunc, TriggerTruncate)
 			r.Triggers = append(r.Triggers, t)
 		}
 		return nil
 	})
 	return err
+}
+
+// flag is bit when on is true, else 0.
+func flag(on bool, bit byte) byte {
+	if on {
+		return bit
+	}
+	return 0
 }
 
 // readPolicyReads attaches the columns each relation's row-level

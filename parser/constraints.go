@@ -175,7 +175,7 @@ func (a *analyzer) triggers(rel *catalog.Relation, eff *writeEffect) error {
 		events |= catalog.TriggerDelete
 	}
 	for _, tg := range rel.Triggers {
-		if tg.Events&events != 0 && !a.env.allowFunctions[tg.Function] {
+		if tg.Events&events != 0 && a.env.unlisted([]string{tg.Function}) != "" {
 			return a.refuse("writing to %s.%s, whose trigger %s runs %s, a function the policy does not list (pgmantle cannot see what it compares or writes; list it under functions: to trust it)",
 				rel.Schema, rel.Name, tg.Name, tg.Function)
 		}

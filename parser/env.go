@@ -48,9 +48,6 @@ type viewLineage struct {
 	rls []Source
 }
 
-// columnValue returns the lineage of column attnum of a relation: a
-// protected base column, a clean one, or (for views) what the view's
-// definition computes it from.
 // partitionKey returns the lineage of a partitioned table's partition
 // key: computed from the protected columns it reads (clean if it reads
 // none, or rel is not partitioned).
@@ -64,6 +61,10 @@ func (e *Env) partitionKey(rel *catalog.Relation) value {
 	return v
 }
 
+// columnValue returns the lineage of column attnum of a relation: a
+// protected base column, a clean one, (for views) what the view's
+// definition computes it from, or an unknown origin for a generated
+// column computed by a function the policy does not list.
 func (e *Env) columnValue(rel *catalog.Relation, col catalog.Column, idx int) value {
 	if rel.Schema == "pg_catalog" || rel.Schema == "information_schema" {
 		return value{} // system catalogs hold no tagged data; see refusedRelations

@@ -324,6 +324,17 @@ func renamedClasses(prev *binding, pol *policy.Policy, snap *catalog.Snapshot, b
 	return out
 }
 
+// computedByUnlisted reports whether col's generation expression (or
+// default) calls a function the policy's functions: list does not name.
+func (b *binding) computedByUnlisted(col catalog.Column) bool {
+	for _, f := range col.DefaultFunctions {
+		if !slices.Contains(b.pol.Functions, f) {
+			return true
+		}
+	}
+	return false
+}
+
 // newBinding binds pol to snap; classOf is the class of each base column
 // (the policy's, and those kept by renamedClasses).
 func newBinding(pol *policy.Policy, snap *catalog.Snapshot, classOf map[catalog.ColumnRef]string) *binding {

@@ -237,6 +237,12 @@ func (s *session) plan(f pgproto3.FieldDescription) (*colPlan, error) {
 		s.plans[key] = nil
 		return nil, nil
 	}
+	if col.Generated && s.b.computedByUnlisted(col) {
+		// Computed by a function the policy does not trust, which can
+		// read anything (the analysis refuses it too; this is the path
+		// of results it could not place, a FETCH of a function's cursor).
+		return nil, refuse("the origin of result column %q cannot be established", string(f.Name))
+	}
 	if class := s.b.classOf[ref]; class != "" {
 		a := s.rules.Action(class)
 		m, err := s.masker(a, class, f, col)
