@@ -200,6 +200,31 @@ func (s *Snapshot) Relation(oid uint32) *Relation {
 	return nil
 }
 
+// Descendants returns the partitions and inheritance children of
+// relation oid, theirs, and so on: the relations a scan of it without ONLY
+// reads after it. Each is listed once, parents before their children.
+func (s *Snapshot) Descendants(oid uint32) []*Relation {
+	var out []*Relation
+	seen := map[uint32]bool{oid: true}
+	queue := []uint32{oid}
+	for depth := 0; len(queue) > 0 && depth <= maxDepth; depth++ {
+		var next []uint32
+		for _, o := range queue {
+			if e := s.rels[o]; e != nil {
+				for _, c := range e.children {
+					if !seen[c] && s.rels[c] != nil {
+						seen[c] = true
+						out = append(out, s.rels[c].rel)
+						next = append(next, c)
+					}
+				}
+			}
+		}
+		queue = next
+	}
+	return out
+}
+
 // RelationByName returns the relation schema.name (exact, case-sensitive
 // names as stored in the catalog), or nil.
 func (s *Snapshot) RelationByName(schema, name string) *Relation {

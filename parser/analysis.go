@@ -76,6 +76,10 @@ const (
 	// (CHECK, a unique, exclusion or foreign key, a partition key):
 	// whether the write passes compares the column.
 	UseConstraint
+	// UseRowOrder: decides the order in which a table's rows are read
+	// (its partition key, or a CHECK splitting it into inheritance
+	// children), and the statement observes that order (roworder.go).
+	UseRowOrder
 )
 
 var useNames = [...]string{
@@ -84,7 +88,7 @@ var useNames = [...]string{
 	UseGroup: "grouping or DISTINCT", UseOrder: "ordering", UseAggregate: "aggregate argument",
 	UseFunction: "function argument", UsePresence: "NULL test or count",
 	UseWholeRow: "whole-row reference", UseWriteSource: "source of a write", UseWriteTarget: "target of a write",
-	UseConstraint: "constraint checked by a write",
+	UseConstraint: "constraint checked by a write", UseRowOrder: "row order",
 }
 
 var usePhrases = [...]string{
@@ -94,6 +98,7 @@ var usePhrases = [...]string{
 	UseFunction: "as a function argument", UsePresence: "in a NULL test or count",
 	UseWholeRow: "in a whole-row reference", UseWriteSource: "as the source of a write", UseWriteTarget: "as the target of a write",
 	UseConstraint: "in a constraint this write is checked against (CHECK, a unique, exclusion or foreign key, a partition key or a view's CHECK OPTION)",
+	UseRowOrder:   "through the order rows are read in (its table is partitioned or split into inheritance children by it, so rows come back grouped by it: sort by every result column, or aggregate)",
 }
 
 // Phrase describes the use for a sentence ("for ordering").

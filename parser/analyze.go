@@ -29,6 +29,14 @@ type analyzer struct {
 	// defaulted: the statement writes DEFAULT somewhere (VALUES (...,
 	// DEFAULT), SET col = DEFAULT): any column's default may be computed.
 	defaulted bool
+	// picked collects, while analysing a view's definition, the row
+	// orders it observes (LIMIT, DISTINCT ON, array_agg, ...: see
+	// roworder.go), charged to each statement reading the view.
+	picked []Source
+	// scanned: the row orders of every relation the statement reads;
+	// volatile: it calls a volatile function (roworder.go).
+	scanned  []Source
+	volatile bool
 }
 
 // parseOne parses SQL holding exactly one statement.
@@ -112,7 +120,14 @@ func Analyze(sql string, env *Env, st *State) *Analysis {
 // analyzeStatement analyses one statement under one search_path.
 func analyzeStatement(n *pg_query.Node, text string, env *Env, path []string, st *State) *Statement {
 	a := &analyzer{env: env, path: path, st: &Statement{Kind: statementKind(n), OutputsExact: true, epoch: st.changes}, state: st, text: text}
-	if err := a.statement(n); err != nil {
+	err := a.statement(n)
+	if err == nil && a.volatile {
+		// A volatile function (nextval, random after setseed,
+		// clock_timestamp) gives each row a value in the order the rows
+		// are read.
+		a.rowOrder(a.scanned)
+	}
+	if err != nil {
 		var r *Refusal
 		if errors.As(err, &r) {
 			a.st.Refusal = r.Reason
@@ -343,6 +358,7 @@ func (a *analyzer) outputAs(outs outputs, err error, kind UseKind) error {
 		return err
 	}
 	a.st.OutputsExact = outs.exact
+	a.rowOrder(outs.order)
 	for _, c := range outs.cols {
 		a.charge(c.v, kind)
 		a.st.Outputs = append(a.st.Outputs, c.v.output(c.name))

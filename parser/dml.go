@@ -97,6 +97,9 @@ func (a *analyzer) insert(ins *pg_query.InsertStmt, parent *scope) (outputs, err
 		if !src.exact {
 			return outputs{}, a.refuse("INSERT from columns pgmantle cannot establish")
 		}
+		// Rows are inserted in the source's order (serial defaults,
+		// conflicts, RETURNING follow it).
+		a.rowOrder(src.order)
 	}
 	it, err := a.target(ins.Relation, sc)
 	if err != nil {
@@ -238,7 +241,7 @@ func (a *analyzer) update(up *pg_query.UpdateStmt, parent *scope) (outputs, erro
 	if err := a.constraints(it, eff); err != nil {
 		return outputs{}, err
 	}
-	return a.returningList(up.ReturningList, sc)
+	return a.scanReturning(up.ReturningList, sc)
 }
 
 // delete analyses DELETE ... USING ... WHERE ... RETURNING.
@@ -262,7 +265,7 @@ func (a *analyzer) delete(del *pg_query.DeleteStmt, parent *scope) (outputs, err
 	if err := a.consume(del.WhereClause, sc, UsePredicate); err != nil {
 		return outputs{}, err
 	}
-	return a.returningList(del.ReturningList, sc)
+	return a.scanReturning(del.ReturningList, sc)
 }
 
 // merge analyses MERGE: the join condition, each WHEN clause's condition
@@ -339,7 +342,22 @@ func (a *analyzer) merge(m *pg_query.MergeStmt, parent *scope) (outputs, error) 
 			return outputs{}, a.refuse("RETURNING * in MERGE (name the columns, or write target.* or source.*)")
 		}
 	}
-	return a.returningList(m.ReturningList, sc)
+	return a.scanReturning(m.ReturningList, sc)
+}
+
+// scanReturning analyses the RETURNING list of an UPDATE, DELETE or
+// MERGE, whose rows come in the order the write visits them; a column
+// written DEFAULT (a sequence's nextval) is computed in that order too.
+func (a *analyzer) scanReturning(list []*pg_query.Node, sc *scope) (outputs, error) {
+	outs, err := a.returningList(list, sc)
+	order := sc.itemsOrder()
+	if len(list) > 0 {
+		outs.order = order
+	}
+	if a.defaulted {
+		a.rowOrder(order)
+	}
+	return outs, err
 }
 
 // write analyses INSERT, UPDATE, DELETE or MERGE, at the top level or
@@ -410,7 +428,7 @@ func (a *analyzer) copyStmt(c *pg_query.CopyStmt) error {
 		}
 		return a.consume(c.WhereClause, sc, UsePredicate)
 	}
-	outs := outputs{exact: true}
+	outs := outputs{exact: true, order: it.order}
 	for _, name := range cols {
 		v, ok := it.col(name)
 		if !ok {

@@ -46,6 +46,9 @@ type viewLineage struct {
 	// rls are the protected columns the row-level security policies of
 	// the relations the view reads compare (Env.policySources).
 	rls []Source
+	// order is the order of the view's rows; picked the row orders its
+	// definition observes (see roworder.go).
+	order, picked []Source
 }
 
 // partitionKey returns the lineage of a partitioned table's partition
@@ -117,15 +120,17 @@ func (e *Env) view(rel *catalog.Relation) *viewLineage {
 		if st, err := parseOne(def); err == nil {
 			a := &analyzer{env: e, path: []string{"pg_catalog"}, definer: true, st: &Statement{}}
 			if sel := st.GetSelectStmt(); sel != nil {
-				if outs, err := a.selectStmt(sel, nil); err == nil && outs.exact && len(outs.cols) == len(rel.Columns) {
+				outs, err := a.selectStmt(sel, nil)
+				if err == nil && outs.exact && len(outs.cols) == len(rel.Columns) {
 					vl.cols = make([]value, len(outs.cols))
 					for i, c := range outs.cols {
 						vl.cols[i] = c.v
 					}
 					vl.ok = true
 				}
+				vl.order = outs.order
 			}
-			vl.rls = a.rls
+			vl.rls, vl.picked = a.rls, a.picked
 		}
 	}
 	e.mu.Lock()

@@ -528,6 +528,9 @@ func (a *analyzer) subLink(x *pg_query.SubLink, sc *scope) (value, error) {
 		}
 		return value{}, nil
 	}
+	if x.SubLinkType == pg_query.SubLinkType_ARRAY_SUBLINK {
+		a.rowOrder(outs.order) // the array holds the rows in order
+	}
 	// ARRAY(subquery), row comparisons: computed from every column.
 	var vs []value
 	for _, c := range outs.cols {

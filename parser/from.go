@@ -83,7 +83,7 @@ func (a *analyzer) rangeVar(rv *pg_query.RangeVar, sc *scope) (*fromItem, error)
 			if c.pending {
 				return nil, a.refuse("a WITH RECURSIVE query that refers to a later one (%s)", name)
 			}
-			it := &fromItem{name: alias, cols: rename(c.cols, aliasCols)}
+			it := &fromItem{name: alias, cols: rename(c.cols, aliasCols), order: c.order}
 			sc.named = append(sc.named, it)
 			return it, nil
 		}
@@ -95,6 +95,13 @@ func (a *analyzer) rangeVar(rv *pg_query.RangeVar, sc *scope) (*fromItem, error)
 	it := &fromItem{name: alias, rel: rel, aliased: rv.Alias != nil}
 	a.rowSecurity(rel)
 	it.tableoid = a.env.partitionKey(rel)
+	if rv.Inh || rel.Kind == catalog.KindView || rel.Kind == catalog.KindMatView {
+		it.order = a.env.scanOrder(rel) // not with ONLY: no children read
+		a.scanned = appendSources(a.scanned, it.order...)
+	}
+	if rel.Kind == catalog.KindView || rel.Kind == catalog.KindMatView {
+		a.rowOrder(a.env.view(rel).picked)
+	}
 	if rel.Parent != 0 {
 		// A partition holds the rows whose key falls in its bounds:
 		// reading it selects rows by its parents' partition keys.
@@ -199,6 +206,7 @@ func (a *analyzer) rangeSubselect(rs *pg_query.RangeSubselect, sc *scope) (*from
 		return nil, a.refuse("a column alias list over a subquery whose result columns pgmantle cannot establish")
 	}
 	it.cols = rename(outs.cols, aliasCols)
+	it.order = outs.order
 	if !outs.exact {
 		v := value{}
 		it.anyCol = &v
@@ -367,7 +375,7 @@ func (a *analyzer) joinExpr(j *pg_query.JoinExpr, sc *scope) (*fromItem, error) 
 			}
 		}
 	}
-	it := &fromItem{hidden: true}
+	it := &fromItem{hidden: true, order: appendSources(append([]Source(nil), l.order...), r.order...)}
 	merged := map[string]bool{}
 	for _, name := range using {
 		lv, lok := l.col(name)

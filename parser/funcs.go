@@ -18,6 +18,7 @@ func (a *analyzer) funcCall(f *pg_query.FuncCall, sc *scope) (value, error) {
 		return value{}, err
 	}
 	agg := fn != nil && (fn.Kind == 'a' || fn.Kind == 'w') || f.Over != nil
+	a.volatile = a.volatile || a.anyVolatile(parts)
 	name := lower(parts[len(parts)-1])
 	if f.AggFilter != nil {
 		if err := a.consume(f.AggFilter, sc, UsePredicate); err != nil {
@@ -34,6 +35,15 @@ func (a *analyzer) funcCall(f *pg_query.FuncCall, sc *scope) (value, error) {
 	if f.Over != nil {
 		if err := a.window(f.Over, sc); err != nil {
 			return value{}, err
+		}
+		sc.windows = true
+	} else if agg {
+		sc.aggregates = true
+		if (!orderFreeAggregates[name] || fn == nil || fn.Schema != "pg_catalog") && !sortsEveryArgument(f) {
+			// array_agg, string_agg, ...: the result depends on the order
+			// of the rows aggregated (of this level or, for an aggregate
+			// of an enclosing level's columns, of that one).
+			a.rowOrder(sc.enclosingOrder())
 		}
 	}
 	kind := UseFunction

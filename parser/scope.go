@@ -27,6 +27,9 @@ type fromItem struct {
 	// table, computed from the columns its partition key reads (the
 	// partition a row is in is a function of them); clean otherwise.
 	tableoid value
+	// order: the protected columns that decide the order in which the
+	// item's rows arrive (see roworder.go).
+	order []Source
 	// anyCol, for a function whose result columns the catalog does not
 	// describe, is the lineage of any column name asked of it.
 	anyCol *value
@@ -52,11 +55,15 @@ type scope struct {
 	// once known; outputsExact is false when their number is not known.
 	outputs      []column
 	outputsExact bool
+	// aggregates: the level calls an aggregate (not as a window
+	// function); windows: a window function.
+	aggregates, windows bool
 }
 
 // cte is a WITH query visible in a scope.
 type cte struct {
-	cols []column
+	cols  []column
+	order []Source
 	// pending: named in a WITH RECURSIVE but not analysed yet.
 	pending bool
 }

@@ -8,6 +8,9 @@ import (
 type outputs struct {
 	cols  []column
 	exact bool // false: SELECT * over a function of unknown shape
+	// order: the protected columns that decide the order of the rows
+	// (see roworder.go).
+	order []Source
 }
 
 // selectStmt analyses a SELECT (or VALUES, or a set operation) whose
@@ -50,6 +53,12 @@ func (a *analyzer) selectStmt(sel *pg_query.SelectStmt, parent *scope) (outputs,
 			return outputs{}, err
 		}
 	}
+	if sortsEveryOutput(sel.SortClause, outs, sel.TargetList) {
+		outs.order = nil
+	}
+	if sel.LimitCount != nil || sel.LimitOffset != nil {
+		a.rowOrder(outs.order) // the rows kept are the first ones
+	}
 	return outs, nil
 }
 
@@ -88,7 +97,7 @@ func (a *analyzer) with(w *pg_query.WithClause, sc *scope) error {
 				if err != nil {
 					return err
 				}
-				sc.ctes[c.Ctename] = &cte{cols: rename(first.cols, aliases)}
+				sc.ctes[c.Ctename] = &cte{cols: rename(first.cols, aliases), order: first.order}
 				// Lineage can move one column per iteration: repeat until
 				// the columns' lineage stops changing.
 				prev := sc.ctes[c.Ctename].cols
@@ -104,7 +113,7 @@ func (a *analyzer) with(w *pg_query.WithClause, sc *scope) error {
 					for i := range merged {
 						merged[i].v = union(merged[i].v, prev[i].v)
 					}
-					sc.ctes[c.Ctename] = &cte{cols: merged}
+					sc.ctes[c.Ctename] = &cte{cols: merged, order: appendSources(append([]Source(nil), sc.ctes[c.Ctename].order...), outs.order...)}
 					if sameLineage(merged, prev) {
 						converged = true
 						break
@@ -126,7 +135,7 @@ func (a *analyzer) with(w *pg_query.WithClause, sc *scope) error {
 		if !outs.exact {
 			return a.refuse("a WITH query whose columns cannot be established")
 		}
-		sc.ctes[c.Ctename] = &cte{cols: rename(outs.cols, aliases)}
+		sc.ctes[c.Ctename] = &cte{cols: rename(outs.cols, aliases), order: outs.order}
 	}
 	return nil
 }
@@ -190,6 +199,7 @@ func (a *analyzer) simpleSelect(sel *pg_query.SelectStmt, sc *scope) (outputs, e
 			}
 		}
 	}
+	outs.order = a.levelOrder(sel, sc, outs)
 	return outs, nil
 }
 
@@ -409,6 +419,10 @@ func (a *analyzer) setOp(sel *pg_query.SelectStmt, sc *scope) (outputs, error) {
 		return outputs{}, a.refuse("a set operation whose sides have different numbers of columns")
 	}
 	outs := outputs{exact: true, cols: make([]column, len(l.cols))}
+	if sel.Op == pg_query.SetOperation_SETOP_UNION && sel.All {
+		// The left side's rows, then the right side's.
+		outs.order = appendSources(append([]Source(nil), l.order...), r.order...)
+	}
 	for i := range l.cols {
 		lv, rv := l.cols[i].v, r.cols[i].v
 		u := union(lv, rv)

@@ -27,6 +27,22 @@ CREATE VIEW bk.payroll_public AS SELECT id, company_id, month FROM bk.payroll;
 CREATE FUNCTION bk.fiscal_quarter(d date) RETURNS int LANGUAGE sql IMMUTABLE
     AS 'SELECT extract(quarter FROM d)::int';
 CREATE FUNCTION bk.leak() RETURNS SETOF text LANGUAGE sql AS 'SELECT id_no FROM bk.contacts';
+-- Residents partitioned by region (the first six digits of the ID
+-- number): a plain read returns them region by region. Pay split by hand
+-- (inheritance) by a CHECK on the salary.
+CREATE TABLE bk.residents (id int, id_no char(18) NOT NULL, note text) PARTITION BY LIST (left(id_no, 6));
+CREATE TABLE bk.residents_sh PARTITION OF bk.residents FOR VALUES IN ('310105', '310115');
+CREATE TABLE bk.residents_bj PARTITION OF bk.residents FOR VALUES IN ('110101');
+CREATE VIEW bk.resident_ids AS SELECT id FROM bk.residents;
+-- Partitioned by a clean column, one partition sub-partitioned by region.
+CREATE TABLE bk.members (id int, id_no char(18) NOT NULL, kind text NOT NULL) PARTITION BY LIST (kind);
+CREATE TABLE bk.members_a PARTITION OF bk.members FOR VALUES IN ('a') PARTITION BY LIST (left(id_no, 6));
+CREATE TABLE bk.members_a_sh PARTITION OF bk.members_a FOR VALUES IN ('310105', '310115');
+CREATE TABLE bk.members_a_bj PARTITION OF bk.members_a FOR VALUES IN ('110101');
+CREATE TABLE bk.members_b PARTITION OF bk.members FOR VALUES IN ('b');
+CREATE VIEW bk.first_residents AS SELECT id FROM bk.residents LIMIT 2;
+CREATE TABLE bk.pay_split (id int, amount numeric(12,2) NOT NULL, note text);
+CREATE TABLE bk.pay_split_high (CHECK (amount >= 12200)) INHERITS (bk.pay_split);
 GRANT USAGE ON SCHEMA bk, staging TO PUBLIC;
 GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA bk, staging TO PUBLIC;
 `
@@ -54,6 +70,10 @@ INSERT INTO bk.invoices VALUES
   (3, 2, '91310115MA1GQY5678', '2026-02-28', 77000.00, 4620.00);
 INSERT INTO bk.departments VALUES (1, '财务部'), (2, '财务部'), (3, '销售部');
 INSERT INTO staging.contacts VALUES (1, 'test', 'ID-1', 'clean');
+INSERT INTO bk.residents VALUES
+  (1, '310105198807158033', 'a'), (2, '110101198001011232', 'b'), (3, '310115199203041122', 'a');
+INSERT INTO bk.pay_split_high VALUES (1, 12345.67, 'a');
+INSERT INTO bk.pay_split VALUES (2, 9876.54, 'b');
 `
 
 // Secrets are the seeded protected values by class.
@@ -72,11 +92,11 @@ var Secrets = map[string][]string{
 // Policy classifies the columns and gives each role its rules.
 const Policy = `
 classes:
-  cn_id:       [bk.contacts.id_no, bk.payroll.id_no]
+  cn_id:       [bk.contacts.id_no, bk.payroll.id_no, bk.residents.id_no, bk.members.id_no]
   cn_mobile:   [bk.contacts.mobile]
   person_name: [bk.contacts.name, bk.payroll.employee, bk.client_companies.legal_rep]
   bank_card:   [bk.bank_accounts.card_no]
-  salary:      [bk.payroll.amount, bk.payroll.bonus]
+  salary:      [bk.payroll.amount, bk.payroll.bonus, bk.pay_split.amount]
   email:       ["bk.*.email"]
   address:     [bk.contacts.address]
   birthday:    [bk.contacts.birthday]

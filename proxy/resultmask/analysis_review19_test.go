@@ -4,8 +4,8 @@ package resultmask_test
 // constraints, domains and policies; planner settings pinned in restricted
 // sessions). Functions called by column and domain defaults and by
 // generated columns are closed (each ...Leak test here failed before its
-// fix); the row order of partitioned tables is open
-// (analysis_review19_open_test.go, build tag openleaks).
+// fix), and so is the row order of partitioned tables
+// (analysis_review19_order_test.go).
 // TestAnalysisReview19Defended keeps the probes pgmantle stopped when the
 // round was run.
 

@@ -1,11 +1,8 @@
-//go:build openleaks
-
 package resultmask_test
 
-// Red-team round 19's finding still open: it FAILS while its attack
-// succeeds, so it is kept out of the default build until fixed (run it
-// with go test -tags openleaks ./proxy/resultmask -run Review19). The
-// README lists it under "Known gap".
+// Red-team round 19's row-order finding, closed by following the row
+// order of partitioned tables and inheritance children through the
+// analysis (parser/roworder.go); the test failed before.
 
 import (
 	"strings"
@@ -26,11 +23,10 @@ import (
 // Likewise a parent with an inheritance child holding amount >= 12200
 // (CHECK): SELECT id, amount FROM r19.pay returns 2 then 1, both shown
 // as 12000, telling 12100.00 < 12200 <= 12345.67.
-// Safe: a read of a table partitioned by a non-clear protected column is
-// treated as reading its partition key for order (refused unless the
-// class is clear, or unless an ORDER BY over clean columns fixes the
-// order), as tableoid is; for inheritance, the same for children whose
-// CHECK reads a protected column.
+// Safe: where a statement observes the order of such a scan (its rows,
+// LIMIT, array_agg, ...), the partition key (or the children's CHECK)
+// is used for ordering, refused unless its class is clear, unless an
+// ORDER BY sorts by every result column or the rows are aggregated.
 func TestAnalysisReview19PartitionOrderLeak(t *testing.T) {
 	addr, db := rt19Proxy(t)
 	got, refused := rt17Outcome(t, addr, db, "SELECT id, id_no FROM r19.people")
@@ -46,5 +42,15 @@ func TestAnalysisReview19PartitionOrderLeak(t *testing.T) {
 	t.Logf("inheritance refused=%v:\n%s", refused, got)
 	if ids := rt17IDs(got); !refused && strings.Join(ids, ",") == "2,1" {
 		t.Errorf("LEAK: parent rows first: the child's CHECK band on the salary shows through the order")
+	}
+	// What stays possible: aggregates, and the rows sorted by every
+	// result column.
+	got, refused = rt17Outcome(t, addr, db, "SELECT id, note FROM r19.people ORDER BY id, note")
+	if refused || strings.Join(rt17IDs(got), ",") != "1,2,3,4,5,6" {
+		t.Errorf("sorted by every result column: refused=%v\n%s", refused, got)
+	}
+	got, refused = rt17Outcome(t, addr, db, "SELECT count(*) FROM r19.people")
+	if refused || !strings.Contains(got, "6") {
+		t.Errorf("count: refused=%v\n%s", refused, got)
 	}
 }
