@@ -148,7 +148,7 @@ func (a *analyzer) rowSecurity(rel *catalog.Relation) {
 
 // relation resolves a relation name through the search_path.
 func (a *analyzer) relation(schema, name string) (*catalog.Relation, error) {
-	if refusedRelations[lower(name)] && !a.definer {
+	if refusedRelation(name) && !a.definer {
 		return nil, a.refuse("reading %s", name)
 	}
 	var rel *catalog.Relation

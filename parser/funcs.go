@@ -182,13 +182,29 @@ var deniedNames = map[string]bool{
 	"pg_mcv_list_items": true, "pg_import_system_collations": true, "pg_stat_statements": true,
 	"pg_stat_statements_reset": true, "pg_stat_reset": true, "dblink": true, "dblink_exec": true,
 	"pg_sleep": true, "pg_sleep_for": true, "pg_sleep_until": true,
+	// the sizes of relations, which add up the sizes of the values stored
+	// (a salary's digits, a name's length), page by page
+	"pg_relation_size": true, "pg_total_relation_size": true, "pg_table_size": true, "pg_indexes_size": true,
+	"pg_database_size": true, "pg_tablespace_size": true,
 	// the text PostgreSQL runs, which holds the real values of detokenized
 	// literals (search by token)
 	"current_query": true,
 }
 
-var deniedPrefixes = []string{"lo_", "pg_read_", "pg_ls_", "pg_stat_file", "pg_stat_get_", "pg_logical_",
+// pg_stat_ covers the statistics functions (pg_stat_get_*), as
+// refusedRelation does the views over them.
+var deniedPrefixes = []string{"lo_", "pg_read_", "pg_ls_", "pg_stat_", "pg_logical_",
 	"pg_replication_", "pg_create_", "pg_drop_replication", "pg_copy_", "pg_backup_", "pg_file_", "dblink_"}
+
+// refusedRelation reports whether restricted roles may not read a
+// relation of this name: one of refusedRelations, or a statistics view
+// (pg_stat_*, pg_statio_*: the counters of scans, rows read and updated
+// per table, partition and index — which partition a row is in, which
+// partial index a write touched — of this session's transaction too).
+func refusedRelation(name string) bool {
+	name = lower(name)
+	return refusedRelations[name] || strings.HasPrefix(name, "pg_stat_") || strings.HasPrefix(name, "pg_statio_")
+}
 
 // refusedRelations are catalog relations that expose statement texts (other
 // sessions', or this one's as PostgreSQL ran them), values held in

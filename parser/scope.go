@@ -219,9 +219,22 @@ func (it *fromItem) col(name string) (value, bool) {
 }
 
 // system returns the lineage of one of the item's system columns.
+//
+// ctid is a row's place in its table's storage: with the pages and slots
+// of the rows around it, it tells the size of the values stored (how
+// many rows a page holds, whether an updated row still fits in its page)
+// and, in a partitioned table, which rows share a partition. It is
+// computed from every protected column of the item and from what decides
+// its row order. xmin, xmax, cmin and cmax are transaction and command
+// numbers, which no value decides.
 func (it *fromItem) system(name string) value {
-	if name == "tableoid" {
+	switch name {
+	case "tableoid":
 		return it.tableoid
+	case "ctid":
+		v := it.whole()
+		v.srcs = appendSources(v.srcs, it.order...)
+		return value{srcs: v.srcs}
 	}
 	return value{}
 }

@@ -80,6 +80,16 @@ var Cases = []Case{
 	no("statistics", a, "SELECT query FROM pg_stat_activity"),
 	no("statistics", a, "SELECT query FROM pg_stat_statements"),
 	no("statistics", a, "SELECT pg_stat_get_backend_activity(1)"),
+	no("statistics", a, "SELECT relname, seq_tup_read, n_tup_upd FROM pg_stat_xact_user_tables"),
+	no("statistics", a, "SELECT * FROM pg_catalog.pg_statio_user_tables"),
+	no("statistics", a, "SELECT * FROM pg_stat_user_indexes"),
+	no("statistics", a, "SELECT pg_stat_have_stats('relation', 0, 0)"),
+	no("statistics", a, "SELECT pg_relation_size('bk.payroll')"),
+	no("statistics", a, "SELECT pg_total_relation_size('bk.contacts')"),
+	no("statistics", a, "SELECT id, ctid FROM bk.payroll"),
+	no("statistics", a, "SELECT id FROM bk.contacts WHERE ctid = '(0,1)'"),
+	ok("statistics", a, "SELECT id, xmin FROM bk.contacts", "", ""),
+	ok("statistics", a, "SELECT ctid, id FROM staging.contacts", "", ""),
 
 	// Session tampering.
 	no("session", a, "SET ROLE bookkeeper"),

@@ -82,6 +82,11 @@ func (s *session) Admit(adm *proxy.Admission) (any, error) {
 	if why := plan.Refusal(); why != "" {
 		return nil, refuseStatement("%s", why)
 	}
+	if !holdsEveryCharacter(clientEncoding) {
+		if err := lossyOutputs(b, plan, clientEncoding); err != nil {
+			return nil, err
+		}
+	}
 	if err := s.detokenizeLiterals(adm, b, rules, plan, sql); err != nil {
 		return nil, err
 	}

@@ -8,7 +8,12 @@ package resultmask_test
 // round 16 refused tableoid for; and the client_encoding conversion
 // PostgreSQL applies to every text value before pgmantle masks it fails
 // (22P05) or succeeds according to the characters of the real value.
-// Tests named ...Leak FAIL while their attack succeeds;
+// Both findings are closed (each ...Leak test failed before its fix):
+// restricted roles may not read the statistics views and functions
+// (pg_stat*, parser.refusedRelation) nor relation sizes; ctid counts as
+// computed from the table's protected columns and row order; masked
+// text is refused in a client encoding that lacks characters
+// (resultmask.holdsEveryCharacter: UTF8 and GB18030 hold them all).
 // TestAnalysisReview20Defended keeps the probes pgmantle stopped when the
 // round was run.
 

@@ -78,6 +78,9 @@ func (s *session) copyPlan(rs *proxy.ResultSet) (proxy.RowRewriter, error) {
 		if isTextType(col.TypeOID) && !s.encOK {
 			return nil, refuse("client_encoding %s cannot be transcoded for masking", s.enc)
 		}
+		if isTextType(col.TypeOID) && !holdsEveryCharacter(s.enc) {
+			return nil, refuse(lossyEncodingReason, s.enc)
+		}
 		cols[i].Mask = func(dst, v []byte) ([]byte, bool, error) { return m.Mask(dst, v, format) }
 	}
 	cm, err := newCopyRowMasker(st, cols, rs.ClientEncoding)

@@ -11,6 +11,7 @@ import (
 	"golang.org/x/text/transform"
 
 	"github.com/pgmantle/pgmantle/masking"
+	"github.com/pgmantle/pgmantle/parser"
 )
 
 // clientEncodings maps PostgreSQL client_encoding names to their codecs.
@@ -41,6 +42,59 @@ func codecFor(name string) (encoding.Encoding, error) {
 }
 
 var errUnsupportedEncoding = errors.New("unsupported client_encoding")
+
+// holdsEveryCharacter reports whether every character converts to a
+// client encoding: UTF-8, GB18030 (which maps all of Unicode), and
+// SQL_ASCII (not converted). PostgreSQL converts a masked column's
+// values to the client's encoding before pgmantle masks them, and fails
+// the statement on a character the encoding lacks (22P05): in BIG5,
+// whether 王建国 converts tells that its hidden part holds a simplified
+// character (red-team round 20). Masked text is therefore not served in
+// other encodings.
+func holdsEveryCharacter(name string) bool {
+	switch strings.ToUpper(strings.ReplaceAll(name, "-", "")) {
+	case "", "UTF8", "UNICODE", "SQL_ASCII", "GB18030":
+		return true
+	}
+	return false
+}
+
+// lossyOutputs refuses, in a session whose client encoding does not hold
+// every character, a statement with a masked, tokenized or hashed result
+// column whose values PostgreSQL converts as text (the result layer
+// refuses such a column too, when the statement is already running; here
+// the session goes on). Columns whose text is ASCII by type (numbers,
+// dates, times) convert whatever their value.
+func lossyOutputs(b *binding, plan *parser.Plan, enc string) error {
+	for _, d := range plan.Statements {
+		for _, o := range d.Outputs {
+			if o.Class == "" {
+				continue
+			}
+			if col, ok := b.snap.Column(o.Source.Column); ok && asciiOutputType(col.TypeOID) {
+				continue
+			}
+			return refuseStatement(lossyEncodingReason, enc)
+		}
+	}
+	return nil
+}
+
+// asciiOutputType reports whether a type's text form is ASCII whatever
+// its value (and the session's settings).
+func asciiOutputType(oid uint32) bool {
+	switch oid {
+	case 16, 20, 21, 23, 26, 700, 701, 1700, // bool, integers, oid, floats, numeric
+		1082, 1083, 1114, 1184, 1186, 1266, // date, time, timestamp(tz), interval, timetz
+		2950, 869, 650, 829, 17: // uuid, inet, cidr, macaddr, bytea
+		return true
+	}
+	return false
+}
+
+// lossyEncodingReason is the refusal of masked text in a client encoding
+// that does not hold every character.
+const lossyEncodingReason = "client_encoding %s cannot hold every character, so whether a masked value converts to it would tell about its hidden characters; read masked text with client_encoding UTF8 or GB18030"
 
 // DecodeClientText converts text in a client encoding to UTF-8, or fails
 // for an encoding pgmantle cannot decode or bytes not valid in it.

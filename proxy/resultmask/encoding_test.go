@@ -12,28 +12,46 @@ import (
 	"github.com/pgmantle/pgmantle/internal/pgtest"
 )
 
-// TestLegacyChineseEncodings: clients running with client_encoding GBK
-// (psql) or GB18030 (binary results) receive correctly masked Chinese names
-// and addresses in their own encoding.
+// TestLegacyChineseEncodings: clients running with client_encoding
+// GB18030 (psql, binary results) receive correctly masked Chinese names
+// and addresses in their own encoding. In GBK, which lacks characters,
+// masked text is refused before the statement runs (whether PostgreSQL
+// could convert a value would tell about its hidden characters; red-team
+// round 20), and the session goes on with its clean columns.
 func TestLegacyChineseEncodings(t *testing.T) {
 	addr, db := setup(t)
 	host, port, _ := strings.Cut(addr, ":")
 	const sql = "SELECT name, address FROM bk.contacts WHERE id = 1"
 	const want = "张*|上海市浦东新区****"
+	psql := func(encoding string, sqls ...string) (string, error) {
+		args := []string{"-X", "-At", "-h", host, "-p", port, "-U", "analyst", "-d", db}
+		for _, s := range sqls {
+			args = append(args, "-c", s)
+		}
+		cmd := exec.Command("psql", args...)
+		cmd.Env = append(os.Environ(), "PGPASSWORD="+password, "PGCLIENTENCODING="+encoding, "PGSSLMODE=disable")
+		out, err := cmd.CombinedOutput()
+		got, derr := simplifiedchinese.GB18030.NewDecoder().Bytes(out)
+		if derr != nil {
+			t.Fatalf("output is not %s: %v", encoding, derr)
+		}
+		return strings.TrimSpace(string(got)), err
+	}
+
+	t.Run("psql GB18030", func(t *testing.T) {
+		got, err := psql("GB18030", sql)
+		if err != nil || got != want {
+			t.Fatalf("got %q (%v), want %q", got, err, want)
+		}
+	})
 
 	t.Run("psql GBK", func(t *testing.T) {
-		cmd := exec.Command("psql", "-X", "-At", "-h", host, "-p", port, "-U", "analyst", "-d", db, "-c", sql)
-		cmd.Env = append(os.Environ(), "PGPASSWORD="+password, "PGCLIENTENCODING=GBK", "PGSSLMODE=disable")
-		out, err := cmd.CombinedOutput()
-		if err != nil {
-			t.Fatalf("psql: %v\n%s", err, out)
+		got, err := psql("GBK", sql, "SELECT id, company_id FROM bk.contacts WHERE id = 1")
+		if !strings.Contains(got, "client_encoding GBK cannot hold every character") || strings.Contains(got, "FATAL") {
+			t.Fatalf("masked text in GBK: got %q (%v), want a refusal of the statement", got, err)
 		}
-		got, err := simplifiedchinese.GBK.NewDecoder().Bytes(out)
-		if err != nil {
-			t.Fatalf("output is not GBK: %v", err)
-		}
-		if strings.TrimSpace(string(got)) != want {
-			t.Fatalf("got %q, want %q", got, want)
+		if !strings.Contains(got, "1|1") {
+			t.Fatalf("the session did not go on with clean columns: %q", got)
 		}
 	})
 

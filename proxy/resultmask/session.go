@@ -267,6 +267,9 @@ func isRowSystemColumn(attnum int16) bool { return attnum <= -1 && attnum >= -5 
 
 // wrap adapts a plan to the session's client encoding.
 func (s *session) wrap(p *colPlan, f pgproto3.FieldDescription) (*colPlan, error) {
+	if !holdsEveryCharacter(s.enc) && !asciiOutputType(f.DataTypeOID) {
+		return nil, refuse(lossyEncodingReason, s.enc)
+	}
 	if !isTextType(f.DataTypeOID) {
 		return p, nil
 	}

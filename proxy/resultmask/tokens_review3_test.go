@@ -245,9 +245,11 @@ func TestTokensReview3(t *testing.T) {
 	// A SQL cursor closed by a protocol Close of its portal name: in a GBK
 	// session pgmantle does not see the Bind that then creates a portal of
 	// that name (it compares GBK bytes with the cursor's UTF-8 name), and
-	// FETCH from it is planned with the closed cursor's analysis.
+	// FETCH from it is planned with the closed cursor's analysis. (Run in
+	// GB18030, which encodes 游标 as GBK does: masked text is no longer
+	// served in GBK itself, red-team round 20.)
 	t.Run("GBKCursorReboundByProtocol", func(t *testing.T) {
-		enc := simplifiedchinese.GBK.NewEncoder()
+		enc := simplifiedchinese.GB18030.NewEncoder()
 		gbk := func(s string) string {
 			b, err := enc.String(s)
 			if err != nil {
@@ -255,7 +257,7 @@ func TestTokensReview3(t *testing.T) {
 			}
 			return b
 		}
-		r := rt3DialRaw(t, addr, db, map[string]string{"client_encoding": "GBK"})
+		r := rt3DialRaw(t, addr, db, map[string]string{"client_encoding": "GB18030"})
 		if b := r.batch(t, &pgproto3.Parse{Name: "rt3_y", Query: rt3Scalar}, &pgproto3.Sync{}); len(b.errors) > 0 {
 			t.Fatalf("parse: %v", b.all)
 		}
