@@ -121,7 +121,7 @@ ORDER BY 1, 2, 3`
 
 	queryFunctions = `
 SELECT p.oid, n.nspname, p.proname, p.prokind,
-       pg_catalog.pg_get_function_identity_arguments(p.oid),
+       COALESCE(pg_catalog.pg_get_function_identity_arguments(p.oid), ''),
        p.proargtypes::pg_catalog.oid[],
        COALESCE(pg_catalog.pg_get_function_result(p.oid), ''),
        p.prorettype, p.proretset, l.lanname, p.provolatile, p.prosecdef, p.xmin::pg_catalog.text
@@ -256,8 +256,17 @@ ORDER BY 1, 2`
 // lineage: every view column's Origin is unknown, and Warnings says so.
 //
 // Load never reads user tables, function bodies or statistics.
+//
+// Some catalog functions the load calls (pg_get_viewdef) read the
+// catalogs as they are now, not as the transaction's snapshot shows
+// them: a view dropped while the load runs fails it ("could not open
+// relation with OID ..."). Such a load is tried again, up to
+// loadAttempts times in all.
 func Load(ctx context.Context, conn *pgx.Conn, database string) (*Snapshot, error) {
 	s, err := load(ctx, conn, database)
+	for attempt := 1; err != nil && attempt < loadAttempts && racedDDL(err) && ctx.Err() == nil; attempt++ {
+		s, err = load(ctx, conn, database)
+	}
 	if err != nil {
 		if database == "" {
 			return nil, fmt.Errorf("catalog: load: %w", err)
@@ -265,6 +274,25 @@ func Load(ctx context.Context, conn *pgx.Conn, database string) (*Snapshot, erro
 		return nil, fmt.Errorf("catalog: load database %q: %w", database, err)
 	}
 	return s, nil
+}
+
+// loadAttempts bounds the loads Load tries when concurrent DDL fails one.
+const loadAttempts = 5
+
+// racedDDL reports an error a catalog function raises on an object
+// dropped since the load's snapshot was taken: internal_error ("could
+// not open relation with OID", "cache lookup failed") or an undefined
+// object.
+func racedDDL(err error) bool {
+	var pe *pgconn.PgError
+	if !errors.As(err, &pe) {
+		return false
+	}
+	switch pe.Code {
+	case "XX000", "42P01", "42704", "42883":
+		return true
+	}
+	return false
 }
 
 func load(ctx context.Context, conn *pgx.Conn, database string) (*Snapshot, error) {
