@@ -245,6 +245,18 @@ INSERT INTO orders VALUES (1, '310101199001011234', 10, '2024-05-01');
 	if c, ok := s.Column(catalog.ColumnRef{Schema: "public", Table: "orders", Column: "id_no"}); !ok || c.Num != 3 {
 		t.Errorf("Column(orders.id_no) = %+v %v", c, ok)
 	}
+	// Every partition, sub-partitions included, parents first.
+	var desc []string
+	for _, r := range s.Descendants(parent.OID) {
+		desc = append(desc, r.Name)
+	}
+	slices.Sort(desc[:3])
+	if want := []string{"orders_2023", "orders_2024", "orders_2025", "orders_2025_a", "orders_2025_rest"}; len(desc) != 5 || !slices.Equal(desc[:3], want[:3]) || !slices.Contains(desc[3:], "orders_2025_a") || !slices.Contains(desc[3:], "orders_2025_rest") {
+		t.Errorf("Descendants(orders) = %q, want %q (sub-partitions after their parent)", desc, want)
+	}
+	if d := s.Descendants(s.RelationByName("public", "orders_2023").OID); len(d) != 0 {
+		t.Errorf("Descendants(orders_2023) = %v, want none", d)
+	}
 
 	// What the server reports when a partition is queried directly.
 	got := resultOrigins(t, conn, s, `SELECT id_no, id, created FROM orders_2024`)

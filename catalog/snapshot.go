@@ -204,6 +204,9 @@ func (s *Snapshot) Relation(oid uint32) *Relation {
 // relation oid, theirs, and so on: the relations a scan of it without ONLY
 // reads after it. Each is listed once, parents before their children.
 func (s *Snapshot) Descendants(oid uint32) []*Relation {
+	if e := s.rels[oid]; e == nil || len(e.children) == 0 {
+		return nil
+	}
 	var out []*Relation
 	seen := map[uint32]bool{oid: true}
 	queue := []uint32{oid}
