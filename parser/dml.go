@@ -234,6 +234,11 @@ func (a *analyzer) update(up *pg_query.UpdateStmt, parent *scope) (outputs, erro
 	if err := a.consume(up.WhereClause, sc, UsePredicate); err != nil {
 		return outputs{}, err
 	}
+	if len(up.FromClause) > 0 {
+		// A target row that joins several rows takes its new values
+		// from the first one read.
+		a.rowOrder(sc.itemsOrder())
+	}
 	eff := &writeEffect{}
 	if err := a.assignments(up.TargetList, it, sc, eff); err != nil {
 		return outputs{}, err
@@ -285,6 +290,9 @@ func (a *analyzer) merge(m *pg_query.MergeStmt, parent *scope) (outputs, error) 
 	if err := a.consume(m.JoinCondition, sc, UsePredicate); err != nil {
 		return outputs{}, err
 	}
+	// Source rows are inserted, and target rows changed, in the order
+	// they are read (serial defaults, which of two matches fails).
+	a.rowOrder(sc.itemsOrder())
 	eff := &writeEffect{}
 	for _, w := range m.MergeWhenClauses {
 		mw := w.GetMergeWhenClause()

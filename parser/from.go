@@ -41,6 +41,14 @@ func (a *analyzer) rangeItem(n *pg_query.Node, sc *scope) (*fromItem, error) {
 				return nil, err
 			}
 		}
+		if it.hasSystemColumns() {
+			// Which rows a sample keeps is a function of their place in
+			// storage (BERNOULLI hashes block and offset, SYSTEM picks
+			// blocks): a predicate on ctid.
+			for _, s := range it.system("ctid").srcs {
+				a.use(Use{Kind: UsePredicate, Source: s})
+			}
+		}
 		return it, nil
 	case *pg_query.Node_RangeTableFunc, *pg_query.Node_JsonTable:
 		// XMLTABLE and JSON_TABLE compute their columns from a document.

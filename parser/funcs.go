@@ -39,7 +39,7 @@ func (a *analyzer) funcCall(f *pg_query.FuncCall, sc *scope) (value, error) {
 		sc.windows = true
 	} else if agg {
 		sc.aggregates = true
-		if (!orderFreeAggregates[name] || fn == nil || fn.Schema != "pg_catalog") && !sortsEveryArgument(f) {
+		if (fn == nil || fn.Schema != "pg_catalog" || !aggregateOrderFree(name, f, sc)) && !sortsEveryArgument(f, sc) {
 			// array_agg, string_agg, ...: the result depends on the order
 			// of the rows aggregated (of this level or, for an aggregate
 			// of an enclosing level's columns, of that one).
@@ -186,6 +186,9 @@ var deniedNames = map[string]bool{
 	// (a salary's digits, a name's length), page by page
 	"pg_relation_size": true, "pg_total_relation_size": true, "pg_table_size": true, "pg_indexes_size": true,
 	"pg_database_size": true, "pg_tablespace_size": true,
+	// the newest version of a row at a place in storage, of a relation
+	// named as text: which partition holds a row, a relation's pages
+	"currtid": true, "currtid2": true,
 	// the text PostgreSQL runs, which holds the real values of detokenized
 	// literals (search by token)
 	"current_query": true,

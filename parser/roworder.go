@@ -114,29 +114,12 @@ func (sc *scope) enclosingOrder() []Source {
 	return order
 }
 
-// orderFreeAggregates are the built-in aggregates whose result does not
-// depend on the order of their input rows (floating-point sums aside).
-// Every other aggregate (array_agg, string_agg, json_agg, xmlagg,
-// any_value, a user's aggregate) may.
-var orderFreeAggregates = map[string]bool{
-	"count": true, "sum": true, "avg": true, "min": true, "max": true,
-	"bool_and": true, "bool_or": true, "every": true, "bit_and": true, "bit_or": true, "bit_xor": true,
-	"stddev": true, "stddev_pop": true, "stddev_samp": true, "variance": true, "var_pop": true, "var_samp": true,
-	"corr": true, "covar_pop": true, "covar_samp": true, "regr_avgx": true, "regr_avgy": true,
-	"regr_count": true, "regr_intercept": true, "regr_r2": true, "regr_slope": true, "regr_sxx": true,
-	"regr_sxy": true, "regr_syy": true, "range_agg": true, "range_intersect_agg": true,
-	// ordered-set and hypothetical-set aggregates sort their input
-	// (WITHIN GROUP); ties are equal values
-	"percentile_cont": true, "percentile_disc": true, "mode": true, "rank": true, "dense_rank": true,
-	"percent_rank": true, "cume_dist": true,
-}
-
 // sortsEveryOutput reports whether an ORDER BY sorts by every result
 // column, so that the rows it leaves in input order are identical: each
 // column is named by position, by its output name, or by the same column
 // reference the select list gives it.
 func sortsEveryOutput(sorts []*pg_query.Node, outs outputs, targets []*pg_query.Node) bool {
-	if len(sorts) == 0 || !outs.exact {
+	if len(sorts) == 0 || !outs.exact || !outs.allIdentical() {
 		return false
 	}
 	covered := make([]bool, len(outs.cols))
@@ -219,9 +202,9 @@ func equalNames(a, b []string) bool {
 // levelOrder returns the order of a SELECT level's rows, charging the
 // uses of its FROM clause's row order the level makes: a window function
 // (numbering or comparing rows, ties in input order), DISTINCT ON (the
-// row kept of each group is the first). Grouping, aggregating and
-// DISTINCT end the order; aggregates that depend on it are charged in
-// funcCall.
+// row kept of each group is the first). Aggregating, grouping by keys of
+// identical types and DISTINCT over such columns end the order;
+// aggregates that depend on it are charged in funcCall.
 func (a *analyzer) levelOrder(sel *pg_query.SelectStmt, sc *scope, outs outputs) []Source {
 	order := sc.itemsOrder()
 	if len(order) == 0 {
@@ -235,7 +218,9 @@ func (a *analyzer) levelOrder(sel *pg_query.SelectStmt, sc *scope, outs outputs)
 	if len(sel.DistinctClause) > 0 && !plainDistinct && !sortsEveryOutput(sel.SortClause, outs, sel.TargetList) {
 		a.rowOrder(order)
 	}
-	if aggregated || plainDistinct {
+	switch {
+	case aggregated && groupKeysIdentical(sel.GroupClause, outs, sc),
+		plainDistinct && !aggregated && outs.allIdentical():
 		return nil
 	}
 	return order
@@ -243,8 +228,9 @@ func (a *analyzer) levelOrder(sel *pg_query.SelectStmt, sc *scope, outs outputs)
 
 // sortsEveryArgument reports whether an aggregate's own ORDER BY sorts
 // by each of its arguments that is not a constant (string_agg(note, ','
-// ORDER BY note)): the input rows it leaves tied give the same arguments.
-func sortsEveryArgument(f *pg_query.FuncCall) bool {
+// ORDER BY note)), each a column of an identical type: the input rows it
+// leaves tied give the same arguments.
+func sortsEveryArgument(f *pg_query.FuncCall, sc *scope) bool {
 	if len(f.AggOrder) == 0 {
 		return false
 	}
@@ -253,7 +239,7 @@ func sortsEveryArgument(f *pg_query.FuncCall) bool {
 			continue
 		}
 		cr := arg.GetColumnRef()
-		if cr == nil {
+		if cr == nil || !sc.columnKey(arg).identical() {
 			return false
 		}
 		parts, star := names(cr.Fields)
@@ -290,6 +276,205 @@ func (a *analyzer) anyVolatile(parts []string) bool {
 				return true
 			}
 		}
+	}
+	return false
+}
+
+// Ending the order by comparing rows.
+//
+// Sorting by every result column, grouping, DISTINCT, UNION and min/max
+// end the row order only if rows that compare equal are identical: the
+// row a sort leaves first among ties, the value a group shows, the one
+// min keeps, are otherwise chosen by input order. numeric keeps its scale
+// (1.0 = 1.00), float has -0 = 0, interval '1 day' = '24 hours', jsonb
+// numbers keep theirs: SELECT round(1.0, id) AS v ... ORDER BY v showed
+// the row order through the scale (red-team round 21). So these end it
+// only over plain column references whose type has no such values.
+
+// keyType is the type of a sort or grouping key when pgmantle knows it
+// (a plain reference to a relation's column); the zero keyType is
+// unknown.
+type keyType struct {
+	oid uint32
+	mod int32
+}
+
+// identical reports whether equal values of the type are identical: the
+// built-in types whose equality is identity (deterministic collations
+// assumed for text), and numeric with a declared scale.
+func (k keyType) identical() bool {
+	switch k.oid {
+	case 16, 20, 21, 23, 26, // bool, integers, oid
+		25, 1043, 1042, 19, // text, varchar, char(n), name
+		1082, 1083, 1114, 1184, 2950: // date, time, timestamp(tz), uuid
+		return true
+	case 1700: // numeric(p, s): one scale
+		return k.mod != -1
+	}
+	return false
+}
+
+// exact reports whether sums and averages of the type are exact
+// (integers and numeric), so that their result does not depend on the
+// order of the values added.
+func (k keyType) exact() bool {
+	switch k.oid {
+	case 20, 21, 23, 1700:
+		return true
+	}
+	return false
+}
+
+// columnKey returns the type of a plain column reference of this query
+// level: a relation's (table's or view's) column, by its item's name or
+// unqualified when one relation item has it. Anything else is unknown.
+func (sc *scope) columnKey(n *pg_query.Node) keyType {
+	cr := n.GetColumnRef()
+	if cr == nil {
+		return keyType{}
+	}
+	parts, star := names(cr.Fields)
+	if star || len(parts) == 0 || len(parts) > 2 {
+		return keyType{}
+	}
+	var found keyType
+	matches := 0
+	for _, it := range sc.named {
+		if it.rel == nil || (len(parts) == 2 && it.name != parts[0]) {
+			continue
+		}
+		for i, c := range it.cols {
+			if c.name == parts[len(parts)-1] && i < len(it.rel.Columns) {
+				found = keyType{it.rel.Columns[i].TypeOID, it.rel.Columns[i].TypeMod}
+				matches++
+			}
+		}
+	}
+	if matches != 1 {
+		return keyType{}
+	}
+	return found
+}
+
+// outputKeys returns the key type of each result column of a select
+// list: plain column references, the columns * expands to from
+// relations, integer constants; unknown for the rest.
+func outputKeys(targets []*pg_query.Node, sc *scope) []keyType {
+	var keys []keyType
+	for _, t := range targets {
+		rt := t.GetResTarget()
+		if rt == nil {
+			continue
+		}
+		if c := rt.Val.GetAConst(); c != nil && c.GetIval() != nil {
+			keys = append(keys, keyType{23, -1}) // an integer constant
+			continue
+		}
+		cr := rt.Val.GetColumnRef()
+		if cr == nil {
+			keys = append(keys, keyType{})
+			continue
+		}
+		parts, star := names(cr.Fields)
+		if !star {
+			keys = append(keys, sc.columnKey(rt.Val))
+			continue
+		}
+		items := sc.items
+		if len(parts) > 0 {
+			items = nil
+			if it := sc.itemFor(parts); it != nil {
+				items = []*fromItem{it}
+			}
+		}
+		for _, it := range items {
+			for i := range it.cols {
+				if it.rel != nil && len(it.cols) == len(it.rel.Columns) {
+					keys = append(keys, keyType{it.rel.Columns[i].TypeOID, it.rel.Columns[i].TypeMod})
+				} else {
+					keys = append(keys, keyType{})
+				}
+			}
+		}
+	}
+	return keys
+}
+
+// allIdentical reports whether every result column's key type is known
+// and identical.
+func (o outputs) allIdentical() bool {
+	if len(o.keys) != len(o.cols) {
+		return false
+	}
+	for _, k := range o.keys {
+		if !k.identical() {
+			return false
+		}
+	}
+	return true
+}
+
+// groupKeysIdentical reports whether every GROUP BY key (inside ROLLUP,
+// CUBE and GROUPING SETS too) is a result column by position or a
+// column reference of an identical type.
+func groupKeysIdentical(items []*pg_query.Node, outs outputs, sc *scope) bool {
+	for _, g := range items {
+		if gs := g.GetGroupingSet(); gs != nil {
+			if !groupKeysIdentical(gs.Content, outs, sc) {
+				return false
+			}
+			continue
+		}
+		if l := g.GetList(); l != nil {
+			if !groupKeysIdentical(l.Items, outs, sc) {
+				return false
+			}
+			continue
+		}
+		if c := g.GetAConst(); c != nil {
+			i := c.GetIval()
+			if i == nil || i.Ival < 1 || int(i.Ival) > len(outs.keys) || !outs.keys[i.Ival-1].identical() {
+				return false
+			}
+			continue
+		}
+		if !sc.columnKey(g).identical() {
+			// An output name (GROUP BY prefers input columns) or an
+			// expression: unknown.
+			return false
+		}
+	}
+	return true
+}
+
+// aggregateOrderFree reports whether an aggregate's result is the same
+// whatever the order of its input rows: count and the boolean and bit
+// aggregates always; sum, avg, stddev and variance over integers or
+// numeric; min and max over an identical type; the hypothetical-set
+// aggregates (rank(x) WITHIN GROUP ...: counts); mode and the percentiles
+// over an identical sort key.
+func aggregateOrderFree(name string, f *pg_query.FuncCall, sc *scope) bool {
+	args := func(ok func(keyType) bool) bool {
+		for _, a := range f.Args {
+			if a.GetAConst() == nil && !ok(sc.columnKey(a)) {
+				return false
+			}
+		}
+		return len(f.Args) > 0 || f.AggStar
+	}
+	switch name {
+	case "count", "bool_and", "bool_or", "every", "bit_and", "bit_or", "bit_xor",
+		"rank", "dense_rank", "percent_rank", "cume_dist":
+		return true
+	case "sum", "avg", "stddev", "stddev_pop", "stddev_samp", "variance", "var_pop", "var_samp":
+		return args(keyType.exact)
+	case "min", "max":
+		return args(keyType.identical)
+	case "mode", "percentile_disc", "percentile_cont":
+		if len(f.AggOrder) != 1 {
+			return false
+		}
+		return sc.columnKey(f.AggOrder[0].GetSortBy().GetNode()).identical()
 	}
 	return false
 }

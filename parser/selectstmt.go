@@ -8,9 +8,10 @@ import (
 type outputs struct {
 	cols  []column
 	exact bool // false: SELECT * over a function of unknown shape
-	// order: the protected columns that decide the order of the rows
-	// (see roworder.go).
+	// order: the protected columns that decide the order of the rows;
+	// keys: each column's type where known, for ending it (roworder.go).
 	order []Source
+	keys  []keyType
 }
 
 // selectStmt analyses a SELECT (or VALUES, or a set operation) whose
@@ -324,6 +325,7 @@ func (a *analyzer) targetList(list []*pg_query.Node, sc *scope) (outputs, error)
 		name, sure := outputName(rt)
 		outs.cols = append(outs.cols, column{name: name, v: v, unsureName: !sure})
 	}
+	outs.keys = outputKeys(list, sc)
 	return outs, nil
 }
 
@@ -419,8 +421,15 @@ func (a *analyzer) setOp(sel *pg_query.SelectStmt, sc *scope) (outputs, error) {
 		return outputs{}, a.refuse("a set operation whose sides have different numbers of columns")
 	}
 	outs := outputs{exact: true, cols: make([]column, len(l.cols))}
-	if sel.Op == pg_query.SetOperation_SETOP_UNION && sel.All {
-		// The left side's rows, then the right side's.
+	outs.keys = make([]keyType, len(l.cols))
+	for i := range outs.keys {
+		if i < len(l.keys) && i < len(r.keys) && l.keys[i] == r.keys[i] {
+			outs.keys[i] = l.keys[i]
+		}
+	}
+	if sel.All || !outs.allIdentical() {
+		// The left side's rows, then the right side's; removing
+		// duplicates keeps the first of equal rows.
 		outs.order = appendSources(append([]Source(nil), l.order...), r.order...)
 	}
 	for i := range l.cols {
