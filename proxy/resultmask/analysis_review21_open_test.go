@@ -44,4 +44,3 @@ func TestAnalysisReview21RelTuplesLeak(t *testing.T) {
 		t.Errorf("LEAK: pg_class.reltuples counts the people per region of their tokenized ID numbers")
 	}
 }
-
