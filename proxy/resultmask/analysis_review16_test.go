@@ -58,6 +58,25 @@ func rtRunAll(t *testing.T, conn *pgconn.PgConn, sqls ...string) (string, []erro
 }
 
 // rt16IsRefusal reports a 42501 refusal by pgmantle.
+// rtAllRefused runs each statement in an analyst session of its own, as
+// a subtest, and wants pgmantle's refusal (42501) and no seeded value in
+// what came back.
+func rtAllRefused(t *testing.T, addr, db string, refused []string) {
+	t.Helper()
+	for i, sql := range refused {
+		t.Run(fmt.Sprintf("refused-%02d", i), func(t *testing.T) {
+			got, err := rt16Run(t, addr, db, "analyst", sql)
+			t.Logf("%s\n  -> err=%v\n%s", sql, err, got)
+			if !rt16IsRefusal(err) {
+				t.Errorf("%s: want a 42501 refusal from pgmantle, got %v", sql, err)
+			}
+			if v, class := findSecret([]byte(got), nil); v != "" {
+				t.Errorf("%s: the client received a %s value %q", sql, class, v)
+			}
+		})
+	}
+}
+
 func rt16IsRefusal(err error) bool {
 	var pe *pgconn.PgError
 	return errors.As(err, &pe) && pe.Code == "42501" && strings.HasPrefix(pe.Message, "pgmantle: ")

@@ -437,18 +437,7 @@ func TestAnalysisReview17Defended(t *testing.T) {
 		"INSERT INTO r17.people (id, company_id, id_no) VALUES (9, 1, '310105198807158033')",
 		"UPDATE r17.salaries SET tax = 1 WHERE id = 1 RETURNING bonus::text",
 	}
-	for i, sql := range refused {
-		t.Run(fmt.Sprintf("refused-%02d", i), func(t *testing.T) {
-			got, err := rt16Run(t, addr, db, "analyst", sql)
-			t.Logf("%s\n  -> err=%v\n%s", sql, err, got)
-			if !rt16IsRefusal(err) {
-				t.Errorf("%s: want a 42501 refusal from pgmantle, got %v", sql, err)
-			}
-			if v, class := findSecret([]byte(got), nil); v != "" {
-				t.Errorf("%s: the client received a %s value %q", sql, class, v)
-			}
-		})
-	}
+	rtAllRefused(t, addr, db, refused)
 	// Search by token: a guessed real ID number finds nothing, right or
 	// wrong, even with the index and an IN list.
 	t.Run("real-guess", func(t *testing.T) {
