@@ -18,7 +18,9 @@ func (a *analyzer) funcCall(f *pg_query.FuncCall, sc *scope) (value, error) {
 		return value{}, err
 	}
 	agg := fn != nil && (fn.Kind == 'a' || fn.Kind == 'w') || f.Over != nil
-	a.volatile = a.volatile || a.anyVolatile(parts)
+	if !a.volatile {
+		a.volatile = a.anyVolatile(parts)
+	}
 	name := lower(parts[len(parts)-1])
 	if f.AggFilter != nil {
 		if err := a.consume(f.AggFilter, sc, UsePredicate); err != nil {

@@ -24,11 +24,12 @@ import (
 // (and RETURNING, COPY, a cursor), the rows LIMIT, OFFSET or DISTINCT ON
 // keep, an aggregate whose result depends on the order of its input
 // (array_agg, string_agg, ...), a window function, ARRAY(subquery), the
-// rows an INSERT ... SELECT inserts and the rows a write visits. There it
-// is charged as UseRowOrder. Grouping, aggregating with order-insensitive
-// aggregates, DISTINCT, UNION, INTERSECT and EXCEPT end it, as does an
-// ORDER BY that sorts by every result column (rows it leaves tied are
-// identical).
+// rows an INSERT ... SELECT inserts (or MERGE), the row an UPDATE ...
+// FROM joins first, a volatile function's values. There it is charged as
+// UseRowOrder. Aggregating with order-free aggregates, grouping,
+// DISTINCT, UNION, INTERSECT and EXCEPT end it, as does an ORDER BY that
+// sorts by every result column — the last four only over keys whose
+// equal values are identical (see keyType below).
 
 // scanOrder returns the protected columns that decide the order in which
 // a scan of rel returns its rows: the partition keys of rel and of its
@@ -115,9 +116,9 @@ func (sc *scope) enclosingOrder() []Source {
 }
 
 // sortsEveryOutput reports whether an ORDER BY sorts by every result
-// column, so that the rows it leaves in input order are identical: each
-// column is named by position, by its output name, or by the same column
-// reference the select list gives it.
+// column, each of an identical type (keyType), so that the rows it leaves
+// in input order are identical: each column is named by position, by its
+// output name, or by the same column reference the select list gives it.
 func sortsEveryOutput(sorts []*pg_query.Node, outs outputs, targets []*pg_query.Node) bool {
 	if len(sorts) == 0 || !outs.exact || !outs.allIdentical() {
 		return false
@@ -401,9 +402,10 @@ func outputKeys(targets []*pg_query.Node, sc *scope) []keyType {
 }
 
 // allIdentical reports whether every result column's key type is known
-// and identical.
+// and identical (and every column known: not * over a function of
+// unknown shape).
 func (o outputs) allIdentical() bool {
-	if len(o.keys) != len(o.cols) {
+	if !o.exact || len(o.keys) != len(o.cols) {
 		return false
 	}
 	for _, k := range o.keys {
