@@ -291,10 +291,11 @@ func equalNames(a, b []string) bool {
 
 // sortsEveryArgument reports whether an aggregate's own ORDER BY sorts
 // by each of its arguments that is not a constant (string_agg(note, ','
-// ORDER BY note)), each a column of an identical type: the input rows it
-// leaves tied give the same arguments.
+// ORDER BY note)), or it aggregates DISTINCT values (which PostgreSQL
+// sorts by the arguments), each a column of an identical type: the input
+// rows it leaves tied give the same arguments.
 func sortsEveryArgument(f *pg_query.FuncCall, sc *scope) bool {
-	if len(f.AggOrder) == 0 {
+	if len(f.AggOrder) == 0 && !f.AggDistinct {
 		return false
 	}
 	for _, arg := range f.Args {
@@ -309,7 +310,7 @@ func sortsEveryArgument(f *pg_query.FuncCall, sc *scope) bool {
 		if star {
 			return false
 		}
-		sorted := false
+		sorted := f.AggDistinct
 		for _, o := range f.AggOrder {
 			if oc := o.GetSortBy().GetNode().GetColumnRef(); oc != nil {
 				oparts, ostar := names(oc.Fields)
