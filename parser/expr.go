@@ -97,7 +97,11 @@ func (a *analyzer) expr(n *pg_query.Node, sc *scope) (value, error) {
 		c := x.CaseExpr
 		var vs []value
 		if c.Arg != nil {
-			// CASE x WHEN v: an equality test of x against each v.
+			// CASE x WHEN v: an equality test of x against each v, by
+			// the operator named =.
+			if err := a.operator("="); err != nil {
+				return value{}, err
+			}
 			if err := a.consume(c.Arg, sc, UsePredicate); err != nil {
 				return value{}, err
 			}
@@ -324,11 +328,19 @@ func (a *analyzer) aExpr(x *pg_query.A_Expr, sc *scope) (value, error) {
 	if len(opParts) > 0 {
 		op = opParts[len(opParts)-1]
 	}
-	if op != "" && !a.definer && a.env.snap.UserOperator(op) {
-		// A user-defined operator of that name may be the one PostgreSQL
-		// picks (for its types, or ahead of pg_catalog's on the
-		// search_path): it runs a function outside the allow-list.
-		return value{}, a.refuse("the operator %s (a user-defined operator of that name exists)", op)
+	if err := a.operator(op); err != nil {
+		return value{}, err
+	}
+	switch x.Kind {
+	case pg_query.A_Expr_Kind_AEXPR_BETWEEN, pg_query.A_Expr_Kind_AEXPR_NOT_BETWEEN,
+		pg_query.A_Expr_Kind_AEXPR_BETWEEN_SYM, pg_query.A_Expr_Kind_AEXPR_NOT_BETWEEN_SYM:
+		// PostgreSQL rewrites BETWEEN into >= and <= (NOT BETWEEN into <
+		// and >), looked up by name.
+		for _, o := range []string{"<=", ">=", "<", ">"} {
+			if err := a.operator(o); err != nil {
+				return value{}, err
+			}
+		}
 	}
 	l, err := a.expr(x.Lexpr, sc)
 	if err != nil {
@@ -370,6 +382,29 @@ func (a *analyzer) aExpr(x *pg_query.A_Expr, sc *scope) (value, error) {
 	}
 	_ = rest // operands on the right were charged as function arguments
 	return value{}, nil
+}
+
+// operator refuses an operator name, written or implied (BETWEEN's <=,
+// CASE x WHEN's =, JOIN USING's =, ORDER BY USING), that a user-defined
+// operator also bears: PostgreSQL may pick that one (for its types, or
+// ahead of pg_catalog's on the search_path), and it runs a function
+// outside the allow-list.
+func (a *analyzer) operator(op string) error {
+	if op != "" && !a.definer && a.env.snap.UserOperator(op) {
+		return a.refuse("the operator %s (a user-defined operator of that name exists)", op)
+	}
+	return nil
+}
+
+// sortOperator checks the operator of an ORDER BY ... USING op.
+func (a *analyzer) sortOperator(sb *pg_query.SortBy) error {
+	if sb == nil {
+		return nil
+	}
+	if p, _ := names(sb.UseOp); len(p) > 0 {
+		return a.operator(p[len(p)-1])
+	}
+	return nil
 }
 
 // textType reports a cast to a character type (text, varchar, char,
@@ -517,6 +552,9 @@ func (a *analyzer) subLink(x *pg_query.SubLink, sc *scope) (value, error) {
 		op := "="
 		if p, _ := names(x.OperName); len(p) > 0 {
 			op = p[len(p)-1]
+		}
+		if err := a.operator(op); err != nil {
+			return value{}, err
 		}
 		if equalityOps[op] && len(outs.cols) == 1 {
 			a.equality(l, first)

@@ -383,6 +383,11 @@ func (a *analyzer) joinExpr(j *pg_query.JoinExpr, sc *scope) (*fromItem, error) 
 			}
 		}
 	}
+	if len(using) > 0 {
+		if err := a.operator("="); err != nil { // USING compares with the operator named =
+			return nil, err
+		}
+	}
 	it := &fromItem{hidden: true, order: appendSources(append([]Source(nil), l.order...), r.order...)}
 	merged := map[string]bool{}
 	for _, name := range using {

@@ -29,6 +29,9 @@ func (a *analyzer) funcCall(f *pg_query.FuncCall, sc *scope) (value, error) {
 	}
 	for _, o := range f.AggOrder {
 		if sb := o.GetSortBy(); sb != nil {
+			if err := a.sortOperator(sb); err != nil {
+				return value{}, err
+			}
 			if err := a.consume(sb.Node, sc, UseOrder); err != nil {
 				return value{}, err
 			}
@@ -95,6 +98,9 @@ func (a *analyzer) window(w *pg_query.WindowDef, sc *scope) error {
 	}
 	for _, o := range w.OrderClause {
 		if sb := o.GetSortBy(); sb != nil {
+			if err := a.sortOperator(sb); err != nil {
+				return err
+			}
 			if err := a.consume(sb.Node, sc, UseOrder); err != nil {
 				return err
 			}

@@ -42,6 +42,9 @@ func (a *analyzer) selectStmt(sel *pg_query.SelectStmt, parent *scope) (outputs,
 	sc.outputs, sc.outputsExact = outs.cols, outs.exact
 	for _, o := range sel.SortClause {
 		if sb := o.GetSortBy(); sb != nil {
+			if err := a.sortOperator(sb); err != nil {
+				return outputs{}, err
+			}
 			v, err := a.sortExpr(sb.Node, sc, true)
 			if err != nil {
 				return outputs{}, err
