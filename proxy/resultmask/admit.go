@@ -299,13 +299,34 @@ func plannerOffByClient(off string) bool {
 	return false
 }
 
+// plannerMissing returns a restrictedPlanner setting the session does not
+// have off, or "".
+func plannerMissing(off string) string {
+	have := map[string]bool{}
+	for name := range strings.SplitSeq(off, ",") {
+		have[name] = true
+	}
+	for name := range restrictedPlanner {
+		if !have[name] {
+			return name
+		}
+	}
+	return ""
+}
+
 // ProbeSession receives the session's search_path and roles at login. A
 // session whose role is not the login role (role=... or options=-c role=...
 // in the startup packet) is refused: the policy decided on the login role.
+// So is a session without the restricted planner settings: UpstreamParams
+// decided before the login, and a policy or catalog change since can have
+// made the role restricted.
 func (s *session) ProbeSession(p proxy.SessionProbe) error {
 	searchPath, currentUser, sessionUser, clientEncoding := p.SearchPath, p.CurrentUser, p.SessionUser, p.ClientEncoding
 	if plannerOffByClient(p.PlannerOff) {
 		return refuse("role %q may not turn planner methods off or set planner costs at startup (options=-c enable_...=off, -c ..._cost=...)", s.info.User)
+	}
+	if name := plannerMissing(p.PlannerOff); name != "" {
+		return refuse("the session of role %q started without %s off, which restricted sessions run with (the policy changed during the login); connect again", s.info.User, name)
 	}
 	codec, err := codecFor(clientEncoding)
 	if err != nil {

@@ -9,6 +9,8 @@ import (
 	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/pgmantle/pgmantle/internal/pgtest"
+	"github.com/pgmantle/pgmantle/proxy"
+	"github.com/pgmantle/pgmantle/proxy/resultmask"
 )
 
 // TestRestrictedSessionPlanner: restricted sessions run without index
@@ -111,5 +113,43 @@ roles:
 				}
 			}
 		})
+	}
+}
+
+// TestRestrictedSessionWithoutPlannerSettings: the planner settings are
+// chosen (UpstreamParams) before the login, from the policy and catalog
+// of that moment; Intercept decides after it. A change between the two
+// (a policy reload making the role restricted) would leave a restricted
+// session with index scans on. Here UpstreamParams decides wrongly on
+// purpose: the restricted login is refused, the unrestricted one goes on.
+func TestRestrictedSessionWithoutPlannerSettings(t *testing.T) {
+	db := newDatabase(t, `
+CREATE SCHEMA p;
+CREATE TABLE p.pay (id int PRIMARY KEY, bonus int);
+GRANT USAGE ON SCHEMA p TO PUBLIC;
+GRANT SELECT ON ALL TABLES IN SCHEMA p TO PUBLIC;
+`)
+	addr, _ := startProxyWith(t, db, writePolicy(t, `
+classes:
+  salary: [p.pay.bonus]
+roles:
+  analyst:
+    rules:
+      salary: {mask: round, to: 1000}
+  bookkeeper: {unrestricted: true}
+`), func(_ *resultmask.Engine, srv *proxy.Server) {
+		srv.UpstreamParams = func(user, database string) map[string]string { return nil }
+	})
+	for _, role := range []string{"analyst", "bookkeeper"} {
+		conn, err := pgconn.Connect(pgtest.Context(t), fmt.Sprintf("postgres://%s:%s@%s/%s?sslmode=disable", role, password, addr, db))
+		if err == nil {
+			conn.Close(context.Background())
+		}
+		switch {
+		case role == "analyst" && (err == nil || !strings.Contains(err.Error(), "started without enable_")):
+			t.Errorf("restricted login without the planner settings: %v, want it refused", err)
+		case role == "bookkeeper" && err != nil:
+			t.Errorf("unrestricted login: %v", err)
+		}
 	}
 }

@@ -88,8 +88,8 @@ func startProxy(t testing.TB, db, policyFile string) (addr string, store *policy
 }
 
 // startProxyWith is startProxy with a hook that adjusts the engine (its
-// key manager) before the proxy starts.
-func startProxyWith(t testing.TB, db, policyFile string, configure func(*resultmask.Engine)) (addr string, store *policy.Store) {
+// key manager) and the server before the proxy starts.
+func startProxyWith(t testing.TB, db, policyFile string, configure func(*resultmask.Engine, *proxy.Server)) (addr string, store *policy.Store) {
 	t.Helper()
 	c := pgtest.Cluster(t)
 	ctx := pgtest.Context(t)
@@ -113,10 +113,14 @@ func startProxyWith(t testing.TB, db, policyFile string, configure func(*resultm
 		t.Fatal(err)
 	}
 	engine := &resultmask.Engine{Catalog: mgr, Policy: store, Keys: masking.NewStaticKeys([]byte("0123456789abcdef0123456789abcdef"), nil), Logger: logger}
+	srv := &proxy.Server{UpstreamAddr: c.Addr(), Logger: logger}
 	if configure != nil {
-		configure(engine)
+		configure(engine, srv)
 	}
-	srv := &proxy.Server{UpstreamAddr: c.Addr(), Logger: logger, Intercept: engine.Intercept, UpstreamParams: engine.UpstreamParams}
+	srv.Intercept = engine.Intercept
+	if srv.UpstreamParams == nil {
+		srv.UpstreamParams = engine.UpstreamParams
+	}
 	store.OnChange = func(*policy.Policy) { srv.Reevaluate() }
 	srvp.Store(srv)
 	l, err := net.Listen("tcp", "127.0.0.1:0")

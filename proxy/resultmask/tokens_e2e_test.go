@@ -17,6 +17,7 @@ import (
 	"github.com/pgmantle/pgmantle/internal/vaulttest"
 	"github.com/pgmantle/pgmantle/keys"
 	"github.com/pgmantle/pgmantle/masking"
+	"github.com/pgmantle/pgmantle/proxy"
 	"github.com/pgmantle/pgmantle/proxy/resultmask"
 )
 
@@ -98,7 +99,7 @@ func tokenProxy(t *testing.T, km *keys.Manager, policyExtra string) (addr, db st
 	if err := os.WriteFile(pf, []byte(fmt.Sprintf(tokenPolicy, policyExtra)), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	addr, _ = startProxyWith(t, db, pf, func(e *resultmask.Engine) { e.KeyManager = km; e.Keys = nil })
+	addr, _ = startProxyWith(t, db, pf, func(e *resultmask.Engine, _ *proxy.Server) { e.KeyManager = km; e.Keys = nil })
 	return addr, db, ids
 }
 
@@ -302,7 +303,7 @@ func TestSearchByToken(t *testing.T) {
 func TestTokenRotation(t *testing.T) {
 	v, km := vaultKeys(t)
 	addr, db, _ := tokenProxy(t, km, "")
-	pinnedAddr, _ := startProxyWith(t, db, writePolicy(t, fmt.Sprintf(tokenPolicy, "keys:\n  tokenize_version: 1")), func(e *resultmask.Engine) { e.KeyManager = km; e.Keys = nil })
+	pinnedAddr, _ := startProxyWith(t, db, writePolicy(t, fmt.Sprintf(tokenPolicy, "keys:\n  tokenize_version: 1")), func(e *resultmask.Engine, _ *proxy.Server) { e.KeyManager = km; e.Keys = nil })
 	conn := connectAs(t, addr, db, "analyst", pgx.QueryExecModeSimpleProtocol)
 	pinned := connectAs(t, pinnedAddr, db, "analyst", pgx.QueryExecModeSimpleProtocol)
 	before := oneColumn(t, conn, "SELECT id_no FROM t.people WHERE id = 3")

@@ -18,6 +18,7 @@ import (
 	"golang.org/x/text/encoding/traditionalchinese"
 
 	"github.com/pgmantle/pgmantle/internal/pgtest"
+	"github.com/pgmantle/pgmantle/proxy"
 	"github.com/pgmantle/pgmantle/proxy/resultmask"
 )
 
@@ -534,7 +535,7 @@ roles:
     rules:
       street: tokenize
 `)
-		paddr, _ := startProxyWith(t, pdb, pf, func(e *resultmask.Engine) { e.KeyManager = km; e.Keys = nil })
+		paddr, _ := startProxyWith(t, pdb, pf, func(e *resultmask.Engine, _ *proxy.Server) { e.KeyManager = km; e.Keys = nil })
 		u := connectAs(t, paddr, pdb, "analyst", pgx.QueryExecModeSimpleProtocol)
 		toks := oneColumn(t, u, "SELECT addr FROM t.places ORDER BY id")
 		big5 := traditionalchinese.Big5.NewEncoder()
