@@ -45,7 +45,7 @@ func discoverCmd(args []string, stdout, stderr io.Writer) error {
 		return fmt.Errorf("discover: list tables: %w", err)
 	}
 	var props []discover.Proposal
-	examined, sampled := 0, 0
+	examined, sampled, matviews := 0, 0, 0
 	var notes, skipped []string
 	start := time.Now()
 	for i, t := range tables {
@@ -53,6 +53,7 @@ func discoverCmd(args []string, stdout, stderr io.Writer) error {
 		switch {
 		case t.kind == 'm':
 			notes = append(notes, "not sampled (materialized view; a policy classifies the tables it is made from): "+name)
+			matviews++
 			continue
 		case t.unreadable != "":
 			notes = append(notes, "not sampled ("+t.unreadable+"): "+name)
@@ -116,8 +117,20 @@ func discoverCmd(args []string, stdout, stderr io.Writer) error {
 		defer f.Close()
 		w = f
 	}
-	return discover.WriteClasses(w, props, header, examined)
+	if err := discover.WriteClasses(w, props, header, examined); err != nil {
+		return err
+	}
+	if len(tables)-sampled-matviews > 0 {
+		// The proposal is written, and says which tables it lacks; a
+		// script must not take it for complete.
+		return errIncomplete
+	}
+	return nil
 }
+
+// errIncomplete: discover wrote a proposal that leaves out tables it
+// could not sample (time budget, privileges, a failed sample); exit 3.
+var errIncomplete = errors.New("the proposal is incomplete")
 
 func bar(done, total int) string {
 	const width = 20

@@ -87,6 +87,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return 2
 	case errors.Is(err, errRefused):
 		return 1
+	case errors.Is(err, errIncomplete):
+		return 3 // said on stderr already
 	}
 	fmt.Fprintf(stderr, "pgmantle: %v\n", err)
 	return 1

@@ -184,7 +184,7 @@ func TestRedteamDiscoverHoldsRowsAndTimeBounded(t *testing.T) {
 	if took > 15*time.Second {
 		t.Errorf("discover --budget 3s took %v with a locked table", took)
 	}
-	if code != 0 || !strings.Contains(out, "not sampled (time budget reached): public.locked") {
+	if code != 3 || !strings.Contains(out, "not sampled (time budget reached): public.locked") {
 		t.Errorf("the locked table is not listed as not sampled (exit %d):\n%s\n%s", code, out, errOut)
 	}
 	if rtProposal(t, out)["public.big.mobile"] != "cn_mobile" {
@@ -221,6 +221,9 @@ func TestRedteamDiscoverReportsUnreadableTables(t *testing.T) {
 		GRANT SELECT (id) ON app.staff TO rt_disc_reader;`)
 	code, out, errOut := runCmd("discover", "--dsn", c.DSN("rt_disc_reader", "pw", "rt_disc_priv"), "--rows", "100")
 	t.Logf("exit %d\n%s\n%s", code, out, errOut)
+	if code != 3 {
+		t.Errorf("exit %d with tables not sampled, want 3 (an incomplete proposal)", code)
+	}
 	for _, tbl := range []string{"app.members", "app.staff"} {
 		if !strings.Contains(out, tbl) && !strings.Contains(errOut, tbl) {
 			t.Errorf("%s (personal data, not readable by the sampling role) is neither sampled nor reported as not sampled; exit %d: the proposal looks complete", tbl, code)
