@@ -273,6 +273,12 @@ func (a *analyzer) statement(n *pg_query.Node) error {
 		a.st.pathFree = true
 		return nil
 	case *pg_query.Node_LockStmt:
+		if x.LockStmt.Mode == accessExclusiveLock {
+			// It would hold pgmantle's catalog reload (pg_get_viewdef
+			// waits for a view so locked), and with it every restricted
+			// statement, for as long as the transaction lasts.
+			return a.refuse("LOCK in ACCESS EXCLUSIVE mode (the default; name a weaker mode)")
+		}
 		for _, r := range x.LockStmt.Relations {
 			if rv := r.GetRangeVar(); rv != nil {
 				if _, err := a.relation(rv.Schemaname, rv.Relname); err != nil {
@@ -304,6 +310,10 @@ func (a *analyzer) statement(n *pg_query.Node) error {
 	}
 	return a.refuse("the statement kind %s", a.st.Kind)
 }
+
+// accessExclusiveLock is PostgreSQL's AccessExclusiveLock, the mode of a
+// LockStmt.
+const accessExclusiveLock = 8
 
 // refers checks EXECUTE and FETCH: the statement or cursor they run must
 // have been analysed in this session.

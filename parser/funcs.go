@@ -197,14 +197,23 @@ var deniedNames = map[string]bool{
 	// the newest version of a row at a place in storage, of a relation
 	// named as text: which partition holds a row, a relation's pages
 	"currtid": true, "currtid2": true,
+	// lock waits and the notification queue: other sessions' state
+	"pg_blocking_pids": true, "pg_safe_snapshot_blocking_pids": true, "pg_isolation_test_session_is_blocked": true,
+	"pg_notification_queue_usage": true, "pg_show_all_settings": true, "pg_show_all_file_settings": true,
 	// the text PostgreSQL runs, which holds the real values of detokenized
 	// literals (search by token)
 	"current_query": true,
 }
 
 // pg_stat_ covers the statistics functions (pg_stat_get_*), as
-// refusedRelation does the views over them.
+// refusedRelation does the views over them. The WAL positions
+// (pg_current_wal_insert_lsn, pg_walfile_name, pg_control_checkpoint, a
+// standby's pg_last_wal_*) move by the size of every record written:
+// read before and after an UPDATE of a row's clean columns, they give
+// the row's size, its protected values' lengths included, to the byte
+// (red-team round 22); polled, the size of every other session's writes.
 var deniedPrefixes = []string{"lo_", "pg_read_", "pg_ls_", "pg_stat_", "pg_logical_",
+	"pg_current_wal_", "pg_last_wal_", "pg_wal", "pg_control_",
 	"pg_replication_", "pg_create_", "pg_drop_replication", "pg_copy_", "pg_backup_", "pg_file_", "dblink_"}
 
 // refusedRelation reports whether restricted roles may not read a

@@ -81,17 +81,14 @@ func (sc *scope) columnKey(n *pg_query.Node) keyType {
 }
 
 // outputKeys returns the key type of each result column of a select
-// list: plain column references, the columns * expands to from
-// relations, integer constants; unknown for the rest.
+// list: plain column references and the columns * expands to from
+// relations; unknown for the rest. (Not constants: 1 and 1.0 share a
+// cached analysis, and UNION SELECT 1.0 makes a column numeric.)
 func outputKeys(targets []*pg_query.Node, sc *scope) []keyType {
 	var keys []keyType
 	for _, t := range targets {
 		rt := t.GetResTarget()
 		if rt == nil {
-			continue
-		}
-		if c := rt.Val.GetAConst(); c != nil && c.GetIval() != nil {
-			keys = append(keys, keyType{23, -1}) // an integer constant
 			continue
 		}
 		cr := rt.Val.GetColumnRef()

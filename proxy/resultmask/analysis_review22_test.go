@@ -7,8 +7,10 @@ package resultmask_test
 // written so that PostgreSQL cannot compress it against the old version,
 // measures the byte length of the protected values in the row to the
 // byte, which the address mask hides (and the relation size functions
-// are refused for). TestAnalysisReview22WalLengthLeak FAILS (LEAK) while
-// the attack works; TestAnalysisReview22Defended keeps the probes
+// are refused for). TestAnalysisReview22WalLengthLeak failed (LEAK)
+// before the WAL position functions were denied (parser deniedPrefixes:
+// pg_current_wal_, pg_last_wal_, pg_wal, pg_control_);
+// TestAnalysisReview22Defended keeps the probes
 // pgmantle stopped: hashed columns joined, grouped or compared with
 // values of the analyst's choosing, masked columns in expressions and
 // size functions, and masked results through protocol portals fetched by
