@@ -197,6 +197,12 @@ var deniedNames = map[string]bool{
 	// the newest version of a row at a place in storage, of a relation
 	// named as text: which partition holds a row, a relation's pages
 	"currtid": true, "currtid2": true,
+	// how a value is stored (inline, compressed, out of line) depends on
+	// the size of the whole row: padding a clean column across the TOAST
+	// threshold measures the row's protected values to the byte (red-team
+	// round 23)
+	"pg_column_size": true, "pg_column_compression": true, "pg_column_toast_chunk_id": true,
+	"pg_prepared_xact": true, // the function behind the refused pg_prepared_xacts
 	// lock waits and the notification queue: other sessions' state
 	"pg_blocking_pids": true, "pg_safe_snapshot_blocking_pids": true, "pg_isolation_test_session_is_blocked": true,
 	"pg_notification_queue_usage": true, "pg_show_all_settings": true, "pg_show_all_file_settings": true,

@@ -90,6 +90,8 @@ var Cases = []Case{
 	no("statistics", a, "SELECT pg_walfile_name(pg_current_wal_lsn())"),
 	no("statistics", a, "SELECT redo_lsn FROM pg_control_checkpoint()"),
 	no("statistics", a, "SELECT pg_blocking_pids(1)"),
+	no("statistics", a, "SELECT pg_column_size(note) FROM staging.contacts"),
+	no("statistics", a, "SELECT pg_column_compression(note) FROM staging.contacts"),
 	no("statistics", a, "SELECT id, ctid FROM bk.payroll"),
 	no("statistics", a, "SELECT id FROM bk.contacts WHERE ctid = '(0,1)'"),
 	ok("statistics", a, "SELECT id, xmin FROM bk.contacts", "", ""),

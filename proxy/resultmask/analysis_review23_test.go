@@ -1,36 +1,31 @@
 package resultmask_test
 
 // Red-team round 23: a systematic pass over the pg_catalog functions (and
-// catalog relations) a restricted role may use by default.
-// TestAnalysisReview23FunctionSurface lists what parser.DeniedFunction
-// leaves allowed and calls the argument-less volatile/stable ones as the
-// analyst (informative, passes). Two findings fail while open:
+// catalog relations) a restricted role may use by default. Two findings:
 //
 //   - TestAnalysisReview23ToastLengthLeak: pg_column_size (or
 //     pg_column_compression) of a clean column, read after a rolled-back
-//     UPDATE that pads it across the TOAST threshold, gives the byte length
-//     of the row's protected values exactly (a masked address, a hashed
-//     city);
-//   - TestAnalysisReview23CatalogLiteralLeak: protected values written
-//     into the schema (partial index predicates, view and rule
-//     definitions, CHECK constraints, comments, function bodies, and the
-//     bounds of a table LIST-partitioned by a protected column) are read in
-//     clear through the pg_get_*def functions and the catalogs.
+//     UPDATE that pads it across the TOAST threshold, gave the byte
+//     length of the row's protected values exactly (a masked address, a
+//     hashed city); closed (both functions denied), the test failed
+//     before;
+//   - protected values written into the schema (partial index
+//     predicates, view and rule definitions, CHECK constraints, comments,
+//     function bodies, the bounds of a table LIST-partitioned by a
+//     protected column) are read in clear through the pg_get_*def
+//     functions and the catalogs: open
+//     (analysis_review23_open_test.go, build tag openleaks).
 //
 // TestAnalysisReview23Defended keeps the probes pgmantle stopped.
 
 import (
 	"fmt"
-	"regexp"
-	"sort"
 	"strconv"
-	"strings"
 	"testing"
 
 	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/pgmantle/pgmantle/internal/pgtest"
-	"github.com/pgmantle/pgmantle/parser"
 )
 
 const rt23Schema = `
@@ -78,114 +73,6 @@ roles:
 `
 
 func rt23Proxy(t *testing.T) (addr, db string) { return rtProxy(t, rt23Schema, rt23Policy) }
-
-// TestAnalysisReview23FunctionSurface lists the pg_catalog functions
-// parser.DeniedFunction leaves allowed (informative: it fails only if the
-// listing itself fails), and calls every allowed volatile or stable
-// function without arguments through pgmantle as the analyst.
-func TestAnalysisReview23FunctionSurface(t *testing.T) {
-	addr, db := rt23Proxy(t)
-	owner := rt11Owner(t, db)
-	ctx := pgtest.Context(t)
-	rows, err := owner.Query(ctx, `SELECT proname, pg_get_function_identity_arguments(oid), provolatile::text, proretset, pronargs
-		FROM pg_proc WHERE pronamespace = 'pg_catalog'::regnamespace AND prokind IN ('f','a','w') ORDER BY 1, 2`)
-	if err != nil {
-		t.Fatal(err)
-	}
-	type fn struct {
-		name, args, vol string
-		set             bool
-		nargs           int16
-	}
-	var all []fn
-	for rows.Next() {
-		var f fn
-		if err := rows.Scan(&f.name, &f.args, &f.vol, &f.set, &f.nargs); err != nil {
-			t.Fatal(err)
-		}
-		all = append(all, f)
-	}
-	if err := rows.Err(); err != nil {
-		t.Fatal(err)
-	}
-	denied := map[string]bool{}
-	byVol := map[string][]string{}
-	var zero []fn
-	seen := map[string]bool{}
-	for _, f := range all {
-		if parser.DeniedFunction(f.name) {
-			denied[f.name] = true
-			continue
-		}
-		if f.vol == "i" {
-			continue
-		}
-		byVol[f.vol] = append(byVol[f.vol], f.name+"("+f.args+")")
-		if f.nargs == 0 && !seen[f.name] {
-			seen[f.name] = true
-			zero = append(zero, f)
-		}
-	}
-	t.Logf("%d pg_catalog functions; %d names denied by parser.DeniedFunction", len(all), len(denied))
-	for _, v := range []string{"v", "s"} {
-		t.Logf("allowed, provolatile=%s (%d):\n  %s", v, len(byVol[v]), strings.Join(byVol[v], "\n  "))
-	}
-	conn := rt16Connect(t, addr, db, "analyst")
-	var out []string
-	for _, f := range zero {
-		sql := "SELECT pg_catalog." + f.name + "()"
-		if f.set {
-			sql = "SELECT * FROM pg_catalog." + f.name + "() LIMIT 3"
-		}
-		got, errs := rtRunAll(t, conn, sql)
-		verdict := "answered"
-		switch {
-		case rt16IsRefusal(errs[0]):
-			verdict = "REFUSED by pgmantle"
-		case errs[0] != nil:
-			verdict = "PostgreSQL error"
-		}
-		got = strings.ReplaceAll(strings.TrimSpace(got), "\n", " ; ")
-		if len(got) > 160 {
-			got = got[:160] + "..."
-		}
-		out = append(out, fmt.Sprintf("%-40s %-20s %s", f.name+"()", verdict, got))
-	}
-	sort.Strings(out)
-	t.Logf("allowed zero-argument volatile/stable functions as the analyst (%d):\n%s", len(out), strings.Join(out, "\n"))
-	// Functions with arguments looked at this round that pgmantle lets
-	// through, with what they answered (no protected value seen, except
-	// the definitions of TestAnalysisReview23CatalogLiteralLeak and the
-	// storage functions of TestAnalysisReview23ToastLengthLeak).
-	for _, sql := range []string{
-		"SELECT * FROM pg_prepared_xact()", // the function behind the refused pg_prepared_xacts (max_prepared_transactions = 0 here)
-		"SELECT pg_current_snapshot(), txid_current_snapshot(), pg_xact_status(pg_current_xact_id())",
-		"SELECT id, xmin, xmax FROM r23.people ORDER BY id",
-		"SELECT pg_xact_commit_timestamp(xmin) FROM r23.scratch", // track_commit_timestamp = off here
-		"SELECT * FROM pg_last_committed_xact()",
-		"SELECT pg_get_multixact_members('1'::xid)",
-		"SELECT pg_relation_filepath('r23.people'), pg_relation_filenode('r23.people'), pg_filenode_relation(0, pg_relation_filenode('r23.people'))",
-		"SELECT * FROM pg_partition_tree('r23.branches')",
-		"SELECT pg_partition_root('r23.branches_a'), pg_get_partkeydef('r23.branches'::regclass)",
-		"SELECT brin_summarize_new_values('r23.people_ceo'::regclass)",
-		"SELECT gin_clean_pending_list('r23.people_ceo'::regclass)",
-		"SELECT reltuples, relpages, relallvisible FROM pg_class WHERE relname = 'addresses'",
-		"SELECT * FROM pg_sequences",
-		"SELECT pg_get_serial_sequence('r23.people', 'id')",
-		"SELECT current_setting('track_commit_timestamp'), current_setting('max_prepared_transactions')",
-		"SELECT pg_column_compression(note), pg_column_size(note) FROM r23.addresses ORDER BY id",
-		"SELECT has_column_privilege('r23.people', 'id_no', 'SELECT'), row_security_active('r23.people')",
-		"SELECT pg_describe_object(classid, objid, objsubid) FROM pg_depend WHERE refobjid = 'r23.people'::regclass LIMIT 3",
-		"SELECT * FROM pg_get_replication_slots()",
-		"SELECT * FROM pg_get_shmem_allocations() LIMIT 1",
-		"SELECT * FROM pg_hba_file_rules() LIMIT 1",
-		"SELECT * FROM pg_config() LIMIT 1",
-		"SELECT pg_nextoid('pg_class', 'oid', 'pg_class_oid_index')",
-	} {
-		got, errs := rtRunAll(t, conn, sql)
-		t.Logf("%s\n  -> err=%v\n%s", sql, errs[0], got)
-	}
-}
 
 // rt23One runs sql on conn and returns the first column of the last
 // result's first row ("" for none).
@@ -324,81 +211,6 @@ func TestAnalysisReview23ToastLengthLeak(t *testing.T) {
 			}
 		})
 	}
-}
-
-// TestAnalysisReview23CatalogLiteralLeak: catalog text is readable by
-// every role, through pgmantle too: the definition functions (pg_get_*def,
-// pg_get_expr, col_description) are allowed built-ins and the catalogs
-// behind them (pg_indexes, pg_views, pg_rewrite, pg_constraint, pg_class,
-// pg_description, pg_proc) are not refused relations. Where a DBA wrote
-// a protected value into the schema - a partial index for one person, a
-// view of named people, a CHECK pinning a row's ID number, a comment
-// giving an example, a function comparing with an ID number - and where
-// PostgreSQL requires it, in the bounds of a table LIST-partitioned by a
-// protected column, the analyst reads it in clear while the column shows
-// tokens, masks and hashes. The schema is rt23Schema; nothing the analyst
-// sends is detokenized (DDL is refused). Safe: refuse, for restricted
-// roles, the functions that print stored expressions and texts
-// (pg_get_viewdef, pg_get_ruledef, pg_get_indexdef, pg_get_constraintdef,
-// pg_get_expr, pg_get_partition_constraintdef, pg_get_triggerdef,
-// pg_get_functiondef, pg_get_function_sqlbody, pg_get_statisticsobjdef*,
-// col_description, obj_description, shobj_description) and the catalog
-// columns holding them (pg_views/pg_matviews.definition,
-// pg_indexes.indexdef, pg_rules, pg_policies, pg_rewrite.ev_action/ev_qual,
-// pg_constraint.conbin, pg_index.indpred/indexprs, pg_attrdef.adbin,
-// pg_class.relpartbound, pg_trigger.tgqual, pg_policy.polqual/polwithcheck,
-// pg_proc.prosrc/prosqlbody, pg_description, pg_shdescription,
-// pg_statistic_ext.stxexprs, information_schema's definition columns);
-// or, narrower, refuse them for the objects whose expressions compare a
-// protected column with a constant (the catalog loader parses view
-// definitions already) and say in the README that comments and function
-// bodies are not protected.
-func TestAnalysisReview23CatalogLiteralLeak(t *testing.T) {
-	addr, db := rt23Proxy(t)
-	view, _ := rt17Outcome(t, addr, db, "SELECT id, id_no, name, city FROM r23.people ORDER BY id")
-	t.Logf("the analyst's view of r23.people:\n%s", view)
-	secrets := []string{"310105198807158033", "110101198001011232", "张伟明", "李秀英", "shanghai", "beijing"}
-	for _, c := range []struct{ name, sql string }{
-		{"pg_get_indexdef", "SELECT pg_get_indexdef('r23.people_ceo'::regclass)"},
-		{"pg_indexes", "SELECT indexdef FROM pg_indexes WHERE schemaname = 'r23'"},
-		{"pg_get_viewdef", "SELECT pg_get_viewdef('r23.vip'::regclass)"},
-		{"pg_views", "SELECT definition FROM pg_views WHERE schemaname = 'r23'"},
-		{"pg_get_ruledef", "SELECT pg_get_ruledef(oid) FROM pg_rewrite WHERE ev_class = 'r23.vip'::regclass"},
-		{"pg_get_constraintdef", "SELECT pg_get_constraintdef(oid) FROM pg_constraint WHERE conrelid = 'r23.people'::regclass"},
-		{"col_description", "SELECT col_description('r23.people'::regclass, 2)"},
-		{"pg_description", "SELECT description FROM pg_description WHERE objoid = 'r23.people'::regclass"},
-		{"pg_proc.prosrc", "SELECT prosrc FROM pg_proc WHERE proname = 'is_ceo'"},
-		{"pg_get_functiondef", "SELECT pg_get_functiondef('r23.is_ceo'::regproc)"},
-		{"partition-bounds", "SELECT relname, pg_get_expr(relpartbound, oid) FROM pg_class WHERE relispartition AND relnamespace = 'r23'::regnamespace ORDER BY 1"},
-		{"pg_get_partition_constraintdef", "SELECT pg_get_partition_constraintdef('r23.branches_a'::regclass)"},
-		{"relpartbound-node", "SELECT relpartbound FROM pg_class WHERE relname = 'branches_a'"},
-	} {
-		t.Run(c.name, func(t *testing.T) {
-			got, err := rt16Run(t, addr, db, "analyst", c.sql)
-			t.Logf("%s\n  -> err=%v\n%s", c.sql, err, got)
-			got += rt23NodeBytes(got)
-			for _, v := range secrets {
-				if strings.Contains(got, v) {
-					t.Errorf("LEAK: %s: the analyst read the protected value %q in clear in catalog text", c.name, v)
-				}
-			}
-		})
-	}
-}
-
-// rt23NodeBytes decodes the constants of pg_node_tree text (":constvalue
-// 12 [ 48 0 0 0 115 104 ... ]") into the bytes they hold.
-func rt23NodeBytes(s string) string {
-	var b strings.Builder
-	for _, m := range regexp.MustCompile(`:constvalue \d+ \[([ 0-9-]*)\]`).FindAllStringSubmatch(s, -1) {
-		for _, f := range strings.Fields(m[1]) {
-			if n, err := strconv.Atoi(f); err == nil {
-				b.WriteByte(byte(n))
-			}
-		}
-		b.WriteByte('\n')
-	}
-	return b.String()
 }
 
 // TestAnalysisReview23Defended keeps the probes of this round that
