@@ -33,15 +33,7 @@ ANALYZE p.pay;
 GRANT USAGE ON SCHEMA p TO PUBLIC;
 GRANT SELECT ON ALL TABLES IN SCHEMA p TO PUBLIC;
 `)
-	addr, _ := startProxy(t, db, writePolicy(t, `
-classes:
-  salary: [p.pay.bonus]
-roles:
-  analyst:
-    rules:
-      salary: {mask: round, to: 1000}
-  bookkeeper: {unrestricted: true}
-`))
+	addr, _ := startProxy(t, db, writePolicy(t, plannerPolicy))
 	const query = "SELECT id FROM p.pay WHERE bonus IS NOT NULL LIMIT 5"
 	run := func(conn *pgconn.PgConn, sql string) (string, error) {
 		res, err := conn.Exec(pgtest.Context(t), sql).ReadAll()
@@ -129,15 +121,7 @@ CREATE TABLE p.pay (id int PRIMARY KEY, bonus int);
 GRANT USAGE ON SCHEMA p TO PUBLIC;
 GRANT SELECT ON ALL TABLES IN SCHEMA p TO PUBLIC;
 `)
-	addr, _ := startProxyWith(t, db, writePolicy(t, `
-classes:
-  salary: [p.pay.bonus]
-roles:
-  analyst:
-    rules:
-      salary: {mask: round, to: 1000}
-  bookkeeper: {unrestricted: true}
-`), func(_ *resultmask.Engine, srv *proxy.Server) {
+	addr, _ := startProxyWith(t, db, writePolicy(t, plannerPolicy), func(_ *resultmask.Engine, srv *proxy.Server) {
 		srv.UpstreamParams = func(user, database string) map[string]string { return nil }
 	})
 	for _, role := range []string{"analyst", "bookkeeper"} {
@@ -153,3 +137,15 @@ roles:
 		}
 	}
 }
+
+// plannerPolicy masks p.pay.bonus for the analyst; the bookkeeper is
+// unrestricted.
+const plannerPolicy = `
+classes:
+  salary: [p.pay.bonus]
+roles:
+  analyst:
+    rules:
+      salary: {mask: round, to: 1000}
+  bookkeeper: {unrestricted: true}
+`
