@@ -135,8 +135,10 @@ type isoStamp struct {
 	year    int // astronomical year
 	month   int
 	day     int
-	zone    []byte // timestamptz offset, e.g. "+08" or "+05:30"
-	bc      bool
+	// hour, minute and second of a timestamp (the fraction is not kept)
+	hour, minute, second int
+	zone                 []byte // timestamptz offset, e.g. "+08" or "+05:30"
+	bc                   bool
 }
 
 // parseISO parses v; withTime and withZone select the type. It reports
@@ -167,7 +169,8 @@ func parseISO(v []byte, withTime, withZone bool) (s isoStamp, ok bool) {
 		if len(rest) < 9 || rest[0] != ' ' || !digits2(rest[1:3]) || rest[3] != ':' || !digits2(rest[4:6]) || rest[6] != ':' || !digits2(rest[7:9]) {
 			return s, false
 		}
-		if atoiDigits(rest[1:3]) > 23 || atoiDigits(rest[4:6]) > 59 || atoiDigits(rest[7:9]) > 60 {
+		s.hour, s.minute, s.second = atoiDigits(rest[1:3]), atoiDigits(rest[4:6]), atoiDigits(rest[7:9])
+		if s.hour > 23 || s.minute > 59 || s.second > 60 {
 			return s, false
 		}
 		rest = rest[9:]

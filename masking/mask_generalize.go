@@ -6,15 +6,18 @@ package masking
 //
 //	date         1990-03-07 → 1990-01-01 (year), 1990-03-01 (month)
 //	timestamp    2024-03-15 13:45:30.5 → 2024-01-01 00:00:00
-//	timestamptz  2024-03-15 13:45:30.5+08 → 2024-01-01 00:00:00+08
+//	timestamptz  2024-03-15 13:45:30.5+08 → 2024-01-01 00:00:00+00
 //
 // Text values are parsed in PostgreSQL's DateStyle ISO form; another
-// DateStyle is a *ValueError. A text timestamptz is truncated in the
-// time zone it is printed in and keeps its printed offset (in a zone with
-// daylight saving the offset may then not be the zone's at that instant;
-// the value is still valid). A binary timestamptz carries no zone and is
-// truncated in UTC. Results before 4714-11-24 BC 00:00 UTC, the first
-// valid date and instant, become the first valid midnight.
+// DateStyle is a *ValueError. A timestamptz is truncated in UTC and
+// printed at offset +00, as text and in binary (which carries no zone):
+// the offset PostgreSQL prints is the session time zone's at the real
+// instant, so keeping it would tell the season of a hidden date (Asia/
+// Shanghai had daylight saving in 1986-1991), and a POSIX zone of the
+// client's choosing (SET TimeZone = 'AAA0BBB,J1/0,J196/12:00') tells the
+// instant to the second by binary search (red-team round 24). Results
+// before 4714-11-24 BC 00:00 UTC, the first valid date and instant,
+// become the first valid midnight.
 type generalizeMask struct {
 	oid  uint32
 	unit int
@@ -113,20 +116,21 @@ func (m *generalizeMask) text(out, v []byte) ([]byte, bool) {
 	if s.special != 0 {
 		return append(out, v...), true
 	}
-	j := m.truncJ(date2j(s.year, s.month, s.day))
+	j := date2j(s.year, s.month, s.day)
 	if withZone {
-		// Near the lower edge, local midnight at a positive offset can be
-		// before the first valid instant: take the next valid midnight.
-		off := zoneSeconds(s.zone) * 1000000
-		for int64(j-pgEpochJDate)*usPerDay-off < minTimestamp {
-			j++
-		}
+		// The UTC day of the instant (the fraction of a second cannot
+		// move it across midnight).
+		secs := int64(j)*86400 + int64(s.hour*3600+s.minute*60+s.second) - zoneSeconds(s.zone)
+		j = int(floorDiv(secs, 86400))
 	}
+	j = m.truncJ(j)
 	y, mo, d := j2date(j)
 	out, bc := appendISODate(out, y, mo, d)
 	if withTime {
 		out = append(out, " 00:00:00"...)
-		out = append(out, s.zone...)
+	}
+	if withZone {
+		out = append(out, "+00"...)
 	}
 	if bc {
 		out = append(out, " BC"...)

@@ -75,11 +75,19 @@ func TestGeneralize(t *testing.T) {
 		{"day", typ(oidTimestamp), "2024-03-15 13:45:30.5", "2024-03-15 00:00:00"},
 		{"year", typ(oidTimestamp), "0044-03-15 13:00:00 BC", "0044-01-01 00:00:00 BC"},
 		{"month", typ(oidTimestamp), "infinity", "infinity"},
-		{"year", typ(oidTimestamptz), "2024-03-15 13:45:30.5+08", "2024-01-01 00:00:00+08"},
-		{"month", typ(oidTimestamptz), "2024-03-15 19:15:30.5+05:30", "2024-03-01 00:00:00+05:30"},
-		{"day", typ(oidTimestamptz), "1900-01-01 05:21:10+05:21:10", "1900-01-01 00:00:00+05:21:10"},
-		{"year", typ(oidTimestamptz), "0044-03-15 13:00:00+08:05:43 BC", "0044-01-01 00:00:00+08:05:43 BC"},
-		{"year", typ(oidTimestamptz), "4714-11-30 10:00:00+08 BC", "4714-11-25 00:00:00+08 BC"},
+		// timestamptz: truncated in UTC and printed at +00, whatever
+		// offset PostgreSQL printed (the session zone's at the real
+		// instant, which would tell the season of the date).
+		{"year", typ(oidTimestamptz), "2024-03-15 13:45:30.5+08", "2024-01-01 00:00:00+00"},
+		{"year", typ(oidTimestamptz), "2024-03-15 06:45:30.5+01", "2024-01-01 00:00:00+00"},
+		{"year", typ(oidTimestamptz), "1988-07-15 07:30:00+09", "1988-01-01 00:00:00+00"},
+		{"year", typ(oidTimestamptz), "1988-01-20 06:30:00+08", "1988-01-01 00:00:00+00"},
+		{"year", typ(oidTimestamptz), "2024-01-01 07:59:59+08", "2023-01-01 00:00:00+00"},
+		{"month", typ(oidTimestamptz), "2024-03-15 19:15:30.5+05:30", "2024-03-01 00:00:00+00"},
+		{"day", typ(oidTimestamptz), "1900-01-01 05:21:10+05:21:10", "1900-01-01 00:00:00+00"},
+		{"day", typ(oidTimestamptz), "1900-01-01 05:21:09+05:21:10", "1899-12-31 00:00:00+00"},
+		{"year", typ(oidTimestamptz), "0044-03-15 13:00:00+08:05:43 BC", "0044-01-01 00:00:00+00 BC"},
+		{"year", typ(oidTimestamptz), "4714-11-30 10:00:00+08 BC", "4714-11-24 00:00:00+00 BC"},
 	} {
 		m := mustNew(t, "generalize", Options{Unit: tc.unit}, tc.col)
 		if got := maskString(t, m, tc.in, FormatText); got != tc.want {

@@ -16,6 +16,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"os"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -459,7 +460,11 @@ func testGeneralize(t *testing.T, pg *pgSession) {
 		stamps = append(stamps, int64(r.Uint64N(200*365*usPerDay))-100*365*usPerDay) // 1900-2100
 	}
 	stamps = append(stamps, minTimestamp, endTimestamp-1, 0, -1, tsNegInf, tsPosInf, (minTimestamp/usPerDay+40)*usPerDay)
-	for _, zone := range []string{"UTC", "Etc/GMT-8", "Asia/Kolkata"} {
+	// A masked timestamptz must not depend on the session's time zone,
+	// whose offset at the real instant PostgreSQL prints (red-team round
+	// 24): the same instant masks alike in every zone.
+	firstTZ := map[string]string{}
+	for _, zone := range []string{"UTC", "Etc/GMT-8", "Asia/Kolkata", "Asia/Shanghai", "AAA0BBB,J1/0,J196/12:00:00"} {
 		pg.set("TimeZone = '" + zone + "'")
 		for _, typ := range []struct {
 			name string
@@ -495,8 +500,17 @@ func testGeneralize(t *testing.T, pg *pgSession) {
 					outB := maskBytes(t, m, bin, FormatBinary)
 					// Text: PostgreSQL reads our output; in a fixed-offset
 					// zone it is date_trunc in that zone.
-					rows, err := pg.exec(fmt.Sprintf("SELECT $1::%[1]s::text, date_trunc('%[2]s', $2::%[1]s)::%[1]s::text", typ.name, unit),
-						[][]byte{[]byte(outT), []byte(text)}, nil, nil, nil)
+					query := fmt.Sprintf("SELECT $1::%[1]s::text, date_trunc('%[2]s', $2::%[1]s)::%[1]s::text", typ.name, unit)
+					if typ.oid == oidTimestamptz {
+						// Truncated in UTC, whatever the session's zone.
+						query = fmt.Sprintf("SELECT $1::timestamptz::text, date_trunc('%s', $2::timestamptz, 'UTC')::text", unit)
+						key := unit + "/" + strconv.FormatInt(us, 10)
+						if prev, ok := firstTZ[key]; ok && prev != string(outT) {
+							t.Errorf("timestamptz %s of the instant %d: %s in UTC, %s in %s: the mask shows the session's zone", unit, us, prev, outT, zone)
+						}
+						firstTZ[key] = string(outT)
+					}
+					rows, err := pg.exec(query, [][]byte{[]byte(outT), []byte(text)}, nil, nil, nil)
 					if err != nil {
 						if strings.Contains(text, "4714-") {
 							continue // date_trunc itself overflows at the lower edge; we clamp
@@ -504,8 +518,11 @@ func testGeneralize(t *testing.T, pg *pgSession) {
 						t.Errorf("%s %s %s → %s: %v", typ.name, unit, text, outT, err)
 						continue
 					}
-					fixed := zone != "Asia/Kolkata" // Kolkata's offset changed over time
-					if fixed && (string(rows[0][0]) != string(outT) || string(rows[0][1]) != string(outT)) {
+					fixed := zone == "UTC" || zone == "Etc/GMT-8" // other zones' offsets change over time
+					switch {
+					case typ.oid == oidTimestamptz && string(rows[0][0]) != string(rows[0][1]):
+						t.Errorf("timestamptz %s in %s: %s → %s; PostgreSQL reads it as %s, date_trunc in UTC gives %s", unit, zone, text, outT, rows[0][0], rows[0][1])
+					case typ.oid != oidTimestamptz && fixed && (string(rows[0][0]) != string(outT) || string(rows[0][1]) != string(outT)):
 						t.Errorf("%s %s in %s: %s → %s; PostgreSQL reads it as %s, date_trunc gives %s", typ.name, unit, zone, text, outT, rows[0][0], rows[0][1])
 					}
 					// Binary: valid, and date_trunc in UTC.

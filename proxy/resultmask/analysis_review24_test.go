@@ -13,6 +13,8 @@ package resultmask_test
 //     to the second ("1988-01-01 00:00:00+01" vs "+00", about 25 SETs).
 //     Even without SET, Asia/Shanghai (DST 1986-1991) prints a summer
 //     birthday as "1988-01-01 00:00:00+09" and a winter one as "+08".
+//     Closed: a timestamptz is truncated in UTC and shown at +00
+//     (masking/mask_generalize.go); the test failed before.
 //
 // TestAnalysisReview24Defended keeps the probes pgmantle stopped: a
 // guessed real ID number given as a literal or parameter in every new
