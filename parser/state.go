@@ -208,6 +208,12 @@ func (a *analyzer) set(v *pg_query.VariableSetStmt) error {
 		return a.refuse("changing standard_conforming_strings")
 	case "client_encoding", "names":
 		return a.refuse("changing client_encoding (set it when connecting)")
+	case "datestyle":
+		// 'German' and 'ISO, DMY' share a normalized cache key.
+		a.st.literalDependent = true
+		if v.Kind == pg_query.VariableSetKind_VAR_SET_VALUE && !isoDateStyle(v.Args) {
+			return a.refuse("a DateStyle other than ISO (pgmantle reads and writes masked dates in ISO form)")
+		}
 	}
 	if name := lower(v.Name); plannerSetting(name) && v.Kind != pg_query.VariableSetKind_VAR_RESET && v.Kind != pg_query.VariableSetKind_VAR_RESET_ALL {
 		// Planner method switches (enable_hashagg = off) force grouping
@@ -228,6 +234,30 @@ func (a *analyzer) set(v *pg_query.VariableSetStmt) error {
 		}
 	}
 	return nil
+}
+
+// isoDateStyle reports whether a SET DateStyle keeps ISO output: none of
+// its words names another output style (an order, DMY or YMD, alone
+// keeps the current style; ISO is the default, and the one the startup
+// check wants).
+func isoDateStyle(args []*pg_query.Node) bool {
+	for _, n := range args {
+		c := n.GetAConst()
+		if c == nil {
+			return false // not a plain word or string: unknown
+		}
+		s := ""
+		if c.GetSval() != nil {
+			s = c.GetSval().Sval
+		}
+		for _, w := range strings.Split(s, ",") {
+			switch strings.ToLower(strings.TrimSpace(w)) {
+			case "sql", "postgres", "german":
+				return false
+			}
+		}
+	}
+	return true
 }
 
 // plannerSetting reports whether a run-time parameter (lower case) is a

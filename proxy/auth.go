@@ -140,7 +140,7 @@ func (ss *session) probeSession() error {
 			}
 			ss.info.EffectiveRole = values[1]
 			return recv.ProbeSession(SessionProbe{SearchPath: values[0], CurrentUser: values[1], SessionUser: values[2],
-				PlannerOff: values[3], ClientEncoding: ss.Parameter("client_encoding")})
+				PlannerOff: values[3], ClientEncoding: ss.Parameter("client_encoding"), DateStyle: ss.Parameter("DateStyle")})
 		}
 	}
 }

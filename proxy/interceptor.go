@@ -182,6 +182,9 @@ type SessionProbe struct {
 	// none).
 	PlannerOff     string
 	ClientEncoding string
+	// DateStyle is the session's DateStyle as PostgreSQL reported it
+	// (ParameterStatus), e.g. "ISO, MDY".
+	DateStyle string
 }
 
 // Syncer is an optional interface of an Interceptor, told of each

@@ -325,6 +325,11 @@ func (s *session) ProbeSession(p proxy.SessionProbe) error {
 	if plannerOffByClient(p.PlannerOff) {
 		return refuse("role %q may not turn planner methods off or set planner costs at startup (options=-c enable_...=off, -c ..._cost=...)", s.info.User)
 	}
+	if ds := strings.TrimSpace(p.DateStyle); ds != "" && !strings.HasPrefix(strings.ToUpper(ds), "ISO") {
+		// Masked dates are read and written in ISO form; another style
+		// would end the session at its first masked date.
+		return refuse("role %q may not use DateStyle %s (pgmantle masks dates in ISO form; set DateStyle to ISO)", s.info.User, ds)
+	}
 	if name := plannerMissing(p.PlannerOff); name != "" {
 		return refuse("the session of role %q started without %s off, which restricted sessions run with (the policy changed during the login); connect again", s.info.User, name)
 	}

@@ -149,3 +149,30 @@ roles:
       salary: {mask: round, to: 1000}
   bookkeeper: {unrestricted: true}
 `
+
+// TestRestrictedSessionDateStyle: masked dates are read and written in
+// ISO form, so a restricted session whose DateStyle is another (here set
+// when connecting) ended at its first masked date; it is now refused at
+// login with the reason, and SET DateStyle to another style is refused
+// (parser cases). Unrestricted sessions keep any style.
+func TestRestrictedSessionDateStyle(t *testing.T) {
+	db := newDatabase(t, `
+CREATE SCHEMA p;
+CREATE TABLE p.pay (id int PRIMARY KEY, bonus int);
+GRANT USAGE ON SCHEMA p TO PUBLIC;
+GRANT SELECT ON ALL TABLES IN SCHEMA p TO PUBLIC;
+`)
+	addr, _ := startProxy(t, db, writePolicy(t, plannerPolicy))
+	for _, role := range []string{"analyst", "bookkeeper"} {
+		conn, err := pgconn.Connect(pgtest.Context(t), fmt.Sprintf("postgres://%s:%s@%s/%s?sslmode=disable&options=-c%%20DateStyle%%3DGerman", role, password, addr, db))
+		if err == nil {
+			conn.Close(context.Background())
+		}
+		switch {
+		case role == "analyst" && (err == nil || !strings.Contains(err.Error(), "DateStyle German")):
+			t.Errorf("restricted login with DateStyle German: %v, want it refused", err)
+		case role == "bookkeeper" && err != nil:
+			t.Errorf("unrestricted login with DateStyle German: %v", err)
+		}
+	}
+}
