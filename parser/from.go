@@ -315,10 +315,7 @@ func scalarResult(a *analyzer, f *pg_query.Node) bool {
 		return false
 	}
 	parts, _ := names(fc.Funcname)
-	schemas := a.path
-	if len(parts) > 1 {
-		schemas = []string{parts[len(parts)-2]}
-	}
+	schemas := a.schemasFor(parts)
 	for _, s := range schemas {
 		for _, fn := range a.env.snap.Function(s, parts[len(parts)-1]) {
 			r := fn.Result

@@ -109,6 +109,15 @@ func (a *analyzer) window(w *pg_query.WindowDef, sc *scope) error {
 	return nil
 }
 
+// schemasFor returns the schemas a function name (its parts as written)
+// is looked up in: its own schema, or the session's search_path.
+func (a *analyzer) schemasFor(parts []string) []string {
+	if len(parts) > 1 {
+		return []string{parts[len(parts)-2]}
+	}
+	return a.path
+}
+
 // function resolves a function name through the search_path and checks it
 // against the allow-list: built-in functions (pg_catalog) except those in
 // deniedFunction, and the functions the policy names. It returns the
@@ -118,10 +127,7 @@ func (a *analyzer) function(parts []string) (*catalog.Function, error) {
 		return nil, a.refuse("a function call without a name")
 	}
 	name := parts[len(parts)-1]
-	schemas := a.path
-	if len(parts) > 1 {
-		schemas = []string{parts[len(parts)-2]}
-	}
+	schemas := a.schemasFor(parts)
 	var first *catalog.Function
 	for _, schema := range schemas {
 		fs := a.env.snap.Function(schema, name)

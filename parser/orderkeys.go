@@ -206,7 +206,7 @@ func aggregateOrderFree(name string, f *pg_query.FuncCall, sc *scope) bool {
 // in input order are identical: each column is named by position, by its
 // output name, or by the same column reference the select list gives it.
 func sortsEveryOutput(sorts []*pg_query.Node, outs outputs, targets []*pg_query.Node) bool {
-	if len(sorts) == 0 || !outs.exact || !outs.allIdentical() {
+	if len(sorts) == 0 || !outs.allIdentical() {
 		return false
 	}
 	covered := make([]bool, len(outs.cols))

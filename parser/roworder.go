@@ -148,10 +148,7 @@ func (a *analyzer) anyVolatile(parts []string) bool {
 	if len(parts) == 0 {
 		return false
 	}
-	schemas := a.path
-	if len(parts) > 1 {
-		schemas = []string{parts[len(parts)-2]}
-	}
+	schemas := a.schemasFor(parts)
 	for _, s := range schemas {
 		for _, fn := range a.env.snap.Function(s, parts[len(parts)-1]) {
 			if fn.Volatile == 'v' {

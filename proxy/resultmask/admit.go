@@ -201,7 +201,7 @@ func asciiName(s string) bool {
 }
 
 func isUTF8(enc string) bool {
-	e := strings.ToUpper(strings.ReplaceAll(enc, "-", ""))
+	e := encodingKey(enc)
 	return e == "" || e == "UTF8" || e == "UNICODE"
 }
 

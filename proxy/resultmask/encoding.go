@@ -30,7 +30,7 @@ var clientEncodings = map[string]encoding.Encoding{
 // SQL_ASCII, which PostgreSQL does not convert), an error for an encoding
 // pgmantle cannot transcode (the result is then refused).
 func codecFor(name string) (encoding.Encoding, error) {
-	n := strings.ToUpper(strings.ReplaceAll(name, "-", ""))
+	n := encodingKey(name)
 	switch n {
 	case "", "UTF8", "UNICODE", "SQL_ASCII":
 		return nil, nil
@@ -43,6 +43,12 @@ func codecFor(name string) (encoding.Encoding, error) {
 
 var errUnsupportedEncoding = errors.New("unsupported client_encoding")
 
+// encodingKey is an encoding name as PostgreSQL compares them: upper
+// case, without dashes ("utf-8" is UTF8).
+func encodingKey(name string) string {
+	return strings.ToUpper(strings.ReplaceAll(name, "-", ""))
+}
+
 // holdsEveryCharacter reports whether every character converts to a
 // client encoding: UTF-8, GB18030 (which maps all of Unicode), and
 // SQL_ASCII (not converted). PostgreSQL converts a masked column's
@@ -52,7 +58,7 @@ var errUnsupportedEncoding = errors.New("unsupported client_encoding")
 // character (red-team round 20). Masked text is therefore not served in
 // other encodings.
 func holdsEveryCharacter(name string) bool {
-	switch strings.ToUpper(strings.ReplaceAll(name, "-", "")) {
+	switch encodingKey(name) {
 	case "", "UTF8", "UNICODE", "SQL_ASCII", "GB18030":
 		return true
 	}
